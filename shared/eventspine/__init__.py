@@ -1,0 +1,1 @@
+"""Sanlian event platform: envelope, event types, stores, relay, consumers."""

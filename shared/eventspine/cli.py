@@ -1,0 +1,55 @@
+"""``sanlian-spine``: the event platform's command line (schemas, relay, projections)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eventspine import runtime, schemas
+from eventspine.config import Settings
+
+app = typer.Typer(help="Sanlian event platform tools.", no_args_is_help=True)
+schemas_app = typer.Typer(help="JSON Schemas of the event types.", no_args_is_help=True)
+app.add_typer(schemas_app, name="schemas")
+
+SchemaRoot = Annotated[Path, typer.Option(help="folder of the committed schemas")]
+
+
+@schemas_app.command("generate")
+def schemas_generate(root: SchemaRoot = Path("schemas/events")) -> None:
+    """Write the JSON Schema of every installed event type."""
+    written = schemas.generate(root, schemas.installed_registry())
+    for path in written:
+        typer.echo(f"wrote {path}")
+    typer.echo(f"{len(written)} schema file(s) changed")
+
+
+@schemas_app.command("check")
+def schemas_check(root: SchemaRoot = Path("schemas/events")) -> None:
+    """Fail when a committed schema differs from its model or lost its model."""
+    problems = schemas.check(root, schemas.installed_registry())
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("schemas match their models")
+
+
+@app.command()
+def relay(service: Annotated[str, typer.Option(help="service whose store to relay")]) -> None:
+    """Publish a service's stored events to its Kafka topic until SIGTERM."""
+    asyncio.run(runtime.run_relay(Settings(), service))
+
+
+@app.command()
+def project(
+    projection: Annotated[str, typer.Option(help="'module:factory' returning a Projection")],
+    schema: Annotated[str, typer.Option(help="PostgreSQL schema of the read model")],
+    rebuild: Annotated[bool, typer.Option(help="empty it and start from offset 0")] = False,
+) -> None:
+    """Run a projection from Kafka into PostgreSQL until SIGTERM."""
+    factory = runtime.load_object(projection)
+    asyncio.run(runtime.run_projection(Settings(), factory, schema, rebuild=rebuild))

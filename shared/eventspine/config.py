@@ -1,0 +1,40 @@
+"""Settings of every Sanlian process, read from ``SANLIAN_*`` environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """One settings object per process; the composition root builds it once at start."""
+
+    model_config = SettingsConfigDict(env_prefix="SANLIAN_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    store_backend: Literal["postgres", "sqlite"] = Field(
+        "sqlite", description="postgres for the full topology, sqlite for the embedded default"
+    )
+    pg_dsn: str = "postgresql://sanlian:sanlian@127.0.0.1:5432/sanlian"
+    pg_pool_size: int = Field(10, ge=1, le=100)
+    sqlite_dir: str = Field("var", description="folder of the embedded default's SQLite files")
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_client_id: str = "sanlian"
+    topic_prefix: str = Field("sanlian", pattern=r"^[a-z][a-z0-9.\-]*$")
+    topic_partitions: int = Field(3, ge=1, le=1000)
+    topic_replication: int = Field(1, ge=1, le=10)
+    relay_batch_size: int = Field(500, ge=1, le=10_000)
+    relay_idle_seconds: float = Field(0.05, gt=0, le=10)
+    consumer_batch_size: int = Field(500, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _no_default_secrets_in_production(self) -> Settings:
+        if self.environment == "production" and "sanlian:sanlian@" in self.pg_dsn:
+            raise ValueError("SANLIAN_PG_DSN still holds the development password")
+        return self
+
+    def topic(self, service: str) -> str:
+        """The Kafka topic of a service's events: ``<prefix>.<service>.events``."""
+        return f"{self.topic_prefix}.{service}.events"

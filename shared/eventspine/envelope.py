@@ -1,0 +1,154 @@
+"""The recorded event: a CloudEvents 1.0 envelope plus stream, position, audit and hash chain.
+
+Every stored event becomes a :class:`RecordedEvent`. On Kafka it travels in CloudEvents *binary
+content mode*: the attributes as ``ce_*`` headers, the event data (JSON) as the record value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SPECVERSION = "1.0"
+GENESIS_HASH = "0" * 64
+STREAM_ID_MAX = 200
+STREAM_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+_TYPE_PATTERN = re.compile(r"^sanlian\.(?P<service>[a-z]+)\.(?P<name>[A-Za-z0-9]+)\.v(?P<v>\d+)$")
+
+
+def format_time(moment: datetime) -> str:
+    """The one textual form of an event time: UTC, microseconds, ``Z`` (RFC 3339)."""
+    if moment.tzinfo is None:
+        raise ValueError("event times must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def ce_type(service: str, name: str, version: int) -> str:
+    """The CloudEvents ``type`` of an event: ``sanlian.<service>.<Name>.v<version>``."""
+    return f"sanlian.{service}.{name}.v{version}"
+
+
+def parse_ce_type(value: str) -> tuple[str, str, int]:
+    """Split a CloudEvents ``type`` into ``(service, name, version)``."""
+    match = _TYPE_PATTERN.match(value)
+    if match is None:
+        raise ValueError(f"not a Sanlian event type: {value!r}")
+    return match["service"], match["name"], int(match["v"])
+
+
+def dataschema(service: str, name: str, version: int) -> str:
+    """The URI of an event type's committed JSON Schema (``schemas/events/...`` in the repo)."""
+    return f"urn:sanlian:schema:{service}:{name}:v{version}"
+
+
+class RecordedEvent(BaseModel):
+    """An event as stored: immutable, positioned, attributable and chained.
+
+    ``position`` is the event's global position in its service's store (gap-free, commit
+    order); ``stream_version`` counts from 1 within the stream. ``hash`` chains the event to
+    ``prev_hash``, the hash of the stream's previous event (see :mod:`eventspine.hashing`).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    service: str = Field(description="the service (and store) that recorded the event")
+    event_type: str
+    schema_version: int
+    time: datetime
+    stream_id: str
+    stream_version: int
+    position: int
+    actor: str
+    correlation_id: UUID
+    causation_id: UUID | None = None
+    command_id: UUID | None = None
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    @property
+    def source(self) -> str:
+        """CloudEvents ``source``: the producing service."""
+        return f"/sanlian/{self.service}"
+
+    @property
+    def type(self) -> str:
+        """CloudEvents ``type``, carrying the event name and schema version."""
+        return ce_type(self.service, self.event_type, self.schema_version)
+
+    def hashed_content(self) -> dict[str, Any]:
+        """The fields the hash chain covers: everything but the position and the hashes."""
+        return {
+            "id": str(self.id),
+            "source": self.source,
+            "type": self.type,
+            "time": format_time(self.time),
+            "subject": self.stream_id,
+            "streamversion": self.stream_version,
+            "actor": self.actor,
+            "correlationid": str(self.correlation_id),
+            "causationid": str(self.causation_id) if self.causation_id else None,
+            "data": self.data,
+        }
+
+    def cloudevent_attributes(self) -> dict[str, str]:
+        """CloudEvents 1.0 context attributes and Sanlian extensions, as strings."""
+        attributes = {
+            "specversion": SPECVERSION,
+            "id": str(self.id),
+            "source": self.source,
+            "type": self.type,
+            "time": format_time(self.time),
+            "subject": self.stream_id,
+            "datacontenttype": "application/json",
+            "dataschema": dataschema(self.service, self.event_type, self.schema_version),
+            "streamversion": str(self.stream_version),
+            "position": str(self.position),
+            "actor": self.actor,
+            "correlationid": str(self.correlation_id),
+            "prevhash": self.prev_hash,
+            "hash": self.hash,
+        }
+        if self.causation_id is not None:
+            attributes["causationid"] = str(self.causation_id)
+        return attributes
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        """Kafka record headers in CloudEvents binary content mode."""
+        headers = [(f"ce_{key}", value.encode()) for key, value in self.cloudevent_attributes().items()
+                   if key != "datacontenttype"]
+        headers.append(("content-type", b"application/json"))
+        return headers
+
+    def kafka_value(self) -> bytes:
+        """The Kafka record value: the event data as UTF-8 JSON."""
+        return json.dumps(self.data, ensure_ascii=False, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_kafka(cls, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...],
+                   value: bytes) -> RecordedEvent:
+        """Rebuild an event from a Kafka record written by :meth:`kafka_headers`."""
+        attrs = {key[3:]: raw.decode() for key, raw in headers if key.startswith("ce_")}
+        service, name, version = parse_ce_type(attrs["type"])
+        return cls(
+            id=UUID(attrs["id"]),
+            service=service,
+            event_type=name,
+            schema_version=version,
+            time=datetime.fromisoformat(attrs["time"]),
+            stream_id=attrs["subject"],
+            stream_version=int(attrs["streamversion"]),
+            position=int(attrs["position"]),
+            actor=attrs["actor"],
+            correlation_id=UUID(attrs["correlationid"]),
+            causation_id=UUID(attrs["causationid"]) if "causationid" in attrs else None,
+            data=json.loads(value),
+            prev_hash=attrs["prevhash"],
+            hash=attrs["hash"],
+        )

@@ -1,0 +1,54 @@
+"""Errors the event platform raises; services map them to HTTP answers (409, 422)."""
+
+from __future__ import annotations
+
+
+class SpineError(Exception):
+    """Base class of every error raised by the event platform."""
+
+
+class ConcurrencyError(SpineError):
+    """The stream moved on since the command read it: the append was refused (HTTP 409)."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"stream {stream_id!r} is at version {actual}, not the expected {expected}; "
+            "reload it and decide again"
+        )
+
+
+class InvalidEventError(SpineError, ValueError):
+    """An event, or an append request, failed validation; nothing was stored (HTTP 422).
+
+    ``field`` names what was wrong (``stream_id``, ``type``, ``data.member_id``...).
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class UnknownEventTypeError(InvalidEventError):
+    """The event type (or its schema version) is not in the registry."""
+
+    def __init__(self, event_type: str, version: int | None = None) -> None:
+        what = event_type if version is None else f"{event_type} v{version}"
+        super().__init__("type", f"unknown event type {what!r}")
+
+
+class IdempotencyConflictError(SpineError):
+    """A command id was reused for a different stream: the retry is not the same command."""
+
+    def __init__(self, command_id: str, stream_id: str, recorded_stream: str) -> None:
+        super().__init__(
+            f"command {command_id} was already applied to stream {recorded_stream!r}, "
+            f"not {stream_id!r}"
+        )
+
+
+class ChainBrokenError(SpineError):
+    """An event's hash does not match its content or its predecessor: history was altered."""

@@ -1,0 +1,57 @@
+"""The per-stream hash chain that lets an auditor prove nothing was altered or removed.
+
+``digest`` = SHA-256 of the RFC 8785 (JCS) canonical JSON of an event's hashed content;
+``hash`` = SHA-256 of ``prev_hash`` followed by ``digest`` (both lowercase hex, ASCII).
+The first event of a stream chains to :data:`GENESIS_HASH`. The formula is simple enough to
+check with any language's SHA-256 and JCS, and the stores compute the link in the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+import rfc8785
+
+from eventspine.envelope import GENESIS_HASH, RecordedEvent
+from eventspine.errors import ChainBrokenError
+
+
+def content_digest(content: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of an event's hashed content."""
+    return hashlib.sha256(rfc8785.dumps(content)).hexdigest()
+
+
+def chain_hash(prev_hash: str, digest: str) -> str:
+    """The chain link: SHA-256 (hex) of the previous hash followed by this event's digest."""
+    return hashlib.sha256((prev_hash + digest).encode("ascii")).hexdigest()
+
+
+def verify_chain(events: Iterable[RecordedEvent]) -> int:
+    """Check the hash chain of each stream in ``events`` (in stream order); return the count.
+
+    Raises :class:`ChainBrokenError` naming the first event whose content, predecessor or
+    version sequence does not match, which is what an altered, removed or inserted event shows.
+    """
+    heads: dict[str, tuple[int, str]] = {}
+    count = 0
+    for event in events:
+        version, prev = heads.get(event.stream_id, (0, GENESIS_HASH))
+        if event.stream_version != version + 1:
+            raise ChainBrokenError(
+                f"{event.stream_id} v{event.stream_version}: expected version {version + 1}"
+            )
+        if event.prev_hash != prev:
+            raise ChainBrokenError(
+                f"{event.stream_id} v{event.stream_version}: prev_hash does not match the "
+                "previous event's hash"
+            )
+        expected = chain_hash(prev, content_digest(event.hashed_content()))
+        if event.hash != expected:
+            raise ChainBrokenError(
+                f"{event.stream_id} v{event.stream_version}: content does not match its hash"
+            )
+        heads[event.stream_id] = (event.stream_version, event.hash)
+        count += 1
+    return count

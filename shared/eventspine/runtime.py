@@ -1,0 +1,75 @@
+"""Long-running platform processes (relay, projection runner) and their wiring from settings."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
+
+import asyncpg
+
+from eventspine.config import Settings
+from eventspine.consumer import ProjectionRunner
+from eventspine.kafka import ensure_topics, make_consumer, make_producer
+from eventspine.projection import Projection
+from eventspine.relay import Relay
+from eventspine.schemas import installed_registry
+from eventspine.store.postgres import PostgresEventStore
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT, for a graceful stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def run_relay(settings: Settings, service: str) -> None:
+    """Relay ``service``'s PostgreSQL store to its topic until stopped by a signal."""
+    store = PostgresEventStore(settings.pg_dsn, service, installed_registry(),
+                               pool_size=2)
+    topic = settings.topic(service)
+    await ensure_topics(settings, [topic])
+    producer = make_producer(settings)
+    await store.open()
+    await producer.start()
+    try:
+        relay = Relay(store, producer, topic, batch_size=settings.relay_batch_size,
+                      idle_seconds=settings.relay_idle_seconds)
+        await relay.run(stop_on_signals())
+    finally:
+        await producer.stop()
+        await store.close()
+
+
+def load_object(reference: str) -> Any:
+    """Import ``package.module:attribute``."""
+    module_name, _, attribute = reference.partition(":")
+    if not attribute:
+        raise ValueError(f"expected 'module:attribute', got {reference!r}")
+    return getattr(import_module(module_name), attribute)
+
+
+async def run_projection(
+    settings: Settings, factory: Callable[[], Projection], schema: str, *, rebuild: bool = False
+) -> None:
+    """Run a projection from Kafka into ``schema`` until stopped by a signal."""
+    projection = factory()
+    topics = [settings.topic(service) for service in projection.services]
+    await ensure_topics(settings, topics)
+    pool = await asyncpg.create_pool(settings.pg_dsn, min_size=1, max_size=4)
+    try:
+        runner = ProjectionRunner(
+            projection, pool,
+            lambda group, names: make_consumer(settings, group, *names),
+            topics, schema=schema, batch_size=settings.consumer_batch_size,
+        )
+        await runner.run(stop_on_signals(), rebuild=rebuild)
+    finally:
+        await pool.close()
+
+

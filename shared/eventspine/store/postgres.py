@@ -1,0 +1,190 @@
+"""The PostgreSQL event store (asyncpg), one schema per service."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from eventspine.envelope import RecordedEvent
+from eventspine.errors import ConcurrencyError, IdempotencyConflictError
+from eventspine.events import EventRegistry
+from eventspine.store.base import (
+    AppendRequest,
+    Clock,
+    CommandContext,
+    EventStore,
+    PreparedEvent,
+    utc_now,
+    validate_stream_id,
+)
+from eventspine.store.postgres_sql import CONFLICT_SQLSTATE, schema_ddl
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_COLUMNS = (
+    "position, stream_id, stream_version, event_id, event_type, schema_version, time, actor, "
+    "correlation_id, causation_id, command_id, data::text AS data, prev_hash, hash"
+)
+
+
+def checked_schema(schema: str) -> str:
+    """Schema names are spliced into SQL, so only plain lowercase identifiers pass."""
+    if not _SCHEMA_NAME.match(schema):
+        raise ValueError(f"invalid PostgreSQL schema name {schema!r}")
+    return schema
+
+
+class PostgresEventStore(EventStore):
+    """Event store in ``schema`` of a PostgreSQL database, reached through an asyncpg pool."""
+
+    def __init__(
+        self,
+        dsn: str,
+        service: str,
+        registry: EventRegistry,
+        *,
+        schema: str | None = None,
+        clock: Clock = utc_now,
+        pool_size: int = 10,
+    ) -> None:
+        super().__init__(service, registry, clock)
+        self.dsn = dsn
+        self.schema = checked_schema(schema or service)
+        self.pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The connection pool (after :meth:`open`)."""
+        if self._pool is None:
+            raise RuntimeError("the event store is not open")
+        return self._pool
+
+    async def open(self) -> None:
+        """Create the pool and, under a lock so replicas can start together, the schema."""
+        if self._pool is not None:
+            return
+        self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=self.pool_size)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('sanlian.migrate'))")
+            await conn.execute(schema_ddl(self.schema))
+
+    async def close(self) -> None:
+        """Close the pool."""
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def _append(
+        self,
+        requests: Sequence[AppendRequest],
+        prepared: list[PreparedEvent],
+        context: CommandContext,
+    ) -> list[RecordedEvent]:
+        try:
+            rows = await self.pool.fetch(
+                f"SELECT * FROM {self.schema}.append_events("
+                "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb[], $13)",
+                context.command_id,
+                [r.stream_id for r in requests],
+                [r.expected_version for r in requests],
+                [p.stream_index + 1 for p in prepared],
+                [p.event_id for p in prepared],
+                [p.event_type for p in prepared],
+                [p.schema_version for p in prepared],
+                [p.time for p in prepared],
+                context.actor,
+                context.correlation_id,
+                context.causation_id,
+                [json.dumps(p.data, ensure_ascii=False) for p in prepared],
+                [p.digest for p in prepared],
+            )
+        except asyncpg.PostgresError as exc:
+            if getattr(exc, "sqlstate", None) == CONFLICT_SQLSTATE:
+                stream, expected, actual = str(exc.detail).split("\n")
+                raise ConcurrencyError(stream, int(expected), int(actual)) from None
+            raise
+        if rows and rows[0]["out_replayed"]:
+            return await self._replayed(requests, [row["out_position"] for row in rows], context)
+        return [
+            RecordedEvent(
+                id=p.event_id, service=self.service, event_type=p.event_type,
+                schema_version=p.schema_version, time=p.time, stream_id=p.stream_id,
+                stream_version=row["out_stream_version"], position=row["out_position"],
+                actor=context.actor, correlation_id=context.correlation_id,
+                causation_id=context.causation_id, command_id=context.command_id, data=p.data,
+                prev_hash=row["out_prev_hash"], hash=row["out_hash"],
+            )
+            for p, row in zip(prepared, rows, strict=True)
+        ]
+
+    async def _replayed(
+        self, requests: Sequence[AppendRequest], positions: list[int], context: CommandContext
+    ) -> list[RecordedEvent]:
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS} FROM {self.schema}.events WHERE position = ANY($1) ORDER BY position",
+            positions,
+        )
+        events = [self._event(row) for row in rows]
+        recorded = {e.stream_id for e in events}
+        for request in requests:
+            if request.stream_id not in recorded:
+                raise IdempotencyConflictError(
+                    str(context.command_id), request.stream_id, ", ".join(sorted(recorded))
+                )
+        return events
+
+    def _event(self, row: asyncpg.Record) -> RecordedEvent:
+        return RecordedEvent(
+            id=row["event_id"], service=self.service, event_type=row["event_type"],
+            schema_version=row["schema_version"], time=row["time"], stream_id=row["stream_id"],
+            stream_version=row["stream_version"], position=row["position"], actor=row["actor"],
+            correlation_id=row["correlation_id"], causation_id=row["causation_id"],
+            command_id=row["command_id"], data=json.loads(row["data"]),
+            prev_hash=row["prev_hash"], hash=row["hash"],
+        )
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
+        """A stream's events in version order."""
+        validate_stream_id(stream_id)
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS} FROM {self.schema}.events "
+            "WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version",
+            stream_id, from_version,
+        )
+        return [self._event(row) for row in rows]
+
+    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+        """Events after a global position, in position order."""
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS} FROM {self.schema}.events "
+            "WHERE position > $1 ORDER BY position LIMIT $2",
+            after_position, limit,
+        )
+        return [self._event(row) for row in rows]
+
+    async def head_position(self) -> int:
+        """Highest stored position."""
+        value: Any = await self.pool.fetchval(
+            f"SELECT coalesce(max(position), 0) FROM {self.schema}.events"
+        )
+        return int(value)
+
+    async def load_checkpoint(self, name: str) -> int:
+        """A reader's saved position."""
+        value: Any = await self.pool.fetchval(
+            f"SELECT position FROM {self.schema}.checkpoints WHERE name = $1", name
+        )
+        return int(value or 0)
+
+    async def save_checkpoint(self, name: str, position: int) -> None:
+        """Save a reader's position, never moving it backwards."""
+        await self.pool.execute(
+            f"INSERT INTO {self.schema}.checkpoints (name, position) VALUES ($1, $2) "
+            "ON CONFLICT (name) DO UPDATE SET position = greatest(checkpoints.position, "
+            "excluded.position), updated_at = now()",
+            name, position,
+        )
