@@ -51,7 +51,10 @@ def _pg_version(dsn: str) -> str:
 def _script(name: str, *args: str) -> str:
     result = subprocess.run(
         [str(ROOT / "deploy" / "local" / name), *args],
-        capture_output=True, text=True, timeout=900, check=False,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     if result.returncode != 0:
         pytest.fail(

@@ -110,7 +110,8 @@ class InProcessBus:
     async def _position(self, projection: Projection, service: str) -> int:
         value = await SqliteTx(self.db).fetchval(
             "SELECT last_position FROM projection_positions WHERE projection = $1 AND service = $2",
-            projection.name, service,
+            projection.name,
+            service,
         )
         return int(value or 0)
 
@@ -123,8 +124,9 @@ class InProcessBus:
                 store = self.stores.get(service)
                 if store is None:
                     continue
-                events = await store.read_all(await self._position(projection, service),
-                                              self.batch_size)
+                events = await store.read_all(
+                    await self._position(projection, service), self.batch_size
+                )
                 if not events:
                     continue
                 await tx.execute("BEGIN IMMEDIATE")
@@ -135,7 +137,9 @@ class InProcessBus:
                         "INSERT INTO projection_positions (projection, service, last_position) "
                         "VALUES ($1, $2, $3) ON CONFLICT (projection, service) DO UPDATE "
                         "SET last_position = excluded.last_position",
-                        projection.name, service, events[-1].position,
+                        projection.name,
+                        service,
+                        events[-1].position,
                     )
                 except BaseException:
                     await tx.execute("ROLLBACK")
@@ -159,5 +163,3 @@ class InProcessBus:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
-
-

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     )
     pg_dsn: str = "postgresql://sanlian:sanlian@127.0.0.1:5432/sanlian"
     pg_pool_size: int = Field(10, ge=1, le=100)
+    pg_schema_prefix: str = Field(
+        "", pattern=r"^[a-z0-9_]*$", description="prefix of the per-service schemas (tests use one)"
+    )
     sqlite_dir: str = Field("var", description="folder of the embedded default's SQLite files")
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_client_id: str = "sanlian"
@@ -34,6 +37,10 @@ class Settings(BaseSettings):
         if self.environment == "production" and "sanlian:sanlian@" in self.pg_dsn:
             raise ValueError("SANLIAN_PG_DSN still holds the development password")
         return self
+
+    def store_schema(self, service: str) -> str:
+        """The PostgreSQL schema of a service's store: ``<prefix><service>``."""
+        return f"{self.pg_schema_prefix}{service}"
 
     def topic(self, service: str) -> str:
         """The Kafka topic of a service's events: ``<prefix>.<service>.events``."""

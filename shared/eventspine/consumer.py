@@ -120,14 +120,18 @@ class ProjectionRunner:
         if fresh:
             await consumer.seek_to_beginning(*fresh)
 
-    async def apply_records(self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]) -> int:
+    async def apply_records(
+        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]
+    ) -> int:
         """Apply one partition's batch in one transaction; return how many events it applied."""
         applied = 0
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
                 f"SELECT next_offset, last_position FROM {self.schema}.projection_offsets "
                 "WHERE projection = $1 AND topic = $2 AND partition = $3 FOR UPDATE",
-                self.projection.name, tp.topic, tp.partition,
+                self.projection.name,
+                tp.topic,
+                tp.partition,
             )
             next_offset, last_position = (row[0], row[1]) if row else (0, 0)
             for record in records:
@@ -145,7 +149,11 @@ class ProjectionRunner:
                 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (projection, topic, partition) DO UPDATE "
                 "SET next_offset = excluded.next_offset, last_position = excluded.last_position, "
                 "updated_at = now()",
-                self.projection.name, tp.topic, tp.partition, next_offset, last_position,
+                self.projection.name,
+                tp.topic,
+                tp.partition,
+                next_offset,
+                last_position,
             )
         return applied
 

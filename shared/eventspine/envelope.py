@@ -121,8 +121,11 @@ class RecordedEvent(BaseModel):
 
     def kafka_headers(self) -> list[tuple[str, bytes]]:
         """Kafka record headers in CloudEvents binary content mode."""
-        headers = [(f"ce_{key}", value.encode()) for key, value in self.cloudevent_attributes().items()
-                   if key != "datacontenttype"]
+        headers = [
+            (f"ce_{key}", value.encode())
+            for key, value in self.cloudevent_attributes().items()
+            if key != "datacontenttype"
+        ]
         headers.append(("content-type", b"application/json"))
         return headers
 
@@ -131,8 +134,9 @@ class RecordedEvent(BaseModel):
         return json.dumps(self.data, ensure_ascii=False, separators=(",", ":")).encode()
 
     @classmethod
-    def from_kafka(cls, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...],
-                   value: bytes) -> RecordedEvent:
+    def from_kafka(
+        cls, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes
+    ) -> RecordedEvent:
         """Rebuild an event from a Kafka record written by :meth:`kafka_headers`."""
         attrs = {key[3:]: raw.decode() for key, raw in headers if key.startswith("ce_")}
         service, name, version = parse_ce_type(attrs["type"])

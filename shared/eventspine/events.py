@@ -63,7 +63,7 @@ class EventRegistry:
         """Declare how a ``name`` payload at ``from_version`` becomes ``from_version + 1``."""
         self._upcasters[(name, from_version)] = upcaster
 
-    def add_catalogue(self, source: str, catalogue: "EventCatalogue") -> None:
+    def add_catalogue(self, source: str, catalogue: EventCatalogue) -> None:
         """Register a service's whole catalogue: its event types and upcasters."""
         for event_type in catalogue.types:
             self.register(event_type, source)

@@ -33,11 +33,13 @@ class Tx(Protocol):
 class Projection(Protocol):
     """A read model built from the events of one or more services."""
 
-    name: str
-    """Stable name: the consumer group and the key of the stored offsets."""
+    @property
+    def name(self) -> str:
+        """Stable name: the consumer group and the key of the stored offsets."""
 
-    services: Sequence[str]
-    """The services whose events it reads (their topics, or their stores in embedded mode)."""
+    @property
+    def services(self) -> Sequence[str]:
+        """The services whose events it reads (their topics, or their stores in embedded mode)."""
 
     async def setup(self, tx: Tx) -> None:
         """Create the projection's tables if missing."""

@@ -30,16 +30,26 @@ def stop_on_signals() -> asyncio.Event:
 
 async def run_relay(settings: Settings, service: str) -> None:
     """Relay ``service``'s PostgreSQL store to its topic until stopped by a signal."""
-    store = PostgresEventStore(settings.pg_dsn, service, installed_registry(),
-                               pool_size=2)
+    store = PostgresEventStore(
+        settings.pg_dsn,
+        service,
+        installed_registry(),
+        schema=settings.store_schema(service),
+        pool_size=2,
+    )
     topic = settings.topic(service)
     await ensure_topics(settings, [topic])
     producer = make_producer(settings)
     await store.open()
     await producer.start()
     try:
-        relay = Relay(store, producer, topic, batch_size=settings.relay_batch_size,
-                      idle_seconds=settings.relay_idle_seconds)
+        relay = Relay(
+            store,
+            producer,
+            topic,
+            batch_size=settings.relay_batch_size,
+            idle_seconds=settings.relay_idle_seconds,
+        )
         await relay.run(stop_on_signals())
     finally:
         await producer.stop()
@@ -64,12 +74,13 @@ async def run_projection(
     pool = await asyncpg.create_pool(settings.pg_dsn, min_size=1, max_size=4)
     try:
         runner = ProjectionRunner(
-            projection, pool,
+            projection,
+            pool,
             lambda group, names: make_consumer(settings, group, *names),
-            topics, schema=schema, batch_size=settings.consumer_batch_size,
+            topics,
+            schema=schema,
+            batch_size=settings.consumer_batch_size,
         )
         await runner.run(stop_on_signals(), rebuild=rebuild)
     finally:
         await pool.close()
-
-

@@ -70,5 +70,3 @@ def kafka_settings(kafka_bootstrap: str) -> Settings:
         topic_prefix=f"test.{uuid.uuid4().hex[:10]}",
         topic_partitions=3,
     )
-
-

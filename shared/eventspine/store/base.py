@@ -23,8 +23,8 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from eventspine.envelope import STREAM_ID_MAX, STREAM_ID_PATTERN, RecordedEvent, ce_type
-from eventspine.events import DomainEvent, EventRegistry
 from eventspine.errors import InvalidEventError
+from eventspine.events import DomainEvent, EventRegistry
 from eventspine.hashing import content_digest
 
 NO_STREAM = 0
@@ -88,7 +88,8 @@ def validate_stream_id(stream_id: object) -> str:
         raise InvalidEventError("stream_id", f"must be at most {STREAM_ID_MAX} characters")
     if not STREAM_ID_PATTERN.match(stream_id):
         raise InvalidEventError(
-            "stream_id", "may contain only letters, digits and . _ : - (starting with a letter or digit)"
+            "stream_id",
+            "may contain only letters, digits and . _ : - (starting with a letter or digit)",
         )
     return stream_id
 
@@ -156,8 +157,15 @@ class EventStore(abc.ABC):
                 self.registry.validate(event)
                 data = self._validated_data(event)
                 prepared.append(
-                    self._stamp(index, stream_id, request.expected_version + offset, event, data,
-                                now, context)
+                    self._stamp(
+                        index,
+                        stream_id,
+                        request.expected_version + offset,
+                        event,
+                        data,
+                        now,
+                        context,
+                    )
                 )
         return prepared
 
@@ -185,14 +193,30 @@ class EventStore(abc.ABC):
         event_id = uuid.uuid4()
         name, schema_version = event.type_key()
         draft = RecordedEvent(
-            id=event_id, service=self.service, event_type=name, schema_version=schema_version,
-            time=now, stream_id=stream_id, stream_version=version, position=0,
-            actor=context.actor, correlation_id=context.correlation_id,
-            causation_id=context.causation_id, data=data, prev_hash="", hash="",
+            id=event_id,
+            service=self.service,
+            event_type=name,
+            schema_version=schema_version,
+            time=now,
+            stream_id=stream_id,
+            stream_version=version,
+            position=0,
+            actor=context.actor,
+            correlation_id=context.correlation_id,
+            causation_id=context.causation_id,
+            data=data,
+            prev_hash="",
+            hash="",
         )
         return PreparedEvent(
-            stream_index=index, stream_id=stream_id, stream_version=version, event_id=event_id,
-            event_type=name, schema_version=schema_version, time=now, data=data,
+            stream_index=index,
+            stream_id=stream_id,
+            stream_version=version,
+            event_id=event_id,
+            event_type=name,
+            schema_version=schema_version,
+            time=now,
+            data=data,
             digest=content_digest(draft.hashed_content()),
         )
 

@@ -111,12 +111,21 @@ class PostgresEventStore(EventStore):
             return await self._replayed(requests, [row["out_position"] for row in rows], context)
         return [
             RecordedEvent(
-                id=p.event_id, service=self.service, event_type=p.event_type,
-                schema_version=p.schema_version, time=p.time, stream_id=p.stream_id,
-                stream_version=row["out_stream_version"], position=row["out_position"],
-                actor=context.actor, correlation_id=context.correlation_id,
-                causation_id=context.causation_id, command_id=context.command_id, data=p.data,
-                prev_hash=row["out_prev_hash"], hash=row["out_hash"],
+                id=p.event_id,
+                service=self.service,
+                event_type=p.event_type,
+                schema_version=p.schema_version,
+                time=p.time,
+                stream_id=p.stream_id,
+                stream_version=row["out_stream_version"],
+                position=row["out_position"],
+                actor=context.actor,
+                correlation_id=context.correlation_id,
+                causation_id=context.causation_id,
+                command_id=context.command_id,
+                data=p.data,
+                prev_hash=row["out_prev_hash"],
+                hash=row["out_hash"],
             )
             for p, row in zip(prepared, rows, strict=True)
         ]
@@ -125,7 +134,8 @@ class PostgresEventStore(EventStore):
         self, requests: Sequence[AppendRequest], positions: list[int], context: CommandContext
     ) -> list[RecordedEvent]:
         rows = await self.pool.fetch(
-            f"SELECT {_COLUMNS} FROM {self.schema}.events WHERE position = ANY($1) ORDER BY position",
+            f"SELECT {_COLUMNS} FROM {self.schema}.events "
+            "WHERE position = ANY($1) ORDER BY position",
             positions,
         )
         events = [self._event(row) for row in rows]
@@ -139,12 +149,21 @@ class PostgresEventStore(EventStore):
 
     def _event(self, row: asyncpg.Record) -> RecordedEvent:
         return RecordedEvent(
-            id=row["event_id"], service=self.service, event_type=row["event_type"],
-            schema_version=row["schema_version"], time=row["time"], stream_id=row["stream_id"],
-            stream_version=row["stream_version"], position=row["position"], actor=row["actor"],
-            correlation_id=row["correlation_id"], causation_id=row["causation_id"],
-            command_id=row["command_id"], data=json.loads(row["data"]),
-            prev_hash=row["prev_hash"], hash=row["hash"],
+            id=row["event_id"],
+            service=self.service,
+            event_type=row["event_type"],
+            schema_version=row["schema_version"],
+            time=row["time"],
+            stream_id=row["stream_id"],
+            stream_version=row["stream_version"],
+            position=row["position"],
+            actor=row["actor"],
+            correlation_id=row["correlation_id"],
+            causation_id=row["causation_id"],
+            command_id=row["command_id"],
+            data=json.loads(row["data"]),
+            prev_hash=row["prev_hash"],
+            hash=row["hash"],
         )
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
@@ -153,7 +172,8 @@ class PostgresEventStore(EventStore):
         rows = await self.pool.fetch(
             f"SELECT {_COLUMNS} FROM {self.schema}.events "
             "WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version",
-            stream_id, from_version,
+            stream_id,
+            from_version,
         )
         return [self._event(row) for row in rows]
 
@@ -162,7 +182,8 @@ class PostgresEventStore(EventStore):
         rows = await self.pool.fetch(
             f"SELECT {_COLUMNS} FROM {self.schema}.events "
             "WHERE position > $1 ORDER BY position LIMIT $2",
-            after_position, limit,
+            after_position,
+            limit,
         )
         return [self._event(row) for row in rows]
 
@@ -186,5 +207,6 @@ class PostgresEventStore(EventStore):
             f"INSERT INTO {self.schema}.checkpoints (name, position) VALUES ($1, $2) "
             "ON CONFLICT (name) DO UPDATE SET position = greatest(checkpoints.position, "
             "excluded.position), updated_at = now()",
-            name, position,
+            name,
+            position,
         )

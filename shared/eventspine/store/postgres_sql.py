@@ -100,7 +100,8 @@ BEGIN
             ORDER BY e.stream_version DESC LIMIT 1;
         v_version := coalesce(v_version, 0);
         IF v_version <> p_expected[i] THEN
-            RAISE EXCEPTION 'stream % is at version %, not %', p_streams[i], v_version, p_expected[i]
+            RAISE EXCEPTION 'stream % is at version %, not %',
+                    p_streams[i], v_version, p_expected[i]
                 USING ERRCODE = '{CONFLICT_SQLSTATE}',
                       DETAIL = p_streams[i] || E'\\n' || p_expected[i] || E'\\n' || v_version;
         END IF;

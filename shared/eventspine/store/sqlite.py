@@ -96,7 +96,9 @@ class SqliteEventStore(EventStore):
         if self._db is not None:
             return
         if self.path == ":memory:" or "mode=memory" in self.path:
-            raise ValueError("the SQLite event store needs a file: readers use their own connection")
+            raise ValueError(
+                "the SQLite event store needs a file: readers use their own connection"
+            )
         self._db = await aiosqlite.connect(self.path, isolation_level=None)
         await self._db.execute("PRAGMA journal_mode=WAL")
         await self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged append survives a crash
@@ -137,7 +139,8 @@ class SqliteEventStore(EventStore):
         if context.command_id is not None:
             rows = await self._fetch(
                 f"SELECT {_COLUMNS} FROM events WHERE command_id = ? ORDER BY position",
-                str(context.command_id), writer=True,
+                str(context.command_id),
+                writer=True,
             )
             if rows:
                 events = [self._event(row) for row in rows]
@@ -145,7 +148,8 @@ class SqliteEventStore(EventStore):
                 for request in requests:
                     if request.stream_id not in recorded:
                         raise IdempotencyConflictError(
-                            str(context.command_id), request.stream_id,
+                            str(context.command_id),
+                            request.stream_id,
                             ", ".join(sorted(recorded)),
                         )
                 return events
@@ -154,7 +158,8 @@ class SqliteEventStore(EventStore):
             rows = await self._fetch(
                 "SELECT stream_version, hash FROM events WHERE stream_id = ? "
                 "ORDER BY stream_version DESC LIMIT 1",
-                request.stream_id, writer=True,
+                request.stream_id,
+                writer=True,
             )
             version, head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
             if version != request.expected_version:
@@ -168,21 +173,39 @@ class SqliteEventStore(EventStore):
             position += 1
             digest_hash = chain_hash(prev, p.digest)
             event = RecordedEvent(
-                id=p.event_id, service=self.service, event_type=p.event_type,
-                schema_version=p.schema_version, time=p.time, stream_id=p.stream_id,
-                stream_version=version, position=position, actor=context.actor,
-                correlation_id=context.correlation_id, causation_id=context.causation_id,
-                command_id=context.command_id, data=p.data, prev_hash=prev, hash=digest_hash,
+                id=p.event_id,
+                service=self.service,
+                event_type=p.event_type,
+                schema_version=p.schema_version,
+                time=p.time,
+                stream_id=p.stream_id,
+                stream_version=version,
+                position=position,
+                actor=context.actor,
+                correlation_id=context.correlation_id,
+                causation_id=context.causation_id,
+                command_id=context.command_id,
+                data=p.data,
+                prev_hash=prev,
+                hash=digest_hash,
             )
             await self.db.execute(
-                f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
                 (
-                    position, p.stream_id, version, str(p.event_id), p.event_type,
-                    p.schema_version, format_time(p.time), context.actor,
+                    position,
+                    p.stream_id,
+                    version,
+                    str(p.event_id),
+                    p.event_type,
+                    p.schema_version,
+                    format_time(p.time),
+                    context.actor,
                     str(context.correlation_id),
                     str(context.causation_id) if context.causation_id else None,
                     str(context.command_id) if context.command_id else None,
-                    json.dumps(p.data, ensure_ascii=False), prev, digest_hash,
+                    json.dumps(p.data, ensure_ascii=False),
+                    prev,
+                    digest_hash,
                 ),
             )
             heads[p.stream_index] = (version, digest_hash)
@@ -202,11 +225,21 @@ class SqliteEventStore(EventStore):
 
     def _event(self, row: Any) -> RecordedEvent:
         return RecordedEvent(
-            position=row[0], stream_id=row[1], stream_version=row[2], id=UUID(row[3]),
-            event_type=row[4], schema_version=row[5], time=datetime.fromisoformat(row[6]),
-            actor=row[7], correlation_id=UUID(row[8]), causation_id=_uuid(row[9]),
-            command_id=_uuid(row[10]), data=json.loads(row[11]), prev_hash=row[12],
-            hash=row[13], service=self.service,
+            position=row[0],
+            stream_id=row[1],
+            stream_version=row[2],
+            id=UUID(row[3]),
+            event_type=row[4],
+            schema_version=row[5],
+            time=datetime.fromisoformat(row[6]),
+            actor=row[7],
+            correlation_id=UUID(row[8]),
+            causation_id=_uuid(row[9]),
+            command_id=_uuid(row[10]),
+            data=json.loads(row[11]),
+            prev_hash=row[12],
+            hash=row[13],
+            service=self.service,
         )
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
@@ -215,7 +248,8 @@ class SqliteEventStore(EventStore):
         rows = await self._fetch(
             f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ? "
             "ORDER BY stream_version",
-            stream_id, from_version,
+            stream_id,
+            from_version,
         )
         return [self._event(row) for row in rows]
 
@@ -223,7 +257,8 @@ class SqliteEventStore(EventStore):
         """Events after a global position, in position order."""
         rows = await self._fetch(
             f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
-            after_position, limit,
+            after_position,
+            limit,
         )
         return [self._event(row) for row in rows]
 

@@ -83,7 +83,8 @@ async def test_a_multi_stream_append_is_all_or_nothing(store: EventStore) -> Non
         [AppendRequest("unit-a", NO_STREAM, [unit()]), AppendRequest("unit-b", 1, [unit()])], CTX
     )
     assert [(e.stream_id, e.stream_version, e.position) for e in both] == [
-        ("unit-a", 1, 2), ("unit-b", 2, 3)
+        ("unit-a", 1, 2),
+        ("unit-b", 2, 3),
     ]
 
 
@@ -100,7 +101,12 @@ async def test_a_retried_command_appends_nothing_twice(store: EventStore) -> Non
 
 @pytest.mark.parametrize(
     ("stream_id", "field"),
-    [("", "stream_id"), ("x" * 201, "stream_id"), ("has space", "stream_id"), ("-lead", "stream_id")],
+    [
+        ("", "stream_id"),
+        ("x" * 201, "stream_id"),
+        ("has space", "stream_id"),
+        ("-lead", "stream_id"),
+    ],
 )
 async def test_bad_stream_ids_are_refused(store: EventStore, stream_id: str, field: str) -> None:
     with pytest.raises(InvalidEventError) as info:

@@ -62,12 +62,16 @@ class AssignmentLog:
         await tx.execute(
             f"INSERT INTO {self.table}_log (event_id, stream_id, stream_version, position) "
             "VALUES ($1, $2, $3, $4)",
-            str(event.id), event.stream_id, event.stream_version, event.position,
+            str(event.id),
+            event.stream_id,
+            event.stream_version,
+            event.position,
         )
         if event.event_type == "MemberAssigned":
             await tx.execute(
                 f"INSERT INTO {self.table}_counts (upper_member_id, assigned) VALUES ($1, 1) "
-                f"ON CONFLICT (upper_member_id) DO UPDATE SET assigned = {self.table}_counts.assigned + 1",
+                f"ON CONFLICT (upper_member_id) DO UPDATE "
+                f"SET assigned = {self.table}_counts.assigned + 1",
                 event.data["upper_member_id"],
             )
 

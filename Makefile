@@ -1,0 +1,67 @@
+# Sanlian: entry points. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+BIN := $(VENV)/bin
+
+PACKAGES := shared/eventspine services/roster/roster services/contacts/contacts \
+            services/feedback/feedback services/reports/reports bench
+TEST_DIRS := $(wildcard shared/tests services/*/tests)
+
+.PHONY: help install lint format schemas test test-unit test-integration bench up down clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+install: $(VENV)/.synced ## create .venv with the locked dependencies
+
+lint: install ## ruff, formatting, mypy (strict) and the committed event schemas
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(PACKAGES)
+	@for dir in $(TEST_DIRS); do echo "mypy $$dir"; $(BIN)/mypy $$dir || exit 1; done
+	$(BIN)/mypy conftest.py
+	$(BIN)/python -m eventspine schemas check
+
+format: install ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+schemas: install ## regenerate schemas/events from the event models
+	$(BIN)/python -m eventspine schemas generate
+
+test: install ## the whole suite on real PostgreSQL and Kafka (provisioned if absent)
+	$(BIN)/pytest
+
+test-unit: install ## unit tests only (no infrastructure)
+	$(BIN)/pytest shared/tests/unit $(wildcard services/*/tests/unit)
+
+test-integration: install ## integration and contract tests (real PostgreSQL and Kafka)
+	$(BIN)/pytest -m integration
+
+bench: install ## benchmarks against raw asyncpg and aiokafka baselines
+	$(BIN)/python -m bench
+
+up: ## start local PostgreSQL and Kafka (no Docker needed); prints their addresses
+	deploy/local/up.sh
+
+down: ## stop local PostgreSQL and Kafka
+	deploy/local/down.sh
+
+clean: ## remove the virtual environments and local state
+	rm -rf $(VENV) $(TOOLS) .local .pytest_cache .mypy_cache .ruff_cache

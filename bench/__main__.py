@@ -1,0 +1,29 @@
+"""``python -m bench``: run every benchmark once and print the comparison table."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+
+from bench import infra, spine
+
+
+async def main() -> None:
+    """Provision, measure, print."""
+    dsn = infra.pg_dsn()
+    bootstrap = infra.kafka_bootstrap()
+    events = int(os.environ.get("BENCH_EVENTS", "20000"))
+    print(f"# Sanlian benchmarks on {platform.node()} ({os.cpu_count()} cores), {infra.versions()}")
+    print(f"# {events:,} events per measurement; ours vs raw baseline, ratio, target\n")
+    results = [
+        await spine.store_vs_insert(dsn, events // 4, writers=1),
+        await spine.store_vs_insert(dsn, events // 4, writers=8),
+        await spine.relay_vs_producer(dsn, bootstrap, events),
+    ]
+    for result in results:
+        print(result.line())
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
