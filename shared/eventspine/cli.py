@@ -19,7 +19,7 @@ SchemaRoot = Annotated[Path, typer.Option(help="folder of the committed schemas"
 
 
 @schemas_app.command("generate")
-def schemas_generate(root: SchemaRoot = Path("schemas/events")) -> None:
+def schemas_generate(root: SchemaRoot = Path("schemas")) -> None:
     """Write the JSON Schema of every installed event type."""
     written = schemas.generate(root, schemas.installed_registry())
     for path in written:
@@ -28,7 +28,7 @@ def schemas_generate(root: SchemaRoot = Path("schemas/events")) -> None:
 
 
 @schemas_app.command("check")
-def schemas_check(root: SchemaRoot = Path("schemas/events")) -> None:
+def schemas_check(root: SchemaRoot = Path("schemas")) -> None:
     """Fail when a committed schema differs from its model or lost its model."""
     problems = schemas.check(root, schemas.installed_registry())
     for problem in problems:

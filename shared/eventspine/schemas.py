@@ -1,6 +1,7 @@
 """JSON Schemas of the event types, generated from their models and committed to the repo.
 
-Subscribers validate record values against ``schemas/events/<service>/<Name>.v<N>.json``.
+Subscribers validate record values against ``schemas/events/<service>/<Name>.v<N>.json``;
+``schemas/asyncapi.json`` describes the topics.
 :func:`check` fails when a committed schema no longer matches its model, or when a committed
 event type has disappeared (events are forever: add a version, never remove one).
 """
@@ -12,6 +13,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from eventspine import asyncapi
 from eventspine.envelope import ce_type, dataschema
 from eventspine.events import EventCatalogue, EventRegistry
 
@@ -46,10 +48,16 @@ def render(registry: EventRegistry) -> dict[str, str]:
     return files
 
 
+def _all_files(registry: EventRegistry) -> dict[str, str]:
+    files = {f"events/{path}": text for path, text in render(registry).items()}
+    files["asyncapi.json"] = asyncapi.render(registry)
+    return files
+
+
 def generate(root: Path, registry: EventRegistry) -> list[Path]:
-    """Write every schema under ``root``; return the files written or changed."""
+    """Write every schema and the AsyncAPI document under ``root``; return what changed."""
     written = []
-    for relative, text in render(registry).items():
+    for relative, text in _all_files(registry).items():
         path = root / relative
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,15 +67,19 @@ def generate(root: Path, registry: EventRegistry) -> list[Path]:
 
 
 def check(root: Path, registry: EventRegistry) -> list[str]:
-    """Problems between the committed schemas under ``root`` and the models (empty: all good)."""
-    expected = render(registry)
+    """Problems between the committed files under ``root`` and the models (empty: all good)."""
+    expected = _all_files(registry)
     problems = []
     for relative, text in expected.items():
         path = root / relative
         if not path.exists():
             problems.append(f"{relative}: not committed (run `make schemas`)")
         elif path.read_text(encoding="utf-8") != text:
-            problems.append(f"{relative}: differs from its model (add a new version instead)")
+            problems.append(
+                f"{relative}: stale (run `make schemas`)"
+                if relative == "asyncapi.json"
+                else f"{relative}: differs from its model (add a new version instead)"
+            )
     for path in sorted(root.rglob("*.json")):
         relative = path.relative_to(root).as_posix()
         if relative not in expected:

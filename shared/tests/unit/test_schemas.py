@@ -7,7 +7,7 @@ from pathlib import Path
 from eventspine.events import DomainEvent, EventRegistry
 from eventspine.schemas import check, generate, installed_registry
 
-ROOT = Path(__file__).resolve().parents[3] / "schemas" / "events"
+ROOT = Path(__file__).resolve().parents[3] / "schemas"
 
 
 def test_committed_schemas_match_the_event_models() -> None:
@@ -29,7 +29,7 @@ def test_the_check_fails_when_a_model_changes_without_a_new_version(tmp_path: Pa
     generate(tmp_path, EventRegistry([Renamed]))
     problems = check(tmp_path, EventRegistry([RenamedChanged]))
     assert problems == [
-        "sanlian/Renamed.v1.json: differs from its model (add a new version instead)"
+        "events/sanlian/Renamed.v1.json: differs from its model (add a new version instead)"
     ]
 
 
@@ -40,5 +40,6 @@ def test_the_check_fails_when_an_event_type_disappears(tmp_path: Path) -> None:
 
     generate(tmp_path, EventRegistry([Gone]))
     assert check(tmp_path, EventRegistry()) == [
-        "sanlian/Gone.v1.json: committed but no model declares it any more"
+        "asyncapi.json: stale (run `make schemas`)",
+        "events/sanlian/Gone.v1.json: committed but no model declares it any more",
     ]
