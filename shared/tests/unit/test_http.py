@@ -1,0 +1,73 @@
+"""The shared HTTP layer turns platform errors into clear 4xx answers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import pytest
+from fastapi import Depends, FastAPI
+from pydantic import BaseModel
+
+from eventspine.events import EventRegistry
+from eventspine.http import command_context, install_error_handlers
+from eventspine.store.base import CommandContext
+from eventspine.store.sqlite import SqliteEventStore
+from support.sample import unit
+
+
+class Rename(BaseModel):
+    expected_version: int
+    name: str
+
+
+@pytest.fixture
+async def client(tmp_path: Path, registry: EventRegistry) -> AsyncIterator[httpx.AsyncClient]:
+    store = SqliteEventStore(str(tmp_path / "s.sqlite"), "roster", registry)
+    await store.open()
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/units/{unit_id}")
+    async def register(
+        unit_id: str, body: Rename, ctx: Annotated[CommandContext, Depends(command_context)]
+    ) -> dict[str, int]:
+        event = unit().model_copy(update={"name": body.name})
+        recorded = await store.append(unit_id, body.expected_version, [event], ctx)
+        return {"version": recorded[-1].stream_version}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+    await store.close()
+
+
+async def test_a_version_clash_is_a_409_that_says_why(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/units/u-1", json={"expected_version": 0, "name": "A"})).json() == {
+        "version": 1
+    }
+    answer = await client.post("/units/u-1", json={"expected_version": 0, "name": "B"})
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "version_conflict"
+    assert "is at version 1, not the expected 0" in answer.json()["detail"]
+
+
+async def test_an_invalid_payload_is_a_422_naming_the_field(client: httpx.AsyncClient) -> None:
+    answer = await client.post("/units/u-1", json={"expected_version": 0, "name": ""})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["body", "data", "name"]
+
+
+async def test_a_retry_with_the_same_idempotency_key_changes_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = {"Idempotency-Key": str(uuid.uuid4()), "X-Actor": "staff:1"}
+    body = {"expected_version": 0, "name": "A"}
+    first = await client.post("/units/u-1", json=body, headers=headers)
+    retry = await client.post("/units/u-1", json=body, headers=headers)
+    assert first.status_code == retry.status_code == 200
+    again = await client.post("/units/u-1", json={"expected_version": 1, "name": "B"})
+    assert again.json() == {"version": 2}
