@@ -6,10 +6,12 @@ content mode*: the attributes as ``ce_*`` headers, the event data (JSON) as the 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,6 +46,51 @@ def parse_ce_type(value: str) -> tuple[str, str, int]:
 def dataschema(service: str, name: str, version: int) -> str:
     """The URI of an event type's committed JSON Schema (``schemas/events/...`` in the repo)."""
     return f"urn:sanlian:schema:{service}:{name}:v{version}"
+
+
+KAFKA_ATTRIBUTES = (
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "time",
+    "subject",
+    "dataschema",
+    "streamversion",
+    "position",
+    "actor",
+    "correlationid",
+    "causationid",
+    "prevhash",
+    "hash",
+)
+"""CloudEvents attributes carried as ``ce_<name>`` Kafka headers, in this order."""
+_HEADER_NAMES = tuple(f"ce_{name}" for name in KAFKA_ATTRIBUTES)
+_CONTENT_TYPE = ("content-type", b"application/json")
+
+
+@functools.cache
+def type_attributes(service: str, name: str, version: int) -> tuple[str, str]:
+    """``(type, dataschema)`` of an event type (cached: the relay asks for every event)."""
+    return ce_type(service, name, version), dataschema(service, name, version)
+
+
+def kafka_headers(values: Sequence[str | None]) -> list[tuple[str, bytes]]:
+    """Kafka headers from attribute values in :data:`KAFKA_ATTRIBUTES` order."""
+    headers = [
+        (name, value.encode()) for name, value in zip(_HEADER_NAMES, values, strict=True) if value
+    ]
+    headers.append(_CONTENT_TYPE)
+    return headers
+
+
+class OutboxRecord(NamedTuple):
+    """A stored event ready to publish: what the relay sends, read straight from the store."""
+
+    position: int
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
 
 
 class RecordedEvent(BaseModel):
@@ -99,35 +146,36 @@ class RecordedEvent(BaseModel):
 
     def cloudevent_attributes(self) -> dict[str, str]:
         """CloudEvents 1.0 context attributes and Sanlian extensions, as strings."""
+        values = self.attribute_values()
         attributes = {
-            "specversion": SPECVERSION,
-            "id": str(self.id),
-            "source": self.source,
-            "type": self.type,
-            "time": format_time(self.time),
-            "subject": self.stream_id,
-            "datacontenttype": "application/json",
-            "dataschema": dataschema(self.service, self.event_type, self.schema_version),
-            "streamversion": str(self.stream_version),
-            "position": str(self.position),
-            "actor": self.actor,
-            "correlationid": str(self.correlation_id),
-            "prevhash": self.prev_hash,
-            "hash": self.hash,
+            name: value for name, value in zip(KAFKA_ATTRIBUTES, values, strict=True) if value
         }
-        if self.causation_id is not None:
-            attributes["causationid"] = str(self.causation_id)
+        attributes["datacontenttype"] = "application/json"
         return attributes
+
+    def attribute_values(self) -> tuple[str | None, ...]:
+        """The attribute values in :data:`KAFKA_ATTRIBUTES` order (``None`` when absent)."""
+        ce, schema = type_attributes(self.service, self.event_type, self.schema_version)
+        return (
+            SPECVERSION,
+            str(self.id),
+            self.source,
+            ce,
+            format_time(self.time),
+            self.stream_id,
+            schema,
+            str(self.stream_version),
+            str(self.position),
+            self.actor,
+            str(self.correlation_id),
+            str(self.causation_id) if self.causation_id else None,
+            self.prev_hash,
+            self.hash,
+        )
 
     def kafka_headers(self) -> list[tuple[str, bytes]]:
         """Kafka record headers in CloudEvents binary content mode."""
-        headers = [
-            (f"ce_{key}", value.encode())
-            for key, value in self.cloudevent_attributes().items()
-            if key != "datacontenttype"
-        ]
-        headers.append(("content-type", b"application/json"))
-        return headers
+        return kafka_headers(self.attribute_values())
 
     def kafka_value(self) -> bytes:
         """The Kafka record value: the event data as UTF-8 JSON."""

@@ -15,18 +15,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
 
-from eventspine.envelope import RecordedEvent
+from eventspine.envelope import OutboxRecord, RecordedEvent
 from eventspine.store.base import EventStore
 
 log = structlog.get_logger(__name__)
 
 
 class Relay:
-    """Moves events from one store to one topic. Run a single relay per store."""
+    """Moves events from one store to one topic. Run a single relay per store.
+
+    Up to ``max_in_flight`` batches are on their way to the broker at once (reading the next
+    batch overlaps the broker's acknowledgement of the previous one); the checkpoint still only
+    moves over batches whose every record was acknowledged, oldest first.
+    """
 
     def __init__(
         self,
@@ -36,12 +43,14 @@ class Relay:
         *,
         batch_size: int = 500,
         idle_seconds: float = 0.05,
+        max_in_flight: int = 2,
     ) -> None:
         self.store = store
         self.producer = producer
         self.topic = topic
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
+        self.max_in_flight = max_in_flight
         self.checkpoint_name = f"relay:{topic}"
         self._position: int | None = None
         self._wake = asyncio.Event()
@@ -56,41 +65,46 @@ class Relay:
             self._position = await self.store.load_checkpoint(self.checkpoint_name)
         return self._position
 
-    async def publish_batch(self) -> int:
-        """Publish the next batch after the checkpoint; return how many events were sent."""
-        after = await self.position()
-        events = await self.store.read_all(after, self.batch_size)
-        if not events:
-            return 0
+    async def _send(self, records: list[OutboxRecord]) -> asyncio.Future[list[Any]]:
         sends = [
-            await self.producer.send(
-                self.topic,
-                value=event.kafka_value(),
-                key=event.stream_id.encode(),
-                headers=event.kafka_headers(),
-            )
-            for event in events
+            await self.producer.send(self.topic, value=r.value, key=r.key, headers=r.headers)
+            for r in records
         ]
-        await asyncio.gather(*sends)  # every record acknowledged by all in-sync replicas
-        last = events[-1].position
-        await self.store.save_checkpoint(self.checkpoint_name, last)
-        self._position = last
-        return len(events)
+        return asyncio.gather(*sends)
 
-    async def drain(self) -> int:
-        """Publish until nothing is left; return the number of events sent."""
-        total = 0
-        while sent := await self.publish_batch():
-            total += sent
-        return total
+    async def _acknowledged(self, position: int, acks: asyncio.Future[list[Any]]) -> None:
+        await acks  # every record acknowledged by all in-sync replicas
+        await self.store.save_checkpoint(self.checkpoint_name, position)
+        self._position = position
+
+    async def drain(self, stop: asyncio.Event | None = None) -> int:
+        """Publish until nothing is left (or ``stop`` is set); return the number sent."""
+        cursor = await self.position()
+        in_flight: deque[tuple[int, asyncio.Future[list[Any]]]] = deque()
+        sent = 0
+        try:
+            while stop is None or not stop.is_set():
+                records = await self.store.read_outbox(cursor, self.batch_size)
+                if records:
+                    cursor = records[-1].position
+                    in_flight.append((cursor, await self._send(records)))
+                    sent += len(records)
+                while in_flight and (len(in_flight) > self.max_in_flight or not records):
+                    await self._acknowledged(*in_flight.popleft())
+                if not records:
+                    break
+        finally:
+            for _, acks in in_flight:  # a failed send: let the rest settle, checkpoint stays
+                acks.cancel()
+        return sent
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish continuously until ``stop`` is set; sleeps briefly when idle."""
         log.info("relay.started", topic=self.topic, position=await self.position())
         while not stop.is_set():
-            if await self.publish_batch():
-                continue
             self._wake.clear()
+            if await self.drain(stop):
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
         log.info("relay.stopped", topic=self.topic, position=await self.position())

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from eventspine.envelope import RecordedEvent
+from eventspine.envelope import OutboxRecord, RecordedEvent
 from eventspine.errors import ConcurrencyError, IdempotencyConflictError
 from eventspine.events import EventRegistry
 from eventspine.store.base import (
@@ -18,6 +18,7 @@ from eventspine.store.base import (
     CommandContext,
     EventStore,
     PreparedEvent,
+    outbox_record,
     utc_now,
     validate_stream_id,
 )
@@ -35,6 +36,15 @@ def checked_schema(schema: str) -> str:
     if not _SCHEMA_NAME.match(schema):
         raise ValueError(f"invalid PostgreSQL schema name {schema!r}")
     return schema
+
+
+# Same columns as OUTBOX_COLUMNS, as text; the time format must equal envelope.format_time.
+_OUTBOX_SQL = (
+    "SELECT position, stream_id, data::text, event_id::text, event_type, schema_version, "
+    """to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), stream_version, """
+    "actor, correlation_id::text, causation_id::text, prev_hash, hash "
+    "FROM {schema}.events WHERE position > $1 ORDER BY position LIMIT $2"
+)
 
 
 class PostgresEventStore(EventStore):
@@ -186,6 +196,11 @@ class PostgresEventStore(EventStore):
             limit,
         )
         return [self._event(row) for row in rows]
+
+    async def read_outbox(self, after_position: int = 0, limit: int = 1000) -> list[OutboxRecord]:
+        """Events after a global position as Kafka records, in position order."""
+        rows = await self.pool.fetch(_OUTBOX_SQL.format(schema=self.schema), after_position, limit)
+        return [outbox_record(self.service, row) for row in rows]
 
     async def head_position(self) -> int:
         """Highest stored position."""

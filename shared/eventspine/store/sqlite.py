@@ -15,16 +15,18 @@ from uuid import UUID
 
 import aiosqlite
 
-from eventspine.envelope import GENESIS_HASH, RecordedEvent, format_time
+from eventspine.envelope import GENESIS_HASH, OutboxRecord, RecordedEvent, format_time
 from eventspine.errors import ConcurrencyError, IdempotencyConflictError
 from eventspine.events import EventRegistry
 from eventspine.hashing import chain_hash
 from eventspine.store.base import (
+    OUTBOX_COLUMNS,
     AppendRequest,
     Clock,
     CommandContext,
     EventStore,
     PreparedEvent,
+    outbox_record,
     utc_now,
     validate_stream_id,
 )
@@ -261,6 +263,15 @@ class SqliteEventStore(EventStore):
             limit,
         )
         return [self._event(row) for row in rows]
+
+    async def read_outbox(self, after_position: int = 0, limit: int = 1000) -> list[OutboxRecord]:
+        """Events after a global position as Kafka records, in position order."""
+        rows = await self._fetch(
+            f"SELECT {OUTBOX_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+            after_position,
+            limit,
+        )
+        return [outbox_record(self.service, row) for row in rows]
 
     async def head_position(self) -> int:
         """Highest stored position."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from eventspine.envelope import GENESIS_HASH
+from eventspine.envelope import GENESIS_HASH, RecordedEvent
 from eventspine.errors import (
     ConcurrencyError,
     IdempotencyConflictError,
@@ -160,3 +160,18 @@ async def test_events_survive_reopening_the_store(store: EventStore) -> None:
     await store.close()
     await store.open()
     assert await store.read_stream("unit-1") == recorded
+
+
+async def test_outbox_records_are_the_events_kafka_form(store: EventStore) -> None:
+    ctx = CommandContext(actor="member:7", causation_id=uuid.uuid4())
+    await store.append("unit-1", NO_STREAM, [unit("跃进煤业工会"), unit()], ctx)
+    await store.append("member-1", NO_STREAM, [assigned()], CTX)
+    events = await store.read_all(1)
+    records = await store.read_outbox(1)
+    assert [r.position for r in records] == [e.position for e in events] == [2, 3]
+    for record, event in zip(records, events, strict=True):
+        assert record.key == event.stream_id.encode()
+        assert record.headers == event.kafka_headers()
+        assert RecordedEvent.from_kafka(record.headers, record.value) == event.model_copy(
+            update={"command_id": None}
+        )
