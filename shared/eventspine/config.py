@@ -31,11 +31,21 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(500, ge=1, le=10_000)
     relay_idle_seconds: float = Field(0.05, gt=0, le=10)
     consumer_batch_size: int = Field(500, ge=1, le=10_000)
+    index_secret: str = Field(
+        "development-only-index-secret",
+        min_length=16,
+        description="key of the blind indexes over personal values (external numbers)",
+    )
+    span_leader: int = Field(5, ge=1, le=1000, description="default committee members per leader")
+    span_committee: int = Field(5, ge=1, le=1000, description="default representatives each")
+    span_representative: int = Field(10, ge=1, le=1000, description="default workers each")
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
         if self.environment == "production" and "sanlian:sanlian@" in self.pg_dsn:
             raise ValueError("SANLIAN_PG_DSN still holds the development password")
+        if self.environment == "production" and self.index_secret.startswith("development"):
+            raise ValueError("SANLIAN_INDEX_SECRET must be set outside development")
         return self
 
     def store_schema(self, service: str) -> str:

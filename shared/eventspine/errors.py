@@ -52,3 +52,30 @@ class IdempotencyConflictError(SpineError):
 
 class ChainBrokenError(SpineError):
     """An event's hash does not match its content or its predecessor: history was altered."""
+
+
+class DomainError(SpineError):
+    """A command broke a business rule; nothing was stored.
+
+    ``field`` names the input at fault, ``reason`` says why in words a user understands;
+    ``status`` is the HTTP answer (422 invalid input, 404 unknown thing, 409 wrong state).
+    """
+
+    status = 422
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class NotFoundError(DomainError):
+    """The command names something that does not exist."""
+
+    status = 404
+
+
+class StateConflictError(DomainError):
+    """The command does not fit the current state (already linked, departed, over span...)."""
+
+    status = 409

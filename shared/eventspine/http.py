@@ -13,7 +13,12 @@ from typing import Annotated
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
-from eventspine.errors import ConcurrencyError, IdempotencyConflictError, InvalidEventError
+from eventspine.errors import (
+    ConcurrencyError,
+    DomainError,
+    IdempotencyConflictError,
+    InvalidEventError,
+)
 from eventspine.store.base import CommandContext
 
 
@@ -53,8 +58,21 @@ async def _conflict(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=409, content={"detail": str(exc), "code": code})
 
 
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    if exc.status == 422:
+        loc = ["body", *exc.field.split(".")]
+        detail = [{"loc": loc, "msg": exc.reason, "type": "value_error"}]
+        return JSONResponse(status_code=422, content={"detail": detail})
+    code = "not_found" if exc.status == 404 else "state_conflict"
+    return JSONResponse(
+        status_code=exc.status, content={"detail": exc.reason, "field": exc.field, "code": code}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map the platform's errors to HTTP answers on ``app``."""
+    app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(InvalidEventError, _invalid)
     app.add_exception_handler(ConcurrencyError, _conflict)
     app.add_exception_handler(IdempotencyConflictError, _conflict)

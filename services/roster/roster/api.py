@@ -1,0 +1,253 @@
+"""HTTP routes of the roster: each builds a command or a query and hands it over."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+
+from eventspine.aggregate import retry_on_conflict
+from eventspine.envelope import RecordedEvent
+from eventspine.http import command_context
+from eventspine.store.base import CommandContext
+from roster import commands as cmd
+from roster.bootstrap import Roster
+from roster.events import Tier
+from roster.models import (
+    CommandAccepted,
+    MemberPublic,
+    MembersPublic,
+    OverSpan,
+    RecordedRef,
+    SpanPolicyPublic,
+    UnitNode,
+    UnitPublic,
+)
+
+
+def get_roster(request: Request) -> Roster:
+    """The roster wired by the app's lifespan."""
+    roster: Roster = request.app.state.roster
+    return roster
+
+
+RosterDep = Annotated[Roster, Depends(get_roster)]
+Context = Annotated[CommandContext, Depends(command_context)]
+Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="rows to skip")]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such member or organisation"}
+}
+REFUSED: dict[int | str, dict[str, Any]] = {
+    404: {"description": "a named member or organisation does not exist"},
+    409: {"description": "the command does not fit the current state, or a concurrent change won"},
+    422: {"description": "invalid input; the answer names the field"},
+}
+
+units = APIRouter(prefix="/units", tags=["units"])
+members = APIRouter(prefix="/members", tags=["members"])
+links = APIRouter(prefix="/links", tags=["links"])
+policy = APIRouter(prefix="/policy", tags=["policy"])
+
+
+async def accepted(
+    roster: Roster, command: Callable[[], Awaitable[list[RecordedEvent]]]
+) -> CommandAccepted:
+    """Run a command (deciding again if a concurrent change won), bring the read model up to
+    date (read-your-writes), then describe what was appended."""
+    recorded = await retry_on_conflict(command)
+    await roster.catch_up()
+    return CommandAccepted(
+        events=[
+            RecordedRef(
+                event_id=e.id,
+                type=e.type,
+                stream_id=e.stream_id,
+                stream_version=e.stream_version,
+                position=e.position,
+            )
+            for e in recorded
+        ]
+    )
+
+
+@units.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
+async def register_unit(body: cmd.RegisterUnit, roster: RosterDep, ctx: Context) -> CommandAccepted:
+    """Register a union organisation (city federation, county union or enterprise union)."""
+    return await accepted(roster, lambda: roster.service.register_unit(body, ctx))
+
+
+@units.get("")
+async def unit_tree(roster: RosterDep) -> list[UnitNode]:
+    """Every union organisation, nested under its parent."""
+    return await roster.queries.unit_tree()
+
+
+@units.get("/{unit_id}", responses=NOT_FOUND)
+async def get_unit(unit_id: UUID, roster: RosterDep) -> UnitPublic:
+    """One union organisation."""
+    unit = await roster.queries.unit(unit_id)
+    if unit is None:
+        raise HTTPException(404, "no such union organisation")
+    return unit
+
+
+@units.put("/{unit_id}/name", responses=REFUSED)
+async def rename_unit(
+    unit_id: UUID, body: cmd.RenameUnit, roster: RosterDep, ctx: Context
+) -> CommandAccepted:
+    """Rename a union organisation."""
+    return await accepted(roster, lambda: roster.service.rename_unit(unit_id, body, ctx))
+
+
+@units.post("/{unit_id}/closure", responses=REFUSED)
+async def close_unit(
+    unit_id: UUID, body: cmd.CloseUnit, roster: RosterDep, ctx: Context
+) -> CommandAccepted:
+    """Close a union organisation."""
+    return await accepted(roster, lambda: roster.service.close_unit(unit_id, body, ctx))
+
+
+@members.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
+async def register_member(
+    body: cmd.RegisterMember, roster: RosterDep, ctx: Context
+) -> CommandAccepted:
+    """Enter a person in the contact database. The external number must be free in the unit."""
+    return await accepted(roster, lambda: roster.service.register_member(body, ctx))
+
+
+@members.get("")
+async def search_members(
+    roster: RosterDep,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1, max_length=100, description="part of a name, or a whole external number"
+        ),
+    ],
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> MembersPublic:
+    """Find members by name or external number."""
+    return await roster.queries.search(q, limit, offset)
+
+
+@members.get("/unlinked")
+async def unlinked_members(
+    roster: RosterDep,
+    tier: Tier | None = None,
+    unit_id: UUID | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> MembersPublic:
+    """Active members below the top tier that nobody keeps in contact with."""
+    return await roster.queries.unlinked(tier, unit_id, limit, offset)
+
+
+@members.get("/over-span")
+async def over_span_members(roster: RosterDep) -> list[OverSpan]:
+    """Upper members holding more lower members than their tier's target span."""
+    return await roster.queries.over_span()
+
+
+@members.get("/{member_id}", responses=NOT_FOUND)
+async def get_member(member_id: UUID, roster: RosterDep) -> MemberPublic:
+    """One member."""
+    member = await roster.queries.member(member_id)
+    if member is None:
+        raise HTTPException(404, "no such member")
+    return member
+
+
+@members.get("/{member_id}/lower-members", responses=NOT_FOUND)
+async def lower_members(
+    member_id: UUID, roster: RosterDep, limit: Limit = 50, offset: Offset = 0
+) -> MembersPublic:
+    """The members this member keeps in contact with."""
+    if await roster.queries.member(member_id) is None:
+        raise HTTPException(404, "no such member")
+    return await roster.queries.lower_members(member_id, limit, offset)
+
+
+@members.get("/{member_id}/chain", responses=NOT_FOUND)
+async def member_chain(member_id: UUID, roster: RosterDep) -> list[MemberPublic]:
+    """The member and their upper members, up to the top."""
+    chain = await roster.queries.chain(member_id)
+    if not chain:
+        raise HTTPException(404, "no such member")
+    return chain
+
+
+@members.put("/{member_id}/details", responses=REFUSED)
+async def change_details(
+    member_id: UUID, body: cmd.ChangeDetails, roster: RosterDep, ctx: Context
+) -> CommandAccepted:
+    """Correct a member's name, phone or WeChat id."""
+    return await accepted(roster, lambda: roster.service.change_details(member_id, body, ctx))
+
+
+@members.post("/{member_id}/tier", responses=REFUSED)
+async def change_tier(
+    member_id: UUID, body: cmd.ChangeTier, roster: RosterDep, ctx: Context
+) -> CommandAccepted:
+    """Change a member's tier. Every link of theirs ends; their lower members become unlinked."""
+    return await accepted(roster, lambda: roster.service.change_tier(member_id, body, ctx))
+
+
+@members.post("/{member_id}/move", responses=REFUSED)
+async def move_member(
+    member_id: UUID, body: cmd.MoveMember, roster: RosterDep, ctx: Context
+) -> CommandAccepted:
+    """Move a member to another union organisation (their links stay)."""
+    return await accepted(roster, lambda: roster.service.move_member(member_id, body, ctx))
+
+
+@members.post("/{member_id}/departure", responses=REFUSED)
+async def depart_member(
+    member_id: UUID, body: cmd.DepartMember, roster: RosterDep, ctx: Context
+) -> CommandAccepted:
+    """A member leaves: every link ends and their lower members are left unlinked, visibly."""
+    return await accepted(roster, lambda: roster.service.depart_member(member_id, body, ctx))
+
+
+@members.post("/{member_id}/forget", responses=REFUSED)
+async def forget_member(member_id: UUID, roster: RosterDep, ctx: Context) -> CommandAccepted:
+    """Destroy the member's key: their personal data becomes unreadable everywhere, for good."""
+    return await accepted(roster, lambda: roster.service.forget_member(member_id, ctx))
+
+
+@links.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
+async def link_member(body: cmd.LinkMember, roster: RosterDep, ctx: Context) -> CommandAccepted:
+    """Link a lower member under an upper member of the tier directly above."""
+    return await accepted(roster, lambda: roster.service.link(body, ctx))
+
+
+@links.post("/unlink", responses=REFUSED)
+async def unlink_member(body: cmd.UnlinkMember, roster: RosterDep, ctx: Context) -> CommandAccepted:
+    """End a lower member's link to their upper member."""
+    return await accepted(roster, lambda: roster.service.unlink(body, ctx))
+
+
+@links.post("/relink", responses=REFUSED)
+async def relink_member(body: cmd.RelinkMember, roster: RosterDep, ctx: Context) -> CommandAccepted:
+    """Move a lower member to another upper member in one step."""
+    return await accepted(roster, lambda: roster.service.relink(body, ctx))
+
+
+@policy.get("/span")
+async def get_span_policy(roster: RosterDep) -> SpanPolicyPublic:
+    """The target spans in force."""
+    return await roster.queries.policy_public()
+
+
+@policy.put("/span", responses=REFUSED)
+async def change_span_policy(
+    body: cmd.ChangeSpanPolicy, roster: RosterDep, ctx: Context
+) -> CommandAccepted:
+    """Change the target spans; the change is recorded as an event."""
+    return await accepted(roster, lambda: roster.service.change_span_policy(body, ctx))
+
+
+ROUTERS = (units, members, links, policy)

@@ -1,0 +1,94 @@
+"""The roster's composition root: the one place that wires store, keys, view, clock, settings."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from eventspine.bus import InProcessBus, SqliteTx
+from eventspine.config import Settings
+from eventspine.crypto import PersonalDataVault, PostgresKeyStore, SqliteKeyStore
+from eventspine.follower import PostgresFollower
+from eventspine.schemas import installed_registry
+from eventspine.store.base import EventStore, utc_now
+from eventspine.store.postgres import PostgresEventStore
+from eventspine.store.sqlite import SqliteEventStore
+from roster.domain import SpanPolicy
+from roster.handlers import RosterService
+from roster.queries import RosterQueries
+from roster.view import RosterView
+
+SERVICE = "roster"
+
+
+@dataclass
+class Roster:
+    """The wired roster: commands, queries, and how to bring the read model up to date."""
+
+    store: EventStore
+    service: RosterService
+    queries: RosterQueries
+    catch_up: Callable[[], Awaitable[int]]
+    close: Callable[[], Awaitable[None]]
+
+
+async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Roster:
+    """Open the roster on the backend the settings name (``postgres`` or ``sqlite``)."""
+    registry = installed_registry()
+    store: EventStore
+    policy = SpanPolicy(settings.span_leader, settings.span_committee, settings.span_representative)
+    if settings.store_backend == "postgres":
+        pg_store = PostgresEventStore(
+            settings.pg_dsn,
+            SERVICE,
+            registry,
+            schema=settings.store_schema(SERVICE),
+            clock=clock,
+            pool_size=settings.pg_pool_size,
+        )
+        await pg_store.open()
+        store = pg_store
+        keys = PostgresKeyStore(pg_store.pool, pg_store.schema)
+        await keys.open()
+        vault = PersonalDataVault(keys)
+        prefix = f"{pg_store.schema}."
+        follower = PostgresFollower(pg_store, [RosterView(vault, prefix)])
+        await follower.setup()
+        queries = RosterQueries(pg_store.pool, policy, prefix)
+        catch_up = follower.catch_up
+
+        async def close() -> None:
+            await keys.close()
+            await pg_store.close()
+
+    else:
+        folder = Path(settings.sqlite_dir)
+        folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
+        sqlite_store = SqliteEventStore(
+            str(folder / "roster-events.sqlite"), SERVICE, registry, clock=clock
+        )
+        await sqlite_store.open()
+        store = sqlite_store
+        sqlite_keys = SqliteKeyStore(str(folder / "roster-keys.sqlite"))
+        await sqlite_keys.open()
+        vault = PersonalDataVault(sqlite_keys)
+        bus = InProcessBus([store], [RosterView(vault)], str(folder / "roster-view.sqlite"))
+        await bus.open()
+        queries = RosterQueries(SqliteTx(bus.db), policy)
+        catch_up = bus.drain
+
+        async def close() -> None:
+            await bus.close()
+            await sqlite_keys.close()
+            await sqlite_store.close()
+
+    service = RosterService(
+        store,
+        vault,
+        index_secret=settings.index_secret.encode(),
+        default_policy=policy,
+        clock=clock,
+    )
+    return Roster(store, service, queries, catch_up, close)

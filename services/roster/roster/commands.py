@@ -1,0 +1,174 @@
+"""Commands of the roster service: what callers ask for, validated before anything is read.
+
+They double as the HTTP request bodies, so their field descriptions and examples appear in the
+OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from roster.events import Tier, UnitKind
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+UnitName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 \-]{4,19}$")
+]
+WeChatId = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z][A-Za-z0-9_\-]{1,63}$")
+]
+ExternalNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]{0,63}$")
+]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class Command(BaseModel):
+    """Base of the roster's commands: frozen, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RegisterUnit(Command):
+    """Register a union organisation under its parent."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "盂县总工会",
+                    "kind": "county_union",
+                    "parent_unit_id": "0b6f1c1e-8d4e-4a8f-9d55-7c1f0f6a0001",
+                }
+            ]
+        }
+    )
+
+    unit_id: UUID = Field(default_factory=uuid.uuid4)
+    name: UnitName
+    kind: UnitKind
+    parent_unit_id: UUID | None = None
+
+
+class RenameUnit(Command):
+    """Give a union organisation a new name."""
+
+    name: UnitName
+
+
+class CloseUnit(Command):
+    """Close a union organisation."""
+
+    reason: Reason | None = None
+
+
+class RegisterMember(Command):
+    """Enter a person in the contact database."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "unit_id": "0b6f1c1e-8d4e-4a8f-9d55-7c1f0f6a0003",
+                    "tier": "representative",
+                    "name": "张东峰",
+                    "phone": "13800000000",
+                    "wechat_id": "zhang_df",
+                    "external_number": "YJ-0042",
+                    "registered_on": "2019-03-01",
+                }
+            ]
+        }
+    )
+
+    member_id: UUID = Field(default_factory=uuid.uuid4)
+    unit_id: UUID
+    tier: Tier
+    name: Name
+    phone: Phone | None = None
+    wechat_id: WeChatId | None = None
+    external_number: ExternalNumber = Field(description="employee or membership number")
+    registered_on: date | None = Field(None, description="defaults to today")
+
+
+class ChangeDetails(Command):
+    """Correct or update a member's personal data."""
+
+    name: Name
+    phone: Phone | None = None
+    wechat_id: WeChatId | None = None
+
+
+class ChangeTier(Command):
+    """Move a member to another tier; every link of theirs ends."""
+
+    tier: Tier
+    changed_on: date | None = None
+
+
+class MoveMember(Command):
+    """Move a member to another union organisation (links stay)."""
+
+    unit_id: UUID
+    moved_on: date | None = None
+
+
+class DepartMember(Command):
+    """A member leaves; all of their links end and their lower members are left unlinked."""
+
+    departed_on: date | None = None
+    reason: Reason | None = None
+
+
+class LinkMember(Command):
+    """An upper member takes a lower member of the next tier down into their contacts."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "upper_member_id": "5e8f2a8e-1b7c-4f55-8a37-1d2a3b4c0001",
+                    "lower_member_id": "5e8f2a8e-1b7c-4f55-8a37-1d2a3b4c0002",
+                    "assigned_on": "2026-03-01",
+                }
+            ]
+        }
+    )
+
+    upper_member_id: UUID
+    lower_member_id: UUID
+    assigned_on: date | None = None
+    span_override_reason: Reason | None = Field(
+        None, description="required to exceed the upper member's target span"
+    )
+
+
+class UnlinkMember(Command):
+    """End a lower member's link to their upper member."""
+
+    lower_member_id: UUID
+    unassigned_on: date | None = None
+
+
+class RelinkMember(Command):
+    """Move a lower member to another upper member in one step."""
+
+    lower_member_id: UUID
+    upper_member_id: UUID = Field(description="the new upper member")
+    assigned_on: date | None = None
+    span_override_reason: Reason | None = None
+
+
+class ChangeSpanPolicy(Command):
+    """Change the target spans (recorded as an event)."""
+
+    leader: int = Field(ge=1, le=1000)
+    committee: int = Field(ge=1, le=1000)
+    representative: int = Field(ge=1, le=1000)
+    reason: Reason

@@ -1,0 +1,73 @@
+"""Fixtures of the roster's tests: the app on real PostgreSQL (or SQLite), driven over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from eventspine.config import Settings
+from roster.main import create_app
+from roster_driver import Roster
+
+NOW = datetime(2026, 6, 30, 9, 0, tzinfo=UTC)
+
+
+def fixed_clock() -> datetime:
+    """The tests' 'now'."""
+    return NOW
+
+
+@pytest.fixture
+async def pg_prefix(pg_dsn: str) -> AsyncIterator[str]:
+    """A schema prefix unique to the test; its schemas are dropped afterwards."""
+    prefix = f"r{uuid.uuid4().hex[:8]}_"
+    yield prefix
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        for row in await conn.fetch(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", prefix + "%"
+        ):
+            await conn.execute(f"DROP SCHEMA {row[0]} CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def pg_settings(pg_dsn: str, pg_prefix: str) -> Settings:
+    """Roster settings on PostgreSQL."""
+    return Settings(store_backend="postgres", pg_dsn=pg_dsn, pg_schema_prefix=pg_prefix)
+
+
+async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, fixed_clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://roster") as client:
+            client.headers["X-Actor"] = "staff:test"
+            yield client
+
+
+@pytest.fixture
+async def client(pg_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The roster app on PostgreSQL."""
+    async for http in _client(pg_settings):
+        yield http
+
+
+@pytest.fixture
+async def sqlite_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The roster app on the embedded SQLite backend."""
+    async for http in _client(Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))):
+        yield http
+
+
+@pytest.fixture
+def roster(client: httpx.AsyncClient) -> Roster:
+    """Helpers over the PostgreSQL-backed app."""
+    return Roster(client)

@@ -1,0 +1,91 @@
+"""A service's own read models, fed straight from its PostgreSQL store (no Kafka in between).
+
+A service that answers queries about its own aggregates (the roster's unit tree, say) follows
+its store: rows and the position consumed are written in one transaction, so nothing is
+applied twice or skipped, and a replica that appended can ``catch_up()`` before answering
+(read-your-writes). Several replicas may follow at once: the position row is locked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+from eventspine.projection import Projection
+from eventspine.store.postgres import PostgresEventStore
+
+
+class PostgresFollower:
+    """Applies a PostgreSQL store's events to projections kept in the same database."""
+
+    def __init__(
+        self,
+        store: PostgresEventStore,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = 500,
+        idle_seconds: float = 0.2,
+    ) -> None:
+        self.store = store
+        self.projections = list(projections)
+        self.batch_size = batch_size
+        self.idle_seconds = idle_seconds
+        self.table = f"{store.schema}.projection_positions"
+        self._lock = asyncio.Lock()
+
+    async def setup(self) -> None:
+        """Create the position table and the projections' tables."""
+        async with self.store.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('sanlian.migrate'))")
+            await conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} (projection text PRIMARY KEY, "
+                "last_position bigint NOT NULL)"
+            )
+            for projection in self.projections:
+                await projection.setup(conn)
+                await conn.execute(
+                    f"INSERT INTO {self.table} VALUES ($1, 0) ON CONFLICT DO NOTHING",
+                    projection.name,
+                )
+
+    async def rebuild(self, projection: Projection) -> None:
+        """Empty a projection; the next catch-up replays the whole store into it."""
+        async with self.store.pool.acquire() as conn, conn.transaction():
+            await projection.reset(conn)
+            await conn.execute(
+                f"UPDATE {self.table} SET last_position = 0 WHERE projection = $1", projection.name
+            )
+
+    async def _step(self, projection: Projection) -> int:
+        async with self.store.pool.acquire() as conn, conn.transaction():
+            after = await conn.fetchval(
+                f"SELECT last_position FROM {self.table} WHERE projection = $1 FOR UPDATE",
+                projection.name,
+            )
+            events = await self.store.read_all(int(after), self.batch_size)
+            for event in events:
+                await projection.apply(conn, event)
+            if events:
+                await conn.execute(
+                    f"UPDATE {self.table} SET last_position = $2 WHERE projection = $1",
+                    projection.name,
+                    events[-1].position,
+                )
+            return len(events)
+
+    async def catch_up(self) -> int:
+        """Apply everything stored so far; return how many events were applied."""
+        total = 0
+        async with self._lock:
+            for projection in self.projections:
+                while applied := await self._step(projection):
+                    total += applied
+        return total
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Follow the store until ``stop`` is set (for changes made by other replicas)."""
+        while not stop.is_set():
+            await self.catch_up()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.idle_seconds)
