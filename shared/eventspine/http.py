@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
+from eventspine.crypto import KeyDestroyedError
 from eventspine.errors import (
     ConcurrencyError,
     DomainError,
@@ -70,9 +71,17 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _forgotten(request: Request, exc: Exception) -> JSONResponse:
+    # A concurrent forget won the race: the subject's data may not be written again.
+    return JSONResponse(
+        status_code=409, content={"detail": "the member was forgotten", "code": "forgotten"}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map the platform's errors to HTTP answers on ``app``."""
     app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(KeyDestroyedError, _forgotten)
     app.add_exception_handler(InvalidEventError, _invalid)
     app.add_exception_handler(ConcurrencyError, _conflict)
     app.add_exception_handler(IdempotencyConflictError, _conflict)

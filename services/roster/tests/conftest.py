@@ -68,6 +68,14 @@ async def sqlite_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def roster(client: httpx.AsyncClient) -> Roster:
+def pg_roster(client: httpx.AsyncClient) -> Roster:
     """Helpers over the PostgreSQL-backed app."""
     return Roster(client)
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def roster(request: pytest.FixtureRequest) -> Roster:
+    """Helpers over the app, once per backend: the full topology's and the embedded default's."""
+    name = "client" if request.param == "postgres" else "sqlite_client"
+    http: httpx.AsyncClient = request.getfixturevalue(name)
+    return Roster(http)
