@@ -15,7 +15,10 @@ PACKAGES := shared/eventspine services/roster/roster services/contacts/contacts 
             services/feedback/feedback services/reports/reports bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 
-.PHONY: help install lint format schemas test test-unit test-integration bench up down clean
+.PHONY: help install run lint format schemas test test-unit test-integration bench up down clean
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -29,6 +32,10 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	@touch $@
 
 install: $(VENV)/.synced ## create .venv with the locked dependencies
+
+run: install ## the embedded default: the roster on SQLite (var/), no Kafka, at http://$(HOST):$(PORT)/docs
+	SANLIAN_STORE_BACKEND=sqlite SANLIAN_SQLITE_DIR=$${SANLIAN_SQLITE_DIR:-var} \
+	  $(BIN)/uvicorn --factory roster.main:create_app --host $(HOST) --port $(PORT)
 
 lint: install ## ruff, formatting, mypy (strict) and the committed event schemas
 	$(BIN)/ruff check .
