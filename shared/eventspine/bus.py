@@ -69,6 +69,7 @@ class InProcessBus:
         self.idle_seconds = idle_seconds
         self._db: aiosqlite.Connection | None = None
         self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()  # one delivery at a time: they share one connection
         for store in stores:
             store.subscribe(lambda _events: self._wake.set())
 
@@ -117,6 +118,10 @@ class InProcessBus:
 
     async def deliver(self) -> int:
         """Deliver one batch per projection and service; return how many events were applied."""
+        async with self._lock:
+            return await self._deliver()
+
+    async def _deliver(self) -> int:
         applied = 0
         tx = SqliteTx(self.db)
         for projection in self.projections:
@@ -147,6 +152,17 @@ class InProcessBus:
                 await tx.execute("COMMIT")
                 applied += len(events)
         return applied
+
+    async def behind(self) -> int:
+        """Events in the stores that some projection has not applied yet."""
+        missing = 0
+        for projection in self.projections:
+            for service in projection.services:
+                store = self.stores.get(service)
+                if store is not None:
+                    head = await store.head_position()
+                    missing += max(0, head - await self._position(projection, service))
+        return missing
 
     async def drain(self) -> int:
         """Deliver until every projection has caught up; return the number applied."""

@@ -157,6 +157,20 @@ class ProjectionRunner:
             )
         return applied
 
+    async def behind(self) -> int:
+        """Records on the topics not yet applied (unknown before the first assignment: 1)."""
+        consumer = self._consumer
+        if consumer is None or not consumer.assignment():
+            return 1
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in self.topics
+            for partition in consumer.partitions_for_topic(topic) or ()
+        ]
+        ends = await consumer.end_offsets(partitions)
+        stored = await self.stored_offsets()
+        return sum(max(0, ends[tp] - stored.get(tp, (0, 0))[0]) for tp in partitions)
+
     async def run(self, stop: asyncio.Event, *, rebuild: bool = False) -> None:
         """Consume until ``stop`` is set. ``rebuild`` empties the projection and starts at 0."""
         await self.setup()

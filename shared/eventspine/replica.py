@@ -1,0 +1,106 @@
+"""Feeds: how a service keeps a local replica of another service's events.
+
+Services never call each other to decide a command; they read a local replica built from the
+other service's events. In the full topology the replica is fed from Kafka
+(:class:`KafkaFeed`); in the embedded default, straight from the other service's SQLite store
+(:class:`LocalFeed`). Both tell how far behind they are, so a command can answer "not seen yet,
+retry" (409) instead of a wrong "no such link" (422) while the replica catches up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Protocol
+
+from eventspine.bus import InProcessBus
+from eventspine.consumer import ProjectionRunner
+
+
+class Feed(Protocol):
+    """A running replica feed."""
+
+    async def start(self) -> None:
+        """Start feeding (returns at once)."""
+
+    async def stop(self) -> None:
+        """Stop feeding."""
+
+    async def behind(self) -> int:
+        """Events known to exist but not yet applied (0: up to date)."""
+
+    async def catch_up(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` until nothing is behind; return whether it caught up."""
+
+
+class KafkaFeed:
+    """A :class:`ProjectionRunner` in a background task."""
+
+    def __init__(self, runner: ProjectionRunner, poll_seconds: float = 0.05) -> None:
+        self.runner = runner
+        self.poll_seconds = poll_seconds
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Set up the tables, then consume in the background."""
+        await self.runner.setup()
+        self._stop.clear()
+        self._task = asyncio.create_task(self.runner.run(self._stop))
+
+    async def stop(self) -> None:
+        """Stop consuming and wait for the runner to close its consumer."""
+        self._stop.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def behind(self) -> int:
+        """Records on the topics not yet applied; a dead runner raises its error here."""
+        if self._task is not None and self._task.done():
+            self._task.result()
+        return await self.runner.behind()
+
+    async def catch_up(self, seconds: float) -> bool:
+        """Poll until nothing is behind or the time is up."""
+        deadline = time.monotonic() + seconds
+        while await self.behind():
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(self.poll_seconds)
+        return True
+
+
+class LocalFeed:
+    """An :class:`InProcessBus` over other services' stores, drained on demand and on a loop."""
+
+    def __init__(self, bus: InProcessBus) -> None:
+        self.bus = bus
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Open the bus and deliver in the background."""
+        await self.bus.open()
+        await self.bus.drain()
+        self._stop.clear()
+        self._task = asyncio.create_task(self.bus.run(self._stop))
+
+    async def stop(self) -> None:
+        """Stop delivering and close the bus."""
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        await self.bus.close()
+
+    async def behind(self) -> int:
+        """Events stored in the source stores but not yet delivered."""
+        return await self.bus.behind()
+
+    async def catch_up(self, seconds: float) -> bool:
+        """Deliver everything stored now (the stores are local: this is immediate)."""
+        await self.bus.drain()
+        return await self.bus.behind() == 0
