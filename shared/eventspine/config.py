@@ -39,9 +39,15 @@ class Settings(BaseSettings):
     span_leader: int = Field(5, ge=1, le=1000, description="default committee members per leader")
     span_committee: int = Field(5, ge=1, le=1000, description="default representatives each")
     span_representative: int = Field(10, ge=1, le=1000, description="default workers each")
+    contact_minimum: int = Field(
+        2, ge=1, le=52, description="contacts each link needs per period (the handbook: 2)"
+    )
+    contact_period_months: int = Field(12, description="12 (a year), 6 or 3")
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
+        if self.contact_period_months not in (12, 6, 3):
+            raise ValueError("SANLIAN_CONTACT_PERIOD_MONTHS must be 12, 6 or 3")
         if self.environment == "production" and "sanlian:sanlian@" in self.pg_dsn:
             raise ValueError("SANLIAN_PG_DSN still holds the development password")
         if self.environment == "production" and self.index_secret.startswith("development"):

@@ -8,19 +8,25 @@ Errors follow one shape: ``{"detail": [{"loc": [...], "msg": ..., "type": ...}]}
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, Protocol, TypeVar
 
-from fastapi import FastAPI, Header, Request
+from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
+from eventspine.aggregate import retry_on_conflict
 from eventspine.crypto import KeyDestroyedError
+from eventspine.envelope import RecordedEvent
 from eventspine.errors import (
     ConcurrencyError,
     DomainError,
     IdempotencyConflictError,
     InvalidEventError,
 )
-from eventspine.store.base import CommandContext
+from eventspine.store.base import CommandContext, EventStore
 
 
 def command_context(
@@ -41,6 +47,72 @@ def command_context(
         correlation_id=x_correlation_id or uuid.uuid4(),
         command_id=idempotency_key,
     )
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class RecordedRef(BaseModel):
+    """One appended event."""
+
+    event_id: uuid.UUID
+    type: str
+    stream_id: str
+    stream_version: int
+    position: int
+
+
+class CommandAccepted(BaseModel):
+    """A command's outcome: the events it appended (or, for a retry, had appended)."""
+
+    events: list[RecordedRef]
+
+
+async def run_command(
+    store: EventStore,
+    ctx: CommandContext,
+    command: Callable[[], Awaitable[list[RecordedEvent]]],
+    catch_up: Callable[[], Awaitable[int]],
+) -> CommandAccepted:
+    """Run one HTTP command the way every service does.
+
+    A retry of a command that already ran (same ``Idempotency-Key``) answers its first
+    events without deciding again; otherwise the command runs, again if a concurrent change
+    won the race, and the service's read models catch up before the answer (read-your-writes).
+    """
+    recorded = await store.applied(ctx.command_id) if ctx.command_id else []
+    if not recorded:
+        recorded = await retry_on_conflict(command)
+        await catch_up()
+    return CommandAccepted(
+        events=[
+            RecordedRef(
+                event_id=e.id,
+                type=e.type,
+                stream_id=e.stream_id,
+                stream_version=e.stream_version,
+                position=e.position,
+            )
+            for e in recorded
+        ]
+    )
+
+
+def with_stable_ids(command: M, ctx: CommandContext, *fields: str) -> M:
+    """Fill the new-aggregate ids the client left out from its ``Idempotency-Key``.
+
+    A create command's id defaults to a fresh UUID; with an idempotency key it is derived
+    from the key instead, so a retried request names the same aggregate and the store
+    answers it with the first attempt's events.
+    """
+    if ctx.command_id is None:
+        return command
+    updates = {
+        name: uuid.uuid5(ctx.command_id, name)
+        for name in fields
+        if name not in command.model_fields_set
+    }
+    return command.model_copy(update=updates) if updates else command
 
 
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:
@@ -85,3 +157,59 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidEventError, _invalid)
     app.add_exception_handler(ConcurrencyError, _conflict)
     app.add_exception_handler(IdempotencyConflictError, _conflict)
+
+
+class Wired(Protocol):
+    """What a service's composition root returns: something to catch up and to close."""
+
+    @property
+    def catch_up(self) -> Callable[[], Awaitable[int]]:
+        """Brings the service's read models up to date."""
+
+    @property
+    def close(self) -> Callable[[], Awaitable[None]]:
+        """Releases everything."""
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name  # clean operation ids: the route function's name
+
+
+def service_app(
+    name: str,
+    *,
+    title: str,
+    summary: str,
+    routers: Sequence[APIRouter],
+    open_service: Callable[[], Awaitable[Wired]],
+) -> FastAPI:
+    """A service's FastAPI app: opened in the lifespan (nothing at import), stored on
+    ``app.state.<name>``, with the shared error answers and a ``/health`` route."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        wired = await open_service()
+        setattr(app.state, name, wired)
+        try:
+            await wired.catch_up()
+            yield
+        finally:
+            await wired.close()
+
+    app = FastAPI(
+        title=title,
+        version="1",
+        summary=summary,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    install_error_handlers(app)
+    for router in routers:
+        app.include_router(router)
+
+    @app.get("/health", tags=["operations"])
+    async def health() -> dict[str, str]:
+        """Liveness."""
+        return {"status": "ok"}
+
+    return app

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
-from eventspine.aggregate import retry_on_conflict
-from eventspine.envelope import RecordedEvent
-from eventspine.http import command_context
+from eventspine.http import CommandAccepted, command_context, run_command, with_stable_ids
 from eventspine.store.base import CommandContext
 from roster import commands as cmd
 from roster.bootstrap import Roster
 from roster.events import Tier
 from roster.models import (
-    CommandAccepted,
     MemberPublic,
     MembersPublic,
     OverSpan,
-    RecordedRef,
     SpanPolicyPublic,
     UnitNode,
     UnitPublic,
@@ -52,31 +47,13 @@ links = APIRouter(prefix="/links", tags=["links"])
 policy = APIRouter(prefix="/policy", tags=["policy"])
 
 
-async def accepted(
-    roster: Roster, command: Callable[[], Awaitable[list[RecordedEvent]]]
-) -> CommandAccepted:
-    """Run a command (deciding again if a concurrent change won), bring the read model up to
-    date (read-your-writes), then describe what was appended."""
-    recorded = await retry_on_conflict(command)
-    await roster.catch_up()
-    return CommandAccepted(
-        events=[
-            RecordedRef(
-                event_id=e.id,
-                type=e.type,
-                stream_id=e.stream_id,
-                stream_version=e.stream_version,
-                position=e.position,
-            )
-            for e in recorded
-        ]
-    )
-
-
 @units.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
 async def register_unit(body: cmd.RegisterUnit, roster: RosterDep, ctx: Context) -> CommandAccepted:
     """Register a union organisation (city federation, county union or enterprise union)."""
-    return await accepted(roster, lambda: roster.service.register_unit(body, ctx))
+    body = with_stable_ids(body, ctx, "unit_id")
+    return await run_command(
+        roster.store, ctx, lambda: roster.service.register_unit(body, ctx), roster.catch_up
+    )
 
 
 @units.get("")
@@ -99,7 +76,9 @@ async def rename_unit(
     unit_id: UUID, body: cmd.RenameUnit, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """Rename a union organisation."""
-    return await accepted(roster, lambda: roster.service.rename_unit(unit_id, body, ctx))
+    return await run_command(
+        roster.store, ctx, lambda: roster.service.rename_unit(unit_id, body, ctx), roster.catch_up
+    )
 
 
 @units.post("/{unit_id}/closure", responses=REFUSED)
@@ -107,7 +86,9 @@ async def close_unit(
     unit_id: UUID, body: cmd.CloseUnit, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """Close a union organisation."""
-    return await accepted(roster, lambda: roster.service.close_unit(unit_id, body, ctx))
+    return await run_command(
+        roster.store, ctx, lambda: roster.service.close_unit(unit_id, body, ctx), roster.catch_up
+    )
 
 
 @members.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
@@ -115,7 +96,10 @@ async def register_member(
     body: cmd.RegisterMember, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """Enter a person in the contact database. The external number must be free in the unit."""
-    return await accepted(roster, lambda: roster.service.register_member(body, ctx))
+    body = with_stable_ids(body, ctx, "member_id")
+    return await run_command(
+        roster.store, ctx, lambda: roster.service.register_member(body, ctx), roster.catch_up
+    )
 
 
 @members.get("")
@@ -185,7 +169,12 @@ async def change_details(
     member_id: UUID, body: cmd.ChangeDetails, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """Correct a member's name, phone or WeChat id."""
-    return await accepted(roster, lambda: roster.service.change_details(member_id, body, ctx))
+    return await run_command(
+        roster.store,
+        ctx,
+        lambda: roster.service.change_details(member_id, body, ctx),
+        roster.catch_up,
+    )
 
 
 @members.post("/{member_id}/tier", responses=REFUSED)
@@ -193,7 +182,9 @@ async def change_tier(
     member_id: UUID, body: cmd.ChangeTier, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """Change a member's tier. Every link of theirs ends; their lower members become unlinked."""
-    return await accepted(roster, lambda: roster.service.change_tier(member_id, body, ctx))
+    return await run_command(
+        roster.store, ctx, lambda: roster.service.change_tier(member_id, body, ctx), roster.catch_up
+    )
 
 
 @members.post("/{member_id}/move", responses=REFUSED)
@@ -201,7 +192,9 @@ async def move_member(
     member_id: UUID, body: cmd.MoveMember, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """Move a member to another union organisation (their links stay)."""
-    return await accepted(roster, lambda: roster.service.move_member(member_id, body, ctx))
+    return await run_command(
+        roster.store, ctx, lambda: roster.service.move_member(member_id, body, ctx), roster.catch_up
+    )
 
 
 @members.post("/{member_id}/departure", responses=REFUSED)
@@ -209,31 +202,44 @@ async def depart_member(
     member_id: UUID, body: cmd.DepartMember, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """A member leaves: every link ends and their lower members are left unlinked, visibly."""
-    return await accepted(roster, lambda: roster.service.depart_member(member_id, body, ctx))
+    return await run_command(
+        roster.store,
+        ctx,
+        lambda: roster.service.depart_member(member_id, body, ctx),
+        roster.catch_up,
+    )
 
 
 @members.post("/{member_id}/forget", responses=REFUSED)
 async def forget_member(member_id: UUID, roster: RosterDep, ctx: Context) -> CommandAccepted:
     """Destroy the member's key: their personal data becomes unreadable everywhere, for good."""
-    return await accepted(roster, lambda: roster.service.forget_member(member_id, ctx))
+    return await run_command(
+        roster.store, ctx, lambda: roster.service.forget_member(member_id, ctx), roster.catch_up
+    )
 
 
 @links.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
 async def link_member(body: cmd.LinkMember, roster: RosterDep, ctx: Context) -> CommandAccepted:
     """Link a lower member under an upper member of the tier directly above."""
-    return await accepted(roster, lambda: roster.service.link(body, ctx))
+    return await run_command(
+        roster.store, ctx, lambda: roster.service.link(body, ctx), roster.catch_up
+    )
 
 
 @links.post("/unlink", responses=REFUSED)
 async def unlink_member(body: cmd.UnlinkMember, roster: RosterDep, ctx: Context) -> CommandAccepted:
     """End a lower member's link to their upper member."""
-    return await accepted(roster, lambda: roster.service.unlink(body, ctx))
+    return await run_command(
+        roster.store, ctx, lambda: roster.service.unlink(body, ctx), roster.catch_up
+    )
 
 
 @links.post("/relink", responses=REFUSED)
 async def relink_member(body: cmd.RelinkMember, roster: RosterDep, ctx: Context) -> CommandAccepted:
     """Move a lower member to another upper member in one step."""
-    return await accepted(roster, lambda: roster.service.relink(body, ctx))
+    return await run_command(
+        roster.store, ctx, lambda: roster.service.relink(body, ctx), roster.catch_up
+    )
 
 
 @policy.get("/span")
@@ -247,7 +253,9 @@ async def change_span_policy(
     body: cmd.ChangeSpanPolicy, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """Change the target spans; the change is recorded as an event."""
-    return await accepted(roster, lambda: roster.service.change_span_policy(body, ctx))
+    return await run_command(
+        roster.store, ctx, lambda: roster.service.change_span_policy(body, ctx), roster.catch_up
+    )
 
 
 ROUTERS = (units, members, links, policy)

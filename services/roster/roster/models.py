@@ -10,22 +10,6 @@ from pydantic import BaseModel, Field
 from roster.events import Tier, UnitKind
 
 
-class CommandAccepted(BaseModel):
-    """A command's outcome: the events it appended, by stream and position."""
-
-    events: list[RecordedRef]
-
-
-class RecordedRef(BaseModel):
-    """One appended event."""
-
-    event_id: UUID
-    type: str
-    stream_id: str
-    stream_version: int
-    position: int
-
-
 class UnitPublic(BaseModel):
     """A union organisation."""
 
@@ -80,4 +64,36 @@ class SpanPolicyPublic(BaseModel):
     representative: int
 
 
-CommandAccepted.model_rebuild()
+class ImportProblem(BaseModel):
+    """Something wrong in an import file, where a spreadsheet program shows it."""
+
+    sheet: str = Field(description="units, members or links (a CSV file's kind), or a sheet name")
+    row: int | None = Field(
+        description="row number as a spreadsheet shows it (the header is row 1); "
+        "null when the problem is the whole sheet"
+    )
+    column: str | None = Field(description="the column's header; null for the whole row or sheet")
+    message: str
+
+
+class ImportCounts(BaseModel):
+    """What one sheet (or CSV file) of an import holds."""
+
+    rows: int = Field(description="data rows read (blank rows are not counted)")
+    created: int = Field(description="rows that were (in a dry run: would be) stored")
+    skipped: int = Field(description="rows that match what the roster already holds")
+
+
+class ImportReport(BaseModel):
+    """The outcome of a bulk import, or of its dry run."""
+
+    dry_run: bool
+    applied: bool = Field(description="true when the rows were stored")
+    correlation_id: UUID | None = Field(
+        None, description="correlation id of every event the import appended"
+    )
+    units: ImportCounts
+    members: ImportCounts
+    links: ImportCounts
+    problem_count: int = Field(description="all problems found; the list holds the first ones")
+    problems: list[ImportProblem]

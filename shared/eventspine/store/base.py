@@ -286,6 +286,10 @@ class EventStore(abc.ABC):
         """Release connections."""
 
     @abc.abstractmethod
+    async def applied(self, command_id: UUID) -> list[RecordedEvent]:
+        """The events a command id already appended (empty if it never ran)."""
+
+    @abc.abstractmethod
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         """A stream's events in version order (empty if the stream does not exist)."""
 

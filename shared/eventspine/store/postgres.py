@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -175,6 +176,14 @@ class PostgresEventStore(EventStore):
             prev_hash=row["prev_hash"],
             hash=row["hash"],
         )
+
+    async def applied(self, command_id: UUID) -> list[RecordedEvent]:
+        """The events a command id already appended."""
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS} FROM {self.schema}.events WHERE command_id = $1 ORDER BY position",
+            command_id,
+        )
+        return [self._event(row) for row in rows]
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         """A stream's events in version order."""

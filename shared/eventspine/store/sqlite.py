@@ -244,6 +244,13 @@ class SqliteEventStore(EventStore):
             service=self.service,
         )
 
+    async def applied(self, command_id: UUID) -> list[RecordedEvent]:
+        """The events a command id already appended."""
+        rows = await self._fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE command_id = ? ORDER BY position", str(command_id)
+        )
+        return [self._event(row) for row in rows]
+
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         """A stream's events in version order."""
         validate_stream_id(stream_id)

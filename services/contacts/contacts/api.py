@@ -1,0 +1,113 @@
+"""HTTP routes of the contacts service: each builds a command or a query and hands it over."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+
+from contacts import commands as cmd
+from contacts.bootstrap import Contacts
+from contacts.models import (
+    ContactCard,
+    ContactPublic,
+    DueList,
+    LinkStatus,
+)
+from eventspine.http import CommandAccepted, command_context, run_command, with_stable_ids
+from eventspine.store.base import CommandContext
+
+
+def get_contacts(request: Request) -> Contacts:
+    """The contacts service wired by the app's lifespan."""
+    contacts: Contacts = request.app.state.contacts
+    return contacts
+
+
+ContactsDep = Annotated[Contacts, Depends(get_contacts)]
+Context = Annotated[CommandContext, Depends(command_context)]
+REFUSED: dict[int | str, dict[str, Any]] = {
+    404: {"description": "the contact does not exist"},
+    409: {
+        "description": "wrong state, a concurrent change, or the roster replica is behind (retry)"
+    },
+    422: {"description": "invalid input; the answer names the field"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "not found"}}
+
+contacts = APIRouter(prefix="/contacts", tags=["contacts"])
+meetings = APIRouter(prefix="/meetings", tags=["contacts"])
+links = APIRouter(prefix="/links", tags=["links"])
+members = APIRouter(prefix="/members", tags=["links"])
+
+
+@contacts.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
+async def log_contact(body: cmd.LogContact, service: ContactsDep, ctx: Context) -> CommandAccepted:
+    """Log a contact (meeting, visit, phone or online) on the link active on its date."""
+    body = with_stable_ids(body, ctx, "contact_id")
+    return await run_command(
+        service.store, ctx, lambda: service.service.log_contact(body, ctx), service.catch_up
+    )
+
+
+@meetings.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
+async def log_meeting(body: cmd.LogMeeting, service: ContactsDep, ctx: Context) -> CommandAccepted:
+    """Log a forum with several contacts: one contact per participant's link, all or nothing."""
+    body = with_stable_ids(body, ctx, "meeting_id")
+    return await run_command(
+        service.store, ctx, lambda: service.service.log_meeting(body, ctx), service.catch_up
+    )
+
+
+@contacts.get("/{contact_id}", responses=NOT_FOUND)
+async def get_contact(contact_id: UUID, service: ContactsDep) -> ContactPublic:
+    """One contact with its current values."""
+    contact = await service.queries.contact(contact_id)
+    if contact is None:
+        raise HTTPException(404, "no such contact")
+    return contact
+
+
+@contacts.post("/{contact_id}/correction", responses=REFUSED)
+async def correct_contact(
+    contact_id: UUID, body: cmd.CorrectContact, service: ContactsDep, ctx: Context
+) -> CommandAccepted:
+    """Correct a contact's date, method or note; the original stays in the history."""
+    return await run_command(
+        service.store, ctx, lambda: service.service.correct(contact_id, body, ctx), service.catch_up
+    )
+
+
+@contacts.post("/{contact_id}/retraction", responses=REFUSED)
+async def retract_contact(
+    contact_id: UUID, body: cmd.RetractContact, service: ContactsDep, ctx: Context
+) -> CommandAccepted:
+    """Withdraw a contact logged in error; it no longer counts."""
+    return await run_command(
+        service.store, ctx, lambda: service.service.retract(contact_id, body, ctx), service.catch_up
+    )
+
+
+@links.get("/{link_id}/card", responses=NOT_FOUND)
+async def contact_card(link_id: UUID, service: ContactsDep) -> ContactCard:
+    """The contact card of a link: every contact, counts per year, last contact, next due."""
+    card = await service.queries.card(link_id, service.service.clock().date())
+    if card is None:
+        raise HTTPException(404, "no such link")
+    return card
+
+
+@members.get("/{member_id}/links")
+async def member_links(member_id: UUID, service: ContactsDep) -> list[LinkStatus]:
+    """The member's current links (as the upper member) and where each stands this period."""
+    return await service.queries.links_of(member_id, service.service.clock().date())
+
+
+@members.get("/{member_id}/due")
+async def due_list(member_id: UUID, service: ContactsDep) -> DueList:
+    """The links that still need a contact before the period ends, the most urgent first."""
+    return await service.queries.due(member_id, service.service.clock().date())
+
+
+ROUTERS = (contacts, meetings, links, members)

@@ -1,0 +1,130 @@
+"""The contacts service's composition root: store, keys, read model, roster replica, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from compliance import ContactRule
+from contacts.handlers import ContactsService
+from contacts.queries import ContactsQueries
+from contacts.replica import RosterReplica
+from contacts.view import ContactsView
+from eventspine.bus import InProcessBus, SqliteTx
+from eventspine.config import Settings
+from eventspine.consumer import ProjectionRunner
+from eventspine.crypto import PersonalDataVault, PostgresKeyStore, SqliteKeyStore
+from eventspine.follower import PostgresFollower
+from eventspine.kafka import ensure_topics, make_consumer
+from eventspine.replica import Feed, KafkaFeed, LocalFeed
+from eventspine.schemas import installed_registry
+from eventspine.store.base import EventStore, utc_now
+from eventspine.store.postgres import PostgresEventStore
+from eventspine.store.sqlite import SqliteEventStore
+
+SERVICE = "contacts"
+
+
+@dataclass
+class Contacts:
+    """The wired contacts service."""
+
+    store: EventStore
+    service: ContactsService
+    queries: ContactsQueries
+    feed: Feed
+    catch_up: Callable[[], Awaitable[int]]
+    close: Callable[[], Awaitable[None]]
+
+
+def contact_rule(settings: Settings) -> ContactRule:
+    """The contact rule the settings describe (shared with the reports service)."""
+    months = settings.contact_period_months
+    return ContactRule(
+        minimum=settings.contact_minimum,
+        period_months=12 if months == 12 else 6 if months == 6 else 3,
+    )
+
+
+async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Contacts:
+    """Open the contacts service on the backend the settings name, with its replica running."""
+    if settings.store_backend == "postgres":
+        return await _postgres(settings, clock)
+    return await _sqlite(settings, clock)
+
+
+async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Contacts:
+    registry = installed_registry()
+    store = PostgresEventStore(
+        settings.pg_dsn,
+        SERVICE,
+        registry,
+        schema=settings.store_schema(SERVICE),
+        clock=clock,
+        pool_size=settings.pg_pool_size,
+    )
+    await store.open()
+    keys = PostgresKeyStore(store.pool, store.schema)
+    await keys.open()
+    vault = PersonalDataVault(keys)
+    prefix = f"{store.schema}."
+    follower = PostgresFollower(store, [ContactsView(vault, prefix)])
+    await follower.setup()
+    replica = RosterReplica(vault, prefix)
+    roster_topic = settings.topic("roster")
+    await ensure_topics(settings, [roster_topic])
+    runner = ProjectionRunner(
+        replica,
+        store.pool,
+        lambda group, topics: make_consumer(settings, group, *topics),
+        [roster_topic],
+        schema=store.schema,
+        batch_size=settings.consumer_batch_size,
+    )
+    feed = KafkaFeed(runner)
+    await feed.start()
+    service = ContactsService(store, vault, replica, store.pool, feed, clock)
+
+    async def close() -> None:
+        await feed.stop()
+        await keys.close()
+        await store.close()
+
+    queries = ContactsQueries(store.pool, contact_rule(settings), prefix)
+    return Contacts(store, service, queries, feed, follower.catch_up, close)
+
+
+async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Contacts:
+    registry = installed_registry()
+    folder = Path(settings.sqlite_dir)
+    folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
+    store = SqliteEventStore(str(folder / "contacts-events.sqlite"), SERVICE, registry, clock=clock)
+    await store.open()
+    # The roster's own store file, read for its events (the embedded default has no Kafka).
+    roster_store = SqliteEventStore(str(folder / "roster-events.sqlite"), "roster", registry)
+    await roster_store.open()
+    keys = SqliteKeyStore(str(folder / "contacts-keys.sqlite"))
+    await keys.open()
+    vault = PersonalDataVault(keys)
+    replica = RosterReplica(vault)
+    # The view first: the replica clears notes in its table when a member is forgotten.
+    bus = InProcessBus(
+        [roster_store, store],
+        [ContactsView(vault), replica],
+        str(folder / "contacts-view.sqlite"),
+    )
+    feed = LocalFeed(bus)
+    await feed.start()
+    reader = SqliteTx(bus.db)
+    service = ContactsService(store, vault, replica, reader, feed, clock)
+
+    async def close() -> None:
+        await feed.stop()
+        await keys.close()
+        await roster_store.close()
+        await store.close()
+
+    queries = ContactsQueries(reader, contact_rule(settings))
+    return Contacts(store, service, queries, feed, bus.drain, close)
