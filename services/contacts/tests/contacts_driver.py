@@ -30,15 +30,18 @@ class Topology:
 
     def __init__(
         self,
+        settings: Settings,
         roster: httpx.AsyncClient,
         contacts: httpx.AsyncClient,
         relay: Relay | None,
-        contacts_state: Any,
+        apps: tuple[Any, Any],
     ) -> None:
+        self.settings = settings
         self.roster = roster
         self.contacts = contacts
         self.relay = relay
-        self.contacts_state = contacts_state
+        self.roster_state = apps[0].state.roster
+        self.contacts_state = apps[1].state.contacts
         self.numbers = 0
 
     async def sync(self) -> None:
@@ -129,7 +132,7 @@ async def topology(settings: Settings) -> AsyncIterator[Topology]:
             await producer.start()
             relay = Relay(rapp.state.roster.store, producer, topic)
         try:
-            yield Topology(roster, contacts, relay, capp.state.contacts)
+            yield Topology(settings, roster, contacts, relay, (rapp, capp))
         finally:
             if producer is not None:
                 await producer.stop()
