@@ -177,3 +177,19 @@ async def test_a_link_the_replica_has_not_seen_yet_is_a_retryable_409(
     assert "retry" in answer.json()["detail"]
     await t.sync()
     assert (await t.contact(rep, worker, date(2026, 3, 1))).status_code == 201
+
+
+async def test_when_the_roster_forgets_a_worker_their_contact_notes_become_unreadable(
+    both: Topology,
+) -> None:
+    _, rep, worker = await pair(both)
+    made = await both.contact(rep, worker, date(2026, 3, 1), note="家住矿区三号楼")
+    contact_id = made.json()["events"][0]["stream_id"].removeprefix("contact-")
+    await both.ok(both.roster, "POST", f"/members/{worker}/forget")
+    await both.sync()
+    shown = await both.ok(both.contacts, "GET", f"/contacts/{contact_id}")
+    assert shown["note"] is None
+    stored = await both.contacts_state.store.read_stream(f"contact-{contact_id}")
+    sealed = stored[0].data["note"]
+    assert sealed.startswith("v1.")
+    assert await both.contacts_state.service.vault.unseal(uuid.UUID(worker), sealed) is None
