@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -38,6 +39,7 @@ CREATE TABLE IF NOT EXISTS {schema}.projection_offsets (
     partition      integer NOT NULL,
     next_offset    bigint NOT NULL,
     last_position  bigint NOT NULL,
+    last_event_time timestamptz,
     updated_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (projection, topic, partition)
 );
@@ -134,6 +136,7 @@ class ProjectionRunner:
                 tp.partition,
             )
             next_offset, last_position = (row[0], row[1]) if row else (0, 0)
+            last_time = None
             for record in records:
                 if record.offset < next_offset:
                     continue  # already applied: a seek raced with a rebalance
@@ -141,19 +144,23 @@ class ProjectionRunner:
                 if event.position > last_position:
                     await self.projection.apply(conn, event)
                     last_position = event.position
+                    last_time = event.time
                     applied += 1
                 next_offset = record.offset + 1
             await conn.execute(
                 f"INSERT INTO {self.schema}.projection_offsets "
-                "(projection, topic, partition, next_offset, last_position) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (projection, topic, partition) DO UPDATE "
+                "(projection, topic, partition, next_offset, last_position, last_event_time) "
+                "VALUES ($1, $2, $3, $4, $5, $6) "
+                "ON CONFLICT (projection, topic, partition) DO UPDATE "
                 "SET next_offset = excluded.next_offset, last_position = excluded.last_position, "
-                "updated_at = now()",
+                "last_event_time = coalesce(excluded.last_event_time, "
+                "projection_offsets.last_event_time), updated_at = now()",
                 self.projection.name,
                 tp.topic,
                 tp.partition,
                 next_offset,
                 last_position,
+                last_time,
             )
         return applied
 
@@ -170,6 +177,15 @@ class ProjectionRunner:
         ends = await consumer.end_offsets(partitions)
         stored = await self.stored_offsets()
         return sum(max(0, ends[tp] - stored.get(tp, (0, 0))[0]) for tp in partitions)
+
+    async def last_event_time(self) -> datetime | None:
+        """The time of the newest event applied (for "seconds behind")."""
+        value: datetime | None = await self.pool.fetchval(
+            f"SELECT max(last_event_time) FROM {self.schema}.projection_offsets "
+            "WHERE projection = $1",
+            self.projection.name,
+        )
+        return value
 
     async def run(self, stop: asyncio.Event, *, rebuild: bool = False) -> None:
         """Consume until ``stop`` is set. ``rebuild`` empties the projection and starts at 0."""

@@ -1,0 +1,139 @@
+"""HTTP routes of the reports service: the compliance view, its exports, lag and metrics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+
+from compliance.rule import Status
+from reports.bootstrap import Reports
+from reports.exports import to_csv, to_xlsx
+from reports.models import ComplianceReport, Exposure
+
+
+def get_reports(request: Request) -> Reports:
+    """The reports service wired by the app's lifespan."""
+    reports: Reports = request.app.state.reports
+    return reports
+
+
+ReportsDep = Annotated[Reports, Depends(get_reports)]
+Period = Annotated[
+    str,
+    Query(
+        description="2026 (the contact rule's year), or 2026-H1 / 2026-Q3 for shorter rule periods",
+        examples=["2026"],
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+compliance = APIRouter(prefix="/compliance", tags=["compliance"])
+operations = APIRouter(tags=["operations"])
+
+
+@compliance.get(
+    "",
+    responses={
+        404: {"description": "unknown unit"},
+        422: {"description": "malformed period or filter"},
+    },
+)
+async def compliance_view(
+    reports: ReportsDep,
+    period: Period,
+    unit_id: UUID | None = None,
+    tier: Annotated[
+        Literal["leader", "committee", "representative"] | None,
+        Query(description="tier of the upper member"),
+    ] = None,
+    upper_member_id: UUID | None = None,
+    status: Status | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> ComplianceReport:
+    """Per link: contacts counted, required, last contact, status; rolled up for the city,
+    per tier and per unit (each unit including its sub-units). The least compliant first."""
+    return await reports.views.report(
+        period,
+        reports.clock().date(),
+        unit_id=unit_id,
+        tier=tier,
+        upper_member_id=upper_member_id,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@compliance.get("/export", responses={200: {"content": {"text/csv": {}}}})
+async def compliance_export(
+    reports: ReportsDep,
+    period: Period,
+    format: Literal["csv", "xlsx"] = "csv",
+    unit_id: UUID | None = None,
+) -> Response:
+    """Every link of the period's compliance view as CSV or XLSX."""
+    report = await reports.views.report(
+        period, reports.clock().date(), unit_id=unit_id, limit=1_000_000
+    )
+    name = f"compliance-{report.period}"
+    if format == "csv":
+        return Response(
+            to_csv(report.data),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return Response(
+        to_xlsx(report.data, name),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
+
+
+@compliance.get("/exposure")
+async def exposure(reports: ReportsDep) -> Exposure:
+    """Upper members over their target span, and members nobody keeps in contact with."""
+    return await reports.views.exposure()
+
+
+async def _lag(reports: Reports) -> tuple[int, float]:
+    behind = await reports.feed.behind()
+    if not behind:
+        return 0, 0.0
+    last = await reports.last_event_time()
+    seconds = (datetime.now(UTC) - last).total_seconds() if last else 0.0
+    return behind, max(0.0, seconds)
+
+
+@operations.get("/ready")
+async def ready(reports: ReportsDep) -> dict[str, float | int | str]:
+    """How far the projections are behind the topics, in events and seconds."""
+    behind, seconds = await _lag(reports)
+    return {"status": "ok", "events_behind": behind, "seconds_behind": round(seconds, 3)}
+
+
+@operations.get("/metrics", response_class=Response)
+async def metrics(reports: ReportsDep) -> Response:
+    """Prometheus metrics: projection lag."""
+    registry = CollectorRegistry()
+    events = Gauge(
+        "sanlian_projection_lag_events", "events not yet applied", ["projection"], registry=registry
+    )
+    seconds = Gauge(
+        "sanlian_projection_lag_seconds",
+        "age of the newest applied event while behind",
+        ["projection"],
+        registry=registry,
+    )
+    behind, lag = await _lag(reports)
+    events.labels("reports.compliance").set(behind)
+    seconds.labels("reports.compliance").set(lag)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+ROUTERS = (compliance, operations)

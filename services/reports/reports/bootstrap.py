@@ -1,0 +1,106 @@
+"""The reports service's composition root: projections, their feed, views, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import asyncpg
+
+from compliance import ContactRule
+from eventspine.bus import InProcessBus, SqliteTx
+from eventspine.config import Settings
+from eventspine.consumer import ProjectionRunner
+from eventspine.kafka import ensure_topics, make_consumer
+from eventspine.replica import Feed, KafkaFeed, LocalFeed
+from eventspine.schemas import installed_registry
+from eventspine.store.base import utc_now
+from eventspine.store.postgres import checked_schema
+from eventspine.store.sqlite import SqliteEventStore
+from reports.compliance import ComplianceProjection
+from reports.views import ComplianceView
+
+SERVICE = "reports"
+
+
+@dataclass
+class Reports:
+    """The wired reports service."""
+
+    views: ComplianceView
+    feed: Feed
+    clock: Callable[[], datetime]
+    last_event_time: Callable[[], Awaitable[datetime | None]]
+    close: Callable[[], Awaitable[None]]
+
+    async def catch_up(self) -> int:
+        """Projections are fed in the background; nothing to do at start."""
+        return 0
+
+
+def contact_rule(settings: Settings) -> ContactRule:
+    """The contact rule, from the same settings the contacts service reads."""
+    return ContactRule.model_validate(
+        {"minimum": settings.contact_minimum, "period_months": settings.contact_period_months}
+    )
+
+
+async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Reports:
+    """Start the projections on the settings' backend and answer from them."""
+    if settings.store_backend == "postgres":
+        return await _postgres(settings, clock)
+    return await _sqlite(settings, clock)
+
+
+async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Reports:
+    schema = checked_schema(settings.store_schema(SERVICE))
+    pool = await asyncpg.create_pool(settings.pg_dsn, min_size=1, max_size=settings.pg_pool_size)
+    prefix = f"{schema}."
+    projection = ComplianceProjection(prefix)
+    topics = [settings.topic(service) for service in projection.services]
+    await ensure_topics(settings, topics)
+    runner = ProjectionRunner(
+        projection,
+        pool,
+        lambda group, names: make_consumer(settings, group, *names),
+        topics,
+        schema=schema,
+        batch_size=settings.consumer_batch_size,
+    )
+    feed = KafkaFeed(runner)
+    await feed.start()
+
+    async def close() -> None:
+        await feed.stop()
+        await pool.close()
+
+    views = ComplianceView(pool, contact_rule(settings), prefix)
+    return Reports(views, feed, clock, runner.last_event_time, close)
+
+
+async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Reports:
+    registry = installed_registry()
+    folder = Path(settings.sqlite_dir)
+    folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
+    stores = [
+        SqliteEventStore(str(folder / f"{service}-events.sqlite"), service, registry)
+        for service in ComplianceProjection.services
+    ]
+    for store in stores:
+        await store.open()
+    bus = InProcessBus(stores, [ComplianceProjection()], str(folder / "reports.sqlite"))
+    feed = LocalFeed(bus)
+    await feed.start()
+
+    async def close() -> None:
+        await feed.stop()
+        for store in stores:
+            await store.close()
+
+    async def last_event_time() -> datetime | None:
+        return None
+
+    views = ComplianceView(SqliteTx(bus.db), contact_rule(settings))
+    return Reports(views, feed, clock, last_event_time, close)

@@ -1,0 +1,149 @@
+"""The compliance projection: links, members, units and contacts, as the reports need them.
+
+Fed by the roster and contacts topics (or their local stores in the embedded default). The
+compliance of a link in a period is computed from these rows by :mod:`compliance` (the one
+rule the contacts service's due list also uses), so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from eventspine.envelope import RecordedEvent
+from eventspine.projection import Tx
+
+TABLES = {
+    "r_units": "unit_id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
+    "parent_unit_id TEXT",
+    "r_members": "member_id TEXT PRIMARY KEY, unit_id TEXT NOT NULL, tier TEXT NOT NULL, "
+    "status TEXT NOT NULL",
+    "r_links": "link_id TEXT PRIMARY KEY, upper_member_id TEXT NOT NULL, "
+    "lower_member_id TEXT NOT NULL, assigned_on TEXT NOT NULL, unassigned_on TEXT",
+    "r_contacts": "contact_id TEXT PRIMARY KEY, link_id TEXT NOT NULL, "
+    "upper_member_id TEXT NOT NULL, lower_member_id TEXT NOT NULL, contacted_on TEXT NOT NULL, "
+    "method TEXT NOT NULL, retracted INTEGER NOT NULL DEFAULT 0",
+    "r_policy": "id INTEGER PRIMARY KEY, leader INTEGER NOT NULL, committee INTEGER NOT NULL, "
+    "representative INTEGER NOT NULL",
+}
+
+
+class ComplianceProjection:
+    """Rows behind the compliance view (``<prefix>r_*`` tables)."""
+
+    name = "reports.compliance"
+    services = ("roster", "contacts")
+
+    def __init__(self, prefix: str = "", name: str | None = None) -> None:
+        self.p = prefix
+        if name:
+            self.name = name
+
+    async def setup(self, tx: Tx) -> None:
+        """Create the tables."""
+        for table, columns in TABLES.items():
+            await tx.execute(f"CREATE TABLE IF NOT EXISTS {self.p}{table} ({columns})")
+        index = self.p.replace(".", "_")
+        await tx.execute(
+            f"CREATE INDEX IF NOT EXISTS {index}r_contacts_link ON {self.p}r_contacts (link_id)"
+        )
+        await tx.execute(
+            f"CREATE INDEX IF NOT EXISTS {index}r_links_upper ON {self.p}r_links (upper_member_id)"
+        )
+
+    async def reset(self, tx: Tx) -> None:
+        """Empty the tables."""
+        for table in TABLES:
+            await tx.execute(f"DELETE FROM {self.p}{table}")
+
+    async def apply(self, tx: Tx, event: RecordedEvent) -> None:
+        """Apply one roster or contacts event."""
+        p, d = self.p, event.data
+        match event.event_type:
+            case "UnitRegistered":
+                await tx.execute(
+                    f"INSERT INTO {p}r_units VALUES ($1, $2, $3, $4) "
+                    "ON CONFLICT (unit_id) DO NOTHING",
+                    d["unit_id"],
+                    d["name"],
+                    d["kind"],
+                    d["parent_unit_id"],
+                )
+            case "UnitRenamed":
+                await tx.execute(
+                    f"UPDATE {p}r_units SET name = $2 WHERE unit_id = $1", d["unit_id"], d["name"]
+                )
+            case "MemberRegistered":
+                await tx.execute(
+                    f"INSERT INTO {p}r_members VALUES ($1, $2, $3, 'active') "
+                    "ON CONFLICT (member_id) DO NOTHING",
+                    d["member_id"],
+                    d["unit_id"],
+                    d["tier"],
+                )
+            case "MemberTierChanged":
+                await tx.execute(
+                    f"UPDATE {p}r_members SET tier = $2 WHERE member_id = $1",
+                    d["member_id"],
+                    d["to_tier"],
+                )
+            case "MemberMoved":
+                await tx.execute(
+                    f"UPDATE {p}r_members SET unit_id = $2 WHERE member_id = $1",
+                    d["member_id"],
+                    d["to_unit_id"],
+                )
+            case "MemberDeparted" | "MemberForgotten":
+                status = "departed" if event.event_type == "MemberDeparted" else "forgotten"
+                await tx.execute(
+                    f"UPDATE {p}r_members SET status = $2 WHERE member_id = $1",
+                    d["member_id"],
+                    status,
+                )
+            case "MemberAssigned":
+                await tx.execute(
+                    f"INSERT INTO {p}r_links VALUES ($1, $2, $3, $4, NULL) "
+                    "ON CONFLICT (link_id) DO NOTHING",
+                    str(event.id),
+                    d["upper_member_id"],
+                    d["member_id"],
+                    d["assigned_on"],
+                )
+            case "MemberUnassigned":
+                await tx.execute(
+                    f"UPDATE {p}r_links SET unassigned_on = $3 WHERE upper_member_id = $1 "
+                    "AND lower_member_id = $2 AND unassigned_on IS NULL",
+                    d["upper_member_id"],
+                    d["member_id"],
+                    d["unassigned_on"],
+                )
+            case "SpanPolicyChanged":
+                await tx.execute(
+                    f"INSERT INTO {p}r_policy VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE "
+                    "SET leader = excluded.leader, committee = excluded.committee, "
+                    "representative = excluded.representative",
+                    d["leader"],
+                    d["committee"],
+                    d["representative"],
+                )
+            case "ContactMade":
+                await tx.execute(
+                    f"INSERT INTO {p}r_contacts VALUES ($1, $2, $3, $4, $5, $6, 0) "
+                    "ON CONFLICT (contact_id) DO NOTHING",
+                    d["contact_id"],
+                    d["link_id"],
+                    d["upper_member_id"],
+                    d["lower_member_id"],
+                    d["contacted_on"],
+                    d["method"],
+                )
+            case "ContactCorrected":
+                await tx.execute(
+                    f"UPDATE {p}r_contacts SET contacted_on = $2, method = $3 "
+                    "WHERE contact_id = $1",
+                    d["contact_id"],
+                    d["contacted_on"],
+                    d["method"],
+                )
+            case "ContactRetracted":
+                await tx.execute(
+                    f"UPDATE {p}r_contacts SET retracted = 1 WHERE contact_id = $1",
+                    d["contact_id"],
+                )

@@ -1,0 +1,195 @@
+"""The compliance view computed from the projection's rows with the one contact rule."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from compliance import ContactRule, Period
+from compliance.rule import Status
+from eventspine.errors import DomainError, NotFoundError
+from eventspine.projection import Tx
+from reports.models import (
+    ComplianceReport,
+    Exposure,
+    GroupTally,
+    LinkCompliance,
+    OverSpanMember,
+    Tally,
+    TallyPublic,
+    UnlinkedMember,
+)
+
+_PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?P<kind>[HQ])(?P<index>[1-4]))?$")
+SEVERITY = {"none": 0, "behind": 1, "met": 2}
+DEFAULT_SPANS = {"leader": 5, "committee": 5, "representative": 10}
+
+
+def parse_period(label: str, rule: ContactRule) -> Period:
+    """``2026`` (a year), ``2026-H2`` or ``2026-Q3``, matching the rule's period length."""
+    match = _PERIOD.match(label)
+    if match is None or not 2000 <= int(match["year"]) <= 2100:
+        raise DomainError("period", "expected a period like 2026, 2026-H1 or 2026-Q3")
+    months = {None: 12, "H": 6, "Q": 3}[match["kind"]]
+    if months != rule.period_months:
+        raise DomainError(
+            "period", f"the contact rule counts periods of {rule.period_months} months"
+        )
+    index = int(match["index"] or 1)
+    if index > 12 // months:
+        raise DomainError("period", f"there is no {label}")
+    return rule.period_of(date(int(match["year"]), (index - 1) * months + 1, 1))
+
+
+def _tally(tally: Tally) -> TallyPublic:
+    return TallyPublic(**tally.model_dump(), compliance_pct=round(tally.compliance * 100, 1))
+
+
+class ComplianceView:
+    """Questions about compliance, answered from the ``r_*`` tables."""
+
+    def __init__(self, reader: Tx, rule: ContactRule, prefix: str = "") -> None:
+        self.reader = reader
+        self.rule = rule
+        self.p = prefix
+
+    async def links(self, period: Period, today: date) -> list[LinkCompliance]:
+        """Every link active in ``period`` with its standing, the least compliant first."""
+        p = self.p
+        rows = await self.reader.fetch(
+            f"SELECT l.link_id, l.upper_member_id, l.lower_member_id, u.tier, m.unit_id, "
+            f"l.assigned_on, l.unassigned_on FROM {p}r_links l "
+            f"JOIN {p}r_members u ON u.member_id = l.upper_member_id "
+            f"JOIN {p}r_members m ON m.member_id = l.lower_member_id "
+            "WHERE l.assigned_on <= $2 AND (l.unassigned_on IS NULL OR l.unassigned_on > $1)",
+            period.start.isoformat(),
+            period.end.isoformat(),
+        )
+        contacts: dict[str, list[date]] = defaultdict(list)
+        for row in await self.reader.fetch(
+            f"SELECT link_id, contacted_on FROM {p}r_contacts WHERE retracted = 0 "
+            "AND contacted_on >= $1 AND contacted_on <= $2",
+            period.start.isoformat(),
+            period.end.isoformat(),
+        ):
+            contacts[str(row[0])].append(date.fromisoformat(str(row[1])))
+        result = []
+        for row in rows:
+            assigned = date.fromisoformat(str(row[5]))
+            ended = date.fromisoformat(str(row[6])) if row[6] else None
+            dates = sorted(contacts.get(str(row[0]), []))
+            standing = self.rule.standing(period, assigned, ended, dates)
+            if standing.required == 0:
+                continue
+            result.append(
+                LinkCompliance(
+                    link_id=row[0],
+                    upper_member_id=row[1],
+                    lower_member_id=row[2],
+                    upper_tier=row[3],
+                    lower_unit_id=row[4],
+                    assigned_on=assigned,
+                    unassigned_on=ended,
+                    required=standing.required,
+                    counted=standing.counted,
+                    last_contact_on=dates[-1] if dates else None,
+                    status=standing.status,
+                    next_due=standing.next_due if period.end >= today else None,
+                )
+            )
+        result.sort(key=lambda c: (SEVERITY[c.status], c.next_due or date.max, str(c.link_id)))
+        return result
+
+    async def unit_tree(self) -> dict[str, str | None]:
+        """``{unit_id: parent_unit_id}``."""
+        rows = await self.reader.fetch(f"SELECT unit_id, parent_unit_id FROM {self.p}r_units")
+        return {str(r[0]): (str(r[1]) if r[1] else None) for r in rows}
+
+    async def report(
+        self,
+        period_label: str,
+        today: date,
+        *,
+        unit_id: UUID | None = None,
+        tier: str | None = None,
+        upper_member_id: UUID | None = None,
+        status: Status | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> ComplianceReport:
+        """The compliance view of a period: filtered links, a page of them, and roll-ups."""
+        period = parse_period(period_label, self.rule)
+        parents = await self.unit_tree()
+        if unit_id is not None and str(unit_id) not in parents:
+            raise NotFoundError("unit_id", "no such union organisation")
+
+        def lineage(unit: str) -> list[str]:
+            chain: list[str] = []
+            current: str | None = unit
+            while current is not None and current not in chain:
+                chain.append(current)
+                current = parents.get(current)
+            return chain
+
+        links = await self.links(period, today)
+        if unit_id is not None:
+            links = [c for c in links if str(unit_id) in lineage(str(c.lower_unit_id))]
+        city = Tally()
+        by_tier: defaultdict[str, Tally] = defaultdict(Tally)
+        by_unit: defaultdict[str, Tally] = defaultdict(Tally)
+        for link in links:
+            city.add(link.status)
+            by_tier[link.upper_tier].add(link.status)
+            for unit in lineage(str(link.lower_unit_id)):
+                by_unit[unit].add(link.status)
+        chosen = [
+            c
+            for c in links
+            if (tier is None or c.upper_tier == tier)
+            and (upper_member_id is None or c.upper_member_id == upper_member_id)
+            and (status is None or c.status == status)
+        ]
+        return ComplianceReport(
+            period=period.label,
+            city=_tally(city),
+            by_tier=[GroupTally(key=k, tally=_tally(v)) for k, v in sorted(by_tier.items())],
+            by_unit=[GroupTally(key=k, tally=_tally(v)) for k, v in sorted(by_unit.items())],
+            data=chosen[offset : offset + limit],
+            count=len(chosen),
+        )
+
+    async def exposure(self) -> Exposure:
+        """Over-span upper members and unlinked members, now."""
+        p = self.p
+        policy_row: Any = await self.reader.fetchrow(
+            f"SELECT leader, committee, representative FROM {p}r_policy WHERE id = 1"
+        )
+        targets = (
+            dict(zip(("leader", "committee", "representative"), policy_row, strict=True))
+            if policy_row
+            else DEFAULT_SPANS
+        )
+        spans = await self.reader.fetch(
+            f"SELECT m.member_id, m.tier, m.unit_id, count(*) FROM {p}r_links l "
+            f"JOIN {p}r_members m ON m.member_id = l.upper_member_id "
+            "WHERE l.unassigned_on IS NULL AND m.status = 'active' "
+            "GROUP BY m.member_id, m.tier, m.unit_id ORDER BY m.member_id"
+        )
+        over = [
+            OverSpanMember(member_id=r[0], tier=r[1], unit_id=r[2], span=r[3], target=targets[r[1]])
+            for r in spans
+            if r[1] in targets and r[3] > targets[r[1]]
+        ]
+        unlinked = await self.reader.fetch(
+            f"SELECT member_id, tier, unit_id FROM {p}r_members m WHERE status = 'active' "
+            "AND tier <> 'leader' AND NOT EXISTS (SELECT 1 FROM "
+            f"{p}r_links l WHERE l.lower_member_id = m.member_id AND l.unassigned_on IS NULL) "
+            "ORDER BY member_id"
+        )
+        return Exposure(
+            over_span=over,
+            unlinked=[UnlinkedMember(member_id=r[0], tier=r[1], unit_id=r[2]) for r in unlinked],
+        )
