@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 BIN := $(VENV)/bin
 
 PACKAGES := shared/eventspine shared/compliance services/roster/roster services/contacts/contacts \
-            services/feedback/feedback services/reports/reports bench
+            services/feedback/feedback services/reports/reports services/web/web bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 
 .PHONY: help install run lint format schemas test test-unit test-integration bench up down clean
@@ -33,9 +33,9 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.synced ## create .venv with the locked dependencies
 
-run: install ## the embedded default: the roster on SQLite (var/), no Kafka, at http://$(HOST):$(PORT)/docs
+run: install ## the embedded default: every service in one process on SQLite (var/), no Kafka
 	SANLIAN_STORE_BACKEND=sqlite SANLIAN_SQLITE_DIR=$${SANLIAN_SQLITE_DIR:-var} \
-	  $(BIN)/uvicorn --factory roster.main:create_app --host $(HOST) --port $(PORT)
+	  $(BIN)/uvicorn --factory web.embedded:create_app --host $(HOST) --port $(PORT)
 
 lint: install ## ruff, formatting, mypy (strict) and the committed event schemas
 	$(BIN)/ruff check .

@@ -1,0 +1,1 @@
+"""The staff frontend (a backend-for-frontend) and the embedded one-process composition."""

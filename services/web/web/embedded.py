@@ -1,0 +1,74 @@
+"""The embedded default: every service in one process, on SQLite, with no Kafka.
+
+``uvicorn --factory web.embedded:create_app`` mounts each service's own app under its name
+(``/roster``, ``/contacts``, ``/reports``...) and runs their lifespans in order, roster first:
+the others read the roster's store file for its events (the in-process bus stands in for
+Kafka). Each service keeps its own files under ``SANLIAN_SQLITE_DIR``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from eventspine.config import Settings
+from eventspine.store.base import utc_now
+
+
+def _service_apps(settings: Settings, clock: Callable[[], datetime]) -> dict[str, FastAPI]:
+    from contacts.main import create_app as contacts_app
+    from reports.main import create_app as reports_app
+    from roster.main import create_app as roster_app
+
+    apps: dict[str, FastAPI] = {
+        "roster": roster_app(settings, clock),
+        "contacts": contacts_app(settings, clock),
+    }
+    try:
+        from feedback.main import create_app as feedback_app
+    except ImportError:  # the feedback service is optional in a partial installation
+        pass
+    else:
+        apps["feedback"] = feedback_app(settings, clock)
+    apps["reports"] = reports_app(settings, clock)
+    return apps
+
+
+def create_app(
+    settings: Settings | None = None, clock: Callable[[], datetime] = utc_now
+) -> FastAPI:
+    """One app for the whole system on the embedded backend."""
+    settings = (settings or Settings()).model_copy(update={"store_backend": "sqlite"})
+    apps = _service_apps(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for service_app in apps.values():
+                await stack.enter_async_context(service_app.router.lifespan_context(service_app))
+            yield
+
+    app = FastAPI(
+        title="Sanlian (embedded)",
+        version="1",
+        lifespan=lifespan,
+        summary="Every Sanlian service in one process: " + ", ".join(f"/{n}" for n in apps),
+    )
+    for name, service_app in apps.items():
+        app.mount(f"/{name}", service_app)
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> Any:
+        return RedirectResponse("/roster/docs")
+
+    @app.get("/health", tags=["operations"])
+    async def health() -> dict[str, str]:
+        """Liveness of the one process."""
+        return {"status": "ok"}
+
+    return app
