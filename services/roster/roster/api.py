@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, status
+from fastapi.responses import JSONResponse
 
 from eventspine.http import CommandAccepted, command_context, run_command, with_stable_ids
 from eventspine.store.base import CommandContext
 from roster import commands as cmd
+from roster import importer
 from roster.bootstrap import Roster
 from roster.events import Tier
+from roster.import_rows import MAX_BYTES, Kind
 from roster.models import (
+    ImportReport,
     MemberPublic,
     MembersPublic,
     OverSpan,
@@ -258,4 +262,40 @@ async def change_span_policy(
     )
 
 
-ROUTERS = (units, members, links, policy)
+imports = APIRouter(prefix="/imports", tags=["imports"])
+IMPORT_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the report: what was (in a dry run: would be) created and skipped"},
+    422: {
+        "model": ImportReport,
+        "description": "the file has problems: this report lists them and nothing was stored; "
+        "or the file cannot be read at all (too large, not XLSX, not UTF-8 CSV) or `kind` is "
+        "unknown: then the usual `detail` list names the problem",
+    },
+}
+
+
+@imports.post(
+    "",
+    response_model=ImportReport,
+    responses=IMPORT_ANSWERS,
+    summary="Bulk import of units, members and links",
+    description=importer.__doc__ or "",
+)
+async def import_roster(
+    file: Annotated[UploadFile, File(description="an XLSX workbook, or a CSV file with `kind`")],
+    roster: RosterDep,
+    ctx: Context,
+    kind: Annotated[
+        Kind | None, Query(description="what a CSV file holds; leave out for an XLSX workbook")
+    ] = None,
+    dry_run: Annotated[bool, Query(description="check and report only; store nothing")] = False,
+) -> ImportReport | JSONResponse:
+    """Check an uploaded file and, unless a dry run or the file has problems, store it."""
+    data = await file.read(MAX_BYTES + 1)  # one byte more than allowed is enough to refuse it
+    report = await importer.import_file(roster, data, kind, dry_run=dry_run, ctx=ctx)
+    if report.problem_count and not dry_run:
+        return JSONResponse(status_code=422, content=report.model_dump(mode="json"))
+    return report
+
+
+ROUTERS = (units, members, links, policy, imports)
