@@ -14,7 +14,7 @@
 #            it accepts connections, ensure the role and the database exist
 #   stop     stop the cluster configured on the port (no-op if it is not running)
 #   status   prints "running" (exit 0) or "stopped" (exit 3)
-#   dsn      prints postgresql://sanlian:sanlian@127.0.0.1:PORT/sanlian
+#   dsn      prints postgresql://sanlian:sanlian@127.0.0.1:PORT/sanlian?sslmode=disable
 #   version  prints the running server's version (SHOW server_version)
 #
 # Environment: SANLIAN_PG_PORT (5432), SANLIAN_PG_START_TIMEOUT seconds (60),
@@ -33,7 +33,8 @@ PG_USER=sanlian
 PG_PASSWORD=sanlian
 PG_DB=sanlian
 START_TIMEOUT=${SANLIAN_PG_START_TIMEOUT:-60}
-DSN="postgresql://$PG_USER:$PG_PASSWORD@$PG_HOST:$PG_PORT/$PG_DB"
+# Loopback only: TLS would add a handshake and encryption to every connection for nothing.
+DSN="postgresql://$PG_USER:$PG_PASSWORD@$PG_HOST:$PG_PORT/$PG_DB?sslmode=disable"
 
 [[ $PG_PORT =~ ^[0-9]+$ ]] || die "SANLIAN_PG_PORT must be a port number, got '$PG_PORT'"
 [[ $START_TIMEOUT =~ ^[0-9]+$ ]] || die "SANLIAN_PG_START_TIMEOUT must be a number of seconds"

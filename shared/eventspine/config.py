@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     store_backend: Literal["postgres", "sqlite"] = Field(
         "sqlite", description="postgres for the full topology, sqlite for the embedded default"
     )
-    pg_dsn: str = "postgresql://sanlian:sanlian@127.0.0.1:5432/sanlian"
+    pg_dsn: str = "postgresql://sanlian:sanlian@127.0.0.1:5432/sanlian?sslmode=disable"
     pg_pool_size: int = Field(10, ge=1, le=100)
     pg_schema_prefix: str = Field(
         "", pattern=r"^[a-z0-9_]*$", description="prefix of the per-service schemas (tests use one)"
