@@ -8,15 +8,13 @@ from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
-import asyncpg
-
 from eventspine.config import Settings
 from eventspine.consumer import ProjectionRunner
 from eventspine.kafka import ensure_topics, make_consumer, make_producer
 from eventspine.projection import Projection
 from eventspine.relay import Relay
 from eventspine.schemas import installed_registry
-from eventspine.store.postgres import PostgresEventStore
+from eventspine.store.postgres import PostgresEventStore, connect_pool
 
 
 def stop_on_signals() -> asyncio.Event:
@@ -71,7 +69,7 @@ async def run_projection(
     projection = factory()
     topics = [settings.topic(service) for service in projection.services]
     await ensure_topics(settings, topics)
-    pool = await asyncpg.create_pool(settings.pg_dsn, min_size=1, max_size=4)
+    pool = await connect_pool(settings.pg_dsn, max_size=4)
     try:
         runner = ProjectionRunner(
             projection,

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import asyncpg
-
 from compliance import ContactRule
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
@@ -17,7 +15,7 @@ from eventspine.kafka import ensure_topics, make_consumer
 from eventspine.replica import Feed, KafkaFeed, LocalFeed
 from eventspine.schemas import installed_registry
 from eventspine.store.base import utc_now
-from eventspine.store.postgres import checked_schema
+from eventspine.store.postgres import checked_schema, connect_pool
 from eventspine.store.sqlite import SqliteEventStore
 from reports.compliance import ComplianceProjection
 from reports.views import ComplianceView
@@ -56,7 +54,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
 
 async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Reports:
     schema = checked_schema(settings.store_schema(SERVICE))
-    pool = await asyncpg.create_pool(settings.pg_dsn, min_size=1, max_size=settings.pg_pool_size)
+    pool = await connect_pool(settings.pg_dsn, max_size=settings.pg_pool_size)
     prefix = f"{schema}."
     projection = ComplianceProjection(prefix)
     topics = [settings.topic(service) for service in projection.services]
