@@ -1,0 +1,243 @@
+"""HTTP routes of the feedback service: each builds a command or a query and hands it over.
+
+The acting member comes from ``X-Actor: member:<uuid>`` (sign-in replaces it later). Acting on
+a suggestion you may not act on (not its holder, not its raiser, a worker who is not yours) is
+403; acting on it in the wrong state (answering a closed suggestion) is 409 naming the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+
+from eventspine.aggregate import retry_on_conflict
+from eventspine.envelope import RecordedEvent
+from eventspine.http import command_context
+from eventspine.store.base import CommandContext
+from feedback import commands as cmd
+from feedback.bootstrap import Feedback
+from feedback.models import (
+    CommandAccepted,
+    Department,
+    RecordedRef,
+    SuggestionsPublic,
+    SuggestionWithTimeline,
+)
+
+
+def get_feedback(request: Request) -> Feedback:
+    """The feedback service wired by the app's lifespan."""
+    feedback: Feedback = request.app.state.feedback
+    return feedback
+
+
+def acting_member(
+    x_actor: Annotated[
+        str | None, Header(description="the acting member, `member:<uuid>`; replaced by sign-in")
+    ] = None,
+) -> UUID:
+    """The member who acts: 403 without one, 422 when the header is not ``member:<uuid>``."""
+    if not x_actor:
+        raise HTTPException(403, "a member must act: send X-Actor: member:<uuid>")
+    kind, _, value = x_actor.partition(":")
+    try:
+        if kind != "member":
+            raise ValueError(kind)
+        return UUID(value)
+    except ValueError:
+        raise HTTPException(422, "X-Actor must be member:<uuid>") from None
+
+
+FeedbackDep = Annotated[Feedback, Depends(get_feedback)]
+Context = Annotated[CommandContext, Depends(command_context)]
+Actor = Annotated[UUID, Depends(acting_member)]
+Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="rows to skip")]
+REFUSED: dict[int | str, dict[str, Any]] = {
+    403: {"description": "you may not act on this suggestion (not its holder or raiser)"},
+    404: {"description": "no such suggestion or member"},
+    409: {
+        "description": "the suggestion is not in a state that allows this (the answer names "
+        "it), a concurrent change won, or the roster replica is behind (retry)"
+    },
+    422: {"description": "invalid input; the answer names the field"},
+}
+
+suggestions = APIRouter(prefix="/suggestions", tags=["suggestions"])
+inboxes = APIRouter(tags=["inboxes"])
+departments = APIRouter(prefix="/departments", tags=["departments"])
+
+
+async def accepted(
+    feedback: Feedback,
+    suggestion_id: UUID,
+    command: Callable[[], Awaitable[list[RecordedEvent]]],
+) -> CommandAccepted:
+    """Run a command (deciding again if a concurrent change won), bring the read model up to
+    date (read-your-writes), then describe what was appended."""
+    recorded = await retry_on_conflict(command)
+    await feedback.catch_up()
+    return CommandAccepted(
+        suggestion_id=suggestion_id,
+        events=[
+            RecordedRef(
+                event_id=e.id,
+                type=e.type,
+                stream_id=e.stream_id,
+                stream_version=e.stream_version,
+                position=e.position,
+            )
+            for e in recorded
+        ],
+    )
+
+
+@suggestions.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
+async def raise_suggestion(
+    body: cmd.RaiseSuggestion, feedback: FeedbackDep, actor: Actor, ctx: Context
+) -> CommandAccepted:
+    """Raise a suggestion, for yourself or for a worker you are the upper contact of. It is
+    held by the upper contact of the one it speaks for (past departed members)."""
+    sid = feedback.service.suggestion_id_for(body, ctx)
+    return await accepted(
+        feedback, sid, lambda: feedback.service.raise_suggestion(sid, body, actor, ctx)
+    )
+
+
+@suggestions.get("/{suggestion_id}", responses={404: {"description": "no such suggestion"}})
+async def get_suggestion(suggestion_id: UUID, feedback: FeedbackDep) -> SuggestionWithTimeline:
+    """A suggestion with its full timeline."""
+    await feedback.catch_up()
+    found = await feedback.queries.suggestion(suggestion_id)
+    if found is None:
+        raise HTTPException(404, "no such suggestion")
+    return found
+
+
+@suggestions.post("/{suggestion_id}/acknowledgement", responses=REFUSED)
+async def acknowledge_suggestion(
+    suggestion_id: UUID, feedback: FeedbackDep, actor: Actor, ctx: Context
+) -> CommandAccepted:
+    """The holder has seen the suggestion; the answer deadline runs on."""
+    return await accepted(
+        feedback, suggestion_id, lambda: feedback.service.acknowledge(suggestion_id, actor, ctx)
+    )
+
+
+@suggestions.post("/{suggestion_id}/answer", responses=REFUSED)
+async def answer_suggestion(
+    suggestion_id: UUID,
+    body: cmd.AnswerSuggestion,
+    feedback: FeedbackDep,
+    actor: Actor,
+    ctx: Context,
+) -> CommandAccepted:
+    """The holder answers the raiser."""
+    return await accepted(
+        feedback, suggestion_id, lambda: feedback.service.answer(suggestion_id, body, actor, ctx)
+    )
+
+
+@suggestions.post("/{suggestion_id}/escalation", responses=REFUSED)
+async def escalate_suggestion(
+    suggestion_id: UUID,
+    body: cmd.EscalateSuggestion,
+    feedback: FeedbackDep,
+    actor: Actor,
+    ctx: Context,
+) -> CommandAccepted:
+    """The holder passes the suggestion to their own upper contact, saying why."""
+    return await accepted(
+        feedback, suggestion_id, lambda: feedback.service.escalate(suggestion_id, body, actor, ctx)
+    )
+
+
+@suggestions.post("/{suggestion_id}/assignment", responses=REFUSED)
+async def assign_suggestion(
+    suggestion_id: UUID,
+    body: cmd.AssignSuggestion,
+    feedback: FeedbackDep,
+    actor: Actor,
+    ctx: Context,
+) -> CommandAccepted:
+    """At the top of the chain, give the suggestion to a federation department."""
+    return await accepted(
+        feedback, suggestion_id, lambda: feedback.service.assign(suggestion_id, body, actor, ctx)
+    )
+
+
+@suggestions.post("/{suggestion_id}/resolution", responses=REFUSED)
+async def resolve_suggestion(
+    suggestion_id: UUID,
+    body: cmd.ResolveSuggestion,
+    feedback: FeedbackDep,
+    actor: Actor,
+    ctx: Context,
+) -> CommandAccepted:
+    """Record the outcome of the department's work."""
+    return await accepted(
+        feedback, suggestion_id, lambda: feedback.service.resolve(suggestion_id, body, actor, ctx)
+    )
+
+
+@suggestions.post("/{suggestion_id}/closure", responses=REFUSED)
+async def close_suggestion(
+    suggestion_id: UUID, feedback: FeedbackDep, actor: Actor, ctx: Context
+) -> CommandAccepted:
+    """The raiser confirms the answer or outcome."""
+    return await accepted(
+        feedback, suggestion_id, lambda: feedback.service.close(suggestion_id, actor, ctx)
+    )
+
+
+@suggestions.post("/{suggestion_id}/reopening", responses=REFUSED)
+async def reopen_suggestion(
+    suggestion_id: UUID,
+    body: cmd.ReopenSuggestion,
+    feedback: FeedbackDep,
+    actor: Actor,
+    ctx: Context,
+) -> CommandAccepted:
+    """The raiser is not satisfied: the holder has it again, with fresh deadlines."""
+    return await accepted(
+        feedback, suggestion_id, lambda: feedback.service.reopen(suggestion_id, body, actor, ctx)
+    )
+
+
+@inboxes.get("/members/{member_id}/inbox")
+async def member_inbox(
+    member_id: UUID, feedback: FeedbackDep, limit: Limit = 50, offset: Offset = 0
+) -> SuggestionsPublic:
+    """Suggestions waiting on a member, soonest deadline first."""
+    await feedback.catch_up()
+    return await feedback.queries.inbox(member_id, limit, offset)
+
+
+@inboxes.get("/federation/inbox")
+async def federation_inbox(
+    feedback: FeedbackDep, limit: Limit = 50, offset: Offset = 0
+) -> SuggestionsPublic:
+    """Suggestions at the top of the chain, with the federation leadership as a whole."""
+    await feedback.catch_up()
+    return await feedback.queries.inbox(None, limit, offset)
+
+
+@inboxes.get("/members/{member_id}/suggestions")
+async def raised_suggestions(
+    member_id: UUID, feedback: FeedbackDep, limit: Limit = 50, offset: Offset = 0
+) -> SuggestionsPublic:
+    """Suggestions a member raised, or that were raised for them, with their answers."""
+    await feedback.catch_up()
+    return await feedback.queries.raised_by(member_id, limit, offset)
+
+
+@departments.get("")
+async def list_departments(feedback: FeedbackDep) -> list[Department]:
+    """The federation departments suggestions can be assigned to (configuration)."""
+    return [Department(code=c, name=n) for c, n in feedback.settings.departments.items()]
+
+
+ROUTERS = (suggestions, inboxes, departments)

@@ -1,0 +1,96 @@
+"""Commands of the feedback service: what callers ask for, validated before anything is read.
+
+They double as the HTTP request bodies, so their descriptions and examples show in OpenAPI.
+The acting member is not part of a body: it comes from the ``X-Actor`` header.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from feedback.events import Category, Channel
+
+MAX_TEXT = 2000
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class Command(BaseModel):
+    """Base of the feedback commands: frozen, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RaiseSuggestion(Command):
+    """Raise a suggestion, for yourself or (as a representative) for one of your workers."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "作为代表，常遇到职工提出的问题答不上来，市总工会能否培训职工代表？",
+                    "category": "training",
+                    "channel": "online",
+                }
+            ]
+        }
+    )
+
+    suggestion_id: UUID | None = Field(
+        None, description="client-chosen id; by default derived from the Idempotency-Key"
+    )
+    text: Text = Field(description=f"what was said, 1 to {MAX_TEXT} characters")
+    category: Category
+    channel: Channel = Field(description="how it reached the union")
+    on_behalf_of: UUID | None = Field(
+        None, description="a worker you are the upper contact of, when you raise it for them"
+    )
+
+
+class EscalateSuggestion(Command):
+    """Pass a suggestion you hold to your own upper contact."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "需要市总工会统筹安排培训"}]}
+    )
+
+    reason: Reason
+
+
+class AnswerSuggestion(Command):
+    """Answer a suggestion you hold and have acknowledged."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"answer": "市总工会将举办职工代表培训班。"}]}
+    )
+
+    answer: Text
+
+
+class AssignSuggestion(Command):
+    """At the top of the chain, give a suggestion to a federation department."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"department": "training"}]})
+
+    department: str = Field(min_length=1, max_length=40, description="a code from /departments")
+
+
+class ResolveSuggestion(Command):
+    """Record the outcome of the department's work."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"outcome": "举办首期职工代表培训班，培训125名职工代表"}]}
+    )
+
+    outcome: Text
+
+
+class ReopenSuggestion(Command):
+    """Say why the answer or outcome does not satisfy you."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "培训名额不够"}]})
+
+    reason: Reason

@@ -1,0 +1,88 @@
+"""The feedback service's FastAPI app: ``uvicorn --factory feedback.main:create_app``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from eventspine.config import Settings
+from eventspine.http import install_error_handlers
+from eventspine.store.base import utc_now
+from feedback import bootstrap
+from feedback.api import ROUTERS
+from feedback.domain import NotPermittedError
+from feedback.handlers import ReplicaBehindError
+from feedback.settings import FeedbackSettings
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+async def _not_permitted(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NotPermittedError)
+    return JSONResponse(
+        status_code=403, content={"detail": exc.reason, "field": exc.field, "code": "forbidden"}
+    )
+
+
+async def _replica_behind(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        status_code=409,
+        content={"detail": str(exc.args[0]).split(": ", 1)[-1], "code": "replica_behind"},
+        headers={"Retry-After": "1"},
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    feedback_settings: FeedbackSettings | None = None,
+) -> FastAPI:
+    """Build the app; the service, its replica feed and its scheduler start in the lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        feedback = await bootstrap.build(settings or Settings(), clock, feedback_settings)
+        app.state.feedback = feedback
+        stop = asyncio.Event()
+        task = None
+        try:
+            await feedback.catch_up()
+            if feedback.settings.scheduler_enabled:
+                task = asyncio.create_task(feedback.scheduler.run(stop))
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await feedback.close()
+
+    app = FastAPI(
+        title="Sanlian feedback",
+        version="1",
+        summary="Workers' suggestions that climb the 15510 chain until someone answers.",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    install_error_handlers(app)
+    # More specific than the platform's DomainError handler: Starlette picks by class.
+    app.add_exception_handler(NotPermittedError, _not_permitted)
+    app.add_exception_handler(ReplicaBehindError, _replica_behind)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/health", tags=["operations"])
+    async def health() -> dict[str, str]:
+        """Liveness."""
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,147 @@
+"""The feedback service's replica of the roster: members and who each one's upper contact is.
+
+Fed by the roster's events (from Kafka in the full topology, straight from the roster's SQLite
+store in the embedded default); the feedback service never calls the roster to decide. Besides
+the current upper contact it keeps the last one, so that a suggestion held by a member who
+departed (their links ended with them) can still go to the next one up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+from uuid import UUID
+
+from eventspine.envelope import RecordedEvent
+from eventspine.projection import Tx
+from feedback.domain import HOLDER_TIERS, MemberInfo, Routing
+from feedback.events import Route
+
+MAX_CHAIN = 10  # tiers are strictly ordered, so a chain has at most 3 links; this guards loops
+Forgotten = Callable[[UUID], Awaitable[None]]
+
+
+class RosterReplica:
+    """Projection of the roster's member events into ``<prefix>replica_members``."""
+
+    name = "feedback.roster_replica"
+    services = ("roster",)
+
+    def __init__(self, prefix: str = "", on_forgotten: Forgotten | None = None) -> None:
+        self.p = prefix
+        self.on_forgotten = on_forgotten
+
+    async def setup(self, tx: Tx) -> None:
+        """Create the table."""
+        await tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.p}replica_members (member_id TEXT PRIMARY KEY, "
+            "unit_id TEXT NOT NULL, tier TEXT NOT NULL, status TEXT NOT NULL, "
+            "upper_member_id TEXT, last_upper_member_id TEXT)"
+        )
+
+    async def reset(self, tx: Tx) -> None:
+        """Empty the table."""
+        await tx.execute(f"DELETE FROM {self.p}replica_members")
+
+    async def _set(self, tx: Tx, member_id: str, column: str, value: Any) -> None:
+        await tx.execute(
+            f"UPDATE {self.p}replica_members SET {column} = $2 WHERE member_id = $1",
+            member_id,
+            value,
+        )
+
+    async def apply(self, tx: Tx, event: RecordedEvent) -> None:
+        """Apply one roster event; other types are ignored."""
+        d = event.data
+        match event.event_type:
+            case "MemberRegistered":
+                await tx.execute(
+                    f"INSERT INTO {self.p}replica_members (member_id, unit_id, tier, status) "
+                    "VALUES ($1, $2, $3, 'active') ON CONFLICT (member_id) DO NOTHING",
+                    d["member_id"],
+                    d["unit_id"],
+                    d["tier"],
+                )
+            case "MemberTierChanged":
+                await self._set(tx, d["member_id"], "tier", d["to_tier"])
+            case "MemberMoved":
+                await self._set(tx, d["member_id"], "unit_id", d["to_unit_id"])
+            case "MemberDeparted":
+                await self._set(tx, d["member_id"], "status", "departed")
+            case "MemberForgotten":
+                await self._set(tx, d["member_id"], "status", "forgotten")
+                if self.on_forgotten is not None:
+                    # Idempotent (destroying a destroyed key is a no-op), so a replay is harmless.
+                    await self.on_forgotten(UUID(d["member_id"]))
+            case "MemberAssigned":
+                await tx.execute(
+                    f"UPDATE {self.p}replica_members SET upper_member_id = $2, "
+                    "last_upper_member_id = $2 WHERE member_id = $1",
+                    d["member_id"],
+                    d["upper_member_id"],
+                )
+            case "MemberUnassigned":
+                await self._set(tx, d["member_id"], "upper_member_id", None)
+
+
+class Chain:
+    """Questions about members and the chain, answered from the replica."""
+
+    def __init__(self, reader: Tx, prefix: str = "") -> None:
+        self.reader = reader
+        self.p = prefix
+
+    async def _row(self, member_id: UUID) -> Any:
+        return await self.reader.fetchrow(
+            f"SELECT member_id, tier, status, upper_member_id, last_upper_member_id "
+            f"FROM {self.p}replica_members WHERE member_id = $1",
+            str(member_id),
+        )
+
+    async def member(self, member_id: UUID) -> MemberInfo | None:
+        """A member, or None if the replica has not seen them."""
+        row = await self._row(member_id)
+        if row is None:
+            return None
+        return MemberInfo(UUID(row[0]), row[1], row[2], UUID(row[3]) if row[3] else None)
+
+    async def inactive(self, member_ids: Iterable[UUID]) -> set[UUID]:
+        """Those of ``member_ids`` who departed or were forgotten."""
+        gone = set()
+        for member_id in member_ids:
+            info = await self.member(member_id)
+            if info is not None and not info.active:
+                gone.add(member_id)
+        return gone
+
+    async def route_from(self, member_id: UUID) -> Routing:
+        """The next active member up from ``member_id``, past departed ones.
+
+        A departed member's links have ended, so the walk goes through the upper contact they
+        had when they left. A member with no upper contact leads to the federation leadership
+        (``holder_id`` None): at the top of the chain for a leadership member, a gap in the
+        tree for anyone else, and the routing says which.
+        """
+        passed: list[UUID] = []
+        current = member_id
+        for _ in range(MAX_CHAIN):
+            row = await self._row(current)
+            if row is None:
+                break
+            upper = row[3]
+            if upper is None and row[4] is not None:
+                last = await self.member(UUID(row[4]))
+                # A link that ended because someone departed still shows the way up; one that
+                # was deliberately ended (unlinked) does not.
+                if row[2] != "active" or passed or last is None or not last.active:
+                    upper = row[4]
+            if upper is None:
+                route: Route = "top_of_chain" if row[1] == "leader" else "no_upper_contact"
+                return Routing(None, None, route, tuple(passed))
+            candidate = await self.member(UUID(upper))
+            if candidate is not None and candidate.active and candidate.tier in HOLDER_TIERS:
+                found: Route = "next_one_up" if passed else "upper_contact"
+                return Routing(candidate.member_id, candidate.tier, found, tuple(passed))
+            passed.append(UUID(upper))
+            current = UUID(upper)
+        return Routing(None, None, "no_upper_contact", tuple(passed))
