@@ -71,6 +71,7 @@ class ProjectionRunner:
         *,
         schema: str,
         batch_size: int = 500,
+        group_prefix: str = "sanlian",
     ) -> None:
         self.projection = projection
         self.pool = pool
@@ -78,7 +79,8 @@ class ProjectionRunner:
         self.topics = topics
         self.schema = checked_schema(schema)
         self.batch_size = batch_size
-        self.group_id = f"sanlian.projection.{projection.name}"
+        # The prefix keeps deployments (and test runs) that share a cluster apart.
+        self.group_id = f"{group_prefix}.projection.{projection.name}"
         self._consumer: AIOKafkaConsumer | None = None
 
     async def setup(self) -> None:

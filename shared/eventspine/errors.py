@@ -62,6 +62,7 @@ class DomainError(SpineError):
     """
 
     status = 422
+    code = "invalid"
 
     def __init__(self, field: str, reason: str) -> None:
         self.field = field
@@ -73,9 +74,18 @@ class NotFoundError(DomainError):
     """The command names something that does not exist."""
 
     status = 404
+    code = "not_found"
 
 
 class StateConflictError(DomainError):
     """The command does not fit the current state (already linked, departed, over span...)."""
 
     status = 409
+    code = "state_conflict"
+
+
+class NotPermittedError(DomainError):
+    """The acting member may not do this (not their suggestion, not their worker...)."""
+
+    status = 403
+    code = "not_permitted"

@@ -137,9 +137,9 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
         loc = ["body", *exc.field.split(".")]
         detail = [{"loc": loc, "msg": exc.reason, "type": "value_error"}]
         return JSONResponse(status_code=422, content={"detail": detail})
-    code = "not_found" if exc.status == 404 else "state_conflict"
     return JSONResponse(
-        status_code=exc.status, content={"detail": exc.reason, "field": exc.field, "code": code}
+        status_code=exc.status,
+        content={"detail": exc.reason, "field": exc.field, "code": exc.code},
     )
 
 

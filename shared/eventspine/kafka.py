@@ -40,6 +40,8 @@ def make_consumer(settings: Settings, group_id: str, *topics: str) -> AIOKafkaCo
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
+        # Short long-polls: end_offsets() (how far behind a replica is) waits behind them.
+        fetch_max_wait_ms=100,
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
 

@@ -78,6 +78,7 @@ async def run_projection(
             topics,
             schema=schema,
             batch_size=settings.consumer_batch_size,
+            group_prefix=settings.topic_prefix,
         )
         await runner.run(stop_on_signals(), rebuild=rebuild)
     finally:

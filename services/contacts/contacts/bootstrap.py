@@ -82,6 +82,7 @@ async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Contac
         [roster_topic],
         schema=store.schema,
         batch_size=settings.consumer_batch_size,
+        group_prefix=settings.topic_prefix,
     )
     feed = KafkaFeed(runner)
     await feed.start()

@@ -113,6 +113,7 @@ async def build(
             [topic],
             schema=pg_store.schema,
             batch_size=settings.consumer_batch_size,
+            group_prefix=settings.topic_prefix,
         )
         feed = KafkaFeed(runner)
         await feed.start()

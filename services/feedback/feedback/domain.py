@@ -18,7 +18,12 @@ from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
-from eventspine.errors import DomainError, NotFoundError, StateConflictError
+from eventspine.errors import (
+    DomainError,
+    NotFoundError,
+    NotPermittedError,
+    StateConflictError,
+)
 from eventspine.events import DomainEvent
 from feedback import events as ev
 from feedback.events import Deadline, EscalationReason, HolderTier, Route
@@ -26,12 +31,6 @@ from feedback.events import Deadline, EscalationReason, HolderTier, Route
 Status = Literal["held", "acknowledged", "answered", "assigned", "resolved", "closed"]
 OPEN: tuple[Status, ...] = ("held", "acknowledged", "assigned")
 HOLDER_TIERS: tuple[HolderTier, ...] = ("representative", "committee", "leader")
-
-
-class NotPermittedError(DomainError):
-    """The acting member may not do this to this suggestion (HTTP 403)."""
-
-    status = 403
 
 
 @dataclass(frozen=True)

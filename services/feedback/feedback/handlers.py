@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventspine.crypto import PersonalDataVault
 from eventspine.envelope import RecordedEvent
-from eventspine.errors import StateConflictError
+from eventspine.errors import NotPermittedError, StateConflictError
 from eventspine.events import DomainEvent
 from eventspine.replica import Feed
 from eventspine.store.base import CommandContext, EventStore
@@ -106,7 +106,7 @@ class FeedbackService:
     async def _actor(self, member_id: UUID) -> MemberInfo:
         info = await self._member(member_id)
         if info is None:
-            raise domain.NotPermittedError("x-actor", "the acting member is not in the roster")
+            raise NotPermittedError("x-actor", "the acting member is not in the roster")
         return info
 
     async def _seal(self, suggestion_id: UUID, name: str, value: str) -> str:

@@ -17,20 +17,12 @@ from eventspine.http import install_error_handlers
 from eventspine.store.base import utc_now
 from feedback import bootstrap
 from feedback.api import ROUTERS
-from feedback.domain import NotPermittedError
 from feedback.handlers import ReplicaBehindError
 from feedback.settings import FeedbackSettings
 
 
 def _operation_id(route: APIRoute) -> str:
     return route.name
-
-
-async def _not_permitted(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, NotPermittedError)
-    return JSONResponse(
-        status_code=403, content={"detail": exc.reason, "field": exc.field, "code": "forbidden"}
-    )
 
 
 async def _replica_behind(request: Request, exc: Exception) -> JSONResponse:
@@ -74,8 +66,6 @@ def create_app(
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    # More specific than the platform's DomainError handler: Starlette picks by class.
-    app.add_exception_handler(NotPermittedError, _not_permitted)
     app.add_exception_handler(ReplicaBehindError, _replica_behind)
     for router in ROUTERS:
         app.include_router(router)

@@ -66,6 +66,7 @@ async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Report
         topics,
         schema=schema,
         batch_size=settings.consumer_batch_size,
+        group_prefix=settings.topic_prefix,
     )
     feed = KafkaFeed(runner)
     await feed.start()
