@@ -104,3 +104,32 @@ class LocalFeed:
         """Deliver everything stored now (the stores are local: this is immediate)."""
         await self.bus.drain()
         return await self.bus.behind() == 0
+
+
+class Feeds:
+    """Several feeds run as one (a service whose projections each have their own runner)."""
+
+    def __init__(self, feeds: list[Feed]) -> None:
+        self.feeds = feeds
+
+    async def start(self) -> None:
+        """Start every feed."""
+        for feed in self.feeds:
+            await feed.start()
+
+    async def stop(self) -> None:
+        """Stop every feed."""
+        for feed in self.feeds:
+            await feed.stop()
+
+    async def behind(self) -> int:
+        """Events not yet applied, over all feeds."""
+        return sum([await feed.behind() for feed in self.feeds])
+
+    async def catch_up(self, seconds: float) -> bool:
+        """Wait (each feed in turn, within the same time budget) until all caught up."""
+        deadline = time.monotonic() + seconds
+        results = [
+            await feed.catch_up(max(0.0, deadline - time.monotonic())) for feed in self.feeds
+        ]
+        return all(results)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from pydantic import BaseModel
 
 from compliance.rule import Status
 from reports.bootstrap import Reports
 from reports.exports import to_csv, to_xlsx
-from reports.models import ComplianceReport, Exposure
+from reports.models import (
+    ComplianceReport,
+    Exposure,
+    Overview,
+    PerformanceRecord,
+    QueuePage,
+)
 
 
 def get_reports(request: Request) -> Reports:
@@ -33,6 +41,9 @@ Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 compliance = APIRouter(prefix="/compliance", tags=["compliance"])
+queue = APIRouter(prefix="/escalation-queue", tags=["suggestions"])
+performance = APIRouter(prefix="/performance", tags=["performance"])
+overview = APIRouter(prefix="/overview", tags=["overview"])
 operations = APIRouter(tags=["operations"])
 
 
@@ -81,24 +92,72 @@ async def compliance_export(
     report = await reports.views.report(
         period, reports.clock().date(), unit_id=unit_id, limit=1_000_000
     )
-    name = f"compliance-{report.period}"
-    if format == "csv":
-        return Response(
-            to_csv(report.data),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
-    return Response(
-        to_xlsx(report.data, name),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-    )
+    return _export(report.data, f"compliance-{report.period}", format)
 
 
 @compliance.get("/exposure")
 async def exposure(reports: ReportsDep) -> Exposure:
     """Upper members over their target span, and members nobody keeps in contact with."""
     return await reports.views.exposure()
+
+
+@queue.get("", responses={404: {"description": "unknown unit"}})
+async def escalation_queue(
+    reports: ReportsDep,
+    unit_id: Annotated[UUID | None, Query(description="the raiser's unit, with sub-units")] = None,
+    level: Annotated[int | None, Query(ge=0, le=10, description="escalations so far")] = None,
+    department: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{1,39}$")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> QueuePage:
+    """Open suggestions with holder, level, age and time to the next deadline; overdue first."""
+    return await reports.suggestions.queue(
+        reports.clock(),
+        unit_id=unit_id,
+        level=level,
+        department=department,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@queue.get("/export", responses={200: {"content": {"text/csv": {}}}})
+async def escalation_queue_export(
+    reports: ReportsDep, format: Literal["csv", "xlsx"] = "csv"
+) -> Response:
+    """The whole escalation queue as CSV or XLSX."""
+    page = await reports.suggestions.queue(reports.clock(), limit=1_000_000)
+    return _export(page.data, "escalation-queue", format)
+
+
+@performance.get("", responses={422: {"description": "malformed period"}})
+async def performance_records(
+    reports: ReportsDep,
+    period: Period,
+    tier: Literal["representative", "committee"] | None = None,
+) -> list[PerformanceRecord]:
+    """Duties performed (履职) per representative and committee member in the period."""
+    return await reports.suggestions.performance(period, tier)
+
+
+@overview.get("", responses={422: {"description": "malformed period"}})
+async def city_overview(reports: ReportsDep, period: Period) -> Overview:
+    """The figures the federation reports: linked members, compliance, suggestions."""
+    return await reports.suggestions.overview(period, reports.clock().date())
+
+
+def _export(items: Sequence[BaseModel], name: str, format: str) -> Response:
+    if format == "csv":
+        return Response(
+            to_csv(items),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return Response(
+        to_xlsx(items, name),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
 
 
 async def _lag(reports: Reports) -> tuple[int, float]:
@@ -136,4 +195,4 @@ async def metrics(reports: ReportsDep) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-ROUTERS = (compliance, operations)
+ROUTERS = (compliance, queue, performance, overview, operations)

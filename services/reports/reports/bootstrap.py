@@ -12,12 +12,16 @@ from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
 from eventspine.consumer import ProjectionRunner
 from eventspine.kafka import ensure_topics, make_consumer
-from eventspine.replica import Feed, KafkaFeed, LocalFeed
+from eventspine.projection import Projection, Tx
+from eventspine.replica import Feed, Feeds, KafkaFeed, LocalFeed
 from eventspine.schemas import installed_registry
 from eventspine.store.base import utc_now
 from eventspine.store.postgres import checked_schema, connect_pool
 from eventspine.store.sqlite import SqliteEventStore
+from feedback.settings import FeedbackSettings
 from reports.compliance import ComplianceProjection
+from reports.queue import SuggestionViews
+from reports.suggestions import SuggestionProjection
 from reports.views import ComplianceView
 
 SERVICE = "reports"
@@ -28,6 +32,7 @@ class Reports:
     """The wired reports service."""
 
     views: ComplianceView
+    suggestions: SuggestionViews
     feed: Feed
     clock: Callable[[], datetime]
     last_event_time: Callable[[], Awaitable[datetime | None]]
@@ -52,44 +57,60 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
     return await _sqlite(settings, clock)
 
 
+def _views(
+    reader: Tx, settings: Settings, prefix: str = ""
+) -> tuple[ComplianceView, SuggestionViews]:
+    compliance = ComplianceView(reader, contact_rule(settings), prefix)
+    # The feedback service's own deadline policy: the queue shows the deadlines that escalate.
+    deadlines = FeedbackSettings().deadline_policy()
+    return compliance, SuggestionViews(reader, deadlines, compliance, prefix)
+
+
 async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Reports:
     schema = checked_schema(settings.store_schema(SERVICE))
     pool = await connect_pool(settings.pg_dsn, max_size=settings.pg_pool_size)
     prefix = f"{schema}."
-    projection = ComplianceProjection(prefix)
-    topics = [settings.topic(service) for service in projection.services]
-    await ensure_topics(settings, topics)
-    runner = ProjectionRunner(
-        projection,
-        pool,
-        lambda group, names: make_consumer(settings, group, *names),
-        topics,
-        schema=schema,
-        batch_size=settings.consumer_batch_size,
-        group_prefix=settings.topic_prefix,
-    )
-    feed = KafkaFeed(runner)
+    runners = []
+    for projection in (ComplianceProjection(prefix), SuggestionProjection(prefix)):
+        topics = [settings.topic(service) for service in projection.services]
+        await ensure_topics(settings, topics)
+        runners.append(
+            ProjectionRunner(
+                projection,
+                pool,
+                lambda group, names: make_consumer(settings, group, *names),
+                topics,
+                schema=schema,
+                batch_size=settings.consumer_batch_size,
+                group_prefix=settings.topic_prefix,
+            )
+        )
+    feed = Feeds([KafkaFeed(runner) for runner in runners])
     await feed.start()
 
     async def close() -> None:
         await feed.stop()
         await pool.close()
 
-    views = ComplianceView(pool, contact_rule(settings), prefix)
-    return Reports(views, feed, clock, runner.last_event_time, close)
+    async def last_event_time() -> datetime | None:
+        times = [t for r in runners if (t := await r.last_event_time()) is not None]
+        return min(times, default=None)
+
+    return Reports(*_views(pool, settings, prefix), feed, clock, last_event_time, close)
 
 
 async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Reports:
     registry = installed_registry()
     folder = Path(settings.sqlite_dir)
     folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
+    projections: list[Projection] = [ComplianceProjection(), SuggestionProjection()]
     stores = [
         SqliteEventStore(str(folder / f"{service}-events.sqlite"), service, registry)
-        for service in ComplianceProjection.services
+        for service in ("roster", "contacts", "feedback")
     ]
     for store in stores:
         await store.open()
-    bus = InProcessBus(stores, [ComplianceProjection()], str(folder / "reports.sqlite"))
+    bus = InProcessBus(stores, projections, str(folder / "reports.sqlite"))
     feed = LocalFeed(bus)
     await feed.start()
 
@@ -101,5 +122,4 @@ async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Reports:
     async def last_event_time() -> datetime | None:
         return None
 
-    views = ComplianceView(SqliteTx(bus.db), contact_rule(settings))
-    return Reports(views, feed, clock, last_event_time, close)
+    return Reports(*_views(SqliteTx(bus.db), settings), feed, clock, last_event_time, close)

@@ -93,3 +93,53 @@ class Exposure(BaseModel):
 
     over_span: list[OverSpanMember]
     unlinked: list[UnlinkedMember]
+
+
+class QueueItem(BaseModel):
+    """An open suggestion in the escalation queue."""
+
+    suggestion_id: UUID
+    category: str
+    status: str
+    holder_id: UUID | None = Field(description="null: the federation leadership")
+    holder_tier: str | None
+    level: int
+    escalations: int
+    department: str | None
+    raiser_unit_id: UUID | None
+    age_hours: float = Field(description="since the suggestion was raised")
+    deadline: str | None = Field(description="acknowledge or answer, if a deadline runs")
+    hours_to_deadline: float | None = Field(description="negative when overdue")
+
+
+class QueuePage(BaseModel):
+    """A page of the escalation queue, the most urgent first."""
+
+    data: list[QueueItem]
+    count: int
+    overdue: int
+
+
+class PerformanceRecord(BaseModel):
+    """How a representative or committee member performed their duties (履职) in a period."""
+
+    member_id: UUID
+    tier: str
+    contacts_made: int
+    methods: dict[str, int]
+    suggestions_raised: int
+    suggestions_relayed: int
+    suggestions_answered: int
+    median_hours_to_answer: float | None
+
+
+class Overview(BaseModel):
+    """The figures the federation reports for the city."""
+
+    period: str
+    linked_members: dict[str, int] = Field(description="members with an upper link, per tier")
+    compliance_pct: float
+    suggestions_raised: int
+    suggestions_answered: int
+    suggestions_resolved: int
+    median_hours_to_first_answer: float | None

@@ -44,6 +44,16 @@ def parse_period(label: str, rule: ContactRule) -> Period:
     return rule.period_of(date(int(match["year"]), (index - 1) * months + 1, 1))
 
 
+def lineage(unit: str, parents: dict[str, str | None]) -> list[str]:
+    """The unit and its ancestors, up to the city federation."""
+    chain: list[str] = []
+    current: str | None = unit
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return chain
+
+
 def _tally(tally: Tally) -> TallyPublic:
     return TallyPublic(**tally.model_dump(), compliance_pct=round(tally.compliance * 100, 1))
 
@@ -126,24 +136,16 @@ class ComplianceView:
         if unit_id is not None and str(unit_id) not in parents:
             raise NotFoundError("unit_id", "no such union organisation")
 
-        def lineage(unit: str) -> list[str]:
-            chain: list[str] = []
-            current: str | None = unit
-            while current is not None and current not in chain:
-                chain.append(current)
-                current = parents.get(current)
-            return chain
-
         links = await self.links(period, today)
         if unit_id is not None:
-            links = [c for c in links if str(unit_id) in lineage(str(c.lower_unit_id))]
+            links = [c for c in links if str(unit_id) in lineage(str(c.lower_unit_id), parents)]
         city = Tally()
         by_tier: defaultdict[str, Tally] = defaultdict(Tally)
         by_unit: defaultdict[str, Tally] = defaultdict(Tally)
         for link in links:
             city.add(link.status)
             by_tier[link.upper_tier].add(link.status)
-            for unit in lineage(str(link.lower_unit_id)):
+            for unit in lineage(str(link.lower_unit_id), parents):
                 by_unit[unit].add(link.status)
         chosen = [
             c

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from eventspine.errors import DomainError, StateConflictError
+from eventspine.errors import DomainError, NotPermittedError, StateConflictError
 from feedback import domain
 from feedback import events as ev
-from feedback.domain import MemberInfo, NotPermittedError, Routing, Suggestion
+from feedback.domain import MemberInfo, Routing, Suggestion
 from feedback.settings import FeedbackSettings
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -1,0 +1,169 @@
+"""The suggestion-escalation queue, performance records and the city overview."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventspine.errors import NotFoundError
+from eventspine.projection import Tx
+from feedback.domain import DeadlinePolicy
+from reports.models import Overview, PerformanceRecord, QueueItem, QueuePage
+from reports.views import ComplianceView, lineage, parse_period
+
+OPEN = ("held", "acknowledged", "assigned")
+
+
+def _hours(seconds: float) -> float:
+    return round(seconds / 3600, 2)
+
+
+class SuggestionViews:
+    """Questions over ``r_suggestions`` and ``r_feedback_acts`` (with the compliance rows)."""
+
+    def __init__(
+        self, reader: Tx, deadlines: DeadlinePolicy, compliance: ComplianceView, prefix: str = ""
+    ) -> None:
+        self.reader = reader
+        self.deadlines = deadlines
+        self.compliance = compliance
+        self.p = prefix
+
+    async def queue(
+        self,
+        now: datetime,
+        *,
+        unit_id: UUID | None = None,
+        level: int | None = None,
+        department: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> QueuePage:
+        """Open suggestions, the most urgent first: overdue, then soonest deadline, then oldest."""
+        p = self.p
+        rows = await self.reader.fetch(
+            f"SELECT s.suggestion_id, s.category, s.status, s.holder_id, s.holder_tier, s.level, "
+            f"s.escalations, s.department, m.unit_id, s.raised_at, s.arrived_at "
+            f"FROM {p}r_suggestions s LEFT JOIN {p}r_members m "
+            "ON m.member_id = coalesce(s.on_behalf_of, s.raised_by) "
+            "WHERE s.status IN ('held', 'acknowledged', 'assigned')"
+        )
+        units: set[str] | None = None
+        if unit_id is not None:
+            parents = await self.compliance.unit_tree()
+            if str(unit_id) not in parents:
+                raise NotFoundError("unit_id", "no such union organisation")
+            units = {u for u in parents if str(unit_id) in lineage(u, parents)}
+        items = []
+        for r in rows:
+            if units is not None and str(r[8]) not in units:
+                continue
+            if (level is not None and r[5] != level) or (
+                department is not None and r[7] != department
+            ):
+                continue
+            due = self.deadlines.due(r[2], r[4], datetime.fromisoformat(str(r[10])))
+            items.append(
+                QueueItem(
+                    suggestion_id=r[0],
+                    category=r[1],
+                    status=r[2],
+                    holder_id=r[3],
+                    holder_tier=r[4],
+                    level=r[5],
+                    escalations=r[6],
+                    department=r[7],
+                    raiser_unit_id=r[8],
+                    age_hours=_hours((now - datetime.fromisoformat(str(r[9]))).total_seconds()),
+                    deadline=due[1] if due else None,
+                    hours_to_deadline=_hours((due[0] - now).total_seconds()) if due else None,
+                )
+            )
+        items.sort(
+            key=lambda i: (
+                i.hours_to_deadline is None,
+                i.hours_to_deadline or 0.0,
+                -i.age_hours,
+                str(i.suggestion_id),
+            )
+        )
+        overdue = sum(1 for i in items if (i.hours_to_deadline or 0) < 0)
+        return QueuePage(data=items[offset : offset + limit], count=len(items), overdue=overdue)
+
+    async def performance(self, period_label: str, tier: str | None) -> list[PerformanceRecord]:
+        """Duties performed in a period by each representative and committee member."""
+        period = parse_period(period_label, self.compliance.rule)
+        start, end = period.start.isoformat(), period.end.isoformat()
+        p = self.p
+        tiers = [tier] if tier else ["representative", "committee"]
+        members = [
+            r
+            for r in await self.reader.fetch(
+                f"SELECT member_id, tier FROM {p}r_members ORDER BY tier, member_id"
+            )
+            if r[1] in tiers
+        ]
+        contacts: dict[str, Counter[str]] = {}
+        for r in await self.reader.fetch(
+            f"SELECT upper_member_id, method FROM {p}r_contacts WHERE retracted = 0 "
+            "AND contacted_on >= $1 AND contacted_on <= $2",
+            start,
+            end,
+        ):
+            contacts.setdefault(str(r[0]), Counter())[str(r[1])] += 1
+        acts: dict[str, dict[str, list[float | None]]] = {}
+        for r in await self.reader.fetch(
+            f"SELECT member_id, act, waited_seconds FROM {p}r_feedback_acts "
+            "WHERE at >= $1 AND at < $2",
+            start,
+            (period.end + timedelta(days=1)).isoformat(),
+        ):
+            acts.setdefault(str(r[0]), {}).setdefault(str(r[1]), []).append(r[2])
+        records = []
+        for member_id, member_tier in members:
+            done = acts.get(str(member_id), {})
+            waits = [w for w in done.get("answered", []) if w is not None]
+            methods = contacts.get(str(member_id), Counter())
+            records.append(
+                PerformanceRecord(
+                    member_id=member_id,
+                    tier=member_tier,
+                    contacts_made=sum(methods.values()),
+                    methods=dict(sorted(methods.items())),
+                    suggestions_raised=len(done.get("raised", [])),
+                    suggestions_relayed=len(done.get("relayed", [])),
+                    suggestions_answered=len(done.get("answered", [])),
+                    median_hours_to_answer=_hours(statistics.median(waits)) if waits else None,
+                )
+            )
+        return records
+
+    async def overview(self, period_label: str, today: date) -> Overview:
+        """Linked members per tier, compliance, and what became of suggestions."""
+        report = await self.compliance.report(period_label, today, limit=1)
+        p = self.p
+        linked = await self.reader.fetch(
+            f"SELECT m.tier, count(DISTINCT m.member_id) FROM {p}r_links l "
+            f"JOIN {p}r_members m ON m.member_id = l.lower_member_id "
+            "WHERE l.unassigned_on IS NULL AND m.status = 'active' GROUP BY m.tier"
+        )
+        rows: list[Any] = await self.reader.fetch(
+            f"SELECT raised_at, first_answer_at, resolved_at FROM {p}r_suggestions"
+        )
+        waits = [
+            (datetime.fromisoformat(str(r[1])) - datetime.fromisoformat(str(r[0]))).total_seconds()
+            for r in rows
+            if r[1]
+        ]
+        return Overview(
+            period=report.period,
+            linked_members={str(r[0]): int(r[1]) for r in linked},
+            compliance_pct=report.city.compliance_pct,
+            suggestions_raised=len(rows),
+            suggestions_answered=len(waits),
+            suggestions_resolved=sum(1 for r in rows if r[2]),
+            median_hours_to_first_answer=_hours(statistics.median(waits)) if waits else None,
+        )

@@ -1,0 +1,112 @@
+"""The escalation queue, performance records and city overview from real feedback events.
+
+Runs the embedded default (roster, feedback and reports on SQLite files in one folder) with
+the feedback tests' movable clock, so deadlines pass without sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from eventspine.config import Settings
+from feedback_driver import MovableClock, build_tree, topology
+from reports.main import create_app as reports_app
+
+
+async def settle(client: httpx.AsyncClient) -> None:
+    for _ in range(400):
+        if (await client.get("/ready")).json()["events_behind"] == 0:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("the reports projections did not catch up")
+
+
+async def get(client: httpx.AsyncClient, url: str, **params: Any) -> Any:
+    answer = await client.get(url, params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def test_the_queue_shows_open_suggestions_by_urgency_with_levels_and_deadlines(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))
+    clock = MovableClock()
+    async with topology(settings, clock) as t:
+        tree = await build_tree(t.roster)
+        fb, rep, worker = t.feedback, tree.representative, tree.worker
+        waiting = await fb.raise_(rep, "井下通风差", on_behalf_of=worker, category="safety")
+        relayed = await fb.raise_(rep, "培训职工代表", on_behalf_of=worker)
+        answered = await fb.raise_(rep, "食堂价格", on_behalf_of=worker, category="other")
+        await fb.act(rep, relayed, "acknowledgement")
+        await fb.act(rep, relayed, "escalation", reason="需要上级协调")
+        await fb.act(tree.committee, relayed, "acknowledgement")  # 10 days to answer now
+        await fb.act(rep, answered, "acknowledgement")
+        await fb.act(rep, answered, "answer", answer="已与食堂沟通")
+        clock.advance(4)  # the representative's 3 days to acknowledge have passed
+        assert await fb.wired.scheduler.tick() == 1  # `waiting` goes up by deadline
+        clock.advance(1)
+
+        app = reports_app(settings, clock)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://r") as client:
+                await settle(client)
+                queue = await get(client, "/escalation-queue")
+                assert queue["count"] == 2
+                by_id = {item["suggestion_id"]: item for item in queue["data"]}
+                assert set(by_id) == {waiting, relayed}
+                for item in by_id.values():
+                    assert (item["holder_id"], item["level"], item["escalations"]) == (
+                        tree.committee,
+                        1,
+                        1,
+                    )
+                # Escalated on day 4, 3 days to acknowledge; relayed on day 0, 10 to answer.
+                assert (by_id[waiting]["deadline"], by_id[waiting]["hours_to_deadline"]) == (
+                    "acknowledge",
+                    48.0,
+                )
+                assert (by_id[relayed]["deadline"], by_id[relayed]["hours_to_deadline"]) == (
+                    "answer",
+                    120.0,
+                )
+                assert [i["suggestion_id"] for i in queue["data"]] == [waiting, relayed]
+                assert queue["overdue"] == 0
+                clock.advance(3)  # no scheduler ran: the queue shows it overdue
+                later = await get(client, "/escalation-queue")
+                assert [(i["suggestion_id"], i["hours_to_deadline"]) for i in later["data"]] == [
+                    (waiting, -24.0),
+                    (relayed, 48.0),
+                ]
+                assert later["overdue"] == 1
+                assert (await get(client, "/escalation-queue", level=0))["count"] == 0
+                in_unit = await get(client, "/escalation-queue", unit_id=tree.county)
+                assert in_unit["count"] == 2
+                elsewhere = await client.get("/escalation-queue", params={"level": -1})
+                assert elsewhere.status_code == 422
+
+                records = await get(client, "/performance", period="2026")
+                mine = next(r for r in records if r["member_id"] == rep)
+                assert (
+                    mine["suggestions_raised"],
+                    mine["suggestions_relayed"],
+                    mine["suggestions_answered"],
+                ) == (3, 1, 1)
+                overview = await get(client, "/overview", period="2026")
+                assert (
+                    overview["suggestions_raised"],
+                    overview["suggestions_answered"],
+                    overview["suggestions_resolved"],
+                ) == (3, 1, 0)
+                assert overview["linked_members"] == {
+                    "committee": 1,
+                    "representative": 1,
+                    "worker": 1,
+                }
+                exported = await client.get("/escalation-queue/export", params={"format": "xlsx"})
+                assert exported.content[:2] == b"PK"  # an XLSX (zip) workbook
