@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 
-
 from eventspine.config import Settings
 from eventspine.envelope import RecordedEvent
 from eventspine.kafka import ensure_topics, make_producer
