@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Sequence
@@ -67,6 +68,36 @@ _OUTBOX_SQL = (
 )
 
 
+def _settle(outcome: asyncio.Future[list[asyncpg.Record]], result: object) -> None:
+    if outcome.done():  # the caller gave up (cancelled); the append's fate is its own
+        return
+    if isinstance(result, BaseException):
+        outcome.set_exception(result)
+    else:
+        outcome.set_result(result)  # type: ignore[arg-type]
+
+
+def _refusal(exc: Exception) -> Exception:
+    """The platform's error for a refused append (a version clash), else the error itself."""
+    if isinstance(exc, asyncpg.PostgresError) and getattr(exc, "sqlstate", None) == (
+        CONFLICT_SQLSTATE
+    ):
+        stream, expected, actual = str(exc.detail).split("\n")
+        return ConcurrencyError(stream, int(expected), int(actual))
+    return exc
+
+
+def _outcome(rows: list[asyncpg.Record]) -> list[asyncpg.Record] | Exception:
+    """Rows of ``try_append_events``: the appended events, or the error it caught."""
+    if rows and rows[0]["out_error"] is not None:
+        state, detail = rows[0]["out_error"], rows[0]["out_detail"]
+        if state == CONFLICT_SQLSTATE:
+            stream, expected, actual = str(detail).split("\n")
+            return ConcurrencyError(stream, int(expected), int(actual))
+        return RuntimeError(f"append failed ({state}): {detail}")
+    return rows
+
+
 class PostgresEventStore(EventStore):
     """Event store in ``schema`` of a PostgreSQL database, reached through an asyncpg pool."""
 
@@ -79,12 +110,19 @@ class PostgresEventStore(EventStore):
         schema: str | None = None,
         clock: Clock = utc_now,
         pool_size: int = 10,
+        max_group: int = 64,
     ) -> None:
         super().__init__(service, registry, clock)
         self.dsn = dsn
         self.schema = checked_schema(schema or service)
         self.pool_size = pool_size
+        self.max_group = max_group
         self._pool: asyncpg.Pool | None = None
+        self._pending: list[tuple[tuple[Any, ...], asyncio.Future[list[asyncpg.Record]]]] = []
+        self._committer: asyncio.Task[None] | None = None
+        params = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb[], $13"
+        self._append_sql = f"SELECT * FROM {self.schema}.append_events({params})"
+        self._try_sql = f"SELECT * FROM {self.schema}.try_append_events({params})"
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -114,10 +152,8 @@ class PostgresEventStore(EventStore):
         prepared: list[PreparedEvent],
         context: CommandContext,
     ) -> list[RecordedEvent]:
-        try:
-            rows = await self.pool.fetch(
-                f"SELECT * FROM {self.schema}.append_events("
-                "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb[], $13)",
+        rows = await self._submit(
+            (
                 context.command_id,
                 [r.stream_id for r in requests],
                 [r.expected_version for r in requests],
@@ -132,11 +168,7 @@ class PostgresEventStore(EventStore):
                 [json.dumps(p.data, ensure_ascii=False) for p in prepared],
                 [p.digest for p in prepared],
             )
-        except asyncpg.PostgresError as exc:
-            if getattr(exc, "sqlstate", None) == CONFLICT_SQLSTATE:
-                stream, expected, actual = str(exc.detail).split("\n")
-                raise ConcurrencyError(stream, int(expected), int(actual)) from None
-            raise
+        )
         if rows and rows[0]["out_replayed"]:
             return await self._replayed(requests, [row["out_position"] for row in rows], context)
         return [
@@ -176,6 +208,37 @@ class PostgresEventStore(EventStore):
                     str(context.command_id), request.stream_id, ", ".join(sorted(recorded))
                 )
         return events
+
+    async def _submit(self, arguments: tuple[Any, ...]) -> list[asyncpg.Record]:
+        """Queue one append for the group committer and wait for its own outcome."""
+        outcome: asyncio.Future[list[asyncpg.Record]] = asyncio.get_running_loop().create_future()
+        self._pending.append((arguments, outcome))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_groups())
+        return await outcome
+
+    async def _commit_groups(self) -> None:
+        """Group commit: appends that queued up while the previous group committed share one
+        transaction, so N concurrent writers pay for one WAL flush instead of N (appends are
+        serialised by the store's lock anyway). Each append keeps its own outcome."""
+        while self._pending:
+            group = self._pending[: self.max_group]
+            del self._pending[: len(group)]
+            try:
+                if len(group) == 1:  # alone: one round trip, no transaction block
+                    arguments, outcome = group[0]
+                    rows = await self.pool.fetch(self._append_sql, *arguments)
+                    _settle(outcome, rows)
+                    continue
+                results = []
+                async with self.pool.acquire() as conn, conn.transaction():
+                    for arguments, _ in group:
+                        results.append(await conn.fetch(self._try_sql, *arguments))
+                for (_, outcome), rows in zip(group, results, strict=True):
+                    _settle(outcome, _outcome(rows))
+            except Exception as exc:  # nothing of this group is known to be stored
+                for _, outcome in group:
+                    _settle(outcome, _refusal(exc))
 
     def _event(self, row: asyncpg.Record) -> RecordedEvent:
         return RecordedEvent(

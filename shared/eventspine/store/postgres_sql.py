@@ -134,4 +134,35 @@ BEGIN
         v_heads[v_idx] := v_hash;
     END LOOP;
 END $$;
+
+-- The same append, reporting a failure as a row instead of aborting the transaction: lets a
+-- group of concurrent appends share one transaction (one commit, one WAL flush) while each
+-- keeps its own outcome. The EXCEPTION block is a server-side savepoint.
+CREATE OR REPLACE FUNCTION {s}.try_append_events(
+    p_command_id uuid, p_streams text[], p_expected integer[], p_stream_index integer[],
+    p_event_ids uuid[], p_types text[], p_schema_versions integer[], p_times timestamptz[],
+    p_actor text, p_correlation_id uuid, p_causation_id uuid, p_data jsonb[], p_digests text[]
+) RETURNS TABLE (
+    out_position bigint, out_stream_id text, out_stream_version integer,
+    out_event_id uuid, out_prev_hash text, out_hash text, out_replayed boolean,
+    out_error text, out_detail text
+) LANGUAGE plpgsql AS $$
+DECLARE
+    v_state text;
+    v_message text;
+    v_detail text;
+BEGIN
+    BEGIN
+        RETURN QUERY
+            SELECT a.*, NULL::text, NULL::text FROM {s}.append_events(
+                p_command_id, p_streams, p_expected, p_stream_index, p_event_ids, p_types,
+                p_schema_versions, p_times, p_actor, p_correlation_id, p_causation_id, p_data,
+                p_digests) a;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                                v_detail = PG_EXCEPTION_DETAIL;
+        RETURN QUERY SELECT NULL::bigint, NULL::text, NULL::integer, NULL::uuid, NULL::text,
+            NULL::text, NULL::boolean, v_state, coalesce(v_detail, v_message);
+    END;
+END $$;
 """

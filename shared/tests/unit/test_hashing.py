@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -70,3 +71,27 @@ def test_the_digest_does_not_depend_on_key_order() -> None:
 def test_kafka_headers_round_trip_to_the_same_event() -> None:
     event = chain(1)[0]
     assert RecordedEvent.from_kafka(event.kafka_headers(), event.kafka_value()) == event
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"name": "张东峰", "n": 1, "nested": {"b": [1, "二", None, True], "a": {}}},
+        {"text": 'quote " backslash \\ slash / tab \t newline \n bell \x07 del \x7f'},
+        {"emoji": "工会 👷", "empty": "", "big": 2**53 - 1, "negative": -5, "flag": False},
+        {"fraction": 0.1, "exp": 1e21, "small": 5e-7, "list": [1.5, 2.0]},
+    ],
+)
+def test_canonical_json_is_rfc_8785(content: dict[str, Any]) -> None:
+    import rfc8785
+
+    from eventspine.hashing import canonical_json
+
+    assert canonical_json(content) == rfc8785.dumps(content)
+
+
+def test_integers_beyond_the_safe_range_are_refused_as_jcs_does() -> None:
+    from eventspine.hashing import canonical_json
+
+    with pytest.raises(ValueError, match="safe integer"):
+        canonical_json({"n": 2**60})
