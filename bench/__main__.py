@@ -6,7 +6,7 @@ import asyncio
 import os
 import platform
 
-from bench import infra, spine
+from bench import infra, reports, spine
 
 
 async def main() -> None:
@@ -20,9 +20,13 @@ async def main() -> None:
         await spine.store_vs_insert(dsn, events // 4, writers=1),
         await spine.store_vs_insert(dsn, events // 4, writers=8),
         await spine.relay_vs_producer(dsn, bootstrap, events),
+        await reports.rebuild_vs_consumer(dsn, bootstrap, links=events // 8, per_link=6),
     ]
     for result in results:
         print(result.line())
+    rate = int(os.environ.get("BENCH_COMMAND_RATE", "200"))
+    delay = await reports.command_to_view_delay(dsn, bootstrap, rate=rate, seconds=10)
+    print(delay.line())
 
 
 if __name__ == "__main__":

@@ -34,6 +34,10 @@ class SqliteTx:
         """Run a statement."""
         await self.db.execute(self._sql(query), args)
 
+    async def executemany(self, command: str, args: Any) -> None:
+        """Run a statement once per argument tuple."""
+        await self.db.executemany(self._sql(command), args)
+
     async def fetch(self, query: str, *args: Any) -> list[Any]:
         """Rows of a query (``sqlite3.Row``: by index or by name)."""
         async with self.db.execute(self._sql(query), args) as cursor:
@@ -102,11 +106,14 @@ class InProcessBus:
 
     async def reset(self, projection: Projection) -> None:
         """Empty a projection and its positions: the next delivery rebuilds it from the start."""
-        tx = SqliteTx(self.db)
-        await tx.execute("BEGIN IMMEDIATE")
-        await projection.reset(tx)
-        await tx.execute("DELETE FROM projection_positions WHERE projection = $1", projection.name)
-        await tx.execute("COMMIT")
+        async with self._lock:  # not inside a delivery's transaction on the same connection
+            tx = SqliteTx(self.db)
+            await tx.execute("BEGIN IMMEDIATE")
+            await projection.reset(tx)
+            await tx.execute(
+                "DELETE FROM projection_positions WHERE projection = $1", projection.name
+            )
+            await tx.execute("COMMIT")
 
     async def _position(self, projection: Projection, service: str) -> int:
         value = await SqliteTx(self.db).fetchval(

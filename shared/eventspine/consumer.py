@@ -46,6 +46,16 @@ CREATE TABLE IF NOT EXISTS {schema}.projection_offsets (
 """
 
 
+async def apply_all(projection: Projection, tx: Any, events: list[RecordedEvent]) -> None:
+    """Apply events in order, in one call when the projection can take a batch."""
+    apply_many = getattr(projection, "apply_many", None)
+    if apply_many is not None:
+        await apply_many(tx, events)
+        return
+    for event in events:
+        await projection.apply(tx, event)
+
+
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
     """On assignment, continue each partition from the offset stored with the projection."""
 
@@ -139,16 +149,18 @@ class ProjectionRunner:
             )
             next_offset, last_position = (row[0], row[1]) if row else (0, 0)
             last_time = None
+            fresh: list[RecordedEvent] = []
             for record in records:
                 if record.offset < next_offset:
                     continue  # already applied: a seek raced with a rebalance
                 event = RecordedEvent.from_kafka(record.headers, record.value)
                 if event.position > last_position:
-                    await self.projection.apply(conn, event)
+                    fresh.append(event)
                     last_position = event.position
                     last_time = event.time
-                    applied += 1
                 next_offset = record.offset + 1
+            await apply_all(self.projection, conn, fresh)
+            applied = len(fresh)
             await conn.execute(
                 f"INSERT INTO {self.schema}.projection_offsets "
                 "(projection, topic, partition, next_offset, last_position, last_event_time) "

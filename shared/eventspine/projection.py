@@ -20,6 +20,9 @@ class Tx(Protocol):
     async def execute(self, query: str, *args: Any) -> Any:
         """Run a statement."""
 
+    async def executemany(self, command: str, args: Any) -> Any:
+        """Run a statement once per argument tuple (pipelined on PostgreSQL)."""
+
     async def fetch(self, query: str, *args: Any) -> list[Any]:
         """Rows of a query."""
 
@@ -49,3 +52,10 @@ class Projection(Protocol):
 
     async def apply(self, tx: Tx, event: RecordedEvent) -> None:
         """Apply one event. Ignore event types it does not use."""
+
+
+class BatchProjection(Projection, Protocol):
+    """A projection that can also apply a whole batch at once (faster rebuilds)."""
+
+    async def apply_many(self, tx: Tx, events: list[RecordedEvent]) -> None:
+        """Apply events in order; the same result as applying them one by one."""

@@ -7,6 +7,8 @@ rule the contacts service's due list also uses), so the two can never disagree.
 
 from __future__ import annotations
 
+from typing import Any
+
 from eventspine.envelope import RecordedEvent
 from eventspine.projection import Tx
 
@@ -55,78 +57,51 @@ class ComplianceProjection:
 
     async def apply(self, tx: Tx, event: RecordedEvent) -> None:
         """Apply one roster or contacts event."""
+        for sql, args in self.statements(event):
+            await tx.execute(sql, *args)
+
+    async def apply_many(self, tx: Tx, events: list[RecordedEvent]) -> None:
+        """Apply a batch: runs of the same statement go to the server in one pipeline."""
+        run_sql, run = "", list[tuple[Any, ...]]()
+        for event in events:
+            for sql, args in self.statements(event):
+                if sql != run_sql and run:
+                    await tx.executemany(run_sql, run)
+                    run = []
+                run_sql = sql
+                run.append(args)
+        if run:
+            await tx.executemany(run_sql, run)
+
+    def statements(self, event: RecordedEvent) -> list[tuple[str, tuple[Any, ...]]]:
+        """The SQL that applies one roster or contacts event (none for other types)."""
         p, d = self.p, event.data
+        sql = STATEMENTS.get(event.event_type)
+        if sql is None:
+            return []
         match event.event_type:
             case "UnitRegistered":
-                await tx.execute(
-                    f"INSERT INTO {p}r_units VALUES ($1, $2, $3, $4) "
-                    "ON CONFLICT (unit_id) DO NOTHING",
-                    d["unit_id"],
-                    d["name"],
-                    d["kind"],
-                    d["parent_unit_id"],
-                )
+                args: tuple[Any, ...] = (d["unit_id"], d["name"], d["kind"], d["parent_unit_id"])
             case "UnitRenamed":
-                await tx.execute(
-                    f"UPDATE {p}r_units SET name = $2 WHERE unit_id = $1", d["unit_id"], d["name"]
-                )
+                args = (d["unit_id"], d["name"])
             case "MemberRegistered":
-                await tx.execute(
-                    f"INSERT INTO {p}r_members VALUES ($1, $2, $3, 'active') "
-                    "ON CONFLICT (member_id) DO NOTHING",
-                    d["member_id"],
-                    d["unit_id"],
-                    d["tier"],
-                )
+                args = (d["member_id"], d["unit_id"], d["tier"])
             case "MemberTierChanged":
-                await tx.execute(
-                    f"UPDATE {p}r_members SET tier = $2 WHERE member_id = $1",
-                    d["member_id"],
-                    d["to_tier"],
-                )
+                args = (d["member_id"], d["to_tier"])
             case "MemberMoved":
-                await tx.execute(
-                    f"UPDATE {p}r_members SET unit_id = $2 WHERE member_id = $1",
-                    d["member_id"],
-                    d["to_unit_id"],
-                )
-            case "MemberDeparted" | "MemberForgotten":
-                status = "departed" if event.event_type == "MemberDeparted" else "forgotten"
-                await tx.execute(
-                    f"UPDATE {p}r_members SET status = $2 WHERE member_id = $1",
-                    d["member_id"],
-                    status,
-                )
+                args = (d["member_id"], d["to_unit_id"])
+            case "MemberDeparted":
+                args = (d["member_id"], "departed")
+            case "MemberForgotten":
+                args = (d["member_id"], "forgotten")
             case "MemberAssigned":
-                await tx.execute(
-                    f"INSERT INTO {p}r_links VALUES ($1, $2, $3, $4, NULL) "
-                    "ON CONFLICT (link_id) DO NOTHING",
-                    str(event.id),
-                    d["upper_member_id"],
-                    d["member_id"],
-                    d["assigned_on"],
-                )
+                args = (str(event.id), d["upper_member_id"], d["member_id"], d["assigned_on"])
             case "MemberUnassigned":
-                await tx.execute(
-                    f"UPDATE {p}r_links SET unassigned_on = $3 WHERE upper_member_id = $1 "
-                    "AND lower_member_id = $2 AND unassigned_on IS NULL",
-                    d["upper_member_id"],
-                    d["member_id"],
-                    d["unassigned_on"],
-                )
+                args = (d["upper_member_id"], d["member_id"], d["unassigned_on"])
             case "SpanPolicyChanged":
-                await tx.execute(
-                    f"INSERT INTO {p}r_policy VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE "
-                    "SET leader = excluded.leader, committee = excluded.committee, "
-                    "representative = excluded.representative",
-                    d["leader"],
-                    d["committee"],
-                    d["representative"],
-                )
+                args = (d["leader"], d["committee"], d["representative"])
             case "ContactMade":
-                await tx.execute(
-                    f"INSERT INTO {p}r_contacts VALUES ($1, $2, $3, $4, $5, $6, 0) "
-                    "ON CONFLICT (contact_id) DO NOTHING",
+                args = (
                     d["contact_id"],
                     d["link_id"],
                     d["upper_member_id"],
@@ -135,15 +110,33 @@ class ComplianceProjection:
                     d["method"],
                 )
             case "ContactCorrected":
-                await tx.execute(
-                    f"UPDATE {p}r_contacts SET contacted_on = $2, method = $3 "
-                    "WHERE contact_id = $1",
-                    d["contact_id"],
-                    d["contacted_on"],
-                    d["method"],
-                )
-            case "ContactRetracted":
-                await tx.execute(
-                    f"UPDATE {p}r_contacts SET retracted = 1 WHERE contact_id = $1",
-                    d["contact_id"],
-                )
+                args = (d["contact_id"], d["contacted_on"], d["method"])
+            case _:  # ContactRetracted
+                args = (d["contact_id"],)
+        return [(sql.format(p=p), args)]
+
+
+# One statement per event type; {p} is the table prefix (a PostgreSQL schema, or nothing).
+STATEMENTS = {
+    "UnitRegistered": "INSERT INTO {p}r_units VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (unit_id) DO NOTHING",
+    "UnitRenamed": "UPDATE {p}r_units SET name = $2 WHERE unit_id = $1",
+    "MemberRegistered": "INSERT INTO {p}r_members VALUES ($1, $2, $3, 'active') "
+    "ON CONFLICT (member_id) DO NOTHING",
+    "MemberTierChanged": "UPDATE {p}r_members SET tier = $2 WHERE member_id = $1",
+    "MemberMoved": "UPDATE {p}r_members SET unit_id = $2 WHERE member_id = $1",
+    "MemberDeparted": "UPDATE {p}r_members SET status = $2 WHERE member_id = $1",
+    "MemberForgotten": "UPDATE {p}r_members SET status = $2 WHERE member_id = $1",
+    "MemberAssigned": "INSERT INTO {p}r_links VALUES ($1, $2, $3, $4, NULL) "
+    "ON CONFLICT (link_id) DO NOTHING",
+    "MemberUnassigned": "UPDATE {p}r_links SET unassigned_on = $3 WHERE upper_member_id = $1 "
+    "AND lower_member_id = $2 AND unassigned_on IS NULL",
+    "SpanPolicyChanged": "INSERT INTO {p}r_policy VALUES (1, $1, $2, $3) ON CONFLICT (id) "
+    "DO UPDATE SET leader = excluded.leader, committee = excluded.committee, "
+    "representative = excluded.representative",
+    "ContactMade": "INSERT INTO {p}r_contacts VALUES ($1, $2, $3, $4, $5, $6, 0) "
+    "ON CONFLICT (contact_id) DO NOTHING",
+    "ContactCorrected": "UPDATE {p}r_contacts SET contacted_on = $2, method = $3 "
+    "WHERE contact_id = $1",
+    "ContactRetracted": "UPDATE {p}r_contacts SET retracted = 1 WHERE contact_id = $1",
+}

@@ -137,9 +137,9 @@ class Overview(BaseModel):
     """The figures the federation reports for the city."""
 
     period: str
-    linked_members: dict[str, int] = Field(description="members with an upper link, per tier")
+    linked_members: dict[str, int] = Field(description="members with an upper link now, per tier")
     compliance_pct: float
-    suggestions_raised: int
-    suggestions_answered: int
-    suggestions_resolved: int
+    suggestions_raised: int = Field(description="raised in the period")
+    suggestions_answered: int = Field(description="of those, answered since")
+    suggestions_resolved: int = Field(description="of those, resolved since")
     median_hours_to_first_answer: float | None

@@ -142,8 +142,10 @@ class SuggestionViews:
         return records
 
     async def overview(self, period_label: str, today: date) -> Overview:
-        """Linked members per tier, compliance, and what became of suggestions."""
+        """Linked members per tier (now), compliance in the period, and what became of the
+        suggestions raised in the period (answered or resolved at any time since)."""
         report = await self.compliance.report(period_label, today, limit=1)
+        period = parse_period(period_label, self.compliance.rule)
         p = self.p
         linked = await self.reader.fetch(
             f"SELECT m.tier, count(DISTINCT m.member_id) FROM {p}r_links l "
@@ -151,7 +153,10 @@ class SuggestionViews:
             "WHERE l.unassigned_on IS NULL AND m.status = 'active' GROUP BY m.tier"
         )
         rows: list[Any] = await self.reader.fetch(
-            f"SELECT raised_at, first_answer_at, resolved_at FROM {p}r_suggestions"
+            f"SELECT raised_at, first_answer_at, resolved_at FROM {p}r_suggestions "
+            "WHERE raised_at >= $1 AND raised_at < $2",
+            period.start.isoformat(),
+            (period.end + timedelta(days=1)).isoformat(),
         )
         waits = [
             (datetime.fromisoformat(str(r[1])) - datetime.fromisoformat(str(r[0]))).total_seconds()

@@ -108,5 +108,7 @@ async def test_the_queue_shows_open_suggestions_by_urgency_with_levels_and_deadl
                     "representative": 1,
                     "worker": 1,
                 }
+                earlier = await get(client, "/overview", period="2025")
+                assert earlier["suggestions_raised"] == 0  # raised in 2026, not 2025
                 exported = await client.get("/escalation-queue/export", params={"format": "xlsx"})
                 assert exported.content[:2] == b"PK"  # an XLSX (zip) workbook

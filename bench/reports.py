@@ -1,0 +1,374 @@
+"""Reports benchmarks: compliance rebuild from the topics, and command-to-view delay."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from bench.spine import Result
+from contacts.events import ContactMade
+from contacts.main import create_app as contacts_app
+from eventspine.config import Settings
+from eventspine.consumer import ProjectionRunner
+from eventspine.events import DomainEvent
+from eventspine.kafka import ensure_topics, make_consumer, make_producer
+from eventspine.relay import Relay
+from eventspine.replica import KafkaFeed
+from eventspine.schemas import installed_registry
+from eventspine.store.base import AppendRequest, CommandContext, EventStore
+from eventspine.store.postgres import PostgresEventStore, connect_pool
+from reports.compliance import ComplianceProjection
+from reports.main import create_app as reports_app
+from roster import commands as rcmd
+from roster.events import MemberAssigned, MemberRegistered, UnitRegistered
+from roster.main import create_app as roster_app
+
+CTX = CommandContext(actor="bench")
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def _clock() -> datetime:
+    return NOW
+
+
+@dataclass
+class Latency:
+    """A delay measurement under a steady load."""
+
+    name: str
+    rate: float
+    p50: float
+    p99: float
+    target_p99: float
+
+    def line(self) -> str:
+        """A printable row."""
+        verdict = "meets" if self.p99 <= self.target_p99 else "ABOVE"
+        return (
+            f"{self.name:<44} p50 {self.p50 * 1000:>6.0f} ms  p99 {self.p99 * 1000:>6.0f} ms "
+            f"at {self.rate:,.0f}/s (target p99 <= {self.target_p99:.1f} s: {verdict})"
+        )
+
+
+def _settings(dsn: str, bootstrap: str) -> Settings:
+    prefix = f"bench{uuid.uuid4().hex[:6]}"
+    return Settings(
+        store_backend="postgres",
+        pg_dsn=dsn,
+        kafka_bootstrap=bootstrap,
+        topic_prefix=prefix,
+        pg_schema_prefix=f"{prefix}_",
+    )
+
+
+async def _append(store: EventStore, streams: dict[str, list[DomainEvent]]) -> list[Any]:
+    return await store.append_many(
+        [AppendRequest(stream, 0, events) for stream, events in streams.items()], CTX
+    )
+
+
+async def _synthetic_year(settings: Settings, links: int, per_link: int) -> int:
+    """Roster and contacts stores with ``links`` links and ``per_link`` contacts each."""
+    registry = installed_registry()
+    roster = PostgresEventStore(
+        settings.pg_dsn, "roster", registry, schema=settings.store_schema("roster")
+    )
+    contacts = PostgresEventStore(
+        settings.pg_dsn, "contacts", registry, schema=settings.store_schema("contacts")
+    )
+    await roster.open()
+    await contacts.open()
+    try:
+        unit = uuid.uuid4()
+        await _append(
+            roster,
+            {f"unit-{unit}": [UnitRegistered(unit_id=unit, name="bench", kind="city_federation")]},
+        )
+        reps = [uuid.uuid4() for _ in range(max(1, links // 10))]
+        workers = [uuid.uuid4() for _ in range(links)]
+
+        def registered(member: uuid.UUID, tier: str) -> MemberRegistered:
+            return MemberRegistered.model_validate(
+                {
+                    "member_id": member,
+                    "unit_id": unit,
+                    "tier": tier,
+                    "personal_data": "v1.x",
+                    "number_index": "0" * 64,
+                    "registered_on": "2025-01-01",
+                }
+            )
+
+        for start in range(0, len(reps + workers), 200):
+            chunk = (reps + workers)[start : start + 200]
+            await _append(
+                roster,
+                {
+                    f"member-{m}": [registered(m, "representative" if m in reps else "worker")]
+                    for m in chunk
+                },
+            )
+        link_ids: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]] = []
+        for start in range(0, links, 200):
+            chunk = workers[start : start + 200]
+            recorded = await _append(
+                roster,
+                {
+                    f"link-{w}": [
+                        MemberAssigned(
+                            member_id=w,
+                            upper_member_id=reps[(start + i) % len(reps)],
+                            tier="worker",
+                            assigned_on=date(2025, 6, 1),
+                        )
+                    ]
+                    for i, w in enumerate(chunk)
+                },
+            )
+            link_ids += [
+                (e.id, UUID(e.data["upper_member_id"]), UUID(e.data["member_id"])) for e in recorded
+            ]
+        made = [
+            ContactMade(
+                contact_id=uuid.uuid4(),
+                link_id=link,
+                upper_member_id=upper,
+                lower_member_id=lower,
+                contacted_on=date(2026, 1 + k % 11, 1 + k % 28),
+                method="visit",
+                initiated_by="upper",
+            )
+            for link, upper, lower in link_ids
+            for k in range(per_link)
+        ]
+        for start in range(0, len(made), 500):
+            await _append(
+                contacts, {f"contact-{c.contact_id}": [c] for c in made[start : start + 500]}
+            )
+        total = await roster.head_position() + await contacts.head_position()
+        producer = make_producer(settings)
+        await producer.start()
+        try:
+            for service, store in (("roster", roster), ("contacts", contacts)):
+                await ensure_topics(settings, [settings.topic(service)])
+                await Relay(store, producer, settings.topic(service)).drain()
+        finally:
+            await producer.stop()
+        return total
+    finally:
+        await roster.close()
+        await contacts.close()
+
+
+async def _raw_read(settings: Settings, topics: list[str]) -> int:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        tps = [
+            TopicPartition(t, p)
+            for t in topics
+            for p in sorted(await consumer._client._wait_on_metadata(t) or [])
+        ]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        count = 0
+        while any([await consumer.position(tp) < ends[tp] for tp in tps]):
+            for records in (await consumer.getmany(timeout_ms=200, max_records=2000)).values():
+                count += len(records)
+        return count
+    finally:
+        await consumer.stop()
+
+
+async def rebuild_vs_consumer(dsn: str, bootstrap: str, links: int, per_link: int) -> Result:
+    """Rebuild the compliance projection from offset 0 vs a raw consumer of the same topics."""
+    settings = _settings(dsn, bootstrap)
+    total = await _synthetic_year(settings, links, per_link)
+    topics = [settings.topic("roster"), settings.topic("contacts")]
+    started = time.perf_counter()
+    read = await _raw_read(settings, topics)
+    raw = read / (time.perf_counter() - started)
+    assert read == total, (read, total)
+    schema = settings.store_schema("reports")
+    pool = await connect_pool(dsn, max_size=4)
+    try:
+        runner = ProjectionRunner(
+            ComplianceProjection(f"{schema}."),
+            pool,
+            lambda group, names: make_consumer(settings, group, *names),
+            topics,
+            schema=schema,
+            batch_size=settings.consumer_batch_size,
+            group_prefix=settings.topic_prefix,
+        )
+        feed = KafkaFeed(runner)
+        started = time.perf_counter()
+        await feed.start()
+        caught_up = await feed.catch_up(600)
+        ours = total / (time.perf_counter() - started)
+        await feed.stop()
+        assert caught_up
+    finally:
+        await _drop(pool, settings)
+        await pool.close()
+    return Result(f"compliance rebuild from topics [{total:,} events]", ours, raw, 0.3)
+
+
+async def _drop(pool: Any, settings: Settings) -> None:
+    for row in await pool.fetch(
+        "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", settings.pg_schema_prefix + "%"
+    ):
+        await pool.execute(f"DROP SCHEMA {row[0]} CASCADE")
+
+
+@asynccontextmanager
+async def _apps(settings: Settings) -> AsyncIterator[dict[str, Any]]:
+    async with AsyncExitStack() as stack:
+        apps = {
+            "roster": roster_app(settings, _clock),
+            "contacts": contacts_app(settings, _clock),
+            "reports": reports_app(settings, _clock),
+        }
+        clients = {}
+        for name, app in apps.items():
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            clients[name] = await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
+            )
+        yield {"apps": apps, "clients": clients}
+
+
+async def _relay_forever(
+    settings: Settings, store: EventStore, service: str, stop: asyncio.Event
+) -> None:
+    topic = settings.topic(service)
+    await ensure_topics(settings, [topic])
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        await Relay(store, producer, topic, idle_seconds=0.01).run(stop)
+    finally:
+        await producer.stop()
+
+
+async def command_to_view_delay(dsn: str, bootstrap: str, rate: int, seconds: int) -> Latency:
+    """Delay from a ContactMade's HTTP response to its row in the compliance projection."""
+    settings = _settings(dsn, bootstrap)
+    stop = asyncio.Event()
+    async with _apps(settings) as env:
+        apps, clients = env["apps"], env["clients"]
+        relays = [
+            asyncio.create_task(_relay_forever(settings, getattr(apps[s].state, s).store, s, stop))
+            for s in ("roster", "contacts")
+        ]
+        roster = apps["roster"].state.roster.service
+        unit = uuid.uuid4()
+        await roster.register_unit(
+            rcmd.RegisterUnit(unit_id=unit, name="bench", kind="city_federation"), CTX
+        )
+        pairs = []
+        for r in range(20):
+            rep = uuid.uuid4()
+            await roster.register_member(
+                rcmd.RegisterMember.model_validate(
+                    {
+                        "member_id": rep,
+                        "unit_id": unit,
+                        "tier": "representative",
+                        "name": "代表",
+                        "external_number": f"R{r}",
+                    }
+                ),
+                CTX,
+            )
+            for w in range(10):
+                worker = uuid.uuid4()
+                await roster.register_member(
+                    rcmd.RegisterMember.model_validate(
+                        {
+                            "member_id": worker,
+                            "unit_id": unit,
+                            "tier": "worker",
+                            "name": "职工",
+                            "external_number": f"W{r}-{w}",
+                        }
+                    ),
+                    CTX,
+                )
+                await roster.link(
+                    rcmd.LinkMember(
+                        upper_member_id=rep, lower_member_id=worker, assigned_on=date(2025, 6, 1)
+                    ),
+                    CTX,
+                )
+                pairs.append((rep, worker))
+        await apps["contacts"].state.contacts.feed.catch_up(60)
+        reports_pool = apps["reports"].state.reports.views.reader
+        table = f"{settings.store_schema('reports')}.r_contacts"
+        answered: dict[str, float] = {}
+        seen: dict[str, float] = {}
+
+        async def watch() -> None:
+            while not stop.is_set() or len(seen) < len(answered):
+                for row in await reports_pool.fetch(f"SELECT contact_id FROM {table}"):
+                    seen.setdefault(str(row[0]), time.perf_counter())
+                await asyncio.sleep(0.01)
+                if stop.is_set() and time.perf_counter() > deadline:
+                    return
+
+        async def command(index: int) -> None:
+            upper, lower = pairs[index % len(pairs)]
+            answer = await clients["contacts"].post(
+                "/contacts",
+                json={
+                    "upper_member_id": str(upper),
+                    "lower_member_id": str(lower),
+                    "contacted_on": "2026-03-01",
+                    "method": "phone",
+                },
+            )
+            assert answer.status_code == 201, answer.text
+            answered[answer.json()["events"][0]["stream_id"].removeprefix("contact-")] = (
+                time.perf_counter()
+            )
+
+        deadline = float("inf")
+        watcher = asyncio.create_task(watch())
+        started = time.perf_counter()
+        sends = []
+        for index in range(rate * seconds):
+            await asyncio.sleep(max(0.0, started + index / rate - time.perf_counter()))
+            sends.append(asyncio.create_task(command(index)))
+        await asyncio.gather(*sends)
+        achieved = len(sends) / (time.perf_counter() - started)
+        deadline = time.perf_counter() + 60
+        stop.set()
+        await watcher
+        await asyncio.gather(*relays)
+        delays = sorted(seen[c] - t for c, t in answered.items() if c in seen)
+        missing = len(answered) - len(delays)
+        assert not missing, f"{missing} contacts never reached the view"
+        p99 = delays[int(len(delays) * 0.99) - 1]
+        result = Latency(
+            "command -> compliance view delay", achieved, statistics.median(delays), p99, 1.0
+        )
+    pool = await connect_pool(dsn, max_size=1)
+    try:
+        await _drop(pool, settings)
+    finally:
+        await pool.close()
+    return result

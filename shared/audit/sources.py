@@ -1,0 +1,194 @@
+"""Where an audit reads the history from: the event stores, the Kafka topics, an export file.
+
+Every reader is read-only: the stores are queried with plain ``SELECT`` (opening them through
+:class:`~eventspine.store.base.EventStore` would run their DDL), SQLite files are opened in
+``mode=ro`` and topics are read by a consumer without a group (it commits nothing).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import aiosqlite
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from eventspine.config import Settings
+from eventspine.envelope import RecordedEvent
+from eventspine.store.postgres import checked_schema
+
+SERVICES = ("roster", "contacts", "feedback")
+"""The services that own an event store (the reports service only projects)."""
+
+_COLUMNS = (
+    "position, stream_id, stream_version, event_id, event_type, schema_version, time, actor, "
+    "correlation_id, causation_id, command_id, data, prev_hash, hash"
+)
+
+
+class AuditInputError(Exception):
+    """Bad input from the auditor (unknown topic, missing store, corrupt file): exit code 2."""
+
+
+@dataclass
+class TopicRecord:
+    """An event as read from a topic, with where it sat."""
+
+    event: RecordedEvent
+    partition: int
+    offset: int
+
+
+@dataclass
+class History:
+    """The events of each service, in position order, as one source holds them.
+
+    ``records`` (topics only) keeps every record read, duplicates included, for the checks
+    that compare offsets; ``events`` holds one event per position; ``heads`` holds the relay
+    checkpoints of a store (the highest position the relay says it published).
+    """
+
+    origin: str
+    events: dict[str, list[RecordedEvent]] = field(default_factory=dict)
+    records: dict[str, list[TopicRecord]] = field(default_factory=dict)
+    duplicates: dict[str, int] = field(default_factory=dict)
+    undecodable: list[tuple[str, str]] = field(default_factory=list)
+    relay_checkpoints: dict[str, int] = field(default_factory=dict)
+
+    def all_events(self) -> list[RecordedEvent]:
+        """Every event, service by service, each in position order."""
+        return [event for service in sorted(self.events) for event in self.events[service]]
+
+
+def _event(service: str, row: Any) -> RecordedEvent:
+    data = row[11]
+    time = row[6]
+    return RecordedEvent(
+        position=row[0],
+        stream_id=row[1],
+        stream_version=row[2],
+        id=UUID(str(row[3])),
+        event_type=row[4],
+        schema_version=row[5],
+        time=time if isinstance(time, datetime) else datetime.fromisoformat(time),
+        actor=row[7],
+        correlation_id=UUID(str(row[8])),
+        causation_id=UUID(str(row[9])) if row[9] else None,
+        command_id=UUID(str(row[10])) if row[10] else None,
+        data=json.loads(data),
+        prev_hash=row[12],
+        hash=row[13],
+        service=service,
+    )
+
+
+async def read_postgres(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:
+    """Every event of each service's PostgreSQL store (schema ``store_schema(service)``)."""
+    history = History("stores")
+    try:
+        conn = await asyncpg.connect(settings.pg_dsn)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise AuditInputError(f"cannot connect to PostgreSQL: {exc}") from exc
+    try:
+        async with conn.transaction(readonly=True, isolation="repeatable_read"):
+            for service in services:
+                schema = checked_schema(settings.store_schema(service))
+                if not await conn.fetchval("SELECT to_regclass($1)", f"{schema}.events"):
+                    raise AuditInputError(f"no event store for {service}: {schema}.events")
+                columns = _COLUMNS.replace("data,", "data::text,")
+                rows = await conn.fetch(f"SELECT {columns} FROM {schema}.events ORDER BY position")
+                history.events[service] = [_event(service, row) for row in rows]
+                checkpoints = await conn.fetch(
+                    f"SELECT name, position FROM {schema}.checkpoints WHERE name LIKE 'relay:%'"
+                )
+                history.relay_checkpoints[service] = max((r[1] for r in checkpoints), default=0)
+    finally:
+        await conn.close()
+    return history
+
+
+async def read_sqlite(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:
+    """Every event of each service's SQLite store file (``<sqlite_dir>/<service>-events.sqlite``)."""
+    history = History("stores")
+    for service in services:
+        path = Path(settings.sqlite_dir) / f"{service}-events.sqlite"
+        if not path.is_file():  # noqa: ASYNC240 - one stat per service
+            raise AuditInputError(f"no event store for {service}: {path} does not exist")
+        async with aiosqlite.connect(f"file:{path}?mode=ro", uri=True) as db:
+            cursor = await db.execute(f"SELECT {_COLUMNS} FROM events ORDER BY position")
+            rows = await cursor.fetchall()
+            history.events[service] = [_event(service, row) for row in rows]
+            cursor = await db.execute(
+                "SELECT coalesce(max(position), 0) FROM checkpoints WHERE name LIKE 'relay:%'"
+            )
+            row = await cursor.fetchone()
+            history.relay_checkpoints[service] = int(row[0]) if row else 0
+    return history
+
+
+async def read_stores(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:
+    """The stores of the configured backend (``SANLIAN_STORE_BACKEND``)."""
+    if settings.store_backend == "postgres":
+        return await read_postgres(settings, services)
+    return await read_sqlite(settings, services)
+
+
+async def read_topics(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:
+    """Every record of each service topic from offset 0 to its current end."""
+    history = History("topics")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id=f"{settings.kafka_client_id}-audit",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        request_timeout_ms=15_000,
+    )
+    try:
+        await consumer.start()
+    except Exception as exc:  # aiokafka raises its own KafkaConnectionError
+        raise AuditInputError(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc}") from exc
+    try:
+        known = await consumer.topics()
+        for service in services:
+            topic = settings.topic(service)
+            if topic not in known:
+                raise AuditInputError(f"unknown topic {topic!r} (service {service})")
+            await _read_topic(consumer, topic, service, history)
+    finally:
+        await consumer.stop()
+    return history
+
+
+async def _read_topic(
+    consumer: AIOKafkaConsumer, topic: str, service: str, history: History
+) -> None:
+    partitions = consumer.partitions_for_topic(topic) or set()
+    tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+    consumer.assign(tps)
+    await consumer.seek_to_beginning(*tps)
+    ends = await consumer.end_offsets(tps)
+    records: list[TopicRecord] = []
+    while any([await consumer.position(tp) < ends[tp] for tp in tps]):
+        batch = await consumer.getmany(timeout_ms=500)
+        for tp, items in batch.items():
+            for item in items:
+                try:
+                    event = RecordedEvent.from_kafka(item.headers, item.value)
+                except (KeyError, ValueError) as exc:
+                    where = f"{topic} partition {tp.partition} offset {item.offset}"
+                    history.undecodable.append((where, f"not a Sanlian CloudEvent: {exc}"))
+                    continue
+                records.append(TopicRecord(event, tp.partition, item.offset))
+    records.sort(key=lambda r: (r.partition, r.offset))
+    history.records[service] = records
+    unique: dict[int, RecordedEvent] = {}
+    for record in records:
+        unique.setdefault(record.event.position, record.event)
+    history.duplicates[service] = len(records) - len(unique)
+    history.events[service] = [unique[p] for p in sorted(unique)]
