@@ -113,11 +113,11 @@ async def read_postgres(settings: Settings, services: tuple[str, ...] = SERVICES
 
 
 async def read_sqlite(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:
-    """Every event of each service's SQLite store file (``<sqlite_dir>/<service>-events.sqlite``)."""
+    """Every event of each service's SQLite file (``<sqlite_dir>/<service>-events.sqlite``)."""
     history = History("stores")
     for service in services:
         path = Path(settings.sqlite_dir) / f"{service}-events.sqlite"
-        if not path.is_file():  # noqa: ASYNC240 - one stat per service
+        if not path.is_file():
             raise AuditInputError(f"no event store for {service}: {path} does not exist")
         async with aiosqlite.connect(f"file:{path}?mode=ro", uri=True) as db:
             cursor = await db.execute(f"SELECT {_COLUMNS} FROM events ORDER BY position")
@@ -138,10 +138,8 @@ async def read_stores(settings: Settings, services: tuple[str, ...] = SERVICES) 
     return await read_sqlite(settings, services)
 
 
-async def read_topics(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:
-    """Every record of each service topic from offset 0 to its current end."""
-    history = History("topics")
-    consumer = AIOKafkaConsumer(
+def _consumer(settings: Settings) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         client_id=f"{settings.kafka_client_id}-audit",
         enable_auto_commit=False,
@@ -149,26 +147,41 @@ async def read_topics(settings: Settings, services: tuple[str, ...] = SERVICES) 
         isolation_level="read_committed",
         request_timeout_ms=15_000,
     )
-    try:
-        await consumer.start()
-    except Exception as exc:  # aiokafka raises its own KafkaConnectionError
-        raise AuditInputError(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc}") from exc
-    try:
-        known = await consumer.topics()
-        for service in services:
+
+
+async def read_topics(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:
+    """Every record of each service topic from offset 0 to its current end.
+
+    One consumer per topic, without a group: it commits nothing and disturbs no one.
+    """
+    history = History("topics")
+    for service in services:
+        consumer = _consumer(settings)
+        try:
+            await consumer.start()
+        except Exception as exc:  # aiokafka raises its own KafkaConnectionError
+            raise AuditInputError(
+                f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc}"
+            ) from exc
+        try:
             topic = settings.topic(service)
-            if topic not in known:
+            if topic not in await consumer.topics():
                 raise AuditInputError(f"unknown topic {topic!r} (service {service})")
             await _read_topic(consumer, topic, service, history)
-    finally:
-        await consumer.stop()
+        finally:
+            await consumer.stop()
     return history
 
 
 async def _read_topic(
     consumer: AIOKafkaConsumer, topic: str, service: str, history: History
 ) -> None:
-    partitions = consumer.partitions_for_topic(topic) or set()
+    partitions = consumer.partitions_for_topic(topic)
+    if not partitions:  # the consumer's metadata does not hold topics it never looked at
+        await consumer._client.force_metadata_update()
+        partitions = consumer.partitions_for_topic(topic)
+    if not partitions:
+        raise AuditInputError(f"topic {topic!r} has no partitions")
     tps = [TopicPartition(topic, p) for p in sorted(partitions)]
     consumer.assign(tps)
     await consumer.seek_to_beginning(*tps)

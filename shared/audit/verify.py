@@ -16,7 +16,6 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from audit.sources import History
 from eventspine.envelope import GENESIS_HASH, RecordedEvent
 from eventspine.errors import SpineError
 from eventspine.events import EventRegistry
@@ -135,7 +134,9 @@ def check_positions(service: str, events: list[RecordedEvent], checkpoint: int) 
     expected = 1
     for event in events:
         if event.position > expected:
-            gap = f"{expected}" + (f"..{event.position - 1}" if event.position > expected + 1 else "")
+            gap = f"{expected}" + (
+                f"..{event.position - 1}" if event.position > expected + 1 else ""
+            )
             findings.append(Finding(service, reason=f"positions {gap} missing from the history"))
         expected = event.position + 1
     head = events[-1].position if events else 0
@@ -151,7 +152,9 @@ def check_positions(service: str, events: list[RecordedEvent], checkpoint: int) 
     return findings
 
 
-def check_events(events: list[RecordedEvent], registry: EventRegistry, schemas: SchemaCheck) -> list[Finding]:
+def check_events(
+    events: list[RecordedEvent], registry: EventRegistry, schemas: SchemaCheck
+) -> list[Finding]:
     """Every event valid against its committed schema and decodable by the registry."""
     findings: list[Finding] = []
     for event in events:

@@ -80,3 +80,7 @@ async def test_a_contact_logged_in_one_process_reaches_the_compliance_view(tmp_p
             report = await ok(client, "GET", "/reports/compliance", params={"period": "2026"})
             assert report["city"]["met"] == 1
             assert report["city"]["links"] == 1
+            verified = await client.get("/audit/verify", params={"source": "stores"})
+            assert verified.status_code == 200, verified.text
+            history = await client.get("/audit/history", params={"member": worker})
+            assert history.status_code == 200, history.text

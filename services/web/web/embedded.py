@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
+from audit import api as audit_api
 from eventspine.config import Settings
 from eventspine.store.base import utc_now
 
@@ -61,6 +62,9 @@ def create_app(
     )
     for name, service_app in apps.items():
         app.mount(f"/{name}", service_app)
+    # The auditor's read-only endpoints, over this installation's stores.
+    app.include_router(audit_api.ROUTER)
+    app.dependency_overrides[audit_api.get_settings] = lambda: settings
 
     @app.get("/", include_in_schema=False)
     async def index() -> Any:
