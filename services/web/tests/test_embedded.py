@@ -82,5 +82,7 @@ async def test_a_contact_logged_in_one_process_reaches_the_compliance_view(tmp_p
             assert report["city"]["links"] == 1
             verified = await client.get("/audit/verify", params={"source": "stores"})
             assert verified.status_code == 200, verified.text
+            assert verified.json()["ok"] is True, verified.text
             history = await client.get("/audit/history", params={"member": worker})
             assert history.status_code == 200, history.text
+            assert len(history.json()) >= 2  # registered, linked (and contacted)
