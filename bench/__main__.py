@@ -22,6 +22,11 @@ async def main() -> None:
         await spine.relay_vs_producer(dsn, bootstrap, events),
         await reports.rebuild_vs_consumer(dsn, bootstrap, links=events // 8, per_link=6),
     ]
+    replay_events = int(os.environ.get("BENCH_REPLAY_EVENTS", "1000000"))
+    # about 20 events per link: the member, the link and 18 contacts
+    results.append(
+        await reports.replay_vs_raw_read(dsn, links=max(10, replay_events // 20), per_link=18)
+    )
     for result in results:
         print(result.line())
     rate = int(os.environ.get("BENCH_COMMAND_RATE", "200"))

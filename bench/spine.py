@@ -27,7 +27,7 @@ class Result:
     name: str
     ours: float
     raw: float
-    target: float
+    target: float | None
 
     @property
     def ratio(self) -> float:
@@ -36,10 +36,14 @@ class Result:
 
     def line(self) -> str:
         """A printable row."""
-        verdict = "meets" if self.ratio >= self.target else "BELOW"
+        if self.target is None:
+            verdict = "(no target)"
+        else:
+            met = "meets" if self.ratio >= self.target else "BELOW"
+            verdict = f"(target >= {self.target:.1f}: {met})"
         return (
-            f"{self.name:<44} {self.ours:>10,.0f}/s {self.raw:>10,.0f}/s "
-            f"{self.ratio:>6.2f} (target >= {self.target:.1f}: {verdict})"
+            f"{self.name:<48} {self.ours:>10,.0f}/s {self.raw:>10,.0f}/s "
+            f"{self.ratio:>6.2f} {verdict}"
         )
 
 
