@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.spine import Result
 from contacts.events import ContactMade
-from contacts.main import create_app as contacts_app
 from eventspine.config import Settings
 from eventspine.consumer import ProjectionRunner
 from eventspine.events import DomainEvent
@@ -29,10 +34,7 @@ from eventspine.schemas import installed_registry
 from eventspine.store.base import AppendRequest, CommandContext, EventStore
 from eventspine.store.postgres import PostgresEventStore, connect_pool
 from reports.compliance import ComplianceProjection
-from reports.main import create_app as reports_app
-from roster import commands as rcmd
 from roster.events import MemberAssigned, MemberRegistered, UnitRegistered
-from roster.main import create_app as roster_app
 
 CTX = CommandContext(actor="bench")
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -239,143 +241,184 @@ async def _drop(pool: Any, settings: Settings) -> None:
         await pool.execute(f"DROP SCHEMA {row[0]} CASCADE")
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.DEVNULL)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=30)
+
+
 @asynccontextmanager
-async def _apps(settings: Settings) -> AsyncIterator[dict[str, Any]]:
-    async with AsyncExitStack() as stack:
-        apps = {
-            "roster": roster_app(settings, _clock),
-            "contacts": contacts_app(settings, _clock),
-            "reports": reports_app(settings, _clock),
-        }
-        clients = {}
-        for name, app in apps.items():
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            clients[name] = await stack.enter_async_context(
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
-            )
-        yield {"apps": apps, "clients": clients}
-
-
-async def _relay_forever(
-    settings: Settings, store: EventStore, service: str, stop: asyncio.Event
-) -> None:
-    topic = settings.topic(service)
-    await ensure_topics(settings, [topic])
-    producer = make_producer(settings)
-    await producer.start()
+async def _servers(settings: Settings) -> AsyncIterator[dict[str, str]]:
+    """The contacts and reports apps, and the contacts relay, as separate processes."""
+    env = {
+        **os.environ,
+        "SANLIAN_STORE_BACKEND": "postgres",
+        "SANLIAN_PG_DSN": settings.pg_dsn,
+        "SANLIAN_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "SANLIAN_TOPIC_PREFIX": settings.topic_prefix,
+        "SANLIAN_PG_SCHEMA_PREFIX": settings.pg_schema_prefix,
+    }
+    urls: dict[str, str] = {}
+    processes = []
     try:
-        await Relay(store, producer, topic, idle_seconds=0.01).run(stop)
+        for service in ("contacts", "reports"):
+            port = _free_port()
+            processes.append(
+                _spawn(
+                    [
+                        "-m",
+                        "uvicorn",
+                        "--factory",
+                        f"{service}.main:create_app",
+                        "--port",
+                        str(port),
+                        "--log-level",
+                        "warning",
+                    ],
+                    env=env,
+                )
+            )
+            urls[service] = f"http://127.0.0.1:{port}"
+        processes.append(_spawn(["-m", "eventspine", "relay", "--service", "contacts"], env))
+        async with httpx.AsyncClient() as client:
+            for url in urls.values():
+                for _ in range(600):
+                    with contextlib.suppress(httpx.HTTPError):
+                        if (await client.get(f"{url}/health")).status_code == 200:
+                            break
+                    await asyncio.sleep(0.1)
+        yield urls
     finally:
-        await producer.stop()
+        _stop(processes)
 
 
 async def command_to_view_delay(dsn: str, bootstrap: str, rate: int, seconds: int) -> Latency:
-    """Delay from a ContactMade's HTTP response to its row in the compliance projection."""
+    """Delay from a ContactMade's HTTP response to its row in the compliance projection, with
+    contacts, its relay and reports each in its own process, at a steady command rate."""
     settings = _settings(dsn, bootstrap)
-    stop = asyncio.Event()
-    async with _apps(settings) as env:
-        apps, clients = env["apps"], env["clients"]
-        relays = [
-            asyncio.create_task(_relay_forever(settings, getattr(apps[s].state, s).store, s, stop))
-            for s in ("roster", "contacts")
-        ]
-        roster = apps["roster"].state.roster.service
-        unit = uuid.uuid4()
-        await roster.register_unit(
-            rcmd.RegisterUnit(unit_id=unit, name="bench", kind="city_federation"), CTX
+    roster_store = PostgresEventStore(
+        dsn, "roster", installed_registry(), schema=settings.store_schema("roster")
+    )
+    await roster_store.open()
+    unit = uuid.uuid4()
+    await _append(
+        roster_store,
+        {f"unit-{unit}": [UnitRegistered(unit_id=unit, name="bench", kind="city_federation")]},
+    )
+    pairs = [(uuid.uuid4(), uuid.uuid4()) for _ in range(200)]
+    for upper, lower in pairs:
+        await _append(
+            roster_store,
+            {
+                f"link-{lower}": [
+                    MemberAssigned(
+                        member_id=lower,
+                        upper_member_id=upper,
+                        tier="worker",
+                        assigned_on=date(2025, 6, 1),
+                    )
+                ]
+            },
         )
-        pairs = []
-        for r in range(20):
-            rep = uuid.uuid4()
-            await roster.register_member(
-                rcmd.RegisterMember.model_validate(
-                    {
-                        "member_id": rep,
-                        "unit_id": unit,
-                        "tier": "representative",
-                        "name": "代表",
-                        "external_number": f"R{r}",
-                    }
-                ),
-                CTX,
-            )
-            for w in range(10):
-                worker = uuid.uuid4()
-                await roster.register_member(
-                    rcmd.RegisterMember.model_validate(
-                        {
-                            "member_id": worker,
-                            "unit_id": unit,
-                            "tier": "worker",
-                            "name": "职工",
-                            "external_number": f"W{r}-{w}",
-                        }
-                    ),
-                    CTX,
+    producer = make_producer(settings)
+    await producer.start()
+    await ensure_topics(settings, [settings.topic("roster")])
+    await Relay(roster_store, producer, settings.topic("roster")).drain()
+    await producer.stop()
+    await roster_store.close()
+    pool = await connect_pool(dsn, max_size=2)
+    table = f"{settings.store_schema('reports')}.r_contacts"
+    answered: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    try:
+        async with (
+            _servers(settings) as urls,
+            httpx.AsyncClient(base_url=urls["contacts"], timeout=30) as client,
+        ):
+            for upper, lower in pairs[:1]:  # the replica has the links once this succeeds
+                for _ in range(300):
+                    answer = await client.post(
+                        "/contacts",
+                        json={
+                            "upper_member_id": str(upper),
+                            "lower_member_id": str(lower),
+                            "contacted_on": "2026-03-01",
+                            "method": "phone",
+                        },
+                    )
+                    if answer.status_code == 201:
+                        break
+                    await asyncio.sleep(0.1)
+            stop = asyncio.Event()
+
+            sent: set[str] = set()
+
+            async def watch() -> None:
+                # Ask only for contacts sent and not yet seen: a light query every 10 ms.
+                while not stop.is_set() or len(seen) < len(sent):
+                    pending = list(sent - seen.keys())
+                    if pending:
+                        with contextlib.suppress(asyncpg.UndefinedTableError):
+                            for row in await pool.fetch(
+                                f"SELECT contact_id FROM {table} WHERE contact_id = ANY($1)",
+                                pending,
+                            ):
+                                seen.setdefault(str(row[0]), time.perf_counter())
+                    await asyncio.sleep(0.01)
+                    if stop.is_set() and time.perf_counter() > deadline:
+                        return
+
+            async def command(index: int) -> None:
+                upper, lower = pairs[index % len(pairs)]
+                contact_id = str(uuid.uuid4())
+                sent.add(contact_id)
+                answer = await client.post(
+                    "/contacts",
+                    json={
+                        "contact_id": contact_id,
+                        "upper_member_id": str(upper),
+                        "lower_member_id": str(lower),
+                        "contacted_on": "2026-03-01",
+                        "method": "phone",
+                    },
                 )
-                await roster.link(
-                    rcmd.LinkMember(
-                        upper_member_id=rep, lower_member_id=worker, assigned_on=date(2025, 6, 1)
-                    ),
-                    CTX,
-                )
-                pairs.append((rep, worker))
-        await apps["contacts"].state.contacts.feed.catch_up(60)
-        reports_pool = apps["reports"].state.reports.views.reader
-        table = f"{settings.store_schema('reports')}.r_contacts"
-        answered: dict[str, float] = {}
-        seen: dict[str, float] = {}
+                answered[contact_id] = time.perf_counter()
+                assert answer.status_code == 201, answer.text
 
-        async def watch() -> None:
-            while not stop.is_set() or len(seen) < len(answered):
-                for row in await reports_pool.fetch(f"SELECT contact_id FROM {table}"):
-                    seen.setdefault(str(row[0]), time.perf_counter())
-                await asyncio.sleep(0.01)
-                if stop.is_set() and time.perf_counter() > deadline:
-                    return
-
-        async def command(index: int) -> None:
-            upper, lower = pairs[index % len(pairs)]
-            answer = await clients["contacts"].post(
-                "/contacts",
-                json={
-                    "upper_member_id": str(upper),
-                    "lower_member_id": str(lower),
-                    "contacted_on": "2026-03-01",
-                    "method": "phone",
-                },
-            )
-            assert answer.status_code == 201, answer.text
-            answered[answer.json()["events"][0]["stream_id"].removeprefix("contact-")] = (
-                time.perf_counter()
-            )
-
-        deadline = float("inf")
-        watcher = asyncio.create_task(watch())
-        started = time.perf_counter()
-        sends = []
-        for index in range(rate * seconds):
-            await asyncio.sleep(max(0.0, started + index / rate - time.perf_counter()))
-            sends.append(asyncio.create_task(command(index)))
-        await asyncio.gather(*sends)
-        achieved = len(sends) / (time.perf_counter() - started)
-        deadline = time.perf_counter() + 60
-        stop.set()
-        await watcher
-        await asyncio.gather(*relays)
-        delays = sorted(seen[c] - t for c, t in answered.items() if c in seen)
+            deadline = float("inf")
+            watcher = asyncio.create_task(watch())
+            started = time.perf_counter()
+            sends = []
+            for index in range(rate * seconds):
+                await asyncio.sleep(max(0.0, started + index / rate - time.perf_counter()))
+                sends.append(asyncio.create_task(command(index)))
+            await asyncio.gather(*sends)
+            achieved = len(sends) / (time.perf_counter() - started)
+            deadline = time.perf_counter() + 60
+            stop.set()
+            await watcher
+        delays = sorted(max(0.0, seen[c] - t) for c, t in answered.items() if c in seen)
         missing = len(answered) - len(delays)
         assert not missing, f"{missing} contacts never reached the view"
-        p99 = delays[int(len(delays) * 0.99) - 1]
-        result = Latency(
+        p99 = delays[max(0, int(len(delays) * 0.99) - 1)]
+        return Latency(
             "command -> compliance view delay", achieved, statistics.median(delays), p99, 1.0
         )
-    pool = await connect_pool(dsn, max_size=1)
-    try:
-        await _drop(pool, settings)
     finally:
+        await _drop(pool, settings)
         await pool.close()
-    return result
 
 
 async def replay_vs_raw_read(dsn: str, links: int, per_link: int) -> Result:
