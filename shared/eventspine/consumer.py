@@ -20,7 +20,9 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from eventspine.deadletter import DeadLetters, decode
 from eventspine.envelope import RecordedEvent
+from eventspine.events import EventRegistry
 from eventspine.projection import Projection
 from eventspine.store.postgres import checked_schema
 
@@ -82,6 +84,8 @@ class ProjectionRunner:
         schema: str,
         batch_size: int = 500,
         group_prefix: str = "sanlian",
+        registry: EventRegistry | None = None,
+        dead_letters: DeadLetters | None = None,
     ) -> None:
         self.projection = projection
         self.pool = pool
@@ -91,6 +95,10 @@ class ProjectionRunner:
         self.batch_size = batch_size
         # The prefix keeps deployments (and test runs) that share a cluster apart.
         self.group_id = f"{group_prefix}.projection.{projection.name}"
+        # With a dead-letter sink a record that cannot be applied is set aside; without one it
+        # stops the runner (nothing is skipped silently).
+        self.registry = registry
+        self.dead_letters = dead_letters
         self._consumer: AIOKafkaConsumer | None = None
 
     async def setup(self) -> None:
@@ -153,7 +161,14 @@ class ProjectionRunner:
             for record in records:
                 if record.offset < next_offset:
                     continue  # already applied: a seek raced with a rebalance
-                event = RecordedEvent.from_kafka(record.headers, record.value)
+                try:
+                    event = decode(record, self.registry)
+                except (ValueError, KeyError) as exc:
+                    if self.dead_letters is None:
+                        raise
+                    await self.dead_letters.send(record, str(exc))
+                    next_offset = record.offset + 1
+                    continue
                 if event.position > last_position:
                     fresh.append(event)
                     last_position = event.position

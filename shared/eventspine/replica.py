@@ -14,8 +14,16 @@ import contextlib
 import time
 from typing import Protocol
 
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
 from eventspine.bus import InProcessBus
+from eventspine.config import Settings
 from eventspine.consumer import ProjectionRunner
+from eventspine.deadletter import KafkaDeadLetters, dead_letter_topic
+from eventspine.kafka import ensure_topics, make_consumer, make_producer
+from eventspine.projection import Projection
+from eventspine.schemas import installed_registry
 
 
 class Feed(Protocol):
@@ -35,16 +43,25 @@ class Feed(Protocol):
 
 
 class KafkaFeed:
-    """A :class:`ProjectionRunner` in a background task."""
+    """A :class:`ProjectionRunner` in a background task (with the producer of its dead
+    letters, when it has one)."""
 
-    def __init__(self, runner: ProjectionRunner, poll_seconds: float = 0.05) -> None:
+    def __init__(
+        self,
+        runner: ProjectionRunner,
+        producer: AIOKafkaProducer | None = None,
+        poll_seconds: float = 0.05,
+    ) -> None:
         self.runner = runner
+        self.producer = producer
         self.poll_seconds = poll_seconds
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Set up the tables, then consume in the background."""
+        if self.producer is not None:
+            await self.producer.start()
         await self.runner.setup()
         self._stop.clear()
         self._task = asyncio.create_task(self.runner.run(self._stop))
@@ -56,6 +73,8 @@ class KafkaFeed:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self.producer is not None:
+            await self.producer.stop()
 
     async def behind(self) -> int:
         """Records on the topics not yet applied; a dead runner raises its error here."""
@@ -71,6 +90,28 @@ class KafkaFeed:
                 return False
             await asyncio.sleep(self.poll_seconds)
         return True
+
+
+async def kafka_feed(
+    settings: Settings, projection: Projection, pool: asyncpg.Pool, schema: str
+) -> KafkaFeed:
+    """A feed of ``projection`` from its services' topics into ``schema``, as services run it:
+    events checked against their types, records it cannot apply sent to ``<topic>.dlq``."""
+    topics = [settings.topic(service) for service in projection.services]
+    await ensure_topics(settings, topics + [dead_letter_topic(topic) for topic in topics])
+    producer = make_producer(settings, "dead-letters")
+    runner = ProjectionRunner(
+        projection,
+        pool,
+        lambda group, names: make_consumer(settings, group, *names),
+        topics,
+        schema=schema,
+        batch_size=settings.consumer_batch_size,
+        group_prefix=settings.topic_prefix,
+        registry=installed_registry(),
+        dead_letters=KafkaDeadLetters(producer),
+    )
+    return KafkaFeed(runner, producer)
 
 
 class LocalFeed:

@@ -14,11 +14,9 @@ from contacts.replica import RosterReplica
 from contacts.view import ContactsView
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
-from eventspine.consumer import ProjectionRunner
 from eventspine.crypto import PersonalDataVault, PostgresKeyStore, SqliteKeyStore
 from eventspine.follower import PostgresFollower
-from eventspine.kafka import ensure_topics, make_consumer
-from eventspine.replica import Feed, KafkaFeed, LocalFeed
+from eventspine.replica import Feed, LocalFeed, kafka_feed
 from eventspine.schemas import installed_registry
 from eventspine.store.base import EventStore, utc_now
 from eventspine.store.postgres import PostgresEventStore
@@ -73,18 +71,7 @@ async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Contac
     follower = PostgresFollower(store, [ContactsView(vault, prefix)])
     await follower.setup()
     replica = RosterReplica(vault, prefix)
-    roster_topic = settings.topic("roster")
-    await ensure_topics(settings, [roster_topic])
-    runner = ProjectionRunner(
-        replica,
-        store.pool,
-        lambda group, topics: make_consumer(settings, group, *topics),
-        [roster_topic],
-        schema=store.schema,
-        batch_size=settings.consumer_batch_size,
-        group_prefix=settings.topic_prefix,
-    )
-    feed = KafkaFeed(runner)
+    feed = await kafka_feed(settings, replica, store.pool, store.schema)
     await feed.start()
     service = ContactsService(store, vault, replica, store.pool, feed, clock)
 

@@ -15,12 +15,10 @@ from uuid import UUID
 
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
-from eventspine.consumer import ProjectionRunner
 from eventspine.crypto import PersonalDataVault, PostgresKeyStore, SqliteKeyStore
 from eventspine.follower import PostgresFollower
-from eventspine.kafka import ensure_topics, make_consumer
 from eventspine.projection import Tx
-from eventspine.replica import Feed, KafkaFeed, LocalFeed
+from eventspine.replica import Feed, LocalFeed, kafka_feed
 from eventspine.schemas import installed_registry
 from eventspine.store.base import EventStore, utc_now
 from eventspine.store.postgres import PostgresEventStore
@@ -104,18 +102,9 @@ async def build(
         await follower.setup()
         reader: Tx = pg_store.pool
         catch_up = follower.catch_up
-        topic = settings.topic("roster")
-        await ensure_topics(settings, [topic])
-        runner = ProjectionRunner(
-            RosterReplica(prefix, forgetting),
-            pg_store.pool,
-            lambda group, topics: make_consumer(settings, group, *topics),
-            [topic],
-            schema=pg_store.schema,
-            batch_size=settings.consumer_batch_size,
-            group_prefix=settings.topic_prefix,
+        feed = await kafka_feed(
+            settings, RosterReplica(prefix, forgetting), pg_store.pool, pg_store.schema
         )
-        feed = KafkaFeed(runner)
         await feed.start()
         chain = Chain(pg_store.pool, prefix)
         queries = FeedbackQueries(pg_store.pool, prefix)
