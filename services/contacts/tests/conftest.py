@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from contacts_driver import Topology, topology
 from eventspine.config import Settings
+from support.pg import topology_settings
 
 
 @pytest.fixture
 async def pg_settings(pg_dsn: str, kafka_bootstrap: str) -> AsyncIterator[Settings]:
     """Settings for the full topology, with schemas and topics unique to the test."""
-    prefix = f"k{uuid.uuid4().hex[:8]}_"
-    yield Settings(
-        store_backend="postgres",
-        pg_dsn=pg_dsn,
-        pg_schema_prefix=prefix,
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=f"test.{prefix.rstrip('_')}",
-    )
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        for row in await conn.fetch(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", prefix + "%"
-        ):
-            await conn.execute(f"DROP SCHEMA {row[0]} CASCADE")
-    finally:
-        await conn.close()
+    async with topology_settings(pg_dsn, kafka_bootstrap, "k") as settings:
+        yield settings
 
 
 @pytest.fixture

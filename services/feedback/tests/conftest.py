@@ -5,26 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from eventspine.config import Settings
-from feedback_driver import MovableClock, Topology, pg_settings, topology, unique_prefix
+from feedback_driver import MovableClock, Topology, pg_settings, topology
+from support.pg import throwaway_prefix
 
 
 @pytest.fixture
 async def pg_prefix(pg_dsn: str) -> AsyncIterator[str]:
     """A schema prefix unique to the test; its schemas are dropped afterwards."""
-    prefix = unique_prefix()
-    yield prefix
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        for row in await conn.fetch(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", prefix + "%"
-        ):
-            await conn.execute(f"DROP SCHEMA {row[0]} CASCADE")
-    finally:
-        await conn.close()
+    async with throwaway_prefix(pg_dsn, "f") as prefix:
+        yield prefix
 
 
 @pytest.fixture

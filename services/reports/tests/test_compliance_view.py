@@ -24,6 +24,7 @@ from eventspine.store.base import CommandContext
 from reports.compliance import TABLES, ComplianceProjection
 from reports.main import create_app as reports_app
 from roster import commands as rcmd
+from support.pg import topology_settings
 
 pytestmark = pytest.mark.integration
 CTX = CommandContext(actor="staff:script")
@@ -32,22 +33,8 @@ PATTERN = ("met", "behind", "none")
 
 @pytest.fixture
 async def pg_settings(pg_dsn: str, kafka_bootstrap: str) -> AsyncIterator[Settings]:
-    prefix = f"p{uuid.uuid4().hex[:8]}_"
-    yield Settings(
-        store_backend="postgres",
-        pg_dsn=pg_dsn,
-        pg_schema_prefix=prefix,
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=f"test.{prefix.rstrip('_')}",
-    )
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        for row in await conn.fetch(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", prefix + "%"
-        ):
-            await conn.execute(f"DROP SCHEMA {row[0]} CASCADE")
-    finally:
-        await conn.close()
+    async with topology_settings(pg_dsn, kafka_bootstrap, "p") as settings:
+        yield settings
 
 
 @asynccontextmanager

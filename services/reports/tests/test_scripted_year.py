@@ -53,7 +53,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import asyncpg
 import httpx
 import pytest
 
@@ -69,6 +68,7 @@ from reports.compliance import ComplianceProjection
 from reports.suggestions import SuggestionProjection
 from reports_driver import LATE_IN_2026, City, city, get, reports, settle
 from roster import commands as rcmd
+from support.pg import topology_settings
 
 pytestmark = pytest.mark.integration
 
@@ -502,22 +502,8 @@ def check(seen: dict[str, Any], roster: Roster, cast: list[Suggestion]) -> None:
 @pytest.fixture
 async def settings(pg_dsn: str, kafka_bootstrap: str) -> AsyncIterator[Settings]:
     """Full topology, with schemas and topics unique to the test (dropped afterwards)."""
-    prefix = f"y{uuid.uuid4().hex[:8]}_"
-    yield Settings(
-        store_backend="postgres",
-        pg_dsn=pg_dsn,
-        pg_schema_prefix=prefix,
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=f"test.{prefix.rstrip('_')}",
-    )
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        for row in await conn.fetch(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", prefix + "%"
-        ):
-            await conn.execute(f"DROP SCHEMA {row[0]} CASCADE")
-    finally:
-        await conn.close()
+    async with topology_settings(pg_dsn, kafka_bootstrap, "y") as settings:
+        yield settings
 
 
 class Stopwatch:

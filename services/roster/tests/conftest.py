@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
 from eventspine.config import Settings
 from roster.main import create_app
 from roster_driver import Roster
+from support.pg import throwaway_prefix
 
 NOW = datetime(2026, 6, 30, 9, 0, tzinfo=UTC)
 
@@ -26,16 +25,8 @@ def fixed_clock() -> datetime:
 @pytest.fixture
 async def pg_prefix(pg_dsn: str) -> AsyncIterator[str]:
     """A schema prefix unique to the test; its schemas are dropped afterwards."""
-    prefix = f"r{uuid.uuid4().hex[:8]}_"
-    yield prefix
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        for row in await conn.fetch(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", prefix + "%"
-        ):
-            await conn.execute(f"DROP SCHEMA {row[0]} CASCADE")
-    finally:
-        await conn.close()
+    async with throwaway_prefix(pg_dsn, "r") as prefix:
+        yield prefix
 
 
 @pytest.fixture

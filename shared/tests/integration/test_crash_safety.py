@@ -24,6 +24,7 @@ from eventspine.kafka import ensure_topics, make_consumer
 from eventspine.store.base import AppendRequest, CommandContext
 from eventspine.store.postgres import PostgresEventStore
 from support.kafka_read import read_topic
+from support.pg import throwaway_prefix
 from support.processes import kill, spawn, stop, wait_until
 from support.sample import AssignmentLog, assigned
 
@@ -35,16 +36,8 @@ EVENTS = 3000
 @pytest.fixture
 async def prefix(pg_dsn: str) -> AsyncIterator[str]:
     """A schema prefix unique to the test; its schemas are dropped afterwards."""
-    value = f"c{uuid.uuid4().hex[:8]}_"
-    yield value
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        for schema in await conn.fetch(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", value + "%"
-        ):
-            await conn.execute(f"DROP SCHEMA {schema[0]} CASCADE")
-    finally:
-        await conn.close()
+    async with throwaway_prefix(pg_dsn, "c") as value:
+        yield value
 
 
 def env_of(settings: Settings, prefix: str, **extra: str) -> dict[str, str]:
