@@ -93,10 +93,15 @@ class KafkaFeed:
 
 
 async def kafka_feed(
-    settings: Settings, projection: Projection, pool: asyncpg.Pool, schema: str
+    settings: Settings,
+    projection: Projection,
+    pool: asyncpg.Pool,
+    schema: str,
+    group_prefix: str | None = None,
 ) -> KafkaFeed:
     """A feed of ``projection`` from its services' topics into ``schema``, as services run it:
-    events checked against their types, records it cannot apply sent to ``<topic>.dlq``."""
+    events checked against their types, records it cannot apply sent to ``<topic>.dlq``.
+    ``group_prefix`` (default: the topic prefix) names its consumer group."""
     topics = [settings.topic(service) for service in projection.services]
     await ensure_topics(settings, topics + [dead_letter_topic(topic) for topic in topics])
     producer = make_producer(settings, "dead-letters")
@@ -107,7 +112,7 @@ async def kafka_feed(
         topics,
         schema=schema,
         batch_size=settings.consumer_batch_size,
-        group_prefix=settings.topic_prefix,
+        group_prefix=group_prefix or settings.topic_prefix,
         registry=installed_registry(),
         dead_letters=KafkaDeadLetters(producer),
     )

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from pydantic import BaseModel
 
 from compliance.rule import Status
+from eventspine.errors import NotFoundError
 from reports.bootstrap import Reports
 from reports.exports import to_csv, to_xlsx
 from reports.models import (
@@ -21,6 +22,7 @@ from reports.models import (
     PerformanceRecord,
     QueuePage,
 )
+from reports.rebuild import RebuildStatus
 
 
 def get_reports(request: Request) -> Reports:
@@ -45,6 +47,7 @@ queue = APIRouter(prefix="/escalation-queue", tags=["suggestions"])
 performance = APIRouter(prefix="/performance", tags=["performance"])
 overview = APIRouter(prefix="/overview", tags=["overview"])
 operations = APIRouter(tags=["operations"])
+admin = APIRouter(prefix="/admin", tags=["operations"])
 
 
 @compliance.get(
@@ -195,4 +198,27 @@ async def metrics(reports: ReportsDep) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-ROUTERS = (compliance, queue, performance, overview, operations)
+@admin.post(
+    "/rebuild",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={409: {"description": "a rebuild is already running"}},
+)
+async def start_rebuild(reports: ReportsDep) -> RebuildStatus:
+    """Rebuild both projections from the first event into a fresh schema (PostgreSQL) or
+    file (SQLite) while the live ones keep answering; swap them in once caught up.
+
+    Answers at once; ``GET /admin/rebuild`` follows it. The previous schema or file is kept
+    (``previous``) for an operator to compare and drop."""
+    return await reports.rebuilds.start()
+
+
+@admin.get("/rebuild", responses={404: {"description": "no rebuild since the service started"}})
+async def rebuild_status(reports: ReportsDep) -> RebuildStatus:
+    """The running rebuild with its progress, or the last one and how it ended."""
+    found = await reports.rebuilds.status()
+    if found is None:
+        raise NotFoundError("rebuild", "no rebuild since the service started")
+    return found
+
+
+ROUTERS = (compliance, queue, performance, overview, operations, admin)

@@ -1,19 +1,21 @@
-"""The reports service's composition root: projections, their feed, views, clock."""
+"""The reports service's composition root: projections, their feed, views, clock, rebuilds."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import asyncio
+import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+import asyncpg
 
 from compliance import ContactRule
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
-from eventspine.consumer import ProjectionRunner
-from eventspine.kafka import ensure_topics, make_consumer
 from eventspine.projection import Projection, Tx
-from eventspine.replica import Feed, Feeds, KafkaFeed, LocalFeed
+from eventspine.replica import Feed, Feeds, LocalFeed, kafka_feed
 from eventspine.schemas import installed_registry
 from eventspine.store.base import utc_now
 from eventspine.store.postgres import checked_schema, connect_pool
@@ -21,26 +23,62 @@ from eventspine.store.sqlite import SqliteEventStore
 from feedback.settings import FeedbackSettings
 from reports.compliance import ComplianceProjection
 from reports.queue import SuggestionViews
+from reports.rebuild import Backend, Generation, Rebuilder, Target
 from reports.suggestions import SuggestionProjection
 from reports.views import ComplianceView
 
 SERVICE = "reports"
 
 
-@dataclass
 class Reports:
-    """The wired reports service."""
+    """The wired reports service: answers from the live generation of its projections.
 
-    views: ComplianceView
-    suggestions: SuggestionViews
-    feed: Feed
-    clock: Callable[[], datetime]
-    last_event_time: Callable[[], Awaitable[datetime | None]]
-    close: Callable[[], Awaitable[None]]
+    ``views``, ``suggestions``, ``feed`` and ``last_event_time`` all come from ``live``, which
+    a rebuild replaces in one assignment; a request that already holds a view keeps reading
+    the generation it started on (kept readable until the rebuild retires it).
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        live: Generation,
+        clock: Callable[[], datetime],
+        *,
+        rebuild_timeout_seconds: float = 3600.0,
+    ) -> None:
+        self.backend = backend
+        self.live = live
+        self.clock = clock
+        self.rebuilds = Rebuilder(backend, self, timeout_seconds=rebuild_timeout_seconds)
+
+    @property
+    def views(self) -> ComplianceView:
+        """The compliance view of the live generation."""
+        return self.live.views
+
+    @property
+    def suggestions(self) -> SuggestionViews:
+        """The queue, performance and overview of the live generation."""
+        return self.live.suggestions
+
+    @property
+    def feed(self) -> Feed:
+        """What feeds the live generation (its lag is ``/ready``'s)."""
+        return self.live.feed
+
+    async def last_event_time(self) -> datetime | None:
+        """The time of the newest event the live generation applied (PostgreSQL only)."""
+        return await self.live.last_event_time()
 
     async def catch_up(self) -> int:
         """Projections are fed in the background; nothing to do at start."""
         return 0
+
+    async def close(self) -> None:
+        """Abandon a running rebuild, stop the live feed, release the backend."""
+        await self.rebuilds.close()
+        await self.live.feed.stop()
+        await self.backend.close()
 
 
 def contact_rule(settings: Settings) -> ContactRule:
@@ -52,9 +90,17 @@ def contact_rule(settings: Settings) -> ContactRule:
 
 async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Reports:
     """Start the projections on the settings' backend and answer from them."""
+    backend: Backend
     if settings.store_backend == "postgres":
-        return await _postgres(settings, clock)
-    return await _sqlite(settings, clock)
+        backend = await PostgresBackend.connect(settings)
+    else:
+        backend = await SqliteBackend.connect(settings)
+    try:
+        live = await backend.open(await backend.current())
+    except BaseException:
+        await backend.close()
+        raise
+    return Reports(backend, live, clock)
 
 
 def _views(
@@ -66,60 +112,160 @@ def _views(
     return compliance, SuggestionViews(reader, deadlines, compliance, prefix)
 
 
-async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Reports:
-    schema = checked_schema(settings.store_schema(SERVICE))
-    pool = await connect_pool(settings.pg_dsn, max_size=settings.pg_pool_size)
-    prefix = f"{schema}."
-    runners = []
-    for projection in (ComplianceProjection(prefix), SuggestionProjection(prefix)):
-        topics = [settings.topic(service) for service in projection.services]
-        await ensure_topics(settings, topics)
-        runners.append(
-            ProjectionRunner(
-                projection,
-                pool,
-                lambda group, names: make_consumer(settings, group, *names),
-                topics,
-                schema=schema,
-                batch_size=settings.consumer_batch_size,
-                group_prefix=settings.topic_prefix,
-            )
+class PostgresBackend:
+    """Generations are schemas: the first is ``<base>`` (the service's store schema), a
+    rebuild's ``<base>_r<id>``, with runners in consumer groups ``<topic prefix>.r<id>``.
+    The pointer is the one row of ``<base>.current_generation``."""
+
+    retire_after_seconds = 0.0  # the pool stays: requests on the old schema still answer
+
+    def __init__(self, settings: Settings, pool: asyncpg.Pool) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.base = checked_schema(settings.store_schema(SERVICE))
+
+    @classmethod
+    async def connect(cls, settings: Settings) -> PostgresBackend:
+        """Open the pool and create the pointer table."""
+        pool = await connect_pool(settings.pg_dsn, max_size=settings.pg_pool_size)
+        backend = cls(settings, pool)
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext('sanlian.migrate'))")
+                await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {backend.base}")
+                await conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {backend.base}.current_generation ("
+                    "id integer PRIMARY KEY CHECK (id = 1), schema text NOT NULL, "
+                    "group_prefix text NOT NULL, swapped_at timestamptz NOT NULL DEFAULT now())"
+                )
+        except BaseException:
+            await pool.close()
+            raise
+        return backend
+
+    async def current(self) -> Target:
+        row = await self.pool.fetchrow(
+            f"SELECT schema, group_prefix FROM {self.base}.current_generation WHERE id = 1"
         )
-    feed = Feeds([KafkaFeed(runner) for runner in runners])
-    await feed.start()
+        if row is None:
+            return Target(self.base, self.settings.topic_prefix)
+        return Target(checked_schema(row["schema"]), row["group_prefix"])
 
-    async def close() -> None:
-        await feed.stop()
-        await pool.close()
+    def fresh(self, rebuild_id: str) -> Target:
+        return Target(
+            checked_schema(f"{self.base}_r{rebuild_id}"),
+            f"{self.settings.topic_prefix}.r{rebuild_id}",
+        )
 
-    async def last_event_time() -> datetime | None:
-        times = [t for r in runners if (t := await r.last_event_time()) is not None]
-        return min(times, default=None)
+    async def point(self, target: Target) -> None:
+        await self.pool.execute(
+            f"INSERT INTO {self.base}.current_generation (id, schema, group_prefix) "
+            "VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET schema = excluded.schema, "
+            "group_prefix = excluded.group_prefix, swapped_at = now()",
+            target.location,
+            target.group_prefix,
+        )
 
-    return Reports(*_views(pool, settings, prefix), feed, clock, last_event_time, close)
+    async def open(self, target: Target) -> Generation:
+        settings, schema = self.settings, checked_schema(target.location)
+        prefix = f"{schema}."
+        feeds = [
+            await kafka_feed(settings, projection, self.pool, schema, target.group_prefix)
+            for projection in (ComplianceProjection(prefix), SuggestionProjection(prefix))
+        ]
+        runners = [feed.runner for feed in feeds]
+        feed = Feeds(list(feeds))
+        await feed.start()
+
+        async def last_event_time() -> datetime | None:
+            times = [t for r in runners if (t := await r.last_event_time()) is not None]
+            return min(times, default=None)
+
+        async def positions() -> dict[tuple[Any, ...], int]:
+            return {
+                (runner.projection.name, tp.topic, tp.partition): offset
+                for runner in runners
+                for tp, (offset, _) in (await runner.stored_offsets()).items()
+            }
+
+        return Generation(
+            target, *_views(self.pool, settings, prefix), feed, last_event_time, positions
+        )
+
+    async def close(self) -> None:
+        await self.pool.close()
 
 
-async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Reports:
-    registry = installed_registry()
-    folder = Path(settings.sqlite_dir)
-    folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
-    projections: list[Projection] = [ComplianceProjection(), SuggestionProjection()]
-    stores = [
-        SqliteEventStore(str(folder / f"{service}-events.sqlite"), service, registry)
-        for service in ("roster", "contacts", "feedback")
-    ]
-    for store in stores:
-        await store.open()
-    bus = InProcessBus(stores, projections, str(folder / "reports.sqlite"))
-    feed = LocalFeed(bus)
-    await feed.start()
+POINTER = "reports.current"
+FIRST = "reports.sqlite"
 
-    async def close() -> None:
-        await feed.stop()
+
+def _read_pointer(path: Path) -> str:
+    return path.read_text("utf-8").strip() if path.exists() else FIRST
+
+
+def _write_pointer(path: Path, name: str) -> None:
+    temporary = path.with_suffix(".tmp")
+    with temporary.open("w", encoding="utf-8") as file:
+        file.write(name + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
+class SqliteBackend:
+    """Generations are files in ``sqlite_dir``: ``reports.sqlite``, then a rebuild's
+    ``reports-r<id>.sqlite``, each fed by its own bus from the services' store files. The
+    pointer is the file ``reports.current`` (the name of the live file)."""
+
+    retire_after_seconds = 1.0  # the old file's connection closes with its bus: let reads end
+
+    def __init__(self, settings: Settings, folder: Path, stores: list[SqliteEventStore]) -> None:
+        self.settings = settings
+        self.folder = folder
+        self.stores = stores
+
+    @classmethod
+    async def connect(cls, settings: Settings) -> SqliteBackend:
+        """Open the services' store files (every generation reads them)."""
+        registry = installed_registry()
+        folder = Path(settings.sqlite_dir)
+        folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
+        stores = [
+            SqliteEventStore(str(folder / f"{service}-events.sqlite"), service, registry)
+            for service in ("roster", "contacts", "feedback")
+        ]
         for store in stores:
+            await store.open()
+        return cls(settings, folder, stores)
+
+    async def current(self) -> Target:
+        return Target(await asyncio.to_thread(_read_pointer, self.folder / POINTER))
+
+    def fresh(self, rebuild_id: str) -> Target:
+        return Target(f"reports-r{rebuild_id}.sqlite")
+
+    async def point(self, target: Target) -> None:
+        await asyncio.to_thread(_write_pointer, self.folder / POINTER, target.location)
+
+    async def open(self, target: Target) -> Generation:
+        projections: list[Projection] = [ComplianceProjection(), SuggestionProjection()]
+        bus = InProcessBus(self.stores, projections, str(self.folder / target.location))
+        feed = LocalFeed(bus)
+        await feed.start()
+
+        async def last_event_time() -> datetime | None:
+            return None
+
+        async def positions() -> dict[tuple[Any, ...], int]:
+            rows = await SqliteTx(bus.db).fetch(
+                "SELECT projection, service, last_position FROM projection_positions"
+            )
+            return {(row[0], row[1]): int(row[2]) for row in rows}
+
+        reader = SqliteTx(bus.db)
+        return Generation(target, *_views(reader, self.settings), feed, last_event_time, positions)
+
+    async def close(self) -> None:
+        for store in self.stores:
             await store.close()
-
-    async def last_event_time() -> datetime | None:
-        return None
-
-    return Reports(*_views(SqliteTx(bus.db), settings), feed, clock, last_event_time, close)

@@ -1,0 +1,230 @@
+"""A rebuild from the first event beside the live projections, swapped in without a pause.
+
+Both backends: full topology (a fresh PostgreSQL schema and new consumer groups) and the
+embedded default (a second SQLite file fed by its own bus). While the rebuild runs the live
+projections keep answering; after the swap the answers are the same, the pointer names the
+new generation, the old and new rows are equal, and new events reach the swapped-in one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import asyncpg
+import httpx
+import pytest
+from test_compliance_view import publish, reports_client, script_year
+
+from contacts import commands as ccmd
+from contacts_driver import Topology, topology
+from eventspine.config import Settings
+from eventspine.store.base import CommandContext
+from reports.compliance import TABLES as COMPLIANCE_TABLES
+from reports.suggestions import TABLES as SUGGESTION_TABLES
+
+pytestmark = pytest.mark.integration
+CTX = CommandContext(actor="staff:script")
+TABLES = [*COMPLIANCE_TABLES, *SUGGESTION_TABLES]
+
+
+@pytest.fixture
+async def pg_settings(pg_dsn: str, kafka_bootstrap: str) -> AsyncIterator[Settings]:
+    """The full topology, on a schema prefix and topic prefix of its own (dropped after)."""
+    prefix = f"p{uuid.uuid4().hex[:8]}_"
+    yield Settings(
+        store_backend="postgres",
+        pg_dsn=pg_dsn,
+        pg_schema_prefix=prefix,
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=f"test.{prefix.rstrip('_')}",
+    )
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        for row in await conn.fetch(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", prefix + "%"
+        ):
+            await conn.execute(f"DROP SCHEMA {row[0]} CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """The full topology, then the embedded default."""
+    if request.param == "postgres":
+        full: Settings = request.getfixturevalue("pg_settings")
+        return full
+    return Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))
+
+
+async def publish_all(t: Topology) -> None:
+    """Full topology: relay the roster's and the contacts' stores to their topics."""
+    if t.settings.store_backend == "postgres":
+        await publish(t, "roster")
+        await publish(t, "contacts")
+
+
+async def answers(client: httpx.AsyncClient) -> dict[str, Any]:
+    """The live answers the rebuild must not change."""
+    result = {}
+    for url, params in (
+        ("/compliance", {"period": "2026", "limit": "500"}),
+        ("/escalation-queue", {"limit": "500"}),
+        ("/overview", {"period": "2026"}),
+    ):
+        answer = await client.get(url, params=params)
+        assert answer.status_code == 200, answer.text
+        result[url] = answer.json()
+    return result
+
+
+async def rebuild_status(client: httpx.AsyncClient) -> dict[str, Any]:
+    answer = await client.get("/admin/rebuild")
+    assert answer.status_code == 200, answer.text
+    status: dict[str, Any] = answer.json()
+    return status
+
+
+async def rows(settings: Settings, location: str) -> dict[str, list[str]]:
+    """Every row of both projections in one generation (a schema or a file), sorted, as text."""
+    if settings.store_backend == "postgres":
+        conn = await asyncpg.connect(settings.pg_dsn)
+        try:
+            return {
+                table: sorted(
+                    str(tuple(r)) for r in await conn.fetch(f"SELECT * FROM {location}.{table}")
+                )
+                for table in TABLES
+            }
+        finally:
+            await conn.close()
+    async with aiosqlite.connect(Path(settings.sqlite_dir) / location) as db:
+        found = {}
+        for table in TABLES:
+            async with db.execute(f"SELECT * FROM {table}") as cursor:
+                found[table] = sorted(str(tuple(r)) for r in await cursor.fetchall())
+        return found
+
+
+async def pointer(settings: Settings) -> str:
+    """The generation the service opens at start."""
+    if settings.store_backend == "postgres":
+        conn = await asyncpg.connect(settings.pg_dsn)
+        try:
+            schema: str = await conn.fetchval(
+                f"SELECT schema FROM {settings.store_schema('reports')}.current_generation"
+            )
+            return schema
+        finally:
+            await conn.close()
+    return (Path(settings.sqlite_dir) / "reports.current").read_text("utf-8").strip()
+
+
+async def test_a_rebuild_is_swapped_in_while_the_live_projections_keep_answering(
+    backend: Settings,
+) -> None:
+    settings = backend
+    full = settings.store_backend == "postgres"
+    first = settings.store_schema("reports") if full else "reports.sqlite"
+    async with topology(settings) as t:
+        script = await script_year(t)
+        await publish_all(t)
+        async with reports_client(settings) as (client, state):
+            assert await state.feed.catch_up(60.0)
+            before = await answers(client)
+            assert before["/compliance"]["city"]["links"] == script["links"]
+            assert (await client.get("/admin/rebuild")).status_code == 404
+
+            # The rebuild waits, caught up, before its swap until a live answer was served.
+            gate, point = asyncio.Event(), state.backend.point
+
+            async def gated_point(target: Any) -> None:
+                await gate.wait()
+                await point(target)
+
+            state.backend.point = gated_point
+            clock = time.monotonic()
+            started = await client.post("/admin/rebuild")
+            assert started.status_code == 202, started.text
+            rebuild = started.json()
+            assert rebuild["state"] == "running"
+            assert rebuild["previous"] == first
+            target = rebuild["target"]
+            assert target == (
+                f"{first}_r{rebuild['id']}" if full else f"reports-r{rebuild['id']}.sqlite"
+            )
+
+            # One rebuild at a time.
+            second = await client.post("/admin/rebuild")
+            assert second.status_code == 409, second.text
+            assert second.json()["code"] == "state_conflict"
+
+            # The live projections answer (the same) all along.
+            served_while_running, progress = 0, set()
+            while (status := await rebuild_status(client))["state"] == "running":
+                progress.add(status["events_behind"])
+                assert await answers(client) == before
+                if (await rebuild_status(client))["state"] == "running":
+                    served_while_running += 1
+                    gate.set()
+                assert time.monotonic() - clock < 120, status
+                await asyncio.sleep(0.02)
+            elapsed = time.monotonic() - clock
+            print(f"{settings.store_backend}: rebuilt and swapped in {elapsed:.2f} s")
+            assert status["state"] == "swapped", status
+            assert status["error"] is None
+            assert served_while_running >= 1
+            assert progress - {None}, progress  # the new projections' lag, while known
+
+            # Swapped: the same answers, from the new generation, which the pointer names.
+            assert state.live.target.location == target
+            assert await answers(client) == before
+            assert (await client.get("/ready")).json()["events_behind"] == 0
+            assert await pointer(settings) == target
+            old_rows, new_rows = await rows(settings, first), await rows(settings, target)
+            assert new_rows == old_rows
+            assert len(new_rows["r_links"]) == script["links"]
+
+            # New events reach the swapped-in projection (and no longer the retired one).
+            behind = [row for row in before["/compliance"]["data"] if row["status"] == "behind"][:3]
+            assert len(behind) == 3
+            for row in behind:
+                await t.contacts_state.service.log_contact(
+                    ccmd.LogContact(
+                        upper_member_id=row["upper_member_id"],
+                        lower_member_id=row["lower_member_id"],
+                        contacted_on=date(2026, 9, 1),
+                        method="visit",
+                    ),
+                    CTX,
+                )
+            await publish_all(t)
+            assert await state.feed.catch_up(60.0)
+            after = await answers(client)
+            city, was = after["/compliance"]["city"], before["/compliance"]["city"]
+            assert (city["met"], city["behind"], city["none"]) == (
+                was["met"] + 3,
+                was["behind"] - 3,
+                was["none"],
+            )
+            now_met = {
+                row["link_id"] for row in after["/compliance"]["data"] if row["status"] == "met"
+            }
+            assert {row["link_id"] for row in behind} <= now_met
+            assert (await rows(settings, first))["r_contacts"] == old_rows["r_contacts"]
+            assert len((await rows(settings, target))["r_contacts"]) == (
+                len(old_rows["r_contacts"]) + 3
+            )
+
+        # A restart opens the generation the pointer names.
+        async with reports_client(settings) as (client, state):
+            assert state.live.target.location == target
+            assert await state.feed.catch_up(60.0)
+            assert await answers(client) == after
