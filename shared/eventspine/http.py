@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Protocol, TypeVar
 
+import asyncpg
 from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -150,8 +151,32 @@ async def _forgotten(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+UNAVAILABLE = (
+    OSError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.AdminShutdownError,
+)
+"""Errors meaning the database cannot be reached right now (restart, failover, network)."""
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # Nothing was acknowledged, so a retry is safe (and harmless with an Idempotency-Key).
+    return JSONResponse(
+        status_code=503,
+        content={
+            "detail": "the service's database is unavailable; retry shortly",
+            "code": "unavailable",
+        },
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map the platform's errors to HTTP answers on ``app``."""
+    for error in UNAVAILABLE:
+        app.add_exception_handler(error, _unavailable)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(KeyDestroyedError, _forgotten)
     app.add_exception_handler(InvalidEventError, _invalid)

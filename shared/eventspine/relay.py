@@ -98,12 +98,28 @@ class Relay:
                 acks.cancel()
         return sent
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Publish continuously until ``stop`` is set; sleeps briefly when idle."""
+    async def run(self, stop: asyncio.Event, max_backoff: float = 30.0) -> None:
+        """Publish continuously until ``stop`` is set; sleeps briefly when idle.
+
+        A broker or database outage does not end the relay: it waits (doubling, up to
+        ``max_backoff`` seconds) and starts again from its checkpoint. Commands keep being
+        accepted meanwhile, since the store is the outbox.
+        """
         log.info("relay.started", topic=self.topic, position=await self.position())
+        backoff = 0.5
         while not stop.is_set():
             self._wake.clear()
-            if await self.drain(stop):
+            try:
+                sent = await self.drain(stop)
+            except Exception as exc:
+                log.warning("relay.retrying", topic=self.topic, error=repr(exc), seconds=backoff)
+                self._position = None  # reload the checkpoint: it is the truth
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff)
+                backoff = min(max_backoff, backoff * 2)
+                continue
+            backoff = 0.5
+            if sent:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.idle_seconds)

@@ -71,3 +71,19 @@ async def test_a_retry_with_the_same_idempotency_key_changes_nothing(
     assert first.status_code == retry.status_code == 200
     again = await client.post("/units/u-1", json={"expected_version": 1, "name": "B"})
     assert again.json() == {"version": 2}
+
+
+async def test_an_unreachable_database_is_a_503_to_retry() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/down")
+    async def down() -> None:
+        raise ConnectionRefusedError("connection refused")
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        answer = await http.get("/down")
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "1"
+    assert answer.json()["code"] == "unavailable"

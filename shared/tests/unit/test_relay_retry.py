@@ -1,0 +1,56 @@
+"""The relay outlives a broker outage: it waits and starts again from its checkpoint.
+
+The broker here is a stand-in that refuses the first sends (a unit test of the retry loop;
+the real-broker path is covered by the integration tests)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from eventspine.events import EventRegistry
+from eventspine.relay import Relay
+from eventspine.store.base import NO_STREAM, CommandContext
+from eventspine.store.sqlite import SqliteEventStore
+from support.sample import assigned
+
+
+class FlakyBroker:
+    """Refuses ``failures`` sends, then acknowledges everything."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.records: list[tuple[bytes, Any]] = []
+
+    async def send(self, topic: str, value: bytes, key: bytes, headers: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("broker unavailable")
+        self.records.append((key, headers))
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+async def test_the_relay_retries_after_an_outage_and_loses_nothing(
+    tmp_path: Path, registry: EventRegistry
+) -> None:
+    store = SqliteEventStore(str(tmp_path / "r.sqlite"), "roster", registry)
+    await store.open()
+    try:
+        await store.append("member-1", NO_STREAM, [assigned(), assigned()], CommandContext("t"))
+        broker = FlakyBroker(failures=3)
+        relay = Relay(store, broker, "topic", idle_seconds=0.01)
+        stop = asyncio.Event()
+        task = asyncio.create_task(relay.run(stop, max_backoff=0.05))
+        for _ in range(200):
+            if await relay.position() == 2:
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        await task
+        assert await store.load_checkpoint("relay:topic") == 2
+        assert len(broker.records) == 2
+    finally:
+        await store.close()
