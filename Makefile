@@ -15,7 +15,7 @@ PACKAGES := shared/eventspine shared/compliance shared/audit services/roster/ros
             services/feedback/feedback services/reports/reports services/web/web bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 
-.PHONY: help install run lint format schemas test test-unit test-integration bench up down clean
+.PHONY: help install run demo lint format schemas test test-unit test-integration bench up down clean
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -35,6 +35,11 @@ install: $(VENV)/.synced ## create .venv with the locked dependencies
 
 run: install ## the embedded default: every service in one process on SQLite (var/), no Kafka
 	SANLIAN_STORE_BACKEND=sqlite SANLIAN_SQLITE_DIR=$${SANLIAN_SQLITE_DIR:-var} \
+	  $(BIN)/uvicorn --factory web.embedded:create_app --host $(HOST) --port $(PORT)
+
+demo: install ## make run with a generated demo city (10/59/300/3,000, a year of contacts) in var/demo
+	$(BIN)/python -m web.demo --dir var/demo
+	SANLIAN_STORE_BACKEND=sqlite SANLIAN_SQLITE_DIR=var/demo \
 	  $(BIN)/uvicorn --factory web.embedded:create_app --host $(HOST) --port $(PORT)
 
 lint: install ## ruff, formatting, mypy (strict) and the committed event schemas
