@@ -14,12 +14,12 @@ from contacts.replica import RosterReplica
 from contacts.view import ContactsView
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
-from eventspine.crypto import PersonalDataVault, PostgresKeyStore, SqliteKeyStore
+from eventspine.crypto import PersonalDataVault, SqliteKeyStore
 from eventspine.follower import PostgresFollower
 from eventspine.replica import Feed, LocalFeed, kafka_feed
 from eventspine.schemas import installed_registry
+from eventspine.service import open_postgres
 from eventspine.store.base import EventStore, utc_now
-from eventspine.store.postgres import PostgresEventStore
 from eventspine.store.sqlite import SqliteEventStore
 
 SERVICE = "contacts"
@@ -54,19 +54,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
 
 
 async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Contacts:
-    registry = installed_registry()
-    store = PostgresEventStore(
-        settings.pg_dsn,
-        SERVICE,
-        registry,
-        schema=settings.store_schema(SERVICE),
-        clock=clock,
-        pool_size=settings.pg_pool_size,
-    )
-    await store.open()
-    keys = PostgresKeyStore(store.pool, store.schema)
-    await keys.open()
-    vault = PersonalDataVault(keys)
+    store, keys, vault = await open_postgres(settings, SERVICE, clock)
     prefix = f"{store.schema}."
     follower = PostgresFollower(store, [ContactsView(vault, prefix)])
     await follower.setup()

@@ -15,13 +15,13 @@ from uuid import UUID
 
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
-from eventspine.crypto import PersonalDataVault, PostgresKeyStore, SqliteKeyStore
+from eventspine.crypto import PersonalDataVault, SqliteKeyStore
 from eventspine.follower import PostgresFollower
 from eventspine.projection import Tx
 from eventspine.replica import Feed, LocalFeed, kafka_feed
 from eventspine.schemas import installed_registry
+from eventspine.service import open_postgres
 from eventspine.store.base import EventStore, utc_now
-from eventspine.store.postgres import PostgresEventStore
 from eventspine.store.sqlite import SqliteEventStore
 from feedback.handlers import FeedbackService
 from feedback.queries import FeedbackQueries
@@ -83,19 +83,8 @@ async def build(
     store: EventStore
     feed: Feed
     if settings.store_backend == "postgres":
-        pg_store = PostgresEventStore(
-            settings.pg_dsn,
-            SERVICE,
-            registry,
-            schema=settings.store_schema(SERVICE),
-            clock=clock,
-            pool_size=settings.pg_pool_size,
-        )
-        await pg_store.open()
+        pg_store, keys, vault = await open_postgres(settings, SERVICE, clock)
         store = pg_store
-        keys = PostgresKeyStore(pg_store.pool, pg_store.schema)
-        await keys.open()
-        vault = PersonalDataVault(keys)
         prefix = f"{pg_store.schema}."
         view = SuggestionView(vault, policy, prefix)
         follower = PostgresFollower(pg_store, [view])

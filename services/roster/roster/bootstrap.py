@@ -9,11 +9,11 @@ from pathlib import Path
 
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
-from eventspine.crypto import PersonalDataVault, PostgresKeyStore, SqliteKeyStore
+from eventspine.crypto import PersonalDataVault, SqliteKeyStore
 from eventspine.follower import PostgresFollower
 from eventspine.schemas import installed_registry
+from eventspine.service import open_postgres
 from eventspine.store.base import EventStore, utc_now
-from eventspine.store.postgres import PostgresEventStore
 from eventspine.store.sqlite import SqliteEventStore
 from roster.domain import SpanPolicy
 from roster.handlers import RosterService
@@ -40,19 +40,8 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
     store: EventStore
     policy = SpanPolicy(settings.span_leader, settings.span_committee, settings.span_representative)
     if settings.store_backend == "postgres":
-        pg_store = PostgresEventStore(
-            settings.pg_dsn,
-            SERVICE,
-            registry,
-            schema=settings.store_schema(SERVICE),
-            clock=clock,
-            pool_size=settings.pg_pool_size,
-        )
-        await pg_store.open()
+        pg_store, keys, vault = await open_postgres(settings, SERVICE, clock)
         store = pg_store
-        keys = PostgresKeyStore(pg_store.pool, pg_store.schema)
-        await keys.open()
-        vault = PersonalDataVault(keys)
         prefix = f"{pg_store.schema}."
         follower = PostgresFollower(pg_store, [RosterView(vault, prefix)])
         await follower.setup()
