@@ -15,7 +15,7 @@ PACKAGES := shared/eventspine shared/compliance shared/audit services/roster/ros
             services/feedback/feedback services/reports/reports services/web/web bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 
-.PHONY: help install run demo lint format schemas test test-unit test-integration bench up down clean
+.PHONY: help install run demo bench-quick lint format schemas test test-unit test-integration bench up down clean
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -69,8 +69,11 @@ test-unit: install ## unit tests only (no infrastructure)
 test-integration: install ## integration and contract tests (real PostgreSQL and Kafka)
 	$(BIN)/pytest -m integration
 
-bench: install ## benchmarks against raw asyncpg and aiokafka baselines
+bench: install ## every benchmark against its raw baseline in one run (about 8 min); --quick: bench-quick
 	$(BIN)/python -m bench
+
+bench-quick: install ## the same rows on small workloads (under a minute)
+	$(BIN)/python -m bench --quick
 
 up: ## start local PostgreSQL and Kafka (no Docker needed); prints their addresses
 	deploy/local/up.sh

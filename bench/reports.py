@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -22,7 +21,8 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.spine import Result
+from bench.infra import ROOT
+from bench.table import Row
 from contacts.events import ContactMade
 from eventspine.config import Settings
 from eventspine.consumer import ProjectionRunner
@@ -42,25 +42,6 @@ NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 def _clock() -> datetime:
     return NOW
-
-
-@dataclass
-class Latency:
-    """A delay measurement under a steady load."""
-
-    name: str
-    rate: float
-    p50: float
-    p99: float
-    target_p99: float
-
-    def line(self) -> str:
-        """A printable row."""
-        verdict = "meets" if self.p99 <= self.target_p99 else "ABOVE"
-        return (
-            f"{self.name:<48} p50 {self.p50 * 1000:>6.0f} ms  p99 {self.p99 * 1000:>6.0f} ms "
-            f"at {self.rate:,.0f}/s (target p99 <= {self.target_p99:.1f} s: {verdict})"
-        )
 
 
 def _settings(dsn: str, bootstrap: str) -> Settings:
@@ -200,7 +181,7 @@ async def _raw_read(settings: Settings, topics: list[str]) -> int:
         await consumer.stop()
 
 
-async def rebuild_vs_consumer(dsn: str, bootstrap: str, links: int, per_link: int) -> Result:
+async def rebuild_vs_consumer(dsn: str, bootstrap: str, links: int, per_link: int) -> Row:
     """Rebuild the compliance projection from offset 0 vs a raw consumer of the same topics."""
     settings = _settings(dsn, bootstrap)
     total = await _synthetic_year(settings, links, per_link)
@@ -231,7 +212,15 @@ async def rebuild_vs_consumer(dsn: str, bootstrap: str, links: int, per_link: in
     finally:
         await _drop(pool, settings)
         await pool.close()
-    return Result(f"compliance rebuild from topics [{total:,} events]", ours, raw, 0.3)
+    return Row(
+        "rebuild",
+        f"5. compliance rebuild from topics, {total:,} events",
+        "events/s",
+        ours,
+        raw,
+        "aiokafka consumer",
+        0.3,
+    )
 
 
 async def _drop(pool: Any, settings: Settings) -> None:
@@ -239,6 +228,66 @@ async def _drop(pool: Any, settings: Settings) -> None:
         "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", settings.pg_schema_prefix + "%"
     ):
         await pool.execute(f"DROP SCHEMA {row[0]} CASCADE")
+
+
+async def _seed_links(settings: Settings, count: int) -> list[tuple[UUID, UUID]]:
+    """``count`` links (upper, lower) in a roster store, relayed to the roster topic, which the
+    contacts service's roster replica consumes."""
+    roster_store = PostgresEventStore(
+        settings.pg_dsn, "roster", installed_registry(), schema=settings.store_schema("roster")
+    )
+    await roster_store.open()
+    unit = uuid.uuid4()
+    await _append(
+        roster_store,
+        {f"unit-{unit}": [UnitRegistered(unit_id=unit, name="bench", kind="city_federation")]},
+    )
+    pairs = [(uuid.uuid4(), uuid.uuid4()) for _ in range(count)]
+    await _append(
+        roster_store,
+        {
+            f"link-{lower}": [
+                MemberAssigned(
+                    member_id=lower,
+                    upper_member_id=upper,
+                    tier="worker",
+                    assigned_on=date(2025, 6, 1),
+                )
+            ]
+            for upper, lower in pairs
+        },
+    )
+    producer = make_producer(settings)
+    await producer.start()
+    await ensure_topics(settings, [settings.topic("roster")])
+    await Relay(roster_store, producer, settings.topic("roster")).drain()
+    await producer.stop()
+    await roster_store.close()
+    return pairs
+
+
+def _contact(upper: UUID, lower: UUID, contact_id: str | None = None) -> dict[str, str]:
+    body = {
+        "upper_member_id": str(upper),
+        "lower_member_id": str(lower),
+        "contacted_on": "2026-03-01",
+        "method": "phone",
+    }
+    if contact_id is not None:
+        body["contact_id"] = contact_id
+    return body
+
+
+async def _await_replica(client: httpx.AsyncClient, pairs: list[tuple[UUID, UUID]]) -> None:
+    """Wait until the contacts service's roster replica knows every seeded link."""
+    for upper, lower in pairs:
+        for _ in range(300):
+            answer = await client.post("/contacts", json=_contact(upper, lower))
+            if answer.status_code == 201:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"the replica never learnt link {lower}: {answer.text}")
 
 
 def _free_port() -> int:
@@ -249,7 +298,7 @@ def _free_port() -> int:
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.DEVNULL)
+    return subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.DEVNULL, cwd=ROOT)
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -260,10 +309,17 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
 
 
 @asynccontextmanager
-async def _servers(settings: Settings) -> AsyncIterator[dict[str, str]]:
-    """The contacts and reports apps, and the contacts relay, as separate processes."""
+async def _servers(
+    settings: Settings,
+    apps: tuple[str, ...] = ("contacts.main", "reports.main"),
+    relays: tuple[str, ...] = ("contacts",),
+    extra_env: dict[str, str] | None = None,
+) -> AsyncIterator[dict[str, str]]:
+    """Apps (uvicorn, one worker each: ``<module>:create_app``) and relays as separate processes;
+    yields each app's base URL by its first module name."""
     env = {
         **os.environ,
+        **(extra_env or {}),
         "SANLIAN_STORE_BACKEND": "postgres",
         "SANLIAN_PG_DSN": settings.pg_dsn,
         "SANLIAN_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
@@ -273,7 +329,8 @@ async def _servers(settings: Settings) -> AsyncIterator[dict[str, str]]:
     urls: dict[str, str] = {}
     processes = []
     try:
-        for service in ("contacts", "reports"):
+        for module in apps:
+            service = module.split(".")[0]
             port = _free_port()
             processes.append(
                 _spawn(
@@ -281,7 +338,7 @@ async def _servers(settings: Settings) -> AsyncIterator[dict[str, str]]:
                         "-m",
                         "uvicorn",
                         "--factory",
-                        f"{service}.main:create_app",
+                        f"{module}:create_app",
                         "--port",
                         str(port),
                         "--log-level",
@@ -291,7 +348,8 @@ async def _servers(settings: Settings) -> AsyncIterator[dict[str, str]]:
                 )
             )
             urls[service] = f"http://127.0.0.1:{port}"
-        processes.append(_spawn(["-m", "eventspine", "relay", "--service", "contacts"], env))
+        for relay in relays:
+            processes.append(_spawn(["-m", "eventspine", "relay", "--service", relay], env))
         async with httpx.AsyncClient() as client:
             for url in urls.values():
                 for _ in range(600):
@@ -304,40 +362,11 @@ async def _servers(settings: Settings) -> AsyncIterator[dict[str, str]]:
         _stop(processes)
 
 
-async def command_to_view_delay(dsn: str, bootstrap: str, rate: int, seconds: int) -> Latency:
+async def command_to_view_delay(dsn: str, bootstrap: str, rate: int, seconds: int) -> Row:
     """Delay from a ContactMade's HTTP response to its row in the compliance projection, with
     contacts, its relay and reports each in its own process, at a steady command rate."""
     settings = _settings(dsn, bootstrap)
-    roster_store = PostgresEventStore(
-        dsn, "roster", installed_registry(), schema=settings.store_schema("roster")
-    )
-    await roster_store.open()
-    unit = uuid.uuid4()
-    await _append(
-        roster_store,
-        {f"unit-{unit}": [UnitRegistered(unit_id=unit, name="bench", kind="city_federation")]},
-    )
-    pairs = [(uuid.uuid4(), uuid.uuid4()) for _ in range(200)]
-    for upper, lower in pairs:
-        await _append(
-            roster_store,
-            {
-                f"link-{lower}": [
-                    MemberAssigned(
-                        member_id=lower,
-                        upper_member_id=upper,
-                        tier="worker",
-                        assigned_on=date(2025, 6, 1),
-                    )
-                ]
-            },
-        )
-    producer = make_producer(settings)
-    await producer.start()
-    await ensure_topics(settings, [settings.topic("roster")])
-    await Relay(roster_store, producer, settings.topic("roster")).drain()
-    await producer.stop()
-    await roster_store.close()
+    pairs = await _seed_links(settings, 200)
     pool = await connect_pool(dsn, max_size=2)
     table = f"{settings.store_schema('reports')}.r_contacts"
     answered: dict[str, float] = {}
@@ -347,20 +376,7 @@ async def command_to_view_delay(dsn: str, bootstrap: str, rate: int, seconds: in
             _servers(settings) as urls,
             httpx.AsyncClient(base_url=urls["contacts"], timeout=30) as client,
         ):
-            for upper, lower in pairs[:1]:  # the replica has the links once this succeeds
-                for _ in range(300):
-                    answer = await client.post(
-                        "/contacts",
-                        json={
-                            "upper_member_id": str(upper),
-                            "lower_member_id": str(lower),
-                            "contacted_on": "2026-03-01",
-                            "method": "phone",
-                        },
-                    )
-                    if answer.status_code == 201:
-                        break
-                    await asyncio.sleep(0.1)
+            await _await_replica(client, pairs)
             stop = asyncio.Event()
 
             sent: set[str] = set()
@@ -412,16 +428,80 @@ async def command_to_view_delay(dsn: str, bootstrap: str, rate: int, seconds: in
         delays = sorted(max(0.0, seen[c] - t) for c, t in answered.items() if c in seen)
         missing = len(answered) - len(delays)
         assert not missing, f"{missing} contacts never reached the view"
-        p99 = delays[max(0, int(len(delays) * 0.99) - 1)]
-        return Latency(
-            "command -> compliance view delay", achieved, statistics.median(delays), p99, 1.0
-        )
+        p99 = _quantile(delays, 0.99)
     finally:
         await _drop(pool, settings)
         await pool.close()
+    floor = await _raw_kafka_delay(settings, rate, seconds)
+    return Row(
+        "command_to_view",
+        f"6. HTTP response -> compliance view delay, {achieved:,.0f} commands/s for {seconds} s",
+        "s",
+        p99,
+        _quantile(floor, 0.99),
+        "aiokafka produce -> consume",
+        1.0,
+        {
+            "p50": statistics.median(delays),
+            "p99": p99,
+            "rate": achieved,
+            "baseline_p50": statistics.median(floor),
+            "baseline_p99": _quantile(floor, 0.99),
+        },
+    )
 
 
-async def replay_vs_raw_read(dsn: str, links: int, per_link: int) -> Result:
+async def _raw_kafka_delay(settings: Settings, rate: int, seconds: int) -> list[float]:
+    """The floor under row 6: a raw producer sending at the same rate to a fresh topic, a raw
+    consumer reading it; delay from the send's acknowledgement to the record's arrival."""
+    topic = f"{settings.topic_prefix}.floor.events"
+    await ensure_topics(settings, [topic])
+    producer = make_producer(settings)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False
+    )
+    await producer.start()
+    await consumer.start()
+    acked: dict[bytes, float] = {}
+    arrived: dict[bytes, float] = {}
+    try:
+        partitions = sorted(await producer.partitions_for(topic))
+        tps = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(tps)
+        await consumer.seek_to_end(*tps)
+        for partition in partitions:  # leaders elected, positions fixed before timing
+            await producer.send_and_wait(topic, b"{}", key=b"warm-up", partition=partition)
+        for tp in tps:
+            await consumer.position(tp)
+        total = rate * seconds
+
+        async def read() -> None:
+            while len(arrived) < total:
+                for records in (await consumer.getmany(timeout_ms=100)).values():
+                    now = time.perf_counter()
+                    for record in records:
+                        if record.key != b"warm-up":
+                            arrived[record.key] = now
+
+        async def send(key: bytes) -> None:
+            acked[key] = time.perf_counter()
+            await producer.send_and_wait(topic, b"{}", key=key)
+
+        reader = asyncio.create_task(read())
+        started = time.perf_counter()
+        sends = []
+        for index in range(total):
+            await asyncio.sleep(max(0.0, started + index / rate - time.perf_counter()))
+            sends.append(asyncio.create_task(send(uuid.uuid4().bytes)))
+        await asyncio.gather(*sends)
+        await asyncio.wait_for(reader, 60)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    return sorted(max(0.0, arrived[k] - t) for k, t in acked.items())
+
+
+async def replay_vs_raw_read(dsn: str, links: int, per_link: int) -> Row:
     """The auditor's replay (read the stores, decode, rebuild the compliance view) vs a raw
     read of the same event rows."""
     from audit.replay import replay
@@ -447,4 +527,111 @@ async def replay_vs_raw_read(dsn: str, links: int, per_link: int) -> Result:
     finally:
         await _drop(pool, settings)
         await pool.close()
-    return Result(f"audit replay into compliance [{total:,} events]", ours, raw, None)
+    return Row(
+        "replay",
+        f"7. auditor replay into compliance, {total:,} events",
+        "events/s",
+        ours,
+        raw,
+        "asyncpg SELECT of the rows",
+        None,
+    )
+
+
+async def _drive(
+    client: httpx.AsyncClient, bodies: list[dict[str, str]], clients: int
+) -> tuple[float, list[float]]:
+    """POST every body with ``clients`` concurrent clients; the rate and each latency."""
+    latencies: list[float] = []
+    queue = iter(bodies)
+
+    async def one_client() -> None:
+        for body in queue:
+            started = time.perf_counter()
+            answer = await client.post("/contacts", json=body)
+            latencies.append(time.perf_counter() - started)
+            assert answer.status_code == 201, answer.text
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client() for _ in range(clients)))
+    return len(bodies) / (time.perf_counter() - started), sorted(latencies)
+
+
+def _quantile(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, max(0, int(len(values) * q) - 1))]
+
+
+async def http_vs_bare(dsn: str, bootstrap: str, requests: int, clients: int = 32) -> Row:
+    """``POST /contacts`` (ContactMade) on the contacts service, uvicorn with one worker, vs a
+    bare FastAPI endpoint doing one INSERT per request; ``clients`` concurrent clients each."""
+    settings = _settings(dsn, bootstrap)
+    pairs = await _seed_links(settings, 200)
+    table = f"{settings.pg_schema_prefix}bare.contacts"
+    pool = await connect_pool(dsn, max_size=1)
+    await pool.execute(f"CREATE SCHEMA {settings.pg_schema_prefix}bare")
+    await pool.execute(f"CREATE TABLE {table} (contact_id uuid PRIMARY KEY, data jsonb NOT NULL)")
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    measured: dict[str, tuple[float, list[float]]] = {}
+    warm = max(clients * 4, requests // 10)
+
+    def bodies(count: int) -> list[dict[str, str]]:
+        return [
+            _contact(*pairs[i % len(pairs)], contact_id=str(uuid.uuid4())) for i in range(count)
+        ]
+
+    try:
+        for name, app in (("ours", "contacts.main"), ("bare", "bench.bare_app")):
+            async with (
+                _servers(settings, (app,), (), {"BENCH_TABLE": table}) as urls,
+                httpx.AsyncClient(
+                    base_url=next(iter(urls.values())), timeout=60, limits=limits
+                ) as client,
+            ):
+                if name == "ours":
+                    await _await_replica(client, pairs)
+                await _drive(client, bodies(warm), clients)  # warm-up
+                measured[name] = await _drive(client, bodies(requests), clients)
+    finally:
+        await _drop(pool, settings)
+        await pool.close()
+    (ours, mine), (bare, theirs) = measured["ours"], measured["bare"]
+    return Row(
+        "http_command",
+        f"3. HTTP POST /contacts (ContactMade), uvicorn 1 worker, {clients} clients, "
+        f"{requests:,} requests",
+        "commands/s",
+        ours,
+        bare,
+        "bare FastAPI + 1 INSERT",
+        0.4,
+        {
+            "p50": statistics.median(mine),
+            "p99": _quantile(mine, 0.99),
+            "baseline_p50": statistics.median(theirs),
+            "baseline_p99": _quantile(theirs, 0.99),
+        },
+    )
+
+
+async def rebuild_growth(
+    dsn: str, bootstrap: str, links: int, scales: tuple[int, ...]
+) -> list[Row]:
+    """Row 5 as the topics grow: the rebuild rate at ``scale`` times the data vs at 1x."""
+    base = await rebuild_vs_consumer(dsn, bootstrap, links=links, per_link=6)
+    rows = []
+    for scale in scales:
+        grown = await rebuild_vs_consumer(dsn, bootstrap, links=links * scale, per_link=6)
+        events = grown.workload.split(", ")[-1]
+        rows.append(
+            Row(
+                f"growth_rebuild_{scale}x",
+                f"8. growth: compliance rebuild at {scale}x, {events}",
+                "events/s",
+                grown.ours,
+                base.ours,
+                f"same at 1x ({base.workload.split(', ')[-1]})",
+                0.8,
+                {"raw_consumer": grown.baseline},
+            )
+        )
+    return rows

@@ -7,44 +7,17 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import date
 
+from bench.table import Row
 from eventspine.config import Settings
 from eventspine.envelope import RecordedEvent
 from eventspine.kafka import ensure_topics, make_producer
 from eventspine.relay import Relay
 from eventspine.schemas import installed_registry
-from eventspine.store.base import NO_STREAM, CommandContext
+from eventspine.store.base import NO_STREAM, AppendRequest, CommandContext
 from eventspine.store.postgres import PostgresEventStore, connect_pool
 from roster.events import MemberAssigned
-
-
-@dataclass
-class Result:
-    """One measured comparison."""
-
-    name: str
-    ours: float
-    raw: float
-    target: float | None
-
-    @property
-    def ratio(self) -> float:
-        """Our rate over the raw baseline's."""
-        return self.ours / self.raw
-
-    def line(self) -> str:
-        """A printable row."""
-        if self.target is None:
-            verdict = "(no target)"
-        else:
-            met = "meets" if self.ratio >= self.target else "BELOW"
-            verdict = f"(target >= {self.target:.1f}: {met})"
-        return (
-            f"{self.name:<48} {self.ours:>10,.0f}/s {self.raw:>10,.0f}/s "
-            f"{self.ratio:>6.2f} {verdict}"
-        )
 
 
 def _event() -> MemberAssigned:
@@ -70,7 +43,7 @@ async def _spread(total: int, writers: int, one: Callable[[int], Awaitable[None]
     await asyncio.gather(*(writer(w) for w in range(writers)))
 
 
-async def store_vs_insert(dsn: str, events: int, writers: int) -> Result:
+async def store_vs_insert(dsn: str, events: int, writers: int) -> Row:
     """Appends of one event each (own stream) vs single-row INSERTs of the same rows."""
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     store = PostgresEventStore(
@@ -81,13 +54,15 @@ async def store_vs_insert(dsn: str, events: int, writers: int) -> Result:
     pool = await connect_pool(dsn, min_size=writers, max_size=writers)
     try:
         ctx = CommandContext(actor="bench")
-        payloads = [_event() for _ in range(events)]
+        warm = max(writers * 2, events // 10)  # warm-ups: pool connections, prepared statements
+        payloads = [_event() for _ in range(warm + events)]
 
         async def append(index: int) -> None:
             await store.append(f"member-{index}", NO_STREAM, [payloads[index]], ctx)
 
-        ours = await _timed(events, lambda: _spread(events, writers, append))
-        rows = await store.read_all(0, events)
+        await _spread(warm, writers, append)
+        ours = await _timed(events, lambda: _spread(events, writers, lambda i: append(warm + i)))
+        rows = await store.read_all(0, warm + events)
         await pool.execute(f"CREATE TABLE {schema}.raw (LIKE {schema}.events INCLUDING ALL)")
         sql = (
             f"INSERT INTO {schema}.raw (position, stream_id, stream_version, event_id, "
@@ -117,15 +92,24 @@ async def store_vs_insert(dsn: str, events: int, writers: int) -> Result:
         async def insert(index: int) -> None:
             await pool.execute(sql, *args[index])
 
-        raw = await _timed(events, lambda: _spread(events, writers, insert))
-        return Result(f"store append, {writers} writer(s) [events]", ours, raw, 0.5)
+        await _spread(warm, writers, insert)
+        raw = await _timed(events, lambda: _spread(events, writers, lambda i: insert(warm + i)))
+        return Row(
+            f"store_append_{writers}w",
+            f"1. store append, {writers} writer(s), {events:,} events on distinct streams",
+            "events/s",
+            ours,
+            raw,
+            "asyncpg INSERT",
+            0.5,
+        )
     finally:
         await pool.execute(f"DROP SCHEMA {schema} CASCADE")
         await pool.close()
         await store.close()
 
 
-async def relay_vs_producer(dsn: str, bootstrap: str, events: int) -> Result:
+async def relay_vs_producer(dsn: str, bootstrap: str, events: int) -> Row:
     """The relay draining a store vs a raw idempotent producer sending the same records."""
     prefix = f"bench{uuid.uuid4().hex[:6]}"
     settings = Settings(pg_dsn=dsn, kafka_bootstrap=bootstrap, topic_prefix=prefix)
@@ -158,9 +142,68 @@ async def relay_vs_producer(dsn: str, bootstrap: str, events: int) -> Result:
                 await asyncio.gather(*sends)
 
         raw = await _timed(events, send_all)
-        return Result("relay publish [events]", ours, raw, 0.7)
+        return Row(
+            "relay",
+            f"4. relay publish, {events:,} events",
+            "events/s",
+            ours,
+            raw,
+            "aiokafka producer",
+            0.7,
+        )
     finally:
         await producer.stop()
+        async with store.pool.acquire() as conn:
+            await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        await store.close()
+
+
+async def append_growth(dsn: str, events: int, scales: tuple[int, ...], writers: int) -> list[Row]:
+    """Row 1 as the store grows: ``events`` appends by ``writers`` writers into an empty store
+    (the baseline), then again once the store holds ``scale`` times as many events."""
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    store = PostgresEventStore(
+        dsn, "roster", installed_registry(), schema=schema, pool_size=writers
+    )
+    await store.open()
+    ctx = CommandContext(actor="bench")
+    try:
+
+        async def measure() -> float:
+            payloads = [_event() for _ in range(events)]
+            prefix = uuid.uuid4().hex[:8]
+
+            async def append(index: int) -> None:
+                await store.append(f"member-{prefix}-{index}", NO_STREAM, [payloads[index]], ctx)
+
+            return await _timed(events, lambda: _spread(events, writers, append))
+
+        base = await measure()
+        rows = []
+        for scale in scales:
+            while (held := await store.head_position()) < scale * events:
+                batch = min(1000, scale * events - held)
+                await store.append_many(
+                    [
+                        AppendRequest(f"member-{uuid.uuid4()}", NO_STREAM, [_event()])
+                        for _ in range(batch)
+                    ],
+                    ctx,
+                )
+            rows.append(
+                Row(
+                    f"growth_append_{scale}x",
+                    f"8. growth: store append, {writers} writers, store at {scale}x "
+                    f"({scale * events:,} events held)",
+                    "events/s",
+                    await measure(),
+                    base,
+                    f"same, empty store ({events:,})",
+                    0.8,
+                )
+            )
+        return rows
+    finally:
         async with store.pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA {schema} CASCADE")
         await store.close()

@@ -1,0 +1,117 @@
+"""Render ``docs/performance.md`` from one run: the table, the machine, what limits each row
+and a sizing note. Every number in the file comes from the run, or from the stated sizing
+assumptions below (inputs of the model, printed as such)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bench.table import Row, markdown_table
+
+# Sizing assumptions: inputs of the model, not measurements. Change them here.
+POPULATIONS = {"a province": 10_000_000, "the whole country": 300_000_000}
+EVENTS_PER_MEMBER_YEAR = 6  # 2+ contacts on the member's upward link, roster changes, suggestions
+WORKING_SECONDS_YEAR = 250 * 8 * 3600  # the load lands on working hours
+PEAK_FACTOR = 5  # busiest hour over the working-hours mean (end-of-half-year catch-up)
+REBUILD_WINDOW_S = 3600  # a projection rebuilt from a year of topics within an hour
+
+
+def _by_key(rows: list[Row]) -> dict[str, Row]:
+    return {r.key: r for r in rows}
+
+
+def _sizing(rows: dict[str, Row]) -> str:
+    append = rows["store_append_20w"].ours
+    relay = rows["relay"].ours
+    rebuild = rows["rebuild"].ours
+    http = rows["http_command"].ours
+    lines = [
+        "| | members | events / year | peak events/s | store shards | HTTP workers "
+        "| relay partitions | projection partitions = consumers |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, members in POPULATIONS.items():
+        per_year = members * EVENTS_PER_MEMBER_YEAR
+        peak = per_year / WORKING_SECONDS_YEAR * PEAK_FACTOR
+        consumers = max(
+            math.ceil(peak / rebuild), math.ceil(per_year / (rebuild * REBUILD_WINDOW_S))
+        )
+        lines.append(
+            f"| {name} | {members:,} | {per_year:,} | {peak:,.0f} "
+            f"| {math.ceil(peak / append)} | {math.ceil(peak / http)} "
+            f"| {math.ceil(peak / relay)} | {consumers} |"
+        )
+    return "\n".join(lines) + (
+        f"\n\nModel inputs (assumptions, not measurements): {EVENTS_PER_MEMBER_YEAR} events per "
+        f"member per year, spread over {WORKING_SECONDS_YEAR // 3600:,} working hours with a peak "
+        f"{PEAK_FACTOR}x the mean, and a projection rebuilt from one year of events within "
+        f"{REBUILD_WINDOW_S // 60} minutes. Measured per-unit rates used: one store (one "
+        f"PostgreSQL schema, appends serialised by its advisory lock) takes {append:,.0f} "
+        f"events/s with 20 writers; one uvicorn worker {http:,.0f} commands/s; one relay "
+        f"{relay:,.0f} events/s; one projection consumer {rebuild:,.0f} events/s. A consumer "
+        "reads at least one partition, so projection partitions = consumers; store shards means "
+        "stores (services or per-region schemas) each with its own lock and relay."
+    )
+
+
+LIMITS = """\
+- **1. Store append.** Every append runs the `append_events` function under the store's advisory
+  lock (gap-free positions), computes the hash chain and returns the recorded rows. Group commit
+  shares one transaction (one WAL flush) among the appends that queued during the previous
+  commit, but the appends inside a group still run one after another, one round trip each, under
+  the lock; the raw INSERTs run in parallel on 20 connections and flush independently. The
+  one-writer row has no group to share and pays the function's per-event work alone.
+- **2. eventsourcing.** The library takes a table lock per insert for its notification ids and
+  runs synchronous psycopg in threads, so 20 threads contend for the GIL and for the lock.
+- **3. HTTP command.** One uvicorn worker is one CPU-bound event loop: request parsing, the
+  command handler (replica lookups of the link), the event model, JSON and hashing, and the
+  append's round trip. The bare endpoint does only the parsing and one INSERT.
+- **4. Relay.** Reads the outbox in position order, builds the CloudEvents headers per record and
+  moves its checkpoint after each acknowledged batch; the raw producer sends ready-made records.
+- **5. Projection rebuild.** Decoding each record's headers and JSON, the compliance projection's
+  row updates and the offsets, written in one PostgreSQL transaction per batch; the raw consumer
+  only counts records.
+- **6. Command to view.** The sum of the relay's poll interval, the broker, the consumer's fetch
+  wait and the projection's transaction; the floor is a raw produce -> consume at the same rate.
+- **7. Audit replay.** Decoding every row into an event model and re-running the contact rule in
+  Python; the raw read only fetches the rows.
+- **8. Growth.** Appends touch the indexes on position, stream and event id (B-trees, so cost
+  grows with the logarithm of the table); the rebuild's cost per event should not depend on the
+  topic's length, so a drop at 100x points to the projection's table growing without an index.
+"""
+
+
+def render(meta: dict[str, Any], rows: list[Row]) -> str:
+    """The whole document."""
+    machine = meta["machine"]
+    return f"""# Performance
+
+Generated by `python -m bench --write-docs` (`make bench` runs the same benchmarks without
+rewriting this file). Do not edit by hand: every number below comes from the run of
+{meta["started_at"]} ({meta["mode"]} mode, {meta["seconds"]:.0f} s in all), except the sizing
+model's stated inputs. Each run also writes `bench/results/<UTC timestamp>.json`.
+
+## Machine
+
+- {machine["platform"]}, {machine["processor"]}, {machine["cpus"]} CPUs (host `{machine["node"]}`)
+- Python {machine["python"]}; {machine["servers"]}
+- Shared with other engineers' test runs: compare a row with its baseline from the same run,
+  not with another run's absolute numbers.
+
+## Latest run
+
+{markdown_table(rows)}
+
+Ratio is ours over the baseline (for the delay row, the baseline's p99 over ours). The
+baseline of rows 2 and 8 is another system or another size measured in the same run.
+
+## What limits each row
+
+{LIMITS}
+## Sizing
+
+From the measured rates above, per store, uvicorn worker, relay and consumer:
+
+{_sizing(_by_key(rows))}
+"""
