@@ -236,7 +236,8 @@ class EventStore(abc.ABC):
     ) -> PreparedEvent:
         event_id = uuid.uuid4()
         name, schema_version = event.type_key()
-        draft = RecordedEvent(
+        # Typed values already: no validation needed to compute the hashed content.
+        draft = RecordedEvent.model_construct(
             id=event_id,
             service=self.service,
             event_type=name,

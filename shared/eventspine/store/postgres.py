@@ -87,8 +87,42 @@ def _refusal(exc: Exception) -> Exception:
     return exc
 
 
+def _group_item(arguments: tuple[Any, ...]) -> dict[str, Any]:
+    """One append's arguments as an element of ``append_group``'s JSON array."""
+    (
+        command_id,
+        streams,
+        expected,
+        stream_index,
+        event_ids,
+        types,
+        schema_versions,
+        times,
+        actor,
+        correlation_id,
+        causation_id,
+        data,
+        digests,
+    ) = arguments
+    return {
+        "command_id": str(command_id) if command_id else None,
+        "streams": streams,
+        "expected": expected,
+        "stream_index": stream_index,
+        "event_ids": [str(event_id) for event_id in event_ids],
+        "types": types,
+        "schema_versions": schema_versions,
+        "times": [moment.isoformat() for moment in times],
+        "actor": actor,
+        "correlation_id": str(correlation_id),
+        "causation_id": str(causation_id) if causation_id else None,
+        "data": [json.loads(item) for item in data],
+        "digests": digests,
+    }
+
+
 def _outcome(rows: list[asyncpg.Record]) -> list[asyncpg.Record] | Exception:
-    """Rows of ``try_append_events``: the appended events, or the error it caught."""
+    """Rows of one append in ``append_group``: its events, or the error it caught."""
     if rows and rows[0]["out_error"] is not None:
         state, detail = rows[0]["out_error"], rows[0]["out_detail"]
         if state == CONFLICT_SQLSTATE:
@@ -122,7 +156,7 @@ class PostgresEventStore(EventStore):
         self._committer: asyncio.Task[None] | None = None
         params = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb[], $13"
         self._append_sql = f"SELECT * FROM {self.schema}.append_events({params})"
-        self._try_sql = f"SELECT * FROM {self.schema}.try_append_events({params})"
+        self._group_sql = f"SELECT * FROM {self.schema}.append_group($1::jsonb)"
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -172,7 +206,7 @@ class PostgresEventStore(EventStore):
         if rows and rows[0]["out_replayed"]:
             return await self._replayed(requests, [row["out_position"] for row in rows], context)
         return [
-            RecordedEvent(
+            RecordedEvent.model_construct(  # typed values from the append itself
                 id=p.event_id,
                 service=self.service,
                 event_type=p.event_type,
@@ -218,9 +252,9 @@ class PostgresEventStore(EventStore):
         return await outcome
 
     async def _commit_groups(self) -> None:
-        """Group commit: appends that queued up while the previous group committed share one
-        transaction, so N concurrent writers pay for one WAL flush instead of N (appends are
-        serialised by the store's lock anyway). Each append keeps its own outcome."""
+        """Group commit: appends that queued up while the previous group committed go to the
+        server in one call (one round trip, one transaction, one WAL flush) instead of N
+        (appends are serialised by the store's lock anyway). Each keeps its own outcome."""
         while self._pending:
             group = self._pending[: self.max_group]
             del self._pending[: len(group)]
@@ -230,12 +264,13 @@ class PostgresEventStore(EventStore):
                     rows = await self.pool.fetch(self._append_sql, *arguments)
                     _settle(outcome, rows)
                     continue
-                results = []
-                async with self.pool.acquire() as conn, conn.transaction():
-                    for arguments, _ in group:
-                        results.append(await conn.fetch(self._try_sql, *arguments))
-                for (_, outcome), rows in zip(group, results, strict=True):
-                    _settle(outcome, _outcome(rows))
+                payload = json.dumps([_group_item(arguments) for arguments, _ in group])
+                rows = await self.pool.fetch(self._group_sql, payload)
+                by_item: dict[int, list[asyncpg.Record]] = {}
+                for row in rows:
+                    by_item.setdefault(row["out_item"], []).append(row)
+                for index, (_, outcome) in enumerate(group):
+                    _settle(outcome, _outcome(by_item.get(index, [])))
             except Exception as exc:  # nothing of this group is known to be stored
                 for _, outcome in group:
                     _settle(outcome, _refusal(exc))

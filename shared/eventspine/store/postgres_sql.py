@@ -135,34 +135,55 @@ BEGIN
     END LOOP;
 END $$;
 
--- The same append, reporting a failure as a row instead of aborting the transaction: lets a
--- group of concurrent appends share one transaction (one commit, one WAL flush) while each
--- keeps its own outcome. The EXCEPTION block is a server-side savepoint.
-CREATE OR REPLACE FUNCTION {s}.try_append_events(
-    p_command_id uuid, p_streams text[], p_expected integer[], p_stream_index integer[],
-    p_event_ids uuid[], p_types text[], p_schema_versions integer[], p_times timestamptz[],
-    p_actor text, p_correlation_id uuid, p_causation_id uuid, p_data jsonb[], p_digests text[]
-) RETURNS TABLE (
-    out_position bigint, out_stream_id text, out_stream_version integer,
+-- A group of appends in one call (one round trip, one transaction, one WAL flush), each in
+-- its own EXCEPTION block (a server-side savepoint) so each keeps its own outcome: rows tagged
+-- with the append's index, or one row with the error it caught. p_group is a JSON array of
+-- appends, each holding append_events' arguments.
+CREATE OR REPLACE FUNCTION {s}.append_group(p_group jsonb)
+RETURNS TABLE (
+    out_item integer, out_position bigint, out_stream_id text, out_stream_version integer,
     out_event_id uuid, out_prev_hash text, out_hash text, out_replayed boolean,
     out_error text, out_detail text
 ) LANGUAGE plpgsql AS $$
 DECLARE
+    v jsonb;
     v_state text;
     v_message text;
     v_detail text;
 BEGIN
-    BEGIN
-        RETURN QUERY
-            SELECT a.*, NULL::text, NULL::text FROM {s}.append_events(
-                p_command_id, p_streams, p_expected, p_stream_index, p_event_ids, p_types,
-                p_schema_versions, p_times, p_actor, p_correlation_id, p_causation_id, p_data,
-                p_digests) a;
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
-                                v_detail = PG_EXCEPTION_DETAIL;
-        RETURN QUERY SELECT NULL::bigint, NULL::text, NULL::integer, NULL::uuid, NULL::text,
-            NULL::text, NULL::boolean, v_state, coalesce(v_detail, v_message);
-    END;
+    FOR i IN 0 .. jsonb_array_length(p_group) - 1 LOOP
+        v := p_group -> i;
+        BEGIN
+            RETURN QUERY SELECT i, a.*, NULL::text, NULL::text FROM {s}.append_events(
+                (v ->> 'command_id')::uuid,
+                ARRAY(SELECT x FROM jsonb_array_elements_text(v -> 'streams')
+                      WITH ORDINALITY AS t(x, n) ORDER BY n),
+                ARRAY(SELECT x::integer FROM jsonb_array_elements_text(v -> 'expected')
+                      WITH ORDINALITY AS t(x, n) ORDER BY n),
+                ARRAY(SELECT x::integer FROM jsonb_array_elements_text(v -> 'stream_index')
+                      WITH ORDINALITY AS t(x, n) ORDER BY n),
+                ARRAY(SELECT x::uuid FROM jsonb_array_elements_text(v -> 'event_ids')
+                      WITH ORDINALITY AS t(x, n) ORDER BY n),
+                ARRAY(SELECT x FROM jsonb_array_elements_text(v -> 'types')
+                      WITH ORDINALITY AS t(x, n) ORDER BY n),
+                ARRAY(SELECT x::integer FROM jsonb_array_elements_text(v -> 'schema_versions')
+                      WITH ORDINALITY AS t(x, n) ORDER BY n),
+                ARRAY(SELECT x::timestamptz FROM jsonb_array_elements_text(v -> 'times')
+                      WITH ORDINALITY AS t(x, n) ORDER BY n),
+                v ->> 'actor',
+                (v ->> 'correlation_id')::uuid,
+                (v ->> 'causation_id')::uuid,
+                ARRAY(SELECT x FROM jsonb_array_elements(v -> 'data')
+                      WITH ORDINALITY AS t(x, n) ORDER BY n),
+                ARRAY(SELECT x FROM jsonb_array_elements_text(v -> 'digests')
+                      WITH ORDINALITY AS t(x, n) ORDER BY n)) a;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                                    v_detail = PG_EXCEPTION_DETAIL;
+            RETURN QUERY SELECT i, NULL::bigint, NULL::text, NULL::integer, NULL::uuid,
+                NULL::text, NULL::text, NULL::boolean, v_state,
+                coalesce(nullif(v_detail, ''), v_message);
+        END;
+    END LOOP;
 END $$;
 """
