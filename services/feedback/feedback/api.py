@@ -13,16 +13,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 
-from eventspine.aggregate import retry_on_conflict
 from eventspine.envelope import RecordedEvent
-from eventspine.http import command_context
+from eventspine.http import command_context, run_command
 from eventspine.store.base import CommandContext
 from feedback import commands as cmd
 from feedback.bootstrap import Feedback
 from feedback.models import (
     CommandAccepted,
     Department,
-    RecordedRef,
     SuggestionsPublic,
     SuggestionWithTimeline,
 )
@@ -73,26 +71,14 @@ departments = APIRouter(prefix="/departments", tags=["departments"])
 
 async def accepted(
     feedback: Feedback,
+    ctx: CommandContext,
     suggestion_id: UUID,
     command: Callable[[], Awaitable[list[RecordedEvent]]],
 ) -> CommandAccepted:
-    """Run a command (deciding again if a concurrent change won), bring the read model up to
-    date (read-your-writes), then describe what was appended."""
-    recorded = await retry_on_conflict(command)
-    await feedback.catch_up()
-    return CommandAccepted(
-        suggestion_id=suggestion_id,
-        events=[
-            RecordedRef(
-                event_id=e.id,
-                type=e.type,
-                stream_id=e.stream_id,
-                stream_version=e.stream_version,
-                position=e.position,
-            )
-            for e in recorded
-        ],
-    )
+    """Run a command the way every service does (a retry answers the first attempt's events,
+    a lost race decides again, the read model catches up), naming the suggestion."""
+    done = await run_command(feedback.store, ctx, command, feedback.catch_up)
+    return CommandAccepted(suggestion_id=suggestion_id, events=done.events)
 
 
 @suggestions.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
@@ -103,7 +89,10 @@ async def raise_suggestion(
     held by the upper contact of the one it speaks for (past departed members)."""
     sid = feedback.service.suggestion_id_for(body, ctx)
     return await accepted(
-        feedback, sid, lambda: feedback.service.raise_suggestion(sid, body, actor, ctx)
+        feedback,
+        ctx,
+        sid,
+        lambda: feedback.service.raise_suggestion(sid, body, actor, ctx),
     )
 
 
@@ -123,7 +112,10 @@ async def acknowledge_suggestion(
 ) -> CommandAccepted:
     """The holder has seen the suggestion; the answer deadline runs on."""
     return await accepted(
-        feedback, suggestion_id, lambda: feedback.service.acknowledge(suggestion_id, actor, ctx)
+        feedback,
+        ctx,
+        suggestion_id,
+        lambda: feedback.service.acknowledge(suggestion_id, actor, ctx),
     )
 
 
@@ -137,7 +129,10 @@ async def answer_suggestion(
 ) -> CommandAccepted:
     """The holder answers the raiser."""
     return await accepted(
-        feedback, suggestion_id, lambda: feedback.service.answer(suggestion_id, body, actor, ctx)
+        feedback,
+        ctx,
+        suggestion_id,
+        lambda: feedback.service.answer(suggestion_id, body, actor, ctx),
     )
 
 
@@ -151,7 +146,10 @@ async def escalate_suggestion(
 ) -> CommandAccepted:
     """The holder passes the suggestion to their own upper contact, saying why."""
     return await accepted(
-        feedback, suggestion_id, lambda: feedback.service.escalate(suggestion_id, body, actor, ctx)
+        feedback,
+        ctx,
+        suggestion_id,
+        lambda: feedback.service.escalate(suggestion_id, body, actor, ctx),
     )
 
 
@@ -165,7 +163,10 @@ async def assign_suggestion(
 ) -> CommandAccepted:
     """At the top of the chain, give the suggestion to a federation department."""
     return await accepted(
-        feedback, suggestion_id, lambda: feedback.service.assign(suggestion_id, body, actor, ctx)
+        feedback,
+        ctx,
+        suggestion_id,
+        lambda: feedback.service.assign(suggestion_id, body, actor, ctx),
     )
 
 
@@ -179,7 +180,10 @@ async def resolve_suggestion(
 ) -> CommandAccepted:
     """Record the outcome of the department's work."""
     return await accepted(
-        feedback, suggestion_id, lambda: feedback.service.resolve(suggestion_id, body, actor, ctx)
+        feedback,
+        ctx,
+        suggestion_id,
+        lambda: feedback.service.resolve(suggestion_id, body, actor, ctx),
     )
 
 
@@ -189,7 +193,10 @@ async def close_suggestion(
 ) -> CommandAccepted:
     """The raiser confirms the answer or outcome."""
     return await accepted(
-        feedback, suggestion_id, lambda: feedback.service.close(suggestion_id, actor, ctx)
+        feedback,
+        ctx,
+        suggestion_id,
+        lambda: feedback.service.close(suggestion_id, actor, ctx),
     )
 
 
@@ -203,7 +210,10 @@ async def reopen_suggestion(
 ) -> CommandAccepted:
     """The raiser is not satisfied: the holder has it again, with fresh deadlines."""
     return await accepted(
-        feedback, suggestion_id, lambda: feedback.service.reopen(suggestion_id, body, actor, ctx)
+        feedback,
+        ctx,
+        suggestion_id,
+        lambda: feedback.service.reopen(suggestion_id, body, actor, ctx),
     )
 
 

@@ -7,24 +7,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from eventspine import http as eventspine_http
 from feedback.events import Category, Channel
 
 
-class RecordedRef(BaseModel):
-    """One appended event."""
-
-    event_id: UUID
-    type: str
-    stream_id: str
-    stream_version: int
-    position: int
-
-
-class CommandAccepted(BaseModel):
+class CommandAccepted(eventspine_http.CommandAccepted):
     """A command's outcome: the suggestion and the events appended."""
 
     suggestion_id: UUID
-    events: list[RecordedRef]
 
 
 class TimelineEntry(BaseModel):
