@@ -18,7 +18,7 @@ from support.load import Ledger, Load
 from support.own_servers import OwnServer
 from support.running import running_topology
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 
 OUTAGE_SECONDS = 30
 RATE = 6.0

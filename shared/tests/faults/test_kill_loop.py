@@ -15,7 +15,7 @@ from support.load import Ledger, Load
 from support.own_servers import OwnServer
 from support.running import running_topology
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 
 TARGETS = ("relay:roster", "relay:contacts", "relay:feedback", "contacts", "feedback", "reports")
 """The relays, and the services whose processes run Kafka consumers (contacts' and feedback's

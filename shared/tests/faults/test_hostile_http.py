@@ -1,0 +1,248 @@
+"""Hostile HTTP input on the running services: oversized and deeply nested bodies, invalid
+UTF-8, and SQL or HTML in every text field. Never a 5xx; text is stored as text and comes back
+exactly as sent."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from support import tally
+from support.auth import acting_as, member
+from support.load import City
+from support.own_servers import OwnServer
+from support.running import running_topology
+from support.topology import Topology
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
+
+HOSTILE_TEXTS = [
+    "'; DROP TABLE events; --",
+    "Robert'); DROP TABLE members;--",
+    "1' OR '1'='1' /*",
+    "$$; SELECT pg_sleep(30); $$ \\x00 E'\\\\'",
+    "<script>alert('x')</script>",
+    '"><img src=x onerror=alert(1)>',
+    "{{7*7}} ${7*7} %s%n <!-- -->",
+    "职工\u200b代表 \u202eRTL\u202c 👷\u200d♀️",
+]
+"""Stored and returned verbatim wherever free text is accepted."""
+
+CONTROL_TEXTS = ["NUL\x00inside", "lone surrogate \ud800 here"]
+"""Text no database column can hold as it is: refused (422) or kept verbatim, never a 5xx."""
+
+
+class Probe:
+    """An HTTP client that counts every answer and remembers those no client should get."""
+
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(60, connect=10))
+        self.answers: Counter[int] = Counter()
+        self.server_errors: list[str] = []
+
+    async def send(self, app: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request to an app; a 5xx is remembered with what caused it."""
+        headers = {**acting_as(), **kwargs.pop("headers", {})}
+        answer = await self.client.request(
+            method, f"{self.topology.url(app)}{path}", headers=headers, **kwargs
+        )
+        self.answers[answer.status_code] += 1
+        if answer.status_code >= 500:
+            self.server_errors.append(f"{method} {app}{path}: {answer.status_code} {answer.text}")
+        return answer
+
+
+@pytest.fixture(scope="module")
+async def services(
+    pg_dsn: str, own_kafka_server: OwnServer, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[Topology, City]]:
+    """The full topology, shared by this module's tests (none of them stops anything)."""
+    logs = tmp_path_factory.mktemp("hostile-http")
+    async with running_topology(pg_dsn, own_kafka_server.address, logs) as (topology, city, _):
+        yield topology, city
+
+
+Field = Callable[[Probe, City, str], Awaitable[tuple[httpx.Response, Any]]]
+
+
+async def unit_name(probe: Probe, city: City, text: str) -> tuple[httpx.Response, Any]:
+    unit = str(uuid.uuid4())
+    body = {"unit_id": unit, "name": text, "kind": "city_federation"}
+    made = await probe.send("roster", "POST", "/units", json=body)
+    if made.status_code != 201:
+        return made, None
+    return made, (await probe.send("roster", "GET", f"/units/{unit}")).json()["name"]
+
+
+async def unit_rename(probe: Probe, city: City, text: str) -> tuple[httpx.Response, Any]:
+    made = await probe.send("roster", "PUT", f"/units/{city.unit_id}/name", json={"name": text})
+    if made.status_code != 200:
+        return made, None
+    return made, (await probe.send("roster", "GET", f"/units/{city.unit_id}")).json()["name"]
+
+
+async def member_name(probe: Probe, city: City, text: str) -> tuple[httpx.Response, Any]:
+    member_id = str(uuid.uuid4())
+    body = {
+        "member_id": member_id,
+        "unit_id": city.unit_id,
+        "tier": "worker",
+        "name": text,
+        "external_number": f"H-{member_id[:12]}",
+    }
+    made = await probe.send("roster", "POST", "/members", json=body)
+    if made.status_code != 201:
+        return made, None
+    return made, (await probe.send("roster", "GET", f"/members/{member_id}")).json()["name"]
+
+
+async def contact_note(probe: Probe, city: City, text: str) -> tuple[httpx.Response, Any]:
+    upper, lower = city.pairs[0]
+    contact = str(uuid.uuid4())
+    body = {
+        "contact_id": contact,
+        "upper_member_id": upper,
+        "lower_member_id": lower,
+        "contacted_on": "2026-05-04",
+        "method": "visit",
+        "note": text,
+    }
+    made = await probe.send("contacts", "POST", "/contacts", json=body)
+    if made.status_code != 201:
+        return made, None
+    return made, (await probe.send("contacts", "GET", f"/contacts/{contact}")).json()["note"]
+
+
+async def suggestion_text(probe: Probe, city: City, text: str) -> tuple[httpx.Response, Any]:
+    _, worker = city.pairs[1]
+    suggestion = str(uuid.uuid4())
+    body = {"suggestion_id": suggestion, "text": text, "category": "rights", "channel": "visit"}
+    made = await probe.send("feedback", "POST", "/suggestions", json=body, headers=member(worker))
+    if made.status_code != 201:
+        return made, None
+    shown = await probe.send("feedback", "GET", f"/suggestions/{suggestion}")
+    return made, shown.json()["text"]
+
+
+async def escalation_reason(probe: Probe, city: City, text: str) -> tuple[httpx.Response, Any]:
+    representative, worker = city.pairs[2]
+    suggestion = str(uuid.uuid4())
+    body = {"suggestion_id": suggestion, "text": "宿舍热水", "category": "other", "channel": "visit"}
+    raised = await probe.send(
+        "feedback", "POST", "/suggestions", json=body, headers=member(worker)
+    )
+    assert raised.status_code == 201, raised.text
+    made = await probe.send(
+        "feedback",
+        "POST",
+        f"/suggestions/{suggestion}/escalation",
+        json={"reason": text},
+        headers=member(representative),
+    )
+    if made.status_code != 200:
+        return made, None
+    shown = await probe.send("feedback", "GET", f"/suggestions/{suggestion}")
+    return made, shown.json()["timeline"][-1]["reason"]
+
+
+FIELDS: dict[str, Field] = {
+    "roster unit name": unit_name,
+    "roster unit rename": unit_rename,
+    "roster member name": member_name,
+    "contacts note": contact_note,
+    "feedback suggestion text": suggestion_text,
+    "feedback escalation reason": escalation_reason,
+}
+
+
+async def test_sql_and_html_in_every_text_field_are_stored_as_text_and_returned_verbatim(
+    services: tuple[Topology, City],
+) -> None:
+    topology, city = services
+    probe = Probe(topology)
+    verbatim, refused, wrong = 0, 0, []
+    try:
+        for field, attempt in FIELDS.items():
+            for text in HOSTILE_TEXTS:
+                made, shown = await attempt(probe, city, text)
+                if made.status_code in (200, 201) and shown == text:
+                    verbatim += 1
+                else:
+                    wrong.append(f"{field} {text!r}: {made.status_code} {made.text[:200]} {shown!r}")
+            for text in CONTROL_TEXTS:
+                made, shown = await attempt(probe, city, text)
+                if made.status_code == 422:
+                    refused += 1
+                elif made.status_code not in (200, 201) or shown != text:
+                    wrong.append(f"{field} {text!r}: {made.status_code} {made.text[:200]} {shown!r}")
+    finally:
+        await probe.client.aclose()
+    tally.record(
+        tally.ScenarioResult(
+            "hostile HTTP: text fields",
+            commands_sent=sum(probe.answers.values()),
+            notes={
+                "fields": len(FIELDS),
+                "returned verbatim": verbatim,
+                "control characters refused (422)": refused,
+                "5xx": len(probe.server_errors),
+            },
+        )
+    )
+    assert probe.server_errors == []
+    assert wrong == []
+    assert verbatim == len(FIELDS) * len(HOSTILE_TEXTS)
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"note": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+async def test_oversized_deeply_nested_and_invalid_utf8_bodies_are_refused_never_a_5xx(
+    services: tuple[Topology, City],
+) -> None:
+    topology, city = services
+    upper, lower = city.pairs[0]
+    head = (
+        f'{{"upper_member_id": "{upper}", "lower_member_id": "{lower}", '
+        '"contacted_on": "2026-05-04", "method": "visit", "note": '
+    ).encode()
+    bodies = {
+        "32 MB note": head + b'"' + b"x" * (32 << 20) + b'"}',
+        "100,000 nested arrays": _nested(100_000),
+        "invalid UTF-8": head + b'"\xff\xfe\xc3\x28"}',
+        "UTF-8 overlong encoding": head + b'"\xc0\xaf"}',
+        "lone surrogate escape": head + b'"\\ud800"}',
+        "truncated JSON": head + b'"unterminated',
+    }
+    probe = Probe(topology)
+    statuses: dict[str, int] = {}
+    try:
+        for what, body in bodies.items():
+            for app, path in (("contacts", "/contacts"), ("roster", "/members")):
+                answer = await probe.send(
+                    app,
+                    "POST",
+                    path,
+                    content=body,
+                    headers={"Content-Type": "application/json"},
+                )
+                statuses[f"{what} to {app}"] = answer.status_code
+    finally:
+        await probe.client.aclose()
+    tally.record(
+        tally.ScenarioResult(
+            "hostile HTTP: malformed bodies",
+            commands_sent=sum(probe.answers.values()),
+            notes={"answers": dict(sorted(Counter(statuses.values()).items()))},
+        )
+    )
+    assert probe.server_errors == []
+    assert all(400 <= status < 500 for status in statuses.values()), statuses
