@@ -4,21 +4,27 @@ exactly as sent."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
+import schemathesis
+from schemathesis import APIOperation, Case
+from schemathesis.checks import not_a_server_error, response_schema_conformance
+from schemathesis.core.result import Err
+from schemathesis.generation import GenerationMode
 
 from support import tally
 from support.auth import acting_as, member
 from support.load import City
 from support.own_servers import OwnServer
 from support.running import running_topology
-from support.topology import Topology
+from support.topology import APPS, Topology
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 
@@ -134,10 +140,13 @@ async def suggestion_text(probe: Probe, city: City, text: str) -> tuple[httpx.Re
 async def escalation_reason(probe: Probe, city: City, text: str) -> tuple[httpx.Response, Any]:
     representative, worker = city.pairs[2]
     suggestion = str(uuid.uuid4())
-    body = {"suggestion_id": suggestion, "text": "宿舍热水", "category": "other", "channel": "visit"}
-    raised = await probe.send(
-        "feedback", "POST", "/suggestions", json=body, headers=member(worker)
-    )
+    body = {
+        "suggestion_id": suggestion,
+        "text": "宿舍热水",
+        "category": "other",
+        "channel": "visit",
+    }
+    raised = await probe.send("feedback", "POST", "/suggestions", json=body, headers=member(worker))
     assert raised.status_code == 201, raised.text
     made = await probe.send(
         "feedback",
@@ -162,6 +171,10 @@ FIELDS: dict[str, Field] = {
 }
 
 
+def _wrong(field: str, text: str, made: httpx.Response, shown: Any) -> str:
+    return f"{field} {text!r}: {made.status_code} {made.text[:200]}, shown {shown!r}"
+
+
 async def test_sql_and_html_in_every_text_field_are_stored_as_text_and_returned_verbatim(
     services: tuple[Topology, City],
 ) -> None:
@@ -175,13 +188,17 @@ async def test_sql_and_html_in_every_text_field_are_stored_as_text_and_returned_
                 if made.status_code in (200, 201) and shown == text:
                     verbatim += 1
                 else:
-                    wrong.append(f"{field} {text!r}: {made.status_code} {made.text[:200]} {shown!r}")
+                    wrong.append(
+                        f"{field} {text!r}: {made.status_code} {made.text[:200]} {shown!r}"
+                    )
             for text in CONTROL_TEXTS:
                 made, shown = await attempt(probe, city, text)
                 if made.status_code == 422:
                     refused += 1
                 elif made.status_code not in (200, 201) or shown != text:
-                    wrong.append(f"{field} {text!r}: {made.status_code} {made.text[:200]} {shown!r}")
+                    wrong.append(
+                        f"{field} {text!r}: {made.status_code} {made.text[:200]} {shown!r}"
+                    )
     finally:
         await probe.client.aclose()
     tally.record(
@@ -246,3 +263,77 @@ async def test_oversized_deeply_nested_and_invalid_utf8_bodies_are_refused_never
     )
     assert probe.server_errors == []
     assert all(400 <= status < 500 for status in statuses.values()), statuses
+
+
+EXAMPLES = 12
+"""Generated requests per operation and generation mode (valid, then invalid input)."""
+
+
+def _fuzz_operation(
+    operation: APIOperation[Any, Any, Any, Any],
+    mode: GenerationMode,
+    url: str,
+    headers: dict[str, str],
+) -> tuple[int, list[str]]:
+    """``EXAMPLES`` generated requests to one operation; returns (requests, failures)."""
+    requests, failures = 0, []
+
+    @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
+    @hypothesis.settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+    )
+    def probe(case: Case[Any]) -> None:
+        nonlocal requests
+        response = case.call(base_url=url, headers=headers, timeout=60)
+        requests += 1
+        try:
+            case.validate_response(
+                response, checks=[not_a_server_error, response_schema_conformance]
+            )
+        except Exception as failure:  # every failure is collected, none shrunk
+            failures.append(f"{operation.label} [{mode.value}]: {failure}"[:1500])
+
+    probe()
+    return requests, failures
+
+
+def _fuzz(url: str, headers: dict[str, str]) -> tuple[int, int, list[str]]:
+    """Every operation of the app at ``url`` with schemathesis-generated requests, valid and
+    invalid; returns (operations, requests, failures). Runs in a thread: it blocks."""
+    schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
+    operations, requests, failures = 0, 0, []
+    for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            failures.append(f"the OpenAPI document has an unusable operation: {result.err()}")
+            continue
+        operations += 1
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            sent, failed = _fuzz_operation(result.ok(), mode, url, headers)
+            requests += sent
+            failures += failed
+    return operations, requests, failures
+
+
+@pytest.mark.parametrize("app", APPS)
+async def test_schemathesis_finds_no_5xx_and_no_answer_off_its_own_schema(
+    services: tuple[Topology, City], app: str
+) -> None:
+    topology, city = services
+    representative, _ = city.pairs[0]
+    # Feedback's commands need a member acting; the others take staff.
+    headers = member(representative) if app == "feedback" else acting_as()
+    operations, requests, failures = await asyncio.to_thread(_fuzz, topology.url(app), headers)
+    tally.record(
+        tally.ScenarioResult(
+            f"schemathesis: {app}",
+            commands_sent=requests,
+            notes={"operations": operations, "failures": len(failures)},
+        )
+    )
+    assert operations > 0
+    assert failures == [], "\n\n".join(failures[:10])

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from support.convergence import assert_clean, settle_and_measure
+from support.convergence import assert_clean, settle_and_measure, unpublished
 from support.load import Ledger, Load
 from support.own_servers import OwnServer
 from support.running import running_topology
+from support.topology import RELAYS
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 
@@ -40,6 +41,7 @@ async def test_commands_are_accepted_while_the_broker_is_down_and_all_views_conv
         down = time.monotonic()
         await asyncio.sleep(OUTAGE_SECONDS)
         up = time.monotonic()
+        backlog = await unpublished(pool, topology.settings)
         await asyncio.to_thread(own_kafka_server.start)
         await asyncio.sleep(10)
         stop.set()
@@ -50,8 +52,16 @@ async def test_commands_are_accepted_while_the_broker_is_down_and_all_views_conv
             pool,
             topology,
             ledger,
-            {"acknowledged while the broker was down": while_down},
+            {
+                "acknowledged while the broker was down": while_down,
+                "unpublished when it came back": backlog,
+                "relay retries": sum(
+                    topology.log(f"relay:{service}").read_text().count("relay.retrying")
+                    for service in RELAYS
+                ),
+            },
         )
     assert_clean(measured, ledger)
     # Commands were accepted throughout the outage, at (at least half) the offered rate.
     assert while_down >= RATE * OUTAGE_SECONDS / 2, ledger.answers
+    assert backlog > 0  # the store held what the broker could not take

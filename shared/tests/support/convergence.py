@@ -175,6 +175,20 @@ async def missing_acknowledged(pool: asyncpg.Pool, settings: Settings, ledger: L
     return missing
 
 
+async def unpublished(pool: asyncpg.Pool, settings: Settings) -> int:
+    """Events stored but not yet acknowledged by the broker, over the three stores."""
+    total = 0
+    for service in RELAYS:
+        schema = settings.store_schema(service)
+        head = await pool.fetchval(f"SELECT coalesce(max(position), 0) FROM {schema}.events")
+        published = await pool.fetchval(
+            f"SELECT coalesce(max(position), 0) FROM {schema}.checkpoints WHERE name = $1",
+            f"relay:{settings.topic(service)}",
+        )
+        total += int(head) - int(published)
+    return total
+
+
 async def stored_events(pool: asyncpg.Pool, settings: Settings) -> int:
     """Events in the three stores."""
     total = 0
