@@ -11,17 +11,21 @@ from eventspine.config import Settings
 from eventspine.http import service_app
 from eventspine.store.base import utc_now
 from reports import bootstrap
-from reports.api import ROUTERS
+from reports.api import PUBLIC_ROUTERS, ROUTERS
 
 
 def create_app(
     settings: Settings | None = None, clock: Callable[[], datetime] = utc_now
 ) -> FastAPI:
     """Build the app; the service is opened in the app's lifespan, not at import."""
+    settings = settings or Settings()
     return service_app(
         "reports",
         title="Sanlian reports",
         summary="The compliance view, the suggestion-escalation queue and performance records.",
+        settings=settings,
+        clock=clock,
         routers=ROUTERS,
-        open_service=lambda: bootstrap.build(settings or Settings(), clock),
+        public_routers=PUBLIC_ROUTERS,
+        open_service=lambda: bootstrap.build(settings, clock),
     )

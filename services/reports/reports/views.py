@@ -127,16 +127,21 @@ class ComplianceView:
         tier: str | None = None,
         upper_member_id: UUID | None = None,
         status: Status | None = None,
+        within: set[UUID] | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> ComplianceReport:
-        """The compliance view of a period: filtered links, a page of them, and roll-ups."""
+        """The compliance view of a period: filtered links, a page of them, and roll-ups.
+        With ``within``, only the links whose lower member is one of those members (a member's
+        own part of the tree: the links below them and their own link upwards)."""
         period = parse_period(period_label, self.rule)
         parents = await self.unit_tree()
         if unit_id is not None and str(unit_id) not in parents:
             raise NotFoundError("unit_id", "no such union organisation")
 
         links = await self.links(period, today)
+        if within is not None:
+            links = [c for c in links if c.lower_member_id in within]
         if unit_id is not None:
             links = [c for c in links if str(unit_id) in lineage(str(c.lower_unit_id), parents)]
         city = Tally()
