@@ -34,7 +34,9 @@ def test_an_altered_or_foreign_token_is_refused_without_echoing_it() -> None:
     foreign = TokenService("another-secret-that-is-long-enough-0123456").issue(
         Principal(uuid.uuid4(), "admin"), NOW, timedelta(hours=1)
     )
-    resigned = jwt.encode({**claims, "role": "admin"}, "guessed", algorithm="HS256")
+    resigned = jwt.encode(
+        {**claims, "role": "admin"}, "guessed-secret-guessed-secret-guessed-0123", algorithm="HS256"
+    )
     for bad in (unsigned, foreign, resigned, issued[:-2], "", "a.b.c"):
         with pytest.raises(InvalidTokenError) as refused:
             tokens.verify(bad, NOW)
