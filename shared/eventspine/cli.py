@@ -10,6 +10,7 @@ import typer
 
 from eventspine import runtime, schemas
 from eventspine.config import Settings
+from eventspine.operability import configure_logging
 
 app = typer.Typer(help="Sanlian event platform tools.", no_args_is_help=True)
 schemas_app = typer.Typer(help="JSON Schemas of the event types.", no_args_is_help=True)
@@ -41,7 +42,10 @@ def schemas_check(root: SchemaRoot = Path("schemas")) -> None:
 @app.command()
 def relay(service: Annotated[str, typer.Option(help="service whose store to relay")]) -> None:
     """Publish a service's stored events to its Kafka topic until SIGTERM."""
-    asyncio.run(runtime.run_relay(Settings(), service))
+    settings = Settings()
+    if settings.log_format is not None:
+        configure_logging(f"{service}-relay", settings.log_format)
+    asyncio.run(runtime.run_relay(settings, service))
 
 
 @app.command()
