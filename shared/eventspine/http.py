@@ -31,6 +31,7 @@ from eventspine.errors import (
     IdempotencyConflictError,
     InvalidEventError,
 )
+from eventspine.operability import instrument
 from eventspine.store.base import CommandContext, EventStore
 
 
@@ -220,6 +221,7 @@ def install_routes(
         app.include_router(router, dependencies=[policy])
     for router in public_routers:
         app.include_router(router)
+    instrument(app, name)  # /ready, /metrics, correlation ids, JSON logs: no token needed
 
 
 def service_app(

@@ -1,14 +1,15 @@
-"""HTTP routes of the reports service: the compliance view, its exports, lag and metrics."""
+"""HTTP routes of the reports service: the compliance view, its exports, rebuilds.
+
+Readiness, lag and metrics are the platform's (:mod:`eventspine.operability`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from pydantic import BaseModel
 
 from access.guard import OVERSIGHT, Caller, reach_of
@@ -47,7 +48,6 @@ compliance = APIRouter(prefix="/compliance", tags=["compliance"])
 queue = APIRouter(prefix="/escalation-queue", tags=["suggestions"])
 performance = APIRouter(prefix="/performance", tags=["performance"])
 overview = APIRouter(prefix="/overview", tags=["overview"])
-operations = APIRouter(tags=["operations"])
 admin = APIRouter(prefix="/admin", tags=["operations"])
 
 
@@ -176,41 +176,6 @@ def _export(items: Sequence[BaseModel], name: str, format: str) -> Response:
     )
 
 
-async def _lag(reports: Reports) -> tuple[int, float]:
-    behind = await reports.feed.behind()
-    if not behind:
-        return 0, 0.0
-    last = await reports.last_event_time()
-    seconds = (datetime.now(UTC) - last).total_seconds() if last else 0.0
-    return behind, max(0.0, seconds)
-
-
-@operations.get("/ready")
-async def ready(reports: ReportsDep) -> dict[str, float | int | str]:
-    """How far the projections are behind the topics, in events and seconds."""
-    behind, seconds = await _lag(reports)
-    return {"status": "ok", "events_behind": behind, "seconds_behind": round(seconds, 3)}
-
-
-@operations.get("/metrics", response_class=Response)
-async def metrics(reports: ReportsDep) -> Response:
-    """Prometheus metrics: projection lag."""
-    registry = CollectorRegistry()
-    events = Gauge(
-        "sanlian_projection_lag_events", "events not yet applied", ["projection"], registry=registry
-    )
-    seconds = Gauge(
-        "sanlian_projection_lag_seconds",
-        "age of the newest applied event while behind",
-        ["projection"],
-        registry=registry,
-    )
-    behind, lag = await _lag(reports)
-    events.labels("reports.compliance").set(behind)
-    seconds.labels("reports.compliance").set(lag)
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
-
-
 @admin.post(
     "/rebuild",
     status_code=status.HTTP_202_ACCEPTED,
@@ -239,5 +204,3 @@ async def rebuild_status(reports: ReportsDep) -> RebuildStatus:
 
 
 ROUTERS = (compliance, queue, performance, overview, admin)
-PUBLIC_ROUTERS = (operations,)
-"""Readiness and metrics answer without a token (load balancers and Prometheus scrape them)."""

@@ -11,7 +11,7 @@ from eventspine.config import Settings
 from eventspine.http import service_app
 from eventspine.store.base import utc_now
 from reports import bootstrap
-from reports.api import PUBLIC_ROUTERS, ROUTERS
+from reports.api import ROUTERS
 
 
 def create_app(
@@ -26,6 +26,5 @@ def create_app(
         settings=settings,
         clock=clock,
         routers=ROUTERS,
-        public_routers=PUBLIC_ROUTERS,
         open_service=lambda: bootstrap.build(settings, clock),
     )
