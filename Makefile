@@ -31,7 +31,14 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --quiet
 	@touch $@
 
-install: $(VENV)/.synced ## create .venv with the locked dependencies
+WEB_ASSETS := services/web/node_modules/.package-lock.json
+
+# The frontend's third-party assets (htmx) come from npm at the versions package-lock.json pins.
+$(WEB_ASSETS): services/web/package.json services/web/package-lock.json
+	npm ci --prefix services/web --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.synced $(WEB_ASSETS) ## create .venv with the locked dependencies, and the frontend's assets
 
 run: install ## the embedded default: every service in one process on SQLite (var/), no Kafka
 	SANLIAN_STORE_BACKEND=sqlite SANLIAN_SQLITE_DIR=$${SANLIAN_SQLITE_DIR:-var} \
