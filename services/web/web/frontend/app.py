@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from web.frontend import i18n
 from web.frontend.deps import FormExpired, NotAllowed, SignInRequired
 from web.frontend.errors import describe
+from web.frontend.i18n import N_
 from web.frontend.rendering import environment, render
 from web.frontend.routes import ROUTERS
 from web.frontend.services import ServiceError, Services
@@ -87,11 +88,11 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NotAllowed)
     async def not_allowed(request: Request, exc: Exception) -> Response:
-        return render(request, "error.html", {"message": "You may not open this page."}, 403)
+        return render(request, "error.html", {"message": N_("You may not open this page.")}, 403)
 
     @app.exception_handler(FormExpired)
     async def form_expired(request: Request, exc: Exception) -> Response:
-        message = "The form expired. Please reload the page and try again."
+        message = N_("The form expired. Please reload the page and try again.")
         return render(request, "error.html", {"message": message}, 403)
 
     @app.exception_handler(ServiceError)
@@ -104,11 +105,11 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        message = "Page not found." if exc.status_code == 404 else "Something went wrong."
+        message = N_("Page not found.") if exc.status_code == 404 else N_("Something went wrong.")
         return render(request, "error.html", {"message": message}, exc.status_code)
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
         # The user sees a plain message; the stack trace goes to the log only.
         log.exception("page %s failed", request.url.path)
-        return render(request, "error.html", {"message": "Something went wrong."}, 500)
+        return render(request, "error.html", {"message": N_("Something went wrong.")}, 500)
