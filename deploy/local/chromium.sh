@@ -2,8 +2,9 @@
 # deploy/local/chromium.sh -- the Chromium the staff frontend's browser tests drive.
 #
 # Why: Playwright cannot download its own browsers everywhere (no network to its CDN), so the
-# tests drive Debian's `chromium` package instead. Idempotent: installs it with apt-get when
-# missing (needs root), then prints the executable's path and version.
+# tests drive Debian's `chromium` package instead, with a Chinese font (the pages are Chinese
+# first; without one, screenshots show empty boxes). Idempotent: installs what is missing with
+# apt-get (needs root), then prints the executable's path or version.
 #
 # Usage: deploy/local/chromium.sh path|version
 #   path     install if missing, print the executable's path (stdout)
@@ -22,13 +23,18 @@ find_chromium() {
   return 1
 }
 
+CJK_FONT=/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+
 ensure_chromium() {
-  find_chromium >/dev/null && return 0
+  find_chromium >/dev/null && [[ -e $CJK_FONT ]] && return 0
   ensure_state_root
   # Two test runs at once must not both run apt-get.
   exec 9>"$SANLIAN_STATE_ROOT/chromium.lock"
   flock -w 900 9 || die "another chromium.sh is still installing"
-  find_chromium >/dev/null || apt_install chromium
+  local missing=()
+  find_chromium >/dev/null || missing+=(chromium)
+  [[ -e $CJK_FONT ]] || missing+=(fonts-wqy-microhei)
+  ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
   exec 9>&-
   find_chromium >/dev/null || die "chromium is not installed after apt-get"
 }

@@ -13,6 +13,28 @@ PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 
 
+@dataclass(frozen=True)
+class Server:
+    """The running embedded app: its address and the settings it was started with."""
+
+    base: str
+    env: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Admin:
+    """The first federation admin of the test server, and a token of theirs."""
+
+    username: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers of a call made as this admin."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+
 @dataclass
 class Watch:
     """Everything a page did that a test must refuse."""
@@ -28,9 +50,11 @@ class Watch:
         """Listen to one page."""
         page.on(
             "console",
-            lambda msg: self.console_errors.append(f"{page.url}: {msg.text}")
-            if msg.type == "error"
-            else None,
+            lambda msg: (
+                self.console_errors.append(f"{page.url}: {msg.text}")
+                if msg.type == "error"
+                else None
+            ),
         )
         page.on("pageerror", lambda exc: self.page_errors.append(f"{page.url}: {exc}"))
         page.on("request", self._request)

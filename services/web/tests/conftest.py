@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from browser_support import Admin, Server
+
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts" / "web"
 CHROMIUM_ARGS = [
@@ -53,7 +55,7 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The embedded app (every service and the frontend, on SQLite) at a loopback address."""
     port = _free_port()
     data = tmp_path_factory.mktemp("embedded")
@@ -88,7 +90,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                pytest.fail(f"the embedded app exited:\n{(data / 'server.log').read_text()[-3000:]}")
+                pytest.fail(
+                    f"the embedded app exited:\n{(data / 'server.log').read_text()[-3000:]}"
+                )
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                     break
@@ -97,7 +101,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if time.monotonic() > deadline:
                 pytest.fail("the embedded app did not answer /health within 60 s")
             time.sleep(0.2)
-        yield base
+        yield Server(base, env)
     finally:
         process.terminate()
         try:
@@ -107,9 +111,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
-    """One headless Chromium for the whole run."""
+    """One headless Chromium per test module. Playwright's sync API runs an event loop while
+    it is open, which the suite's asyncio tests cannot share: it closes with the module."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -125,3 +130,33 @@ def artifacts() -> Path:
     """Where screenshots go (git ignores it)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def admin(server: Server) -> Admin:
+    """``sanlian-access create-admin`` on the server's data, then a token by signing in."""
+    username, password = "admin-web", "Sanlian-15510-admin"
+    made = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "sanlian-access"),
+            "create-admin",
+            "--username",
+            username,
+            "--password-stdin",
+        ],
+        input=password + "\n",
+        env=server.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    granted = httpx.post(
+        f"{server.base}/roster/auth/token",
+        data={"username": username, "password": password},
+        timeout=10,
+    )
+    assert granted.status_code == 200, granted.text
+    return Admin(username, password, granted.json()["access_token"])

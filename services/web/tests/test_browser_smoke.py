@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from browser_support import PHONE, shoot, watched_page
+from browser_support import PHONE, Server, shoot, watched_page
 
 
 def test_the_sign_in_page_speaks_chinese_and_switches_to_english(
-    browser: Any, server: str, artifacts: Path
+    browser: Any, server: Server, artifacts: Path
 ) -> None:
-    with watched_page(browser, server, PHONE) as (page, watch):
+    with watched_page(browser, server.base, PHONE) as (page, watch):
         page.goto("/")
         assert page.locator("html").get_attribute("lang") == "zh-CN"
         assert page.get_by_role("heading", name="登录").is_visible()

@@ -15,6 +15,7 @@ import httpx
 class Seeded:
     """What was made: ids by role, and the names shown on the pages."""
 
+    tag: str
     city: str
     unit: str
     leader: str
@@ -24,24 +25,24 @@ class Seeded:
     names: dict[str, str] = field(default_factory=dict)
 
 
-async def ok(client: httpx.AsyncClient, method: str, url: str, **kw: Any) -> Any:
+def ok(client: httpx.Client, method: str, url: str, **kw: Any) -> Any:
     """One call that must succeed."""
-    answer = await client.request(method, url, **kw)
+    answer = client.request(method, url, **kw)
     assert answer.status_code in (200, 201), f"{method} {url}: {answer.status_code} {answer.text}"
     return answer.json()
 
 
-async def seed(client: httpx.AsyncClient, tag: str, headers: dict[str, str]) -> Seeded:
+def seed(client: httpx.Client, tag: str, headers: dict[str, str]) -> Seeded:
     """Register and link the members; ``tag`` keeps names and numbers unique per test."""
     city, unit = str(uuid.uuid4()), str(uuid.uuid4())
-    await ok(
+    ok(
         client,
         "POST",
         "/roster/units",
         headers=headers,
         json={"unit_id": city, "name": f"阳泉市总工会{tag}", "kind": "city_federation"},
     )
-    await ok(
+    ok(
         client,
         "POST",
         "/roster/units",
@@ -67,7 +68,7 @@ async def seed(client: httpx.AsyncClient, tag: str, headers: dict[str, str]) -> 
         member = str(uuid.uuid4())
         ids.append(member)
         names[member] = name
-        await ok(
+        ok(
             client,
             "POST",
             "/roster/members",
@@ -86,11 +87,43 @@ async def seed(client: httpx.AsyncClient, tag: str, headers: dict[str, str]) -> 
     pairs = [(leader, committee), (committee, representative)]
     pairs += [(representative, w) for w in workers]
     for upper, lower in pairs:
-        await ok(
+        ok(
             client,
             "POST",
             "/roster/links",
             headers=headers,
             json={"upper_member_id": upper, "lower_member_id": lower, "assigned_on": "2025-03-01"},
         )
-    return Seeded(city, unit, leader, committee, representative, workers, names)
+    return Seeded(tag, city, unit, leader, committee, representative, workers, names)
+
+
+PASSWORD = "Sanlian-15510-browser"
+"""Every test account's password."""
+
+
+def accounts(
+    client: httpx.Client, seeded: Seeded, tag: str, headers: dict[str, str]
+) -> dict[str, str]:
+    """Member accounts for the leadership member, committee member and representative
+    (``POST /roster/accounts`` as an admin); answers their usernames by role in the chain."""
+    usernames = {}
+    for role, member in (
+        ("leader", seeded.leader),
+        ("committee", seeded.committee),
+        ("representative", seeded.representative),
+    ):
+        username = f"{role}-{tag}"
+        ok(
+            client,
+            "POST",
+            "/roster/accounts",
+            headers=headers,
+            json={
+                "username": username,
+                "password": PASSWORD,
+                "role": "member",
+                "member_id": member,
+            },
+        )
+        usernames[role] = username
+    return usernames

@@ -61,10 +61,12 @@ def describe(error: ServiceError, known_fields: frozenset[str] | set[str] = froz
             problem.fields[name] = field_message(raw)
         else:
             general.append(field_message(raw))
-    if error.status != 422 or not problem.fields:
+    if error.status != 422:
         problem.message = STATUS_MESSAGES.get(error.status, N_("Something went wrong."))
-        if error.status == 422 and general:
-            problem.message = general.pop(0)
+    elif general:
+        problem.message = general.pop(0)
+    elif not problem.fields:
+        problem.message = N_("Something went wrong.")
     details = [*general, *([error.message] if error.message else [])]
     problem.detail = "; ".join(d for d in details if d not in problem.fields.values()) or None
     return problem
