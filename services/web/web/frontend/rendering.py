@@ -45,7 +45,10 @@ def language_of(request: Request) -> i18n.Language:
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
-    """Render a page (or an htmx fragment) in the user's language."""
+    """Render a page (or an htmx fragment) in the user's language.
+
+    A form shown again with its refusals answers 200: the refusal is the page's content, and
+    browsers log any 4xx document as a console error (htmx also swaps only 2xx answers)."""
     language = language_of(request)
     i18n.CURRENT.set(language)
     env: Environment = request.app.state.templates

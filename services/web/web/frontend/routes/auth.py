@@ -48,7 +48,7 @@ async def login(request: Request, form: FormDep, api: ApiDep) -> Response:
     if not form.get("password"):
         errors["password"] = N_("Please fill this in.")
     if errors:
-        return render(request, "login.html", {"values": values, "errors": errors}, 422)
+        return render(request, "login.html", {"values": values, "errors": errors})
     try:
         response = await api.services.request(
             "roster",
@@ -60,14 +60,14 @@ async def login(request: Request, form: FormDep, api: ApiDep) -> Response:
     except ServiceError as error:
         if error.status == 401:
             errors["password"] = N_("Wrong username or password.")
-            return render(request, "login.html", {"values": values, "errors": errors}, 401)
+            return render(request, "login.html", {"values": values, "errors": errors})
         message = (
             N_("Too many attempts. Please wait a moment and try again.")
             if error.status == 429
             else N_("Signing in is not possible right now. Please try again shortly.")
         )
         context = {"values": values, "message": message, "retry_after": error.retry_after}
-        return render(request, "login.html", context, error.status)
+        return render(request, "login.html", context)
     granted = response.json()
     session = request.scope["session"]
     session.clear()  # a new session on sign-in: no fixation of an earlier one

@@ -97,7 +97,7 @@ async def log_contact(request: Request, user: MemberDep, api: ApiDep, form: Form
     me = await api.get("roster", f"/members/{user.member_id}")
     inbox = await api.get("feedback", f"/members/{user.member_id}/inbox", limit=1)
     page = {**context, "rows": rows, "me": me, "inbox_count": inbox["count"]}
-    return render(request, "contacts.html", page, 422)
+    return render(request, "contacts.html", page)
 
 
 @router.get("/meeting")
@@ -128,7 +128,7 @@ async def log_meeting(request: Request, user: MemberDep, api: ApiDep, form: Form
         rows = await my_links(api, user)
         values = {**form, "lower_member_ids": chosen}
         context = {"rows": rows, "today": today(), "methods": METHODS, "values": values}
-        return render(request, "meeting.html", {**context, "problem": problem}, 422)
+        return render(request, "meeting.html", {**context, "problem": problem})
     return RedirectResponse("/my-contacts?logged=meeting", status_code=303)
 
 

@@ -107,7 +107,6 @@ async def link(
             upper_q=form.get("upper_q"),
             problem=problem,
             values=form,
-            status=422,
         )
     return RedirectResponse(f"/directory/members/{member_id}?linked=1", status_code=303)
 
@@ -136,9 +135,7 @@ async def import_file(request: Request, user: AdminDep, api: ApiDep, form: FormD
     values = {"kind": form.get("kind", ""), "dry_run": form.get("dry_run", "")}
     if upload is None or isinstance(upload, str) or not upload.filename:
         errors = {"file": N_("Please choose a file.")}
-        return render(
-            request, "import.html", {"values": values, "errors": errors, "report": None}, 422
-        )
+        return render(request, "import.html", {"values": values, "errors": errors, "report": None})
     content = await upload.read()
     params = {"dry_run": "true" if values["dry_run"] else "false"}
     if values["kind"]:
@@ -162,5 +159,5 @@ async def import_file(request: Request, user: AdminDep, api: ApiDep, form: FormD
             raise
         problem = describe(error, {"file", "kind"})
         context = {"values": values, "errors": problem.fields, "problem": problem, "report": None}
-        return render(request, "import.html", context, 422)
+        return render(request, "import.html", context)
     return render(request, "import.html", {"values": values, "report": report})

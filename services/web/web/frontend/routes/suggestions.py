@@ -94,7 +94,7 @@ async def raise_suggestion(request: Request, user: UserDep, api: ApiDep, form: F
         problem = describe(error, RAISE_FIELDS)
         lists = await _lists(api, user)
         context = {**lists, **_raise_options(), "values": form, "problem": problem}
-        return render(request, "suggestions.html", context, 422)
+        return render(request, "suggestions.html", context)
     return RedirectResponse(f"/suggestions/{done['suggestion_id']}?done=raise", status_code=303)
 
 
@@ -165,6 +165,6 @@ async def take_step(
             raise
         problem = describe(error, {field} if field else set())
         return await _page(
-            request, api, user, suggestion_id, problem=problem, step=step, values=form, status=422
+            request, api, user, suggestion_id, problem=problem, step=step, values=form
         )
     return RedirectResponse(f"/suggestions/{suggestion_id}?done={step}", status_code=303)
