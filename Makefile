@@ -11,11 +11,11 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 BIN := $(VENV)/bin
 
-PACKAGES := shared/eventspine shared/compliance shared/audit services/roster/roster services/contacts/contacts \
+PACKAGES := shared/eventspine shared/compliance shared/audit shared/topology services/roster/roster services/contacts/contacts \
             services/feedback/feedback services/reports/reports services/web/web bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 
-.PHONY: help install messages run demo bench-quick lint format schemas test test-unit test-integration bench up down clean
+.PHONY: help install messages run demo stack stack-down bench-quick lint format schemas test test-unit test-integration bench up down clean
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -55,6 +55,12 @@ demo: install ## make run with a generated demo city (10/59/300/3,000, a year of
 	SANLIAN_STORE_BACKEND=sqlite SANLIAN_SQLITE_DIR=var/demo \
 	  $(BIN)/uvicorn --factory web.embedded:create_app --host $(HOST) --port $(PORT)
 
+stack: install ## the full topology without Docker: PostgreSQL, Kafka, each service and relay a process (Ctrl-C stops)
+	$(BIN)/sanlian-stack up
+
+stack-down: ## stop what make stack started, from another terminal (PostgreSQL and Kafka keep running)
+	$(BIN)/sanlian-stack down
+
 lint: install ## ruff, formatting, mypy (strict) and the committed event schemas
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -65,6 +71,7 @@ lint: install ## ruff, formatting, mypy (strict) and the committed event schemas
 	    echo "mypy $$dir"; $(BIN)/mypy $$dir || exit 1; fi; done
 	$(BIN)/mypy conftest.py
 	$(BIN)/python -m eventspine schemas check
+	$(BIN)/sanlian-stack compose --check
 
 format: install ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .

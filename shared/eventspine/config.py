@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+LogFormat = Literal["console", "json"]
+
 
 class Settings(BaseSettings):
     """One settings object per process; the composition root builds it once at start."""
@@ -43,6 +45,9 @@ class Settings(BaseSettings):
         2, ge=1, le=52, description="contacts each link needs per period (the handbook: 2)"
     )
     contact_period_months: int = Field(12, description="12 (a year), 6 or 3")
+    log_format: LogFormat | None = Field(
+        None, description="json: one JSON object per log line; unset: as the launcher set it"
+    )
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:

@@ -27,6 +27,7 @@ from eventspine.errors import (
     IdempotencyConflictError,
     InvalidEventError,
 )
+from eventspine.operability import instrument
 from eventspine.store.base import CommandContext, EventStore
 
 
@@ -229,6 +230,7 @@ def service_app(
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
+    instrument(app, name)  # /ready, /metrics, correlation ids, JSON logs
     for router in routers:
         app.include_router(router)
 

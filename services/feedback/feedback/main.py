@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 
 from eventspine.config import Settings
 from eventspine.http import install_error_handlers
+from eventspine.operability import instrument
 from eventspine.store.base import utc_now
 from feedback import bootstrap
 from feedback.api import ROUTERS
@@ -66,6 +67,7 @@ def create_app(
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
+    instrument(app, "feedback")
     app.add_exception_handler(ReplicaBehindError, _replica_behind)
     for router in ROUTERS:
         app.include_router(router)

@@ -1,14 +1,15 @@
-"""HTTP routes of the reports service: the compliance view, its exports, lag and metrics."""
+"""HTTP routes of the reports service: the compliance view, its exports, rebuilds.
+
+Readiness, lag and metrics are the platform's (:mod:`eventspine.operability`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from pydantic import BaseModel
 
 from compliance.rule import Status
@@ -177,41 +178,6 @@ def _export(items: Sequence[BaseModel], name: str, format: str) -> Response:
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
     )
-
-
-async def _lag(reports: Reports) -> tuple[int, float]:
-    behind = await reports.feed.behind()
-    if not behind:
-        return 0, 0.0
-    last = await reports.last_event_time()
-    seconds = (datetime.now(UTC) - last).total_seconds() if last else 0.0
-    return behind, max(0.0, seconds)
-
-
-@operations.get("/ready")
-async def ready(reports: ReportsDep) -> dict[str, float | int | str]:
-    """How far the projections are behind the topics, in events and seconds."""
-    behind, seconds = await _lag(reports)
-    return {"status": "ok", "events_behind": behind, "seconds_behind": round(seconds, 3)}
-
-
-@operations.get("/metrics", response_class=Response)
-async def metrics(reports: ReportsDep) -> Response:
-    """Prometheus metrics: projection lag."""
-    registry = CollectorRegistry()
-    events = Gauge(
-        "sanlian_projection_lag_events", "events not yet applied", ["projection"], registry=registry
-    )
-    seconds = Gauge(
-        "sanlian_projection_lag_seconds",
-        "age of the newest applied event while behind",
-        ["projection"],
-        registry=registry,
-    )
-    behind, lag = await _lag(reports)
-    events.labels("reports.compliance").set(behind)
-    seconds.labels("reports.compliance").set(lag)
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @admin.post(

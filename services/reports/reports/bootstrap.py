@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,17 @@ class Reports:
     async def last_event_time(self) -> datetime | None:
         """The time of the newest event the live generation applied (PostgreSQL only)."""
         return await self.live.last_event_time()
+
+    async def ping(self) -> None:
+        """Raise when the database cannot be reached (for ``/ready``)."""
+        await self.backend.ping()
+
+    async def lag_seconds(self) -> float:
+        """While behind: the age of the newest applied event (0 when up to date)."""
+        if not await self.feed.behind():
+            return 0.0
+        last = await self.last_event_time()
+        return max(0.0, (datetime.now(UTC) - last).total_seconds()) if last else 0.0
 
     async def catch_up(self) -> int:
         """Projections are fed in the background; nothing to do at start."""
@@ -192,6 +203,10 @@ class PostgresBackend:
             target, *_views(self.pool, settings, prefix), feed, last_event_time, positions
         )
 
+    async def ping(self) -> None:
+        """One round trip to the database."""
+        await self.pool.fetchval("SELECT 1")
+
     async def close(self) -> None:
         await self.pool.close()
 
@@ -265,6 +280,11 @@ class SqliteBackend:
 
         reader = SqliteTx(bus.db)
         return Generation(target, *_views(reader, self.settings), feed, last_event_time, positions)
+
+    async def ping(self) -> None:
+        """Read the store files the projections follow."""
+        for store in self.stores:
+            await store.head_position()
 
     async def close(self) -> None:
         for store in self.stores:

@@ -195,7 +195,7 @@ async def test_a_scripted_year_gives_exactly_the_scripted_compliance_figures(
             ready = (await client.get("/ready")).json()
             assert ready["events_behind"] == 0
             metrics = (await client.get("/metrics")).text
-            assert 'sanlian_projection_lag_events{projection="reports.compliance"} 0.0' in metrics
+            assert 'sanlian_feed_lag_events{service="reports"} 0.0' in metrics
 
             # Events delivered twice change no figure.
             await publish_again(t)
