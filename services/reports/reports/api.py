@@ -19,6 +19,7 @@ from reports.exports import to_csv, to_xlsx
 from reports.models import (
     ComplianceReport,
     Exposure,
+    MonthCompliance,
     Overview,
     PerformanceRecord,
     QueuePage,
@@ -97,6 +98,21 @@ async def compliance_export(
         period, reports.clock().date(), unit_id=unit_id, limit=1_000_000
     )
     return _export(report.data, f"compliance-{report.period}", format)
+
+
+@compliance.get(
+    "/monthly",
+    responses={
+        404: {"description": "unknown unit"},
+        422: {"description": "malformed period"},
+    },
+)
+async def compliance_by_month(
+    reports: ReportsDep, period: Period, unit_id: UUID | None = None
+) -> list[MonthCompliance]:
+    """Compliance at the end of each month of the period so far (for a chart over the months):
+    the share of the period's links that had already met the rule by then."""
+    return await reports.views.monthly(period, reports.clock().date(), unit_id)
 
 
 @compliance.get("/exposure")
