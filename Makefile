@@ -15,7 +15,7 @@ PACKAGES := shared/eventspine shared/compliance shared/audit shared/access share
             services/feedback/feedback services/reports/reports services/web/web bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 
-.PHONY: help install run demo stack stack-down bench-quick lint format schemas test test-unit test-integration bench up down clean
+.PHONY: help install messages run demo stack stack-down bench-quick lint format schemas test test-unit test-integration bench up down clean
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -31,7 +31,20 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --quiet
 	@touch $@
 
-install: $(VENV)/.synced ## create .venv with the locked dependencies
+WEB_ASSETS := services/web/node_modules/.package-lock.json
+
+# The frontend's third-party assets (htmx) come from npm at the versions package-lock.json pins.
+$(WEB_ASSETS): services/web/package.json services/web/package-lock.json
+	npm ci --prefix services/web --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.synced $(WEB_ASSETS) ## create .venv with the locked dependencies, and the frontend's assets
+
+messages: install ## extract the frontend's messages; update its catalogues (then translate the new ones)
+	cd services/web && ../../$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \
+	  --project Sanlian --version 1 -o web/frontend/locale/messages.pot .
+	cd services/web && ../../$(BIN)/pybabel update -i web/frontend/locale/messages.pot \
+	  -d web/frontend/locale -l zh_CN --no-fuzzy-matching --ignore-obsolete --width 100
 
 run: install ## the embedded default: every service in one process on SQLite (var/), no Kafka
 	SANLIAN_STORE_BACKEND=sqlite SANLIAN_SQLITE_DIR=$${SANLIAN_SQLITE_DIR:-var} $(BIN)/sanlian-access ensure-admin

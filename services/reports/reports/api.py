@@ -20,6 +20,7 @@ from reports.exports import to_csv, to_xlsx
 from reports.models import (
     ComplianceReport,
     Exposure,
+    MonthCompliance,
     Overview,
     PerformanceRecord,
     QueuePage,
@@ -102,6 +103,23 @@ async def compliance_export(
         period, reports.clock().date(), unit_id=unit_id, within=within, limit=1_000_000
     )
     return _export(report.data, f"compliance-{report.period}", format)
+
+
+@compliance.get(
+    "/monthly",
+    responses={
+        404: {"description": "unknown unit"},
+        422: {"description": "malformed period"},
+    },
+)
+async def compliance_by_month(
+    reports: ReportsDep, principal: Caller, period: Period, unit_id: UUID | None = None
+) -> list[MonthCompliance]:
+    """Compliance at the end of each month of the period so far (for a chart over the months):
+    the share of the period's links that had already met the rule by then (a member's: their
+    own part of the tree)."""
+    within = await reach_of(principal, reports.tree)
+    return await reports.views.monthly(period, reports.clock().date(), unit_id, within)
 
 
 @compliance.get("/exposure", dependencies=[OVERSIGHT])
