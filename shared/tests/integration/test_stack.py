@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from support.auth import STAFF
 from support.pg import throwaway_prefix
 from topology.supervisor import alive
 from topology.table import enabled
@@ -140,8 +141,7 @@ async def ok(client: httpx.AsyncClient, method: str, url: str, **kw: Any) -> Any
 async def test_a_contact_reaches_the_compliance_view_and_the_stack_stops_cleanly(
     stack: Stack,
 ) -> None:
-    staff = {"X-Actor": "staff:stack-test"}
-    async with httpx.AsyncClient(timeout=30, headers=staff) as client:
+    async with httpx.AsyncClient(timeout=30, headers=STAFF) as client:
         await stack.wait_ready(client, 240)
         pids = stack.pids()
         assert set(pids) == {p.name for p in enabled()}
