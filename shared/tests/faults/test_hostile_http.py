@@ -20,7 +20,7 @@ from schemathesis.core.result import Err
 from schemathesis.generation import GenerationMode
 
 from support import tally
-from support.auth import acting_as, member
+from support.auth import STAFF, as_member
 from support.load import City
 from support.own_servers import OwnServer
 from support.running import running_topology
@@ -55,7 +55,7 @@ class Probe:
 
     async def send(self, app: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request to an app; a 5xx is remembered with what caused it."""
-        headers = {**acting_as(), **kwargs.pop("headers", {})}
+        headers = {**STAFF, **kwargs.pop("headers", {})}
         answer = await self.client.request(
             method, f"{self.topology.url(app)}{path}", headers=headers, **kwargs
         )
@@ -130,7 +130,9 @@ async def suggestion_text(probe: Probe, city: City, text: str) -> tuple[httpx.Re
     _, worker = city.pairs[1]
     suggestion = str(uuid.uuid4())
     body = {"suggestion_id": suggestion, "text": text, "category": "rights", "channel": "visit"}
-    made = await probe.send("feedback", "POST", "/suggestions", json=body, headers=member(worker))
+    made = await probe.send(
+        "feedback", "POST", "/suggestions", json=body, headers=as_member(worker)
+    )
     if made.status_code != 201:
         return made, None
     shown = await probe.send("feedback", "GET", f"/suggestions/{suggestion}")
@@ -146,14 +148,16 @@ async def escalation_reason(probe: Probe, city: City, text: str) -> tuple[httpx.
         "category": "other",
         "channel": "visit",
     }
-    raised = await probe.send("feedback", "POST", "/suggestions", json=body, headers=member(worker))
+    raised = await probe.send(
+        "feedback", "POST", "/suggestions", json=body, headers=as_member(worker)
+    )
     assert raised.status_code == 201, raised.text
     made = await probe.send(
         "feedback",
         "POST",
         f"/suggestions/{suggestion}/escalation",
         json={"reason": text},
-        headers=member(representative),
+        headers=as_member(representative),
     )
     if made.status_code != 200:
         return made, None
@@ -326,7 +330,7 @@ async def test_schemathesis_finds_no_5xx_and_no_answer_off_its_own_schema(
     topology, city = services
     representative, _ = city.pairs[0]
     # Feedback's commands need a member acting; the others take staff.
-    headers = member(representative) if app == "feedback" else acting_as()
+    headers = as_member(representative) if app == "feedback" else STAFF
     operations, requests, failures = await asyncio.to_thread(_fuzz, topology.url(app), headers)
     tally.record(
         tally.ScenarioResult(

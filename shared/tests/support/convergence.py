@@ -41,7 +41,7 @@ from reports.compliance import ComplianceProjection
 from reports.suggestions import TABLES as SUGGESTION_TABLES
 from reports.suggestions import SuggestionProjection
 from support import tally
-from support.auth import acting_as
+from support.auth import STAFF
 from support.load import Ledger
 from support.own_servers import ROOT
 from support.tally import ScenarioResult
@@ -250,13 +250,13 @@ async def views_against_stores(
     )
     async with httpx.AsyncClient(base_url=topology.url("reports"), timeout=30) as client:
         answer = await client.get(
-            "/compliance", params={"period": "2026", "limit": 500}, headers=acting_as()
+            "/compliance", params={"period": "2026", "limit": 500}, headers=STAFF
         )
         assert answer.status_code == 200, answer.text
         counted = {row["link_id"]: int(row["counted"]) for row in answer.json()["data"]}
-        queue = await client.get("/escalation-queue", params={"limit": 1}, headers=acting_as())
+        queue = await client.get("/escalation-queue", params={"limit": 1}, headers=STAFF)
         assert queue.status_code == 200, queue.text
-        exposure = await client.get("/compliance/exposure", headers=acting_as())
+        exposure = await client.get("/compliance/exposure", headers=STAFF)
         assert exposure.status_code == 200, exposure.text
     pairs = [
         (f"link {link}", truth_per_link.get(link, 0), counted.get(link, 0))

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from support.auth import acting_as, member
+from support.auth import STAFF, as_member
 from support.topology import Topology
 
 REPRESENTATIVES = 4
@@ -43,7 +43,7 @@ async def seed_city(client: httpx.AsyncClient) -> City:
     numbers = iter(range(1, 1000))
 
     async def post(path: str, body: dict[str, Any]) -> None:
-        answer = await client.post(path, json=body, headers=acting_as())
+        answer = await client.post(path, json=body, headers=STAFF)
         assert answer.status_code == 201, f"{path}: {answer.status_code} {answer.text}"
 
     async def new_member(unit: str, tier: str) -> str:
@@ -160,7 +160,7 @@ class Load:
                 "contacted_on": day.isoformat(),
                 "method": self.random.choice(["meeting", "visit", "phone", "online"]),
             }
-            return "contact", "contacts", "/contacts", contact_id, body, acting_as()
+            return "contact", "contacts", "/contacts", contact_id, body, STAFF
         if roll < 0.9:
             suggestion_id = str(uuid.uuid4())
             body = {
@@ -169,7 +169,7 @@ class Load:
                 "category": "wages_and_welfare",
                 "channel": "online",
             }
-            return "suggestion", "feedback", "/suggestions", suggestion_id, body, member(worker)
+            return "suggestion", "feedback", "/suggestions", suggestion_id, body, as_member(worker)
         member_id = str(uuid.uuid4())
         body = {
             "member_id": member_id,
@@ -179,7 +179,7 @@ class Load:
             "external_number": f"L-{member_id[:13]}",
             "registered_on": "2026-02-01",
         }
-        return "member", "roster", "/members", member_id, body, acting_as()
+        return "member", "roster", "/members", member_id, body, STAFF
 
     async def send_one(self, client: httpx.AsyncClient) -> None:
         """Send one command and retry it with the same key until it is acknowledged."""

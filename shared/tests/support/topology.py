@@ -30,7 +30,6 @@ RELAYS = ("roster", "contacts", "feedback")
 def settings_env(settings: Settings) -> dict[str, str]:
     """The ``SANLIAN_*`` variables that make a process use ``settings``' servers and names."""
     return {
-        "SANLIAN_ENVIRONMENT": "test",
         "SANLIAN_STORE_BACKEND": "postgres",
         "SANLIAN_PG_DSN": settings.pg_dsn,
         "SANLIAN_PG_SCHEMA_PREFIX": settings.pg_schema_prefix,
