@@ -133,8 +133,7 @@ class Topology:
         await self.ready(name)
 
     async def start_all(self) -> None:
-        """Start the apps (the roster first: the others' replicas read its topic), then the
-        relays, and wait until every app answers."""
+        """Start every app and relay, and wait until every app answers."""
         for name in self.names:
             self.start(name)
         for name in self.names:
