@@ -166,7 +166,7 @@ async def escalation_reason(probe: Probe, city: City, text: str) -> tuple[httpx.
     if made.status_code != 200:
         return made, None
     shown = await probe.send("feedback", "GET", f"/suggestions/{suggestion}")
-    return made, shown.json()["timeline"][-1]["reason"]
+    return made, shown.json()["timeline"][-1]["text"]
 
 
 FIELDS: dict[str, Field] = {
