@@ -49,6 +49,36 @@ def dataschema(service: str, name: str, version: int) -> str:
     return f"urn:sanlian:schema:{service}:{name}:v{version}"
 
 
+def hashed_content(
+    event_id: UUID,
+    service: str,
+    name: str,
+    version: int,
+    time: str,
+    stream_id: str,
+    stream_version: int,
+    actor: str,
+    correlation_id: UUID,
+    causation_id: UUID | None,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """What the hash chain covers of an event (:meth:`RecordedEvent.hashed_content`), from its
+    values; ``time`` as :func:`format_time` writes it. The store hashes events before they
+    exist as :class:`RecordedEvent`, without building one."""
+    return {
+        "id": str(event_id),
+        "source": f"/sanlian/{service}",
+        "type": ce_type(service, name, version),
+        "time": time,
+        "subject": stream_id,
+        "streamversion": stream_version,
+        "actor": actor,
+        "correlationid": str(correlation_id),
+        "causationid": str(causation_id) if causation_id else None,
+        "data": data,
+    }
+
+
 KAFKA_ATTRIBUTES = (
     "specversion",
     "id",
@@ -132,18 +162,19 @@ class RecordedEvent(BaseModel):
 
     def hashed_content(self) -> dict[str, Any]:
         """The fields the hash chain covers: everything but the position and the hashes."""
-        return {
-            "id": str(self.id),
-            "source": self.source,
-            "type": self.type,
-            "time": format_time(self.time),
-            "subject": self.stream_id,
-            "streamversion": self.stream_version,
-            "actor": self.actor,
-            "correlationid": str(self.correlation_id),
-            "causationid": str(self.causation_id) if self.causation_id else None,
-            "data": self.data,
-        }
+        return hashed_content(
+            self.id,
+            self.service,
+            self.event_type,
+            self.schema_version,
+            format_time(self.time),
+            self.stream_id,
+            self.stream_version,
+            self.actor,
+            self.correlation_id,
+            self.causation_id,
+            self.data,
+        )
 
     def cloudevent_attributes(self) -> dict[str, str]:
         """CloudEvents 1.0 context attributes and Sanlian extensions, as strings."""
