@@ -1,4 +1,5 @@
-"""``sanlian-spine``: the event platform's command line (schemas, relay, projections)."""
+"""``sanlian-spine``: the event platform's command line (schemas, relay, projections,
+migration from the embedded default)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Annotated
 
 import typer
 
+from eventspine import migrate as migration
 from eventspine import runtime, schemas
 from eventspine.config import Settings
+from eventspine.operability import configure_logging
 
 app = typer.Typer(help="Sanlian event platform tools.", no_args_is_help=True)
 schemas_app = typer.Typer(help="JSON Schemas of the event types.", no_args_is_help=True)
@@ -41,7 +44,10 @@ def schemas_check(root: SchemaRoot = Path("schemas")) -> None:
 @app.command()
 def relay(service: Annotated[str, typer.Option(help="service whose store to relay")]) -> None:
     """Publish a service's stored events to its Kafka topic until SIGTERM."""
-    asyncio.run(runtime.run_relay(Settings(), service))
+    settings = Settings()
+    if settings.log_format is not None:
+        configure_logging(f"{service}-relay", settings.log_format)
+    asyncio.run(runtime.run_relay(settings, service))
 
 
 @app.command()
@@ -53,3 +59,26 @@ def project(
     """Run a projection from Kafka into PostgreSQL until SIGTERM."""
     factory = runtime.load_object(projection)
     asyncio.run(runtime.run_projection(Settings(), factory, schema, rebuild=rebuild))
+
+
+@app.command()
+def migrate(
+    from_sqlite: Annotated[
+        Path, typer.Option(help="folder of the embedded installation (SANLIAN_SQLITE_DIR)")
+    ],
+    to_kafka: Annotated[
+        bool, typer.Option(help="also publish the moved events to the topics (as the relays)")
+    ] = True,
+) -> None:
+    """Move an embedded installation (SQLite) to the full topology: every event as stored
+    (ids, positions, hashes, actors) and every key into the PostgreSQL schemas, then to Kafka.
+
+    The target comes from SANLIAN_PG_DSN, SANLIAN_PG_SCHEMA_PREFIX, SANLIAN_KAFKA_BOOTSTRAP and
+    SANLIAN_TOPIC_PREFIX. Stop the embedded app first. Safe to run again after an interruption.
+    """
+    try:
+        moved = asyncio.run(migration.migrate(Settings(), from_sqlite, to_kafka=to_kafka))
+    except migration.MigrationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(migration.summary(moved))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from access.tree import LinkTree
 from compliance import ContactRule
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
@@ -62,6 +63,16 @@ class Reports:
         return self.live.suggestions
 
     @property
+    def tree(self) -> LinkTree:
+        """Who is below whom now, from the live generation's links (for members' scope)."""
+        views = self.live.views
+        return LinkTree(
+            views.reader,
+            f"SELECT upper_member_id, lower_member_id FROM {views.p}r_links "
+            "WHERE unassigned_on IS NULL",
+        )
+
+    @property
     def feed(self) -> Feed:
         """What feeds the live generation (its lag is ``/ready``'s)."""
         return self.live.feed
@@ -69,6 +80,17 @@ class Reports:
     async def last_event_time(self) -> datetime | None:
         """The time of the newest event the live generation applied (PostgreSQL only)."""
         return await self.live.last_event_time()
+
+    async def ping(self) -> None:
+        """Raise when the database cannot be reached (for ``/ready``)."""
+        await self.backend.ping()
+
+    async def lag_seconds(self) -> float:
+        """While behind: the age of the newest applied event (0 when up to date)."""
+        if not await self.feed.behind():
+            return 0.0
+        last = await self.last_event_time()
+        return max(0.0, (datetime.now(UTC) - last).total_seconds()) if last else 0.0
 
     async def catch_up(self) -> int:
         """Projections are fed in the background; nothing to do at start."""
@@ -192,6 +214,10 @@ class PostgresBackend:
             target, *_views(self.pool, settings, prefix), feed, last_event_time, positions
         )
 
+    async def ping(self) -> None:
+        """One round trip to the database."""
+        await self.pool.fetchval("SELECT 1")
+
     async def close(self) -> None:
         await self.pool.close()
 
@@ -265,6 +291,11 @@ class SqliteBackend:
 
         reader = SqliteTx(bus.db)
         return Generation(target, *_views(reader, self.settings), feed, last_event_time, positions)
+
+    async def ping(self) -> None:
+        """Read the store files the projections follow."""
+        for store in self.stores:
+            await store.head_position()
 
     async def close(self) -> None:
         for store in self.stores:

@@ -59,6 +59,14 @@ class GroupTally(BaseModel):
     tally: TallyPublic
 
 
+class MonthCompliance(BaseModel):
+    """Compliance as it stood at the end of one month: the period's links that had met the
+    rule with the contacts dated until then."""
+
+    month: str = Field(description="YYYY-MM")
+    tally: TallyPublic
+
+
 class ComplianceReport(BaseModel):
     """The compliance view of one period: a page of links and the roll-ups."""
 

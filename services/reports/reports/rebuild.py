@@ -80,6 +80,9 @@ class Backend(Protocol):
     async def point(self, target: Target) -> None:
         """Make ``target`` the generation the service opens from now on."""
 
+    async def ping(self) -> None:
+        """Raise when the database cannot be reached."""
+
     async def close(self) -> None:
         """Release what every generation shares (the pool, the store files)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +17,7 @@ from reports.models import (
     Exposure,
     GroupTally,
     LinkCompliance,
+    MonthCompliance,
     OverSpanMember,
     Tally,
     TallyPublic,
@@ -127,16 +128,21 @@ class ComplianceView:
         tier: str | None = None,
         upper_member_id: UUID | None = None,
         status: Status | None = None,
+        within: set[UUID] | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> ComplianceReport:
-        """The compliance view of a period: filtered links, a page of them, and roll-ups."""
+        """The compliance view of a period: filtered links, a page of them, and roll-ups.
+        With ``within``, only the links whose lower member is one of those members (a member's
+        own part of the tree: the links below them and their own link upwards)."""
         period = parse_period(period_label, self.rule)
         parents = await self.unit_tree()
         if unit_id is not None and str(unit_id) not in parents:
             raise NotFoundError("unit_id", "no such union organisation")
 
         links = await self.links(period, today)
+        if within is not None:
+            links = [c for c in links if c.lower_member_id in within]
         if unit_id is not None:
             links = [c for c in links if str(unit_id) in lineage(str(c.lower_unit_id), parents)]
         city = Tally()
@@ -162,6 +168,49 @@ class ComplianceView:
             data=chosen[offset : offset + limit],
             count=len(chosen),
         )
+
+    async def monthly(
+        self,
+        period_label: str,
+        today: date,
+        unit_id: UUID | None = None,
+        within: set[UUID] | None = None,
+    ) -> list[MonthCompliance]:
+        """Compliance as it stood at the end of each month of the period so far: the share of
+        the period's links that had already met the rule with the contacts dated until then
+        (only links whose lower member is in ``within``, when given)."""
+        period = parse_period(period_label, self.rule)
+        parents = await self.unit_tree()
+        if unit_id is not None and str(unit_id) not in parents:
+            raise NotFoundError("unit_id", "no such union organisation")
+        links = await self.links(period, today)
+        if within is not None:
+            links = [c for c in links if c.lower_member_id in within]
+        if unit_id is not None:
+            links = [c for c in links if str(unit_id) in lineage(str(c.lower_unit_id), parents)]
+        contacts: dict[str, list[date]] = defaultdict(list)
+        for row in await self.reader.fetch(
+            f"SELECT link_id, contacted_on FROM {self.p}r_contacts WHERE retracted = 0 "
+            "AND contacted_on >= $1 AND contacted_on <= $2",
+            period.start.isoformat(),
+            period.end.isoformat(),
+        ):
+            contacts[str(row[0])].append(date.fromisoformat(str(row[1])))
+        months = []
+        month_start = period.start
+        while month_start <= min(period.end, today):
+            following = date(
+                month_start.year + month_start.month // 12, month_start.month % 12 + 1, 1
+            )
+            month_end = following - timedelta(days=1)
+            tally = Tally()
+            for link in links:
+                dates = sorted(d for d in contacts.get(str(link.link_id), []) if d <= month_end)
+                standing = self.rule.standing(period, link.assigned_on, link.unassigned_on, dates)
+                tally.add(standing.status)
+            months.append(MonthCompliance(month=month_start.strftime("%Y-%m"), tally=_tally(tally)))
+            month_start = following
+        return months
 
     async def exposure(self) -> Exposure:
         """Over-span upper members and unlinked members, now."""

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from eventspine.config import Settings
+from support.auth import STAFF
 from web.embedded import create_app
 
 
@@ -28,7 +29,9 @@ async def test_a_contact_logged_in_one_process_reaches_the_compliance_view(tmp_p
     app = create_app(Settings(sqlite_dir=str(tmp_path)), clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://sanlian") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://sanlian", headers=STAFF
+        ) as client:
             unit = str(uuid.uuid4())
             await ok(
                 client,
@@ -80,6 +83,16 @@ async def test_a_contact_logged_in_one_process_reaches_the_compliance_view(tmp_p
             report = await ok(client, "GET", "/reports/compliance", params={"period": "2026"})
             assert report["city"]["met"] == 1
             assert report["city"]["links"] == 1
+            months = await ok(
+                client, "GET", "/reports/compliance/monthly", params={"period": "2026"}
+            )
+            # Month by month up to the clock's November: none, then one contact, then both.
+            standing = {m["month"]: m["tally"] for m in months}
+            assert list(standing) == [f"2026-{n:02d}" for n in range(1, 12)]
+            assert standing["2026-02"]["none"] == 1
+            assert standing["2026-08"]["behind"] == 1
+            assert standing["2026-09"]["met"] == 1
+            assert standing["2026-11"]["compliance_pct"] == 100.0
             verified = await client.get("/audit/verify", params={"source": "stores"})
             assert verified.status_code == 200, verified.text
             assert verified.json()["ok"] is True, verified.text

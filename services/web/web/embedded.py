@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
-from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi import Depends, FastAPI
 
+from access.guard import OVERSIGHT, install_tokens, service_policy
+from access.tokens import TokenService
 from audit import api as audit_api
 from eventspine.config import Settings
 from eventspine.store.base import utc_now
+from web.frontend.app import create_frontend
+from web.frontend.services import Services
+from web.frontend.settings import WebSettings
 
 
 def _service_apps(settings: Settings, clock: Callable[[], datetime]) -> dict[str, FastAPI]:
@@ -41,16 +44,20 @@ def _service_apps(settings: Settings, clock: Callable[[], datetime]) -> dict[str
 
 
 def create_app(
-    settings: Settings | None = None, clock: Callable[[], datetime] = utc_now
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    web_settings: WebSettings | None = None,
 ) -> FastAPI:
-    """One app for the whole system on the embedded backend."""
+    """One app for the whole system on the embedded backend, the staff frontend at ``/``."""
     settings = (settings or Settings()).model_copy(update={"store_backend": "sqlite"})
     apps = _service_apps(settings, clock)
+    # The frontend calls the services through this very app, in-process (no network hop).
+    frontend = create_frontend(lambda: Services.in_process(app), web_settings or WebSettings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            for service_app in apps.values():
+            for service_app in [*apps.values(), frontend]:
                 await stack.enter_async_context(service_app.router.lifespan_context(service_app))
             yield
 
@@ -62,17 +69,18 @@ def create_app(
     )
     for name, service_app in apps.items():
         app.mount(f"/{name}", service_app)
-    # The auditor's read-only endpoints, over this installation's stores.
-    app.include_router(audit_api.ROUTER)
+    # The auditor's read-only endpoints, over this installation's stores: for auditors,
+    # staff and system clients with the audit scope, never for members.
+    install_tokens(app.state, TokenService(settings.auth_secret), clock)
+    audit_policy = [Depends(service_policy("audit")), OVERSIGHT]
+    app.include_router(audit_api.ROUTER, dependencies=audit_policy)
     app.dependency_overrides[audit_api.get_settings] = lambda: settings
-
-    @app.get("/", include_in_schema=False)
-    async def index() -> Any:
-        return RedirectResponse("/roster/docs")
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:
         """Liveness of the one process."""
         return {"status": "ok"}
+
+    app.mount("/", frontend)  # last: everything the services do not answer is a page
 
     return app

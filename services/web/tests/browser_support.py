@@ -1,0 +1,100 @@
+"""What every browser test watches: console errors, page errors and requests to other hosts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@dataclass(frozen=True)
+class Server:
+    """The running embedded app: its address and the settings it was started with."""
+
+    base: str
+    env: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Admin:
+    """The first federation admin of the test server, and a token of theirs."""
+
+    username: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers of a call made as this admin."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class Watch:
+    """Everything a page did that a test must refuse."""
+
+    host: str
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+    server_errors: list[str] = field(default_factory=list)
+    pages_seen: set[str] = field(default_factory=set)
+
+    def attach(self, page: Any) -> None:
+        """Listen to one page."""
+        page.on(
+            "console",
+            lambda msg: (
+                self.console_errors.append(f"{page.url}: {msg.text}")
+                if msg.type == "error"
+                else None
+            ),
+        )
+        page.on("pageerror", lambda exc: self.page_errors.append(f"{page.url}: {exc}"))
+        page.on("request", self._request)
+        page.on("response", self._response)
+
+    def _request(self, request: Any) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme in ("data", "about", "blob"):
+            return
+        if parts.netloc != self.host:
+            self.foreign_requests.append(request.url)
+        elif request.resource_type == "document":
+            self.pages_seen.add(parts.path)
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 500:
+            self.server_errors.append(f"{response.status} {response.url}")
+
+    def assert_clean(self) -> None:
+        """No console or page errors, no request to another host, no server error."""
+        assert self.console_errors == [], self.console_errors
+        assert self.page_errors == [], self.page_errors
+        assert self.foreign_requests == [], self.foreign_requests
+        assert self.server_errors == [], self.server_errors
+
+
+@contextmanager
+def watched_page(browser: Any, base: str, viewport: dict[str, int]) -> Iterator[tuple[Any, Watch]]:
+    """A fresh browser context (its own cookies) and page, watched until the block ends."""
+    context = browser.new_context(viewport=viewport, base_url=base, locale="zh-CN")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    watch = Watch(host=urlsplit(base).netloc)
+    watch.attach(page)
+    try:
+        yield page, watch
+    finally:
+        context.close()
+
+
+def shoot(page: Any, folder: Path, name: str) -> None:
+    """A full-page screenshot kept as a test artifact."""
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

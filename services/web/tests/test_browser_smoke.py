@@ -1,0 +1,28 @@
+"""The sign-in page in a real browser: Chinese by default, English on request, nothing foreign."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from browser_support import PHONE, Server, shoot, watched_page
+
+
+def test_the_sign_in_page_speaks_chinese_and_switches_to_english(
+    browser: Any, server: Server, artifacts: Path
+) -> None:
+    with watched_page(browser, server.base, PHONE) as (page, watch):
+        page.goto("/")
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+        assert page.get_by_role("heading", name="登录").is_visible()
+        page.get_by_role("button", name="English").click()
+        assert page.get_by_role("heading", name="Sign in").is_visible()
+        assert page.locator("html").get_attribute("lang") == "en"
+        shoot(page, artifacts, "login-en-phone")
+        page.get_by_role("button", name="中文").click()
+        assert page.get_by_label("用户名").is_visible()
+        # The page is no wider than the phone: nothing scrolls sideways.
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        # htmx came from this server (node_modules), and it ran.
+        assert page.evaluate("typeof window.htmx") == "object"
+        watch.assert_clean()

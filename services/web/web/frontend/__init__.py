@@ -1,0 +1,1 @@
+"""The staff frontend (server-rendered pages over the services' HTTP APIs)."""

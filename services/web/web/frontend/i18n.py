@@ -1,0 +1,145 @@
+"""Languages of the frontend: message catalogues (gettext .po, read with Babel at start) and
+locale-aware formatting of dates and numbers.
+
+Message ids are English; ``zh_CN`` is the default language, English the other choice. The
+catalogues are read from the committed ``.po`` files, so no compile step is needed.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+DEFAULT = "zh_CN"
+COOKIE = "sanlian_lang"
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+class Catalogue(gettext.NullTranslations):
+    """Translations read from a .po file; a missing or empty entry falls back to the id."""
+
+    def __init__(self, messages: dict[str, str | tuple[str, ...]]) -> None:
+        super().__init__()
+        self.messages = messages
+
+    def gettext(self, message: str) -> str:
+        found = self.messages.get(message)
+        return found if isinstance(found, str) and found else message
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        found = self.messages.get(msgid1)
+        if isinstance(found, tuple) and all(found):
+            # Both our languages have at most two plural forms; Chinese has one.
+            return found[0] if len(found) == 1 or n == 1 else found[1]
+        return msgid1 if n == 1 else msgid2
+
+
+def load_catalogue(language: str) -> Catalogue:
+    """The catalogue of ``language`` (English, the ids' language, needs none)."""
+    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return Catalogue({})
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    messages: dict[str, str | tuple[str, ...]] = {}
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        key = message.id if isinstance(message.id, str) else message.id[0]
+        string = message.string
+        messages[key] = string if isinstance(string, str) else tuple(string or ())
+    return Catalogue(messages)
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language: its catalogue and its Babel locale."""
+
+    code: str
+    catalogue: Catalogue
+    locale: Locale
+
+    @property
+    def html_lang(self) -> str:
+        """The ``lang`` attribute: ``zh-CN`` or ``en``."""
+        return self.code.replace("_", "-")
+
+    def gettext(self, message: str) -> str:
+        """Translate one message."""
+        return self.catalogue.gettext(message)
+
+    def date(self, value: date | datetime | str | None, format: str = "medium") -> str:
+        """A date as the locale writes it."""
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, str):
+            value = date.fromisoformat(value[:10])
+        if isinstance(value, datetime):
+            value = value.date()
+        return format_date(value, format=format, locale=self.locale)
+
+    def datetime(self, value: datetime | str | None) -> str:
+        """A moment as the locale writes it, short."""
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return format_datetime(value, format="short", locale=self.locale)
+
+    def number(self, value: float | int | None, digits: int = 0) -> str:
+        """A number with the locale's grouping."""
+        if value is None:
+            return "—"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def percent(self, value: float | None) -> str:
+        """A share given in percent (0 to 100), one decimal."""
+        if value is None:
+            return "—"
+        return format_percent(value / 100, format="#,##0.0%", locale=self.locale)
+
+
+class Languages:
+    """Every language's catalogue, read once at start."""
+
+    def __init__(self) -> None:
+        self.by_code = {
+            code: Language(code, load_catalogue(code), Locale.parse(code)) for code in LANGUAGES
+        }
+
+    def pick(self, code: str | None) -> Language:
+        """The language named by ``code``, or the default."""
+        return self.by_code.get(code or "", self.by_code[DEFAULT])
+
+
+CURRENT: ContextVar[Language] = ContextVar("language")
+"""The language of the page being rendered (the templates' ``_`` reads it)."""
+
+
+def current_gettext(message: str) -> str:
+    """``_`` in templates: translate into the current page's language."""
+    return CURRENT.get().gettext(message)
+
+
+def current_ngettext(singular: str, plural: str, n: int) -> str:
+    """``ngettext`` in templates."""
+    return CURRENT.get().catalogue.ngettext(singular, plural, n)
+
+
+Translate = Callable[[str], str]

@@ -1,0 +1,70 @@
+"""Names of the domain's codes as the pages show them (catalogue ids, translated on render)."""
+
+from __future__ import annotations
+
+from web.frontend.i18n import N_
+
+STATUS_LABELS = {"met": N_("Met"), "behind": N_("Behind"), "none": N_("Not contacted")}
+METHOD_LABELS = {
+    "meeting": N_("Meeting"),
+    "visit": N_("Visit"),
+    "phone": N_("Phone"),
+    "online": N_("Online"),
+}
+TIER_LABELS = {
+    "leader": N_("Leadership member"),
+    "committee": N_("Committee member"),
+    "representative": N_("Representative"),
+    "worker": N_("Worker"),
+}
+UNIT_KIND_LABELS = {
+    "city_federation": N_("City federation"),
+    "county_union": N_("County union"),
+    "enterprise_union": N_("Enterprise union"),
+}
+CATEGORY_LABELS = {
+    "rights": N_("Rights"),
+    "wages_and_welfare": N_("Wages and welfare"),
+    "safety": N_("Safety"),
+    "training": N_("Training"),
+    "union_work": N_("Union work"),
+    "other": N_("Other"),
+}
+SUGGESTION_STATUS_LABELS = {
+    "held": N_("Waiting"),
+    "acknowledged": N_("Acknowledged"),
+    "answered": N_("Answered"),
+    "assigned": N_("Assigned"),
+    "resolved": N_("Resolved"),
+    "closed": N_("Closed"),
+}
+STEP_LABELS = {
+    "SuggestionRaised": N_("Raised"),
+    "SuggestionAcknowledged": N_("Acknowledged"),
+    "SuggestionEscalated": N_("Escalated"),
+    "SuggestionAnswered": N_("Answered"),
+    "SuggestionAssigned": N_("Assigned to a department"),
+    "SuggestionResolved": N_("Resolved"),
+    "SuggestionClosed": N_("Closed"),
+    "SuggestionReopened": N_("Reopened"),
+}
+DEADLINE_LABELS = {"acknowledge": N_("to acknowledge"), "answer": N_("to answer")}
+ROLE_LABELS = {
+    "admin": N_("Federation staff"),
+    "member": N_("Member"),
+    "auditor": N_("Auditor"),
+    "system": N_("System"),
+}
+
+ALL = {
+    "STATUS_LABELS": STATUS_LABELS,
+    "METHOD_LABELS": METHOD_LABELS,
+    "TIER_LABELS": TIER_LABELS,
+    "UNIT_KIND_LABELS": UNIT_KIND_LABELS,
+    "CATEGORY_LABELS": CATEGORY_LABELS,
+    "SUGGESTION_STATUS_LABELS": SUGGESTION_STATUS_LABELS,
+    "STEP_LABELS": STEP_LABELS,
+    "DEADLINE_LABELS": DEADLINE_LABELS,
+    "ROLE_LABELS": ROLE_LABELS,
+}
+"""Every table, as the templates' globals."""

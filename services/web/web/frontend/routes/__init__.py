@@ -1,0 +1,17 @@
+"""The frontend's routers, one per area."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web.frontend.routes import auth, contacts, dashboard, history, roster, suggestions, tables
+
+ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,
+    contacts.router,
+    suggestions.router,
+    dashboard.router,
+    tables.router,
+    roster.router,
+    history.router,
+)

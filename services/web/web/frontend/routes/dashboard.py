@@ -1,0 +1,83 @@
+"""The dashboard: city compliance, by tier and by unit, over the months; overdue suggestions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from web.frontend.deps import ApiDep, StaffDep
+from web.frontend.rendering import render
+from web.frontend.routes.common import flatten_units, members_by_id
+
+router = APIRouter(prefix="/dashboard", tags=["frontend"])
+CHART = {"width": 640, "height": 220, "left": 40, "right": 10, "top": 10, "bottom": 30}
+
+
+def chart(months: list[dict[str, Any]]) -> dict[str, Any]:
+    """Points of the compliance-over-months chart (server-rendered SVG), 0-100 % high."""
+    c = CHART
+    inner_w = c["width"] - c["left"] - c["right"]
+    inner_h = c["height"] - c["top"] - c["bottom"]
+    step = inner_w / max(1, len(months) - 1) if len(months) > 1 else 0
+    points = []
+    for index, month in enumerate(months):
+        pct = float(month["tally"]["compliance_pct"])
+        x = c["left"] + (index * step if len(months) > 1 else inner_w / 2)
+        y = c["top"] + inner_h * (1 - pct / 100)
+        points.append({"x": round(x, 1), "y": round(y, 1), "pct": pct, "month": month["month"]})
+    grid = [
+        {"y": round(c["top"] + inner_h * (1 - v / 100), 1), "label": f"{v}%"}
+        for v in (0, 25, 50, 75, 100)
+    ]
+    return {**c, "points": points, "grid": grid, "bottom_y": c["top"] + inner_h}
+
+
+@router.get("")
+async def dashboard(
+    request: Request,
+    user: StaffDep,
+    api: ApiDep,
+    period: str | None = None,
+    unit_id: str | None = None,
+) -> Response:
+    """City (or one unit's) compliance, its history over the months, and the queue's state."""
+    period = period or str(datetime.now(UTC).year)
+    report = await api.get("reports", "/compliance", period=period, unit_id=unit_id, limit=20)
+    months = await api.get("reports", "/compliance/monthly", period=period, unit_id=unit_id)
+    overview = await api.get("reports", "/overview", period=period)
+    queue = await api.get("reports", "/escalation-queue", unit_id=unit_id, limit=1)
+    units = flatten_units(await api.get("roster", "/units"))
+    names = {u["unit_id"]: u["name"] for u in units}
+    parent = {u["unit_id"]: u["parent_unit_id"] for u in units}
+    # Below the chosen unit (or the city), show only its direct sub-units, to drill down.
+    by_unit = [
+        g
+        for g in report["by_unit"]
+        if parent.get(g["key"]) == unit_id or (unit_id is None and parent.get(g["key"]) is None)
+    ]
+    if unit_id:
+        by_unit = [g for g in by_unit if g["key"] != unit_id]
+    trail: list[dict[str, str]] = []
+    cursor = unit_id
+    while cursor:
+        trail.insert(0, {"unit_id": cursor, "name": names.get(cursor, "—")})
+        cursor = parent.get(cursor)
+    ids = [link[k] for link in report["data"] for k in ("upper_member_id", "lower_member_id")]
+    context = {
+        "people": await members_by_id(api, ids),
+        "period": period,
+        "unit_id": unit_id,
+        "report": report,
+        "by_unit": by_unit,
+        "names": names,
+        "trail": trail,
+        "chart": chart(months),
+        "months": months,
+        "overview": overview,
+        "queue": queue,
+        "years": [str(y) for y in range(datetime.now(UTC).year, datetime.now(UTC).year - 4, -1)],
+    }
+    return render(request, "dashboard.html", context)

@@ -1,0 +1,170 @@
+"""Suggestions: raise one, the inbox of what one holds, a suggestion's timeline and its steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from web.frontend.deps import Api, ApiDep, FormDep, User, UserDep
+from web.frontend.errors import Problem, describe
+from web.frontend.i18n import N_
+from web.frontend.labels import CATEGORY_LABELS, METHOD_LABELS
+from web.frontend.rendering import render
+from web.frontend.routes.common import members_by_id
+from web.frontend.services import ServiceError
+
+router = APIRouter(prefix="/suggestions", tags=["frontend"])
+RAISE_FIELDS = frozenset({"text", "category", "channel", "on_behalf_of"})
+# What each step posts to the feedback service, and the form field it carries.
+STEPS: dict[str, tuple[str, str | None]] = {
+    "acknowledge": ("acknowledgement", None),
+    "answer": ("answer", "answer"),
+    "escalate": ("escalation", "reason"),
+    "assign": ("assignment", "department"),
+    "resolve": ("resolution", "outcome"),
+    "close": ("closure", None),
+    "reopen": ("reopening", "reason"),
+}
+DONE = {
+    "acknowledge": N_("Acknowledged."),
+    "answer": N_("Answer sent."),
+    "escalate": N_("Passed up the chain."),
+    "assign": N_("Assigned to the department."),
+    "resolve": N_("Outcome recorded."),
+    "close": N_("Closed."),
+    "reopen": N_("Reopened."),
+}
+
+
+async def _lists(api: Api, user: User) -> dict[str, Any]:
+    lists: dict[str, Any] = {"inbox": None, "raised": None, "federation": None}
+    if user.member_id:
+        lists["inbox"] = await api.get("feedback", f"/members/{user.member_id}/inbox")
+        lists["raised"] = await api.get("feedback", f"/members/{user.member_id}/suggestions")
+        me = await api.get("roster", f"/members/{user.member_id}")
+        lists["me"] = me
+        if me["tier"] == "leader":
+            lists["federation"] = await api.get("feedback", "/federation/inbox")
+        if me["tier"] == "representative":
+            lower = await api.get("roster", f"/members/{user.member_id}/lower-members", limit=500)
+            lists["workers"] = lower["data"]
+    else:
+        lists["federation"] = await api.get("feedback", "/federation/inbox")
+    ids = [
+        s["raised_by"]
+        for key in ("inbox", "raised", "federation")
+        if lists[key]
+        for s in lists[key]["data"]
+    ]
+    lists["people"] = await members_by_id(api, ids)
+    return lists
+
+
+def _raise_options() -> dict[str, Any]:
+    return {
+        "categories": list(CATEGORY_LABELS.items()),
+        "channels": list(METHOD_LABELS.items()),
+    }
+
+
+@router.get("")
+async def suggestions(request: Request, user: UserDep, api: ApiDep) -> Response:
+    """My inbox (what I hold), what I raised, and the form to raise a new one."""
+    lists = await _lists(api, user)
+    context = {**lists, **_raise_options(), "values": {"channel": "online"}}
+    return render(request, "suggestions.html", context)
+
+
+@router.post("")
+async def raise_suggestion(request: Request, user: UserDep, api: ApiDep, form: FormDep) -> Response:
+    """Raise a suggestion (for oneself, or a representative for one of their workers)."""
+    body = {
+        "text": (form.get("text") or "").strip(),
+        "category": form.get("category") or None,
+        "channel": form.get("channel") or None,
+        "on_behalf_of": form.get("on_behalf_of") or None,
+    }
+    try:
+        done = await api.post("feedback", "/suggestions", body, key=form.get("key"))
+    except ServiceError as error:
+        if error.status == 401:
+            raise
+        problem = describe(error, RAISE_FIELDS)
+        lists = await _lists(api, user)
+        context = {**lists, **_raise_options(), "values": form, "problem": problem}
+        return render(request, "suggestions.html", context)
+    return RedirectResponse(f"/suggestions/{done['suggestion_id']}?done=raise", status_code=303)
+
+
+async def _page(
+    request: Request,
+    api: Api,
+    user: User,
+    suggestion_id: str,
+    *,
+    problem: Problem | None = None,
+    step: str | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    found = await api.get("feedback", f"/suggestions/{suggestion_id}")
+    me = await api.get("roster", f"/members/{user.member_id}") if user.member_id else None
+    ids = [found["raised_by"], found["on_behalf_of"], found["holder_id"]]
+    ids += [e["holder_id"] for e in found["timeline"]]
+    ids += [
+        e["actor"].partition(":")[2] for e in found["timeline"] if e["actor"].startswith("member:")
+    ]
+    people = await members_by_id(api, ids)
+    departments = await api.get("feedback", "/departments")
+    holds = bool(
+        me
+        and (
+            found["holder_id"] == me["member_id"]
+            or (found["holder_id"] is None and me["tier"] == "leader")
+        )
+    )
+    raised = bool(me and found["raised_by"] == me["member_id"])
+    done = request.query_params.get("done")
+    context = {
+        "s": found,
+        "people": people,
+        "departments": departments,
+        "holds": holds,
+        "raised": raised,
+        "problem": problem,
+        "step": step,
+        "values": values or {},
+        "notice": DONE.get(done or "", N_("Suggestion raised.") if done == "raise" else None),
+    }
+    return render(request, "suggestion.html", context, status)
+
+
+@router.get("/{suggestion_id}")
+async def suggestion(request: Request, suggestion_id: str, user: UserDep, api: ApiDep) -> Response:
+    """One suggestion: where it is, who holds it, every step so far, and what I may do."""
+    return await _page(request, api, user, suggestion_id)
+
+
+@router.post("/{suggestion_id}/{step}")
+async def take_step(
+    request: Request, suggestion_id: str, step: str, user: UserDep, api: ApiDep, form: FormDep
+) -> Response:
+    """Acknowledge, answer, escalate, assign, resolve, close or reopen."""
+    if step not in STEPS:
+        return render(request, "error.html", {"message": N_("Page not found.")}, 404)
+    path, field = STEPS[step]
+    body = {field: (form.get(field) or "").strip()} if field else None
+    try:
+        await api.post(
+            "feedback", f"/suggestions/{suggestion_id}/{path}", body, key=form.get("key")
+        )
+    except ServiceError as error:
+        if error.status in (401, 404):
+            raise
+        problem = describe(error, {field} if field else set())
+        return await _page(
+            request, api, user, suggestion_id, problem=problem, step=step, values=form
+        )
+    return RedirectResponse(f"/suggestions/{suggestion_id}?done={step}", status_code=303)

@@ -1,0 +1,141 @@
+"""How the frontend reaches the services: their HTTP APIs, with the user's token.
+
+In the embedded app the calls go in-process (``httpx.ASGITransport`` on the one app), in the
+full topology to each service's base URL. Refusals become :class:`ServiceError`, which the
+pages show beside the field that caused them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+from starlette.types import ASGIApp
+
+from web.frontend.settings import WebSettings
+
+Service = Literal["roster", "contacts", "feedback", "reports", "audit"]
+SERVICES: tuple[Service, ...] = ("roster", "contacts", "feedback", "reports", "audit")
+
+
+@dataclass
+class ServiceError(Exception):
+    """A service refused a request: the status, messages per field, and a general message."""
+
+    status: int
+    message: str | None = None
+    code: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    retry_after: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code or ''} {self.message or ''} {self.fields}"
+
+
+def error_from(response: httpx.Response) -> ServiceError:
+    """Read the services' error shapes: 422 ``{"detail": [{"loc", "msg", "type"}]}``, others
+    ``{"detail": "...", "code": ..., "field": ...}``."""
+    error = ServiceError(response.status_code, retry_after=response.headers.get("Retry-After"))
+    try:
+        body = response.json()
+    except ValueError:
+        error.message = response.reason_phrase or None
+        return error
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, list):
+        for item in detail:
+            if not isinstance(item, dict):
+                continue
+            loc = [str(part) for part in item.get("loc", []) if not isinstance(part, int)]
+            name = loc[-1] if len(loc) > 1 else "__all__"
+            error.fields.setdefault(name, _message(item))
+    elif isinstance(detail, str):
+        error.message = detail
+        error.code = body.get("code")
+        if isinstance(body.get("field"), str) and body["field"]:
+            error.fields[body["field"].split(".")[-1]] = detail
+    return error
+
+
+def _message(item: Mapping[str, Any]) -> str:
+    # Keep pydantic's error type: the page translates the common ones ("missing", ...).
+    kind = str(item.get("type", ""))
+    return f"{kind}|{item.get('msg', '')}" if kind else str(item.get("msg", ""))
+
+
+class Services:
+    """One HTTP client per service; ``call`` adds the user's token and reads refusals."""
+
+    def __init__(self, clients: Mapping[Service, httpx.AsyncClient]) -> None:
+        self.clients = dict(clients)
+
+    @classmethod
+    def in_process(cls, app: ASGIApp, timeout: float = 15) -> Services:
+        """Clients that call the embedded app's mounted services without a network hop."""
+        transport = httpx.ASGITransport(app=app)
+        return cls(
+            {
+                name: httpx.AsyncClient(
+                    transport=transport,
+                    base_url=f"http://embedded/{'' if name == 'audit' else name}",
+                    timeout=timeout,
+                )
+                for name in SERVICES
+            }
+        )
+
+    @classmethod
+    def over_http(cls, settings: WebSettings) -> Services:
+        """Clients for the full topology: each service at its base URL."""
+        urls: dict[Service, str | None] = {
+            "roster": settings.roster_url,
+            "contacts": settings.contacts_url,
+            "feedback": settings.feedback_url,
+            "reports": settings.reports_url,
+            "audit": settings.audit_url,
+        }
+        return cls(
+            {
+                name: httpx.AsyncClient(base_url=url, timeout=settings.timeout_seconds)
+                for name, url in urls.items()
+                if url
+            }
+        )
+
+    async def aclose(self) -> None:
+        """Close every client."""
+        for client in self.clients.values():
+            await client.aclose()
+
+    async def request(
+        self,
+        service: Service,
+        method: str,
+        path: str,
+        *,
+        token: str | None,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """One call; raises :class:`ServiceError` on a refusal (status 400 and above)."""
+        client = self.clients.get(service)
+        if client is None:
+            raise ServiceError(503, f"{service} is not configured", code="not_configured")
+        headers: dict[str, str] = {"X-Correlation-Id": str(uuid.uuid4())}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if actor:
+            headers["X-Actor"] = actor
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        try:
+            response = await client.request(method, path.lstrip("/"), headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ServiceError(503, f"{service} does not answer", code="unavailable") from exc
+        if response.status_code >= 400:
+            raise error_from(response)
+        return response

@@ -1,0 +1,168 @@
+"""``sanlian-stack``: run the full topology on this machine, or write its Compose file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from topology import compose
+from topology.supervisor import Stack, alive, down, read_state, ready
+from topology.table import DEFAULT_PORT_BASE, Addresses, enabled
+
+app = typer.Typer(
+    help="The full Sanlian topology on one machine (no Docker), and its docker-compose.yml.",
+    no_args_is_help=True,
+)
+out = Console(stderr=True, soft_wrap=True)  # whole lines in log files
+
+StateDir = Annotated[
+    Path,
+    typer.Option(
+        envvar="SANLIAN_STATE_DIR",
+        help="local state; the stack's pids and logs go to stack/ below it",
+    ),
+]
+PortBase = Annotated[
+    int,
+    typer.Option(
+        envvar="SANLIAN_STACK_PORT_BASE",
+        help="web listens here, roster on +1, contacts +2, feedback +3, reports +4",
+    ),
+]
+
+
+def _infrastructure() -> tuple[str, str]:
+    """PostgreSQL and Kafka: from the environment, else started by deploy/local/up.sh."""
+    dsn, bootstrap = os.environ.get("SANLIAN_PG_DSN"), os.environ.get("SANLIAN_KAFKA_BOOTSTRAP")
+    if dsn and bootstrap:
+        return dsn, bootstrap
+    script = Path("deploy/local/up.sh")
+    if not script.is_file():
+        out.print(
+            "[red]error:[/] run from the repository root, or set SANLIAN_PG_DSN and "
+            "SANLIAN_KAFKA_BOOTSTRAP"
+        )
+        raise typer.Exit(2)
+    out.print("starting PostgreSQL and Kafka (deploy/local/up.sh)")
+    result = subprocess.run([str(script)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        out.print(result.stderr[-3000:])
+        out.print("[red]error:[/] deploy/local/up.sh failed")
+        raise typer.Exit(1)
+    found = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    return dsn or found["SANLIAN_PG_DSN"], bootstrap or found["SANLIAN_KAFKA_BOOTSTRAP"]
+
+
+@app.command()
+def up(
+    state_dir: StateDir = Path(".local"),
+    port_base: PortBase = DEFAULT_PORT_BASE,
+    ready_timeout: Annotated[float, typer.Option(help="seconds to wait for /ready")] = 180.0,
+) -> None:
+    """Start PostgreSQL, Kafka and every process of the table; stop them on Ctrl-C/SIGTERM."""
+    folder = state_dir / "stack"
+    folder.mkdir(parents=True, exist_ok=True)
+    previous = read_state(folder)
+    if previous is not None and alive(int(previous["supervisor"])):
+        out.print(
+            f"[red]error:[/] a stack already runs (pid {previous['supervisor']}); "
+            "`sanlian-stack down` stops it"
+        )
+        raise typer.Exit(1)
+    stop_requested = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    dsn, bootstrap = _infrastructure()
+    addresses = Addresses(
+        dsn, bootstrap, host="127.0.0.1", port_base=port_base, url_host="127.0.0.1"
+    )
+    stack = Stack(enabled(), addresses, folder, say=out.print)
+    stack.start()
+    table = Table("process", "pid", "address", "log", title="Sanlian stack")
+    for name, running in stack.running.items():
+        process = running.process
+        where = f"http://127.0.0.1:{addresses.port(process)}" if process.http else "-"
+        table.add_row(name, str(running.popen.pid), where, str(running.log))
+    out.print(table)
+    out.print(f"PostgreSQL {dsn.split('@')[-1]}, Kafka {bootstrap}")
+    try:
+        not_ready = stack.wait_ready(ready_timeout)
+        if stop_requested:
+            pass
+        elif not_ready:
+            out.print(
+                f"[yellow]not ready after {ready_timeout:.0f} s:[/] {', '.join(not_ready)}"
+                " (see their logs); still supervising"
+            )
+        else:
+            out.print("[green]all services ready[/]; Ctrl-C or `make stack-down` stops them")
+        stack.run(lambda: stop_requested)
+    finally:
+        out.print("stopping the stack")
+        codes = stack.stop()
+        out.print("stopped: " + ", ".join(f"{n} ({_exit(c)})" for n, c in codes.items()))
+
+
+def _exit(code: int | None) -> str:
+    # uvicorn re-raises the SIGTERM it shut down gracefully on, so -15 is a clean stop too.
+    if code is None:
+        return "killed"
+    return signal.Signals(-code).name if code < 0 else f"exit {code}"
+
+
+@app.command("down")
+def stop(state_dir: StateDir = Path(".local")) -> None:
+    """Stop the stack started from ``state_dir`` (PostgreSQL and Kafka keep running)."""
+    left = down(state_dir / "stack")
+    if left:
+        out.print(f"[red]killed what did not stop:[/] {left}")
+        raise typer.Exit(1)
+    out.print("the stack is stopped")
+
+
+@app.command()
+def status(state_dir: StateDir = Path(".local"), port_base: PortBase = DEFAULT_PORT_BASE) -> None:
+    """Each process: pid, running, ready. Exit 3 when the stack does not run."""
+    state = read_state(state_dir / "stack")
+    if state is None:
+        out.print("the stack does not run")
+        raise typer.Exit(3)
+    table = Table("process", "pid", "running", "ready")
+    for process in enabled():
+        pid = int(state["processes"].get(process.name, 0))
+        url = f"http://127.0.0.1:{port_base + (process.port_offset or 0)}"
+        is_ready = ("yes" if ready(url) else "no") if process.http else "-"
+        table.add_row(process.name, str(pid), "yes" if pid and alive(pid) else "no", is_ready)
+    Console().print(table)
+
+
+@app.command("compose")
+def compose_file(
+    write: Annotated[bool, typer.Option(help="write docker-compose.yml")] = False,
+    check: Annotated[bool, typer.Option(help="exit 1 if docker-compose.yml differs")] = False,
+    path: Annotated[Path, typer.Option(help="the Compose file")] = Path("docker-compose.yml"),
+) -> None:
+    """Print (or write, or check) docker-compose.yml as the process table gives it."""
+    text = compose.render()
+    if check:
+        if not path.is_file() or path.read_text("utf-8") != text:
+            out.print(f"{path} differs from the process table: sanlian-stack compose --write")
+            raise typer.Exit(1)
+        out.print(f"{path} matches the process table")
+    elif write:
+        path.write_text(text, "utf-8")
+        out.print(f"wrote {path}")
+    else:
+        typer.echo(text, nl=False)

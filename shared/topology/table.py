@@ -1,0 +1,139 @@
+"""Every process of the full topology, once: what it runs, where it listens, what it reads.
+
+Both ways of running the full topology come from this table: the local supervisor
+(``make stack``) and ``docker-compose.yml`` (``sanlian-stack compose``). They differ only in
+where the infrastructure is (``127.0.0.1`` on the host, service names inside Compose), which
+:class:`Addresses` holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["service", "relay", "web"]
+
+DEFAULT_PORT_BASE = 18100
+"""Ports of the HTTP processes are this plus the process's offset (web +0, roster +1...)."""
+
+COMMON_SETTINGS: Mapping[str, str] = {
+    "SANLIAN_STORE_BACKEND": "postgres",
+    "SANLIAN_LOG_FORMAT": "json",
+}
+"""Settings every process of the full topology gets (besides the infrastructure addresses)."""
+
+
+@dataclass(frozen=True)
+class Process:
+    """One process of the full topology.
+
+    ``command`` runs after ``python`` (``-m uvicorn ...`` or ``-m eventspine ...``); an HTTP
+    process (``port_offset`` set) gets ``--host`` and ``--port`` appended. ``calls`` names the
+    HTTP processes it sends requests to: each gets ``SANLIAN_<NAME>_URL``. A disabled process
+    is in neither the stack nor the Compose file.
+    """
+
+    name: str
+    kind: Kind
+    command: tuple[str, ...]
+    port_offset: int | None = None
+    settings: Mapping[str, str] = field(default_factory=dict)
+    calls: tuple[str, ...] = ()
+    enabled: bool = True
+
+    @property
+    def http(self) -> bool:
+        """Whether it serves HTTP (and answers /ready)."""
+        return self.port_offset is not None
+
+
+def _service(name: str, offset: int, **settings: str) -> Process:
+    factory = f"{name}.main:create_app"
+    return Process(name, "service", ("-m", "uvicorn", "--factory", factory), offset, dict(settings))
+
+
+def _relay(service: str) -> Process:
+    return Process(f"{service}-relay", "relay", ("-m", "eventspine", "relay", "--service", service))
+
+
+PROCESSES: tuple[Process, ...] = (
+    _service("roster", 1),
+    _service("contacts", 2),
+    _service("feedback", 3),
+    _service("reports", 4),
+    # Each store's outbox to its topic. The consumers (contacts' and feedback's roster
+    # replicas, the reports projections) run inside their services and need no process.
+    _relay("roster"),
+    _relay("contacts"),
+    _relay("feedback"),
+    # The staff frontend (a backend-for-frontend over the services' HTTP APIs). Enable it
+    # once web.main:create_app exists, then regenerate docker-compose.yml
+    # (`sanlian-stack compose --write`).
+    Process(
+        "web",
+        "web",
+        ("-m", "uvicorn", "--factory", "web.main:create_app"),
+        port_offset=0,
+        calls=("roster", "contacts", "feedback", "reports"),
+        enabled=False,
+    ),
+)
+
+
+def enabled() -> list[Process]:
+    """The processes that run."""
+    return [process for process in PROCESSES if process.enabled]
+
+
+def by_name(name: str) -> Process:
+    """The process called ``name``."""
+    for process in PROCESSES:
+        if process.name == name:
+            return process
+    raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Addresses:
+    """Where the processes find the infrastructure and each other."""
+
+    pg_dsn: str
+    kafka_bootstrap: str
+    host: str
+    """Interface the HTTP processes listen on."""
+    port_base: int
+    """Port of an HTTP process = port_base + its offset (the same inside containers)."""
+    url_host: str | None = None
+    """Host name of the others' URLs (``None``: each process's own name, as in Compose)."""
+
+    def port(self, process: Process) -> int:
+        """The port ``process`` listens on."""
+        if process.port_offset is None:
+            raise ValueError(f"{process.name} does not serve HTTP")
+        return self.port_base + process.port_offset
+
+    def url(self, process: Process) -> str:
+        """The base URL of an HTTP process."""
+        return f"http://{self.url_host or process.name}:{self.port(process)}"
+
+
+def settings_of(process: Process, addresses: Addresses) -> dict[str, str]:
+    """The ``SANLIAN_*`` environment of ``process``: common, its own, the addresses."""
+    env = {
+        **COMMON_SETTINGS,
+        "SANLIAN_PG_DSN": addresses.pg_dsn,
+        "SANLIAN_KAFKA_BOOTSTRAP": addresses.kafka_bootstrap,
+        **process.settings,
+    }
+    for name in process.calls:
+        env[f"SANLIAN_{name.upper()}_URL"] = addresses.url(by_name(name))
+    return env
+
+
+def argv_of(process: Process, addresses: Addresses) -> list[str]:
+    """The arguments after ``python``."""
+    argv = list(process.command)
+    if process.http:
+        argv += ["--host", addresses.host, "--port", str(addresses.port(process))]
+    return argv
