@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 BIN := $(VENV)/bin
 
-PACKAGES := shared/eventspine shared/compliance shared/audit shared/topology services/roster/roster services/contacts/contacts \
+PACKAGES := shared/eventspine shared/compliance shared/audit shared/access shared/topology services/roster/roster services/contacts/contacts \
             services/feedback/feedback services/reports/reports services/web/web bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 
@@ -47,11 +47,13 @@ messages: install ## extract the frontend's messages; update its catalogues (the
 	  -d web/frontend/locale -l zh_CN --no-fuzzy-matching --ignore-obsolete --width 100
 
 run: install ## the embedded default: every service in one process on SQLite (var/), no Kafka
+	SANLIAN_STORE_BACKEND=sqlite SANLIAN_SQLITE_DIR=$${SANLIAN_SQLITE_DIR:-var} $(BIN)/sanlian-access ensure-admin
 	SANLIAN_STORE_BACKEND=sqlite SANLIAN_SQLITE_DIR=$${SANLIAN_SQLITE_DIR:-var} \
 	  $(BIN)/uvicorn --factory web.embedded:create_app --host $(HOST) --port $(PORT)
 
 demo: install ## make run with a generated demo city (10/59/300/3,000, a year of contacts) in var/demo
 	$(BIN)/python -m web.demo --dir var/demo
+	SANLIAN_STORE_BACKEND=sqlite SANLIAN_SQLITE_DIR=var/demo $(BIN)/sanlian-access ensure-admin
 	SANLIAN_STORE_BACKEND=sqlite SANLIAN_SQLITE_DIR=var/demo \
 	  $(BIN)/uvicorn --factory web.embedded:create_app --host $(HOST) --port $(PORT)
 

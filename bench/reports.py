@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +21,8 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from access.principal import Principal
+from access.tokens import TokenService
 from bench.infra import ROOT
 from bench.table import Row
 from contacts.events import ContactMade
@@ -278,6 +280,14 @@ def _contact(upper: UUID, lower: UUID, contact_id: str | None = None) -> dict[st
     return body
 
 
+def staff_headers(settings: Settings) -> dict[str, str]:
+    """A federation staff token, as a signed-in client sends on every command."""
+    principal = Principal(uuid.uuid4(), "admin")
+    issued = datetime.now(UTC)
+    token = TokenService(settings.auth_secret).issue(principal, issued, timedelta(hours=12))
+    return {"Authorization": f"Bearer {token}"}
+
+
 async def _await_replica(client: httpx.AsyncClient, pairs: list[tuple[UUID, UUID]]) -> None:
     """Wait until the contacts service's roster replica knows every seeded link."""
     for upper, lower in pairs:
@@ -374,7 +384,9 @@ async def command_to_view_delay(dsn: str, bootstrap: str, rate: int, seconds: in
     try:
         async with (
             _servers(settings) as urls,
-            httpx.AsyncClient(base_url=urls["contacts"], timeout=30) as client,
+            httpx.AsyncClient(
+                base_url=urls["contacts"], timeout=30, headers=staff_headers(settings)
+            ) as client,
         ):
             await _await_replica(client, pairs)
             stop = asyncio.Event()
@@ -584,7 +596,10 @@ async def http_vs_bare(dsn: str, bootstrap: str, requests: int, clients: int = 3
             async with (
                 _servers(settings, (app,), (), {"BENCH_TABLE": table}) as urls,
                 httpx.AsyncClient(
-                    base_url=next(iter(urls.values())), timeout=60, limits=limits
+                    base_url=next(iter(urls.values())),
+                    timeout=60,
+                    limits=limits,
+                    headers=staff_headers(settings),
                 ) as client,
             ):
                 if name == "ours":

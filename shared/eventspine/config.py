@@ -38,6 +38,20 @@ class Settings(BaseSettings):
         min_length=16,
         description="key of the blind indexes over personal values (external numbers)",
     )
+    auth_secret: str = Field(
+        "development-only-auth-secret-change-me",
+        min_length=32,
+        description="key that signs and verifies access tokens; the same in every service",
+    )
+    token_minutes: int = Field(
+        480, ge=1, le=7 * 24 * 60, description="how long a sign-in token is valid (a shift)"
+    )
+    login_max_failures: int = Field(
+        5, ge=1, le=100, description="failed sign-ins of one username before it is throttled"
+    )
+    login_window_seconds: int = Field(
+        900, ge=1, le=86_400, description="the window failed sign-ins are counted in"
+    )
     span_leader: int = Field(5, ge=1, le=1000, description="default committee members per leader")
     span_committee: int = Field(5, ge=1, le=1000, description="default representatives each")
     span_representative: int = Field(10, ge=1, le=1000, description="default workers each")
@@ -57,6 +71,8 @@ class Settings(BaseSettings):
             raise ValueError("SANLIAN_PG_DSN still holds the development password")
         if self.environment == "production" and self.index_secret.startswith("development"):
             raise ValueError("SANLIAN_INDEX_SECRET must be set outside development")
+        if self.environment != "development" and self.auth_secret.startswith("development"):
+            raise ValueError("SANLIAN_AUTH_SECRET must be set outside development")
         return self
 
     def store_schema(self, service: str) -> str:

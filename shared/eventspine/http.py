@@ -10,15 +10,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Annotated, Protocol, TypeVar
 
 import asyncpg
-from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from access.guard import Caller, install_tokens, service_policy
+from access.tokens import TokenService
 from eventspine.aggregate import retry_on_conflict
+from eventspine.config import Settings
 from eventspine.crypto import KeyDestroyedError
 from eventspine.envelope import RecordedEvent
 from eventspine.errors import (
@@ -32,9 +36,7 @@ from eventspine.store.base import CommandContext, EventStore
 
 
 def command_context(
-    x_actor: Annotated[
-        str | None, Header(description="who acts (member or staff id); replaced by sign-in")
-    ] = None,
+    principal: Caller,
     idempotency_key: Annotated[
         uuid.UUID | None,
         Header(description="client-chosen UUID: a retry with the same key changes nothing"),
@@ -43,9 +45,9 @@ def command_context(
         uuid.UUID | None, Header(description="ties together what one user action caused")
     ] = None,
 ) -> CommandContext:
-    """The :class:`CommandContext` of an HTTP command, from its headers."""
+    """The :class:`CommandContext` of an HTTP command: the signed-in account acts."""
     return CommandContext(
-        actor=x_actor or "anonymous",
+        actor=principal.actor,
         correlation_id=x_correlation_id or uuid.uuid4(),
         command_id=idempotency_key,
     )
@@ -201,16 +203,41 @@ def _operation_id(route: APIRoute) -> str:
     return route.name  # clean operation ids: the route function's name
 
 
+def install_routes(
+    app: FastAPI,
+    name: str,
+    settings: Settings,
+    clock: Callable[[], datetime],
+    routers: Sequence[APIRouter],
+    public_routers: Sequence[APIRouter] = (),
+) -> None:
+    """Include a service's routers behind its access policy (every route needs a token; see
+    :mod:`access.guard`), the ``public_routers`` without it, and the shared error answers."""
+    install_error_handlers(app)
+    install_tokens(app.state, TokenService(settings.auth_secret), clock)
+    app.state.settings = settings
+    policy = Depends(service_policy(name))
+    for router in routers:
+        app.include_router(router, dependencies=[policy])
+    for router in public_routers:
+        app.include_router(router)
+    instrument(app, name)  # /ready, /metrics, correlation ids, JSON logs: no token needed
+
+
 def service_app(
     name: str,
     *,
     title: str,
     summary: str,
+    settings: Settings,
+    clock: Callable[[], datetime],
     routers: Sequence[APIRouter],
     open_service: Callable[[], Awaitable[Wired]],
+    public_routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     """A service's FastAPI app: opened in the lifespan (nothing at import), stored on
-    ``app.state.<name>``, with the shared error answers and a ``/health`` route."""
+    ``app.state.<name>``, every route behind the access policy, the shared error answers,
+    and a ``/health`` route."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -229,10 +256,7 @@ def service_app(
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
     )
-    install_error_handlers(app)
-    instrument(app, name)  # /ready, /metrics, correlation ids, JSON logs
-    for router in routers:
-        app.include_router(router)
+    install_routes(app, name, settings, clock, routers, public_routers)
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:

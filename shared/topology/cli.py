@@ -20,7 +20,7 @@ app = typer.Typer(
     help="The full Sanlian topology on one machine (no Docker), and its docker-compose.yml.",
     no_args_is_help=True,
 )
-out = Console(stderr=True)
+out = Console(stderr=True, soft_wrap=True)  # whole lines in log files
 
 StateDir = Annotated[
     Path,
@@ -112,7 +112,14 @@ def up(
     finally:
         out.print("stopping the stack")
         codes = stack.stop()
-        out.print("stopped: " + ", ".join(f"{n} ({c})" for n, c in codes.items()))
+        out.print("stopped: " + ", ".join(f"{n} ({_exit(c)})" for n, c in codes.items()))
+
+
+def _exit(code: int | None) -> str:
+    # uvicorn re-raises the SIGTERM it shut down gracefully on, so -15 is a clean stop too.
+    if code is None:
+        return "killed"
+    return signal.Signals(-code).name if code < 0 else f"exit {code}"
 
 
 @app.command("down")

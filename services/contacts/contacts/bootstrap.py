@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from access.tree import LinkTree
 from compliance import ContactRule
 from contacts.handlers import ContactsService
 from contacts.queries import ContactsQueries
@@ -16,6 +17,7 @@ from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
 from eventspine.crypto import PersonalDataVault, SqliteKeyStore
 from eventspine.follower import PostgresFollower
+from eventspine.projection import Tx
 from eventspine.replica import Feed, LocalFeed, kafka_feed
 from eventspine.schemas import installed_registry
 from eventspine.service import open_postgres
@@ -33,8 +35,17 @@ class Contacts:
     service: ContactsService
     queries: ContactsQueries
     feed: Feed
+    tree: LinkTree
     catch_up: Callable[[], Awaitable[int]]
     close: Callable[[], Awaitable[None]]
+
+
+def _tree(reader: Tx, prefix: str) -> LinkTree:
+    return LinkTree(
+        reader,
+        f"SELECT upper_member_id, lower_member_id FROM {prefix}replica_links "
+        "WHERE unassigned_on IS NULL",
+    )
 
 
 def contact_rule(settings: Settings) -> ContactRule:
@@ -69,7 +80,8 @@ async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Contac
         await store.close()
 
     queries = ContactsQueries(store.pool, contact_rule(settings), prefix)
-    return Contacts(store, service, queries, feed, follower.catch_up, close)
+    tree = _tree(store.pool, prefix)
+    return Contacts(store, service, queries, feed, tree, follower.catch_up, close)
 
 
 async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Contacts:
@@ -103,4 +115,4 @@ async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Contacts
         await store.close()
 
     queries = ContactsQueries(reader, contact_rule(settings))
-    return Contacts(store, service, queries, feed, bus.drain, close)
+    return Contacts(store, service, queries, feed, _tree(reader, ""), bus.drain, close)

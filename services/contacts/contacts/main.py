@@ -18,10 +18,13 @@ def create_app(
     settings: Settings | None = None, clock: Callable[[], datetime] = utc_now
 ) -> FastAPI:
     """Build the app; the service is opened in the app's lifespan, not at import."""
+    settings = settings or Settings()
     return service_app(
         "contacts",
         title="Sanlian contacts",
         summary="Contacts logged on roster links, contact cards, and what is due.",
+        settings=settings,
+        clock=clock,
         routers=ROUTERS,
-        open_service=lambda: bootstrap.build(settings or Settings(), clock),
+        open_service=lambda: bootstrap.build(settings, clock),
     )

@@ -16,6 +16,7 @@ from eventspine.config import Settings
 from eventspine.kafka import ensure_topics, make_producer
 from eventspine.relay import Relay
 from roster.main import create_app as roster_app
+from support.auth import STAFF
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -113,7 +114,7 @@ async def _client(app: Any, name: str) -> AsyncIterator[httpx.AsyncClient]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{name}") as client:
-            client.headers["X-Actor"] = "staff:test"
+            client.headers.update(STAFF)
             yield client
 
 

@@ -1,8 +1,10 @@
 """HTTP routes of the feedback service: each builds a command or a query and hands it over.
 
-The acting member comes from ``X-Actor: member:<uuid>`` (sign-in replaces it later). Acting on
-a suggestion you may not act on (not its holder, not its raiser, a worker who is not yours) is
-403; acting on it in the wrong state (answering a closed suggestion) is 409 naming the state.
+The acting member is the signed-in member's account (only members of the tree act on
+suggestions; staff, auditors and systems read). Acting on a suggestion you may not act on (not
+its holder, not its raiser, a worker who is not yours) is 403; acting on it in the wrong state
+(answering a closed suggestion) is 409 naming the state. A member reads the suggestions of
+their own part of the tree, and those they raised, held or acted on.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
+from access.guard import Caller, check_reach, only_member
+from access.principal import Principal
 from eventspine.envelope import RecordedEvent
 from eventspine.http import command_context, run_command
 from eventspine.store.base import CommandContext
@@ -32,21 +36,35 @@ def get_feedback(request: Request) -> Feedback:
     return feedback
 
 
-def acting_member(
-    x_actor: Annotated[
-        str | None, Header(description="the acting member, `member:<uuid>`; replaced by sign-in")
-    ] = None,
-) -> UUID:
-    """The member who acts: 403 without one, 422 when the header is not ``member:<uuid>``."""
-    if not x_actor:
-        raise HTTPException(403, "a member must act: send X-Actor: member:<uuid>")
-    kind, _, value = x_actor.partition(":")
-    try:
-        if kind != "member":
-            raise ValueError(kind)
-        return UUID(value)
-    except ValueError:
-        raise HTTPException(422, "X-Actor must be member:<uuid>") from None
+def acting_member(principal: Caller) -> UUID:
+    """The member who acts: the signed-in member (403 for any other role)."""
+    return only_member(principal)
+
+
+async def may_see(feedback: Feedback, principal: Principal, found: SuggestionWithTimeline) -> None:
+    """403 unless a member principal raised, holds, held or acted on the suggestion, or it
+    belongs to their part of the tree; leadership members see what waits at the top."""
+    if principal.role != "member" or principal.member_id is None:
+        return
+    me = principal.member_id
+    involved = {found.raised_by, found.on_behalf_of, found.holder_id}
+    involved.update(entry.holder_id for entry in found.timeline)
+    if me in involved or any(entry.actor.endswith(f"member:{me}") for entry in found.timeline):
+        return
+    if found.holder_id is None:
+        info = await feedback.chain.member(me)
+        if info is not None and info.active and info.tier == "leader":
+            return
+    await check_reach(principal, feedback.tree, involved)
+
+
+async def at_the_top(feedback: Feedback, principal: Principal) -> None:
+    """The federation inbox is for leadership members, staff and readers of everything."""
+    if principal.role != "member" or principal.member_id is None:
+        return
+    info = await feedback.chain.member(principal.member_id)
+    if info is None or not info.active or info.tier != "leader":
+        raise HTTPException(403, "the federation inbox is for leadership members")
 
 
 FeedbackDep = Annotated[Feedback, Depends(get_feedback)]
@@ -97,12 +115,15 @@ async def raise_suggestion(
 
 
 @suggestions.get("/{suggestion_id}", responses={404: {"description": "no such suggestion"}})
-async def get_suggestion(suggestion_id: UUID, feedback: FeedbackDep) -> SuggestionWithTimeline:
+async def get_suggestion(
+    suggestion_id: UUID, feedback: FeedbackDep, principal: Caller
+) -> SuggestionWithTimeline:
     """A suggestion with its full timeline."""
     await feedback.catch_up()
     found = await feedback.queries.suggestion(suggestion_id)
     if found is None:
         raise HTTPException(404, "no such suggestion")
+    await may_see(feedback, principal, found)
     return found
 
 
@@ -219,27 +240,38 @@ async def reopen_suggestion(
 
 @inboxes.get("/members/{member_id}/inbox")
 async def member_inbox(
-    member_id: UUID, feedback: FeedbackDep, limit: Limit = 50, offset: Offset = 0
+    member_id: UUID,
+    feedback: FeedbackDep,
+    principal: Caller,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> SuggestionsPublic:
     """Suggestions waiting on a member, soonest deadline first."""
+    await check_reach(principal, feedback.tree, [member_id])
     await feedback.catch_up()
     return await feedback.queries.inbox(member_id, limit, offset)
 
 
 @inboxes.get("/federation/inbox")
 async def federation_inbox(
-    feedback: FeedbackDep, limit: Limit = 50, offset: Offset = 0
+    feedback: FeedbackDep, principal: Caller, limit: Limit = 50, offset: Offset = 0
 ) -> SuggestionsPublic:
     """Suggestions at the top of the chain, with the federation leadership as a whole."""
+    await at_the_top(feedback, principal)
     await feedback.catch_up()
     return await feedback.queries.inbox(None, limit, offset)
 
 
 @inboxes.get("/members/{member_id}/suggestions")
 async def raised_suggestions(
-    member_id: UUID, feedback: FeedbackDep, limit: Limit = 50, offset: Offset = 0
+    member_id: UUID,
+    feedback: FeedbackDep,
+    principal: Caller,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> SuggestionsPublic:
     """Suggestions a member raised, or that were raised for them, with their answers."""
+    await check_reach(principal, feedback.tree, [member_id])
     await feedback.catch_up()
     return await feedback.queries.raised_by(member_id, limit, offset)
 

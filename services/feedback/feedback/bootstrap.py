@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
+from access.tree import LinkTree
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
 from eventspine.crypto import PersonalDataVault, SqliteKeyStore
@@ -43,6 +44,8 @@ class Feedback:
     scheduler: DeadlineScheduler
     feed: Feed
     settings: FeedbackSettings
+    chain: Chain
+    tree: LinkTree
     catch_up: Callable[[], Awaitable[int]]
     close: Callable[[], Awaitable[None]]
 
@@ -153,4 +156,9 @@ async def build(
     scheduler = DeadlineScheduler(
         service, queries, catch_up, clock, interval_seconds=config.scheduler_interval_seconds
     )
-    return Feedback(store, service, queries, scheduler, feed, config, catch_up, close)
+    tree = LinkTree(
+        chain.reader,
+        f"SELECT upper_member_id, member_id FROM {chain.p}replica_members "
+        "WHERE upper_member_id IS NOT NULL AND status = 'active'",
+    )
+    return Feedback(store, service, queries, scheduler, feed, config, chain, tree, catch_up, close)

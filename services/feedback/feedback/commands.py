@@ -1,7 +1,7 @@
 """Commands of the feedback service: what callers ask for, validated before anything is read.
 
 They double as the HTTP request bodies, so their descriptions and examples show in OpenAPI.
-The acting member is not part of a body: it comes from the ``X-Actor`` header.
+The acting member is not part of a body: it is the signed-in member (the access token).
 """
 
 from __future__ import annotations

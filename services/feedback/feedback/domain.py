@@ -168,15 +168,15 @@ def _holder(state: Suggestion, actor: MemberInfo) -> None:
         if actor.active and actor.tier == "leader":
             return
         raise NotPermittedError(
-            "x-actor", "the suggestion is with the federation leadership: a leadership member acts"
+            "actor", "the suggestion is with the federation leadership: a leadership member acts"
         )
     if state.holder_id != actor.member_id:
-        raise NotPermittedError("x-actor", "you do not hold this suggestion")
+        raise NotPermittedError("actor", "you do not hold this suggestion")
 
 
 def _raiser(state: Suggestion, actor_id: UUID) -> None:
     if state.raised_by != actor_id:
-        raise NotPermittedError("x-actor", "only the member who raised the suggestion may do this")
+        raise NotPermittedError("actor", "only the member who raised the suggestion may do this")
 
 
 def check_raiser(
@@ -184,7 +184,7 @@ def check_raiser(
 ) -> UUID:
     """Who the suggestion speaks for (the actor, or their worker); refuse anyone else."""
     if actor is None or not actor.active:
-        raise NotPermittedError("x-actor", "the acting member is not an active member")
+        raise NotPermittedError("actor", "the acting member is not an active member")
     if worker_id is None:
         return actor.member_id
     if worker is None:

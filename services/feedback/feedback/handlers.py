@@ -37,7 +37,7 @@ class ReplicaBehindError(StateConflictError):
     """The roster replica has not seen the member yet: retry shortly (HTTP 409)."""
 
     def __init__(self) -> None:
-        super().__init__("x-actor", "the roster replica has not caught up yet; retry")
+        super().__init__("actor", "the roster replica has not caught up yet; retry")
 
 
 class FeedbackService:
@@ -106,7 +106,7 @@ class FeedbackService:
     async def _actor(self, member_id: UUID) -> MemberInfo:
         info = await self._member(member_id)
         if info is None:
-            raise NotPermittedError("x-actor", "the acting member is not in the roster")
+            raise NotPermittedError("actor", "the acting member is not in the roster")
         return info
 
     async def _seal(self, suggestion_id: UUID, name: str, value: str) -> str:

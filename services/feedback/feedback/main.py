@@ -13,8 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from eventspine.config import Settings
-from eventspine.http import install_error_handlers
-from eventspine.operability import instrument
+from eventspine.http import install_routes
 from eventspine.store.base import utc_now
 from feedback import bootstrap
 from feedback.api import ROUTERS
@@ -40,10 +39,11 @@ def create_app(
     feedback_settings: FeedbackSettings | None = None,
 ) -> FastAPI:
     """Build the app; the service, its replica feed and its scheduler start in the lifespan."""
+    settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        feedback = await bootstrap.build(settings or Settings(), clock, feedback_settings)
+        feedback = await bootstrap.build(settings, clock, feedback_settings)
         app.state.feedback = feedback
         stop = asyncio.Event()
         task = None
@@ -66,11 +66,8 @@ def create_app(
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
     )
-    install_error_handlers(app)
-    instrument(app, "feedback")
+    install_routes(app, "feedback", settings, clock, ROUTERS)
     app.add_exception_handler(ReplicaBehindError, _replica_behind)
-    for router in ROUTERS:
-        app.include_router(router)
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:

@@ -26,6 +26,7 @@ from feedback.main import create_app
 from feedback.settings import FeedbackSettings
 from roster.main import create_app as create_roster_app
 from roster_driver import Roster
+from support.auth import STAFF, as_member
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -47,7 +48,7 @@ class MovableClock:
 
 def member(member_id: str) -> dict[str, str]:
     """Headers of a request made by a member."""
-    return {"X-Actor": f"member:{member_id}"}
+    return as_member(member_id)
 
 
 class FeedbackClient:
@@ -140,11 +141,12 @@ async def topology(
     roster_app = create_roster_app(settings, clock)
     feedback_app = create_app(settings, clock, config)
     async with _client(roster_app, "http://roster") as roster_http:
-        roster_http.headers["X-Actor"] = "staff:test"
+        roster_http.headers.update(STAFF)
         async with contextlib.AsyncExitStack() as stack:
             if settings.store_backend == "postgres":
                 await stack.enter_async_context(_relay(settings, roster_app))
             feedback_http = await stack.enter_async_context(_client(feedback_app, "http://fb"))
+            feedback_http.headers.update(STAFF)  # reads as staff unless a member acts
             yield Topology(
                 Roster(roster_http),
                 FeedbackClient(feedback_http, feedback_app),

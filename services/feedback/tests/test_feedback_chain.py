@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from eventspine.crypto import PersonalDataVault
-from feedback_driver import Topology, build_tree
+from feedback_driver import Topology, build_tree, member
 
 
 async def test_a_departed_holders_suggestion_goes_to_the_next_one_up_by_itself(
@@ -43,7 +43,7 @@ async def test_an_unlinked_member_reaches_the_federation_leadership(embedded: To
     assert [s["suggestion_id"] for s in top["data"]] == [sid]
     # Any leadership member acts at the top; a representative may not.
     refused = await fb.client.post(
-        f"/suggestions/{sid}/acknowledgement", headers={"X-Actor": f"member:{tree.representative}"}
+        f"/suggestions/{sid}/acknowledgement", headers=member(tree.representative)
     )
     assert refused.status_code == 403
     await fb.act(tree.leader, sid, "acknowledgement")
@@ -58,9 +58,7 @@ async def test_a_raiser_not_satisfied_reopens_and_the_holder_has_it_again(
     sid = await fb.raise_(tree.representative, "希望增加技能培训")
     await fb.act(tree.committee, sid, "acknowledgement")
     await fb.act(tree.committee, sid, "answer", answer="请关注通知")
-    not_raiser = await fb.client.post(
-        f"/suggestions/{sid}/closure", headers={"X-Actor": f"member:{tree.committee}"}
-    )
+    not_raiser = await fb.client.post(f"/suggestions/{sid}/closure", headers=member(tree.committee))
     assert not_raiser.status_code == 403
     await fb.act(tree.representative, sid, "reopening", reason="没有具体安排")
     reopened = await fb.get(sid)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from feedback_driver import Topology, Tree, build_tree, member
+from support.auth import STAFF
 
 pytestmark = pytest.mark.integration
 
@@ -73,10 +74,13 @@ async def test_bad_input_is_refused_with_a_clear_answer_and_nothing_stored(
     )
     assert "closed" in late["detail"]
 
-    # No acting member, or not a member.
-    assert (await _refused(full, 403, "POST", "/suggestions", json=body))["detail"]
-    staff = {"X-Actor": "staff:1"}
-    await _refused(full, 422, "POST", "/suggestions", headers=staff, json=body)
+    # Not signed in (401), or signed in but not a member of the tree (403).
+    anonymous = {"Authorization": ""}
+    assert (await _refused(full, 401, "POST", "/suggestions", headers=anonymous, json=body))[
+        "detail"
+    ]
+    staff = await _refused(full, 403, "POST", "/suggestions", headers=STAFF, json=body)
+    assert "member" in staff["detail"]
     await _refused(full, 404, "POST", f"/suggestions/{uuid.uuid4()}/closure", headers=rep)
     await _refused(
         full,

@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel
 
+from access.guard import OVERSIGHT, Caller, reach_of
 from compliance.rule import Status
 from eventspine.errors import NotFoundError
 from reports.bootstrap import Reports
@@ -48,7 +49,6 @@ compliance = APIRouter(prefix="/compliance", tags=["compliance"])
 queue = APIRouter(prefix="/escalation-queue", tags=["suggestions"])
 performance = APIRouter(prefix="/performance", tags=["performance"])
 overview = APIRouter(prefix="/overview", tags=["overview"])
-operations = APIRouter(tags=["operations"])
 admin = APIRouter(prefix="/admin", tags=["operations"])
 
 
@@ -61,6 +61,7 @@ admin = APIRouter(prefix="/admin", tags=["operations"])
 )
 async def compliance_view(
     reports: ReportsDep,
+    principal: Caller,
     period: Period,
     unit_id: UUID | None = None,
     tier: Annotated[
@@ -73,7 +74,8 @@ async def compliance_view(
     offset: Offset = 0,
 ) -> ComplianceReport:
     """Per link: contacts counted, required, last contact, status; rolled up for the city,
-    per tier and per unit (each unit including its sub-units). The least compliant first."""
+    per tier and per unit (each unit including its sub-units). The least compliant first.
+    A member sees their own part of the tree."""
     return await reports.views.report(
         period,
         reports.clock().date(),
@@ -81,6 +83,7 @@ async def compliance_view(
         tier=tier,
         upper_member_id=upper_member_id,
         status=status,
+        within=await reach_of(principal, reports.tree),
         limit=limit,
         offset=offset,
     )
@@ -89,13 +92,15 @@ async def compliance_view(
 @compliance.get("/export", responses={200: {"content": {"text/csv": {}}}})
 async def compliance_export(
     reports: ReportsDep,
+    principal: Caller,
     period: Period,
     format: Literal["csv", "xlsx"] = "csv",
     unit_id: UUID | None = None,
 ) -> Response:
     """Every link of the period's compliance view as CSV or XLSX."""
+    within = await reach_of(principal, reports.tree)
     report = await reports.views.report(
-        period, reports.clock().date(), unit_id=unit_id, limit=1_000_000
+        period, reports.clock().date(), unit_id=unit_id, within=within, limit=1_000_000
     )
     return _export(report.data, f"compliance-{report.period}", format)
 
@@ -108,14 +113,16 @@ async def compliance_export(
     },
 )
 async def compliance_by_month(
-    reports: ReportsDep, period: Period, unit_id: UUID | None = None
+    reports: ReportsDep, principal: Caller, period: Period, unit_id: UUID | None = None
 ) -> list[MonthCompliance]:
     """Compliance at the end of each month of the period so far (for a chart over the months):
-    the share of the period's links that had already met the rule by then."""
-    return await reports.views.monthly(period, reports.clock().date(), unit_id)
+    the share of the period's links that had already met the rule by then (a member's: their
+    own part of the tree)."""
+    within = await reach_of(principal, reports.tree)
+    return await reports.views.monthly(period, reports.clock().date(), unit_id, within)
 
 
-@compliance.get("/exposure")
+@compliance.get("/exposure", dependencies=[OVERSIGHT])
 async def exposure(reports: ReportsDep) -> Exposure:
     """Upper members over their target span, and members nobody keeps in contact with."""
     return await reports.views.exposure()
@@ -124,18 +131,21 @@ async def exposure(reports: ReportsDep) -> Exposure:
 @queue.get("", responses={404: {"description": "unknown unit"}})
 async def escalation_queue(
     reports: ReportsDep,
+    principal: Caller,
     unit_id: Annotated[UUID | None, Query(description="the raiser's unit, with sub-units")] = None,
     level: Annotated[int | None, Query(ge=0, le=10, description="escalations so far")] = None,
     department: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{1,39}$")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> QueuePage:
-    """Open suggestions with holder, level, age and time to the next deadline; overdue first."""
+    """Open suggestions with holder, level, age and time to the next deadline; overdue first.
+    A member sees those held or raised in their own part of the tree."""
     return await reports.suggestions.queue(
         reports.clock(),
         unit_id=unit_id,
         level=level,
         department=department,
+        within=await reach_of(principal, reports.tree),
         limit=limit,
         offset=offset,
     )
@@ -143,21 +153,25 @@ async def escalation_queue(
 
 @queue.get("/export", responses={200: {"content": {"text/csv": {}}}})
 async def escalation_queue_export(
-    reports: ReportsDep, format: Literal["csv", "xlsx"] = "csv"
+    reports: ReportsDep, principal: Caller, format: Literal["csv", "xlsx"] = "csv"
 ) -> Response:
-    """The whole escalation queue as CSV or XLSX."""
-    page = await reports.suggestions.queue(reports.clock(), limit=1_000_000)
+    """The whole escalation queue (a member's: their part of it) as CSV or XLSX."""
+    within = await reach_of(principal, reports.tree)
+    page = await reports.suggestions.queue(reports.clock(), within=within, limit=1_000_000)
     return _export(page.data, "escalation-queue", format)
 
 
 @performance.get("", responses={422: {"description": "malformed period"}})
 async def performance_records(
     reports: ReportsDep,
+    principal: Caller,
     period: Period,
     tier: Literal["representative", "committee"] | None = None,
 ) -> list[PerformanceRecord]:
-    """Duties performed (履职) per representative and committee member in the period."""
-    return await reports.suggestions.performance(period, tier)
+    """Duties performed (履职) per representative and committee member in the period (a
+    member's own and their part of the tree's)."""
+    within = await reach_of(principal, reports.tree)
+    return await reports.suggestions.performance(period, tier, within)
 
 
 @overview.get("", responses={422: {"description": "malformed period"}})
@@ -194,7 +208,11 @@ async def start_rebuild(reports: ReportsDep) -> RebuildStatus:
     return await reports.rebuilds.start()
 
 
-@admin.get("/rebuild", responses={404: {"description": "no rebuild since the service started"}})
+@admin.get(
+    "/rebuild",
+    dependencies=[OVERSIGHT],
+    responses={404: {"description": "no rebuild since the service started"}},
+)
 async def rebuild_status(reports: ReportsDep) -> RebuildStatus:
     """The running rebuild with its progress, or the last one and how it ended."""
     found = await reports.rebuilds.status()
@@ -203,4 +221,4 @@ async def rebuild_status(reports: ReportsDep) -> RebuildStatus:
     return found
 
 
-ROUTERS = (compliance, queue, performance, overview, operations, admin)
+ROUTERS = (compliance, queue, performance, overview, admin)

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from access.tree import LinkTree
 from compliance import ContactRule
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
@@ -60,6 +61,16 @@ class Reports:
     def suggestions(self) -> SuggestionViews:
         """The queue, performance and overview of the live generation."""
         return self.live.suggestions
+
+    @property
+    def tree(self) -> LinkTree:
+        """Who is below whom now, from the live generation's links (for members' scope)."""
+        views = self.live.views
+        return LinkTree(
+            views.reader,
+            f"SELECT upper_member_id, lower_member_id FROM {views.p}r_links "
+            "WHERE unassigned_on IS NULL",
+        )
 
     @property
     def feed(self) -> Feed:

@@ -39,14 +39,17 @@ class SuggestionViews:
         unit_id: UUID | None = None,
         level: int | None = None,
         department: str | None = None,
+        within: set[UUID] | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> QueuePage:
-        """Open suggestions, the most urgent first: overdue, then soonest deadline, then oldest."""
+        """Open suggestions, the most urgent first: overdue, then soonest deadline, then oldest.
+        With ``within``, only those held by or raised by (or for) one of those members."""
         p = self.p
         rows = await self.reader.fetch(
             f"SELECT s.suggestion_id, s.category, s.status, s.holder_id, s.holder_tier, s.level, "
-            f"s.escalations, s.department, m.unit_id, s.raised_at, s.arrived_at "
+            f"s.escalations, s.department, m.unit_id, s.raised_at, s.arrived_at, "
+            "coalesce(s.on_behalf_of, s.raised_by), s.raised_by "
             f"FROM {p}r_suggestions s LEFT JOIN {p}r_members m "
             "ON m.member_id = coalesce(s.on_behalf_of, s.raised_by) "
             "WHERE s.status IN ('held', 'acknowledged', 'assigned')"
@@ -57,9 +60,12 @@ class SuggestionViews:
             if str(unit_id) not in parents:
                 raise NotFoundError("unit_id", "no such union organisation")
             units = {u for u in parents if str(unit_id) in lineage(u, parents)}
+        seen = {str(m) for m in within or ()}
         items = []
         for r in rows:
             if units is not None and str(r[8]) not in units:
+                continue
+            if within is not None and not {str(r[3]), str(r[11]), str(r[12])} & seen:
                 continue
             if (level is not None and r[5] != level) or (
                 department is not None and r[7] != department
@@ -93,8 +99,11 @@ class SuggestionViews:
         overdue = sum(1 for i in items if (i.hours_to_deadline or 0) < 0)
         return QueuePage(data=items[offset : offset + limit], count=len(items), overdue=overdue)
 
-    async def performance(self, period_label: str, tier: str | None) -> list[PerformanceRecord]:
-        """Duties performed in a period by each representative and committee member."""
+    async def performance(
+        self, period_label: str, tier: str | None, within: set[UUID] | None = None
+    ) -> list[PerformanceRecord]:
+        """Duties performed in a period by each representative and committee member (only
+        those in ``within`` when given)."""
         period = parse_period(period_label, self.compliance.rule)
         start, end = period.start.isoformat(), period.end.isoformat()
         p = self.p
@@ -104,7 +113,7 @@ class SuggestionViews:
             for r in await self.reader.fetch(
                 f"SELECT member_id, tier FROM {p}r_members ORDER BY tier, member_id"
             )
-            if r[1] in tiers
+            if r[1] in tiers and (within is None or UUID(str(r[0])) in within)
         ]
         contacts: dict[str, Counter[str]] = {}
         for r in await self.reader.fetch(

@@ -128,16 +128,21 @@ class ComplianceView:
         tier: str | None = None,
         upper_member_id: UUID | None = None,
         status: Status | None = None,
+        within: set[UUID] | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> ComplianceReport:
-        """The compliance view of a period: filtered links, a page of them, and roll-ups."""
+        """The compliance view of a period: filtered links, a page of them, and roll-ups.
+        With ``within``, only the links whose lower member is one of those members (a member's
+        own part of the tree: the links below them and their own link upwards)."""
         period = parse_period(period_label, self.rule)
         parents = await self.unit_tree()
         if unit_id is not None and str(unit_id) not in parents:
             raise NotFoundError("unit_id", "no such union organisation")
 
         links = await self.links(period, today)
+        if within is not None:
+            links = [c for c in links if c.lower_member_id in within]
         if unit_id is not None:
             links = [c for c in links if str(unit_id) in lineage(str(c.lower_unit_id), parents)]
         city = Tally()
@@ -165,15 +170,22 @@ class ComplianceView:
         )
 
     async def monthly(
-        self, period_label: str, today: date, unit_id: UUID | None = None
+        self,
+        period_label: str,
+        today: date,
+        unit_id: UUID | None = None,
+        within: set[UUID] | None = None,
     ) -> list[MonthCompliance]:
         """Compliance as it stood at the end of each month of the period so far: the share of
-        the period's links that had already met the rule with the contacts dated until then."""
+        the period's links that had already met the rule with the contacts dated until then
+        (only links whose lower member is in ``within``, when given)."""
         period = parse_period(period_label, self.rule)
         parents = await self.unit_tree()
         if unit_id is not None and str(unit_id) not in parents:
             raise NotFoundError("unit_id", "no such union organisation")
         links = await self.links(period, today)
+        if within is not None:
+            links = [c for c in links if c.lower_member_id in within]
         if unit_id is not None:
             links = [c for c in links if str(unit_id) in lineage(str(c.lower_unit_id), parents)]
         contacts: dict[str, list[date]] = defaultdict(list)

@@ -34,6 +34,7 @@ from reports.bootstrap import Reports
 from reports.main import create_app as create_reports_app
 from roster.handlers import RosterService
 from roster.main import create_app as create_roster_app
+from support.auth import STAFF
 
 SERVICES = ("roster", "contacts", "feedback")
 LATE_IN_2026 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -44,7 +45,7 @@ LATE_IN_2026 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 async def _client(app: FastAPI, base: str) -> AsyncIterator[httpx.AsyncClient]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=base) as client:
+        async with httpx.AsyncClient(transport=transport, base_url=base, headers=STAFF) as client:
             yield client
 
 

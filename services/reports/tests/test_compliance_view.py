@@ -24,6 +24,7 @@ from eventspine.store.base import CommandContext
 from reports.compliance import TABLES, ComplianceProjection
 from reports.main import create_app as reports_app
 from roster import commands as rcmd
+from support.auth import STAFF
 from support.pg import topology_settings
 
 pytestmark = pytest.mark.integration
@@ -42,7 +43,9 @@ async def reports_client(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncC
     app = reports_app(settings, fixed_clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://reports") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://reports", headers=STAFF
+        ) as client:
             yield client, app.state.reports
 
 

@@ -15,6 +15,7 @@ import httpx
 from eventspine.config import Settings
 from feedback_driver import MovableClock, build_tree, topology
 from reports.main import create_app as reports_app
+from support.auth import STAFF
 
 
 async def settle(client: httpx.AsyncClient) -> None:
@@ -54,7 +55,9 @@ async def test_the_queue_shows_open_suggestions_by_urgency_with_levels_and_deadl
         app = reports_app(settings, clock)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://r") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://r", headers=STAFF
+            ) as client:
                 await settle(client)
                 queue = await get(client, "/escalation-queue")
                 assert queue["count"] == 2

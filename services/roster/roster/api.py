@@ -8,6 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse
 
+from access import api as access_api
+from access.guard import OVERSIGHT, Caller, check_reach, reach_of
 from eventspine.http import CommandAccepted, command_context, run_command, with_stable_ids
 from eventspine.store.base import CommandContext
 from roster import commands as cmd
@@ -30,6 +32,15 @@ def get_roster(request: Request) -> Roster:
     """The roster wired by the app's lifespan."""
     roster: Roster = request.app.state.roster
     return roster
+
+
+def get_access(request: Request) -> access_api.Access:
+    """Sign-in and accounts, over the roster's account store."""
+    roster = get_roster(request)
+    state = request.app.state
+    return access_api.Access(
+        roster.accounts, state.tokens, state.settings, state.token_clock, roster.member_tier
+    )
 
 
 RosterDep = Annotated[Roster, Depends(get_roster)]
@@ -115,14 +126,16 @@ async def search_members(
             min_length=1, max_length=100, description="part of a name, or a whole external number"
         ),
     ],
+    principal: Caller,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> MembersPublic:
-    """Find members by name or external number."""
-    return await roster.queries.search(q, limit, offset)
+    """Find members by name or external number (a member finds only their own part of the
+    tree)."""
+    return await roster.queries.search(q, limit, offset, await reach_of(principal, roster.tree))
 
 
-@members.get("/unlinked")
+@members.get("/unlinked", dependencies=[OVERSIGHT])
 async def unlinked_members(
     roster: RosterDep,
     tier: Tier | None = None,
@@ -134,15 +147,19 @@ async def unlinked_members(
     return await roster.queries.unlinked(tier, unit_id, limit, offset)
 
 
-@members.get("/over-span")
+@members.get("/over-span", dependencies=[OVERSIGHT])
 async def over_span_members(roster: RosterDep) -> list[OverSpan]:
     """Upper members holding more lower members than their tier's target span."""
     return await roster.queries.over_span()
 
 
 @members.get("/{member_id}", responses=NOT_FOUND)
-async def get_member(member_id: UUID, roster: RosterDep) -> MemberPublic:
-    """One member."""
+async def get_member(member_id: UUID, roster: RosterDep, principal: Caller) -> MemberPublic:
+    """One member (a member sees their own part of the tree and their upper contacts)."""
+    if principal.member_id is not None and principal.role == "member":
+        above = await roster.queries.chain(principal.member_id)
+        if member_id not in {m.member_id for m in above}:
+            await check_reach(principal, roster.tree, [member_id])
     member = await roster.queries.member(member_id)
     if member is None:
         raise HTTPException(404, "no such member")
@@ -151,17 +168,19 @@ async def get_member(member_id: UUID, roster: RosterDep) -> MemberPublic:
 
 @members.get("/{member_id}/lower-members", responses=NOT_FOUND)
 async def lower_members(
-    member_id: UUID, roster: RosterDep, limit: Limit = 50, offset: Offset = 0
+    member_id: UUID, roster: RosterDep, principal: Caller, limit: Limit = 50, offset: Offset = 0
 ) -> MembersPublic:
     """The members this member keeps in contact with."""
+    await check_reach(principal, roster.tree, [member_id])
     if await roster.queries.member(member_id) is None:
         raise HTTPException(404, "no such member")
     return await roster.queries.lower_members(member_id, limit, offset)
 
 
 @members.get("/{member_id}/chain", responses=NOT_FOUND)
-async def member_chain(member_id: UUID, roster: RosterDep) -> list[MemberPublic]:
+async def member_chain(member_id: UUID, roster: RosterDep, principal: Caller) -> list[MemberPublic]:
     """The member and their upper members, up to the top."""
+    await check_reach(principal, roster.tree, [member_id])
     chain = await roster.queries.chain(member_id)
     if not chain:
         raise HTTPException(404, "no such member")
@@ -299,3 +318,5 @@ async def import_roster(
 
 
 ROUTERS = (units, members, links, policy, imports)
+PUBLIC_ROUTERS = access_api.routers(get_access)
+"""Sign-in (no token needed) and accounts (each route checks its caller itself)."""

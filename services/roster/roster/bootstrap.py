@@ -6,7 +6,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from uuid import UUID
 
+from access.accounts import AccountStore, open_sqlite_db
+from access.tree import LinkTree
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
 from eventspine.crypto import PersonalDataVault, SqliteKeyStore
@@ -30,8 +33,22 @@ class Roster:
     store: EventStore
     service: RosterService
     queries: RosterQueries
+    accounts: AccountStore
+    tree: LinkTree
     catch_up: Callable[[], Awaitable[int]]
     close: Callable[[], Awaitable[None]]
+
+    async def member_tier(self, member_id: UUID) -> str | None:
+        """The tier of an active member, or ``None`` (for opening member accounts)."""
+        member = await self.queries.member(member_id)
+        return member.tier if member is not None and member.status == "active" else None
+
+
+def _edges(prefix: str) -> str:
+    return (
+        f"SELECT upper_member_id, member_id FROM {prefix}view_members "
+        "WHERE upper_member_id IS NOT NULL AND status = 'active'"
+    )
 
 
 async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Roster:
@@ -46,6 +63,8 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
         follower = PostgresFollower(pg_store, [RosterView(vault, prefix)])
         await follower.setup()
         queries = RosterQueries(pg_store.pool, policy, prefix)
+        accounts = AccountStore(pg_store.pool, prefix)
+        tree = LinkTree(pg_store.pool, _edges(prefix))
         catch_up = follower.catch_up
 
         async def close() -> None:
@@ -66,9 +85,13 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
         bus = InProcessBus([store], [RosterView(vault)], str(folder / "roster-view.sqlite"))
         await bus.open()
         queries = RosterQueries(SqliteTx(bus.db), policy)
+        accounts_db = await open_sqlite_db(folder / "accounts.sqlite")
+        accounts = AccountStore(SqliteTx(accounts_db))
+        tree = LinkTree(SqliteTx(bus.db), _edges(""))
         catch_up = bus.drain
 
         async def close() -> None:
+            await accounts_db.close()
             await bus.close()
             await sqlite_keys.close()
             await sqlite_store.close()
@@ -80,4 +103,5 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
         default_policy=policy,
         clock=clock,
     )
-    return Roster(store, service, queries, catch_up, close)
+    await accounts.setup()
+    return Roster(store, service, queries, accounts, tree, catch_up, close)

@@ -11,17 +11,21 @@ from eventspine.config import Settings
 from eventspine.http import service_app
 from eventspine.store.base import utc_now
 from roster import bootstrap
-from roster.api import ROUTERS
+from roster.api import PUBLIC_ROUTERS, ROUTERS
 
 
 def create_app(
     settings: Settings | None = None, clock: Callable[[], datetime] = utc_now
 ) -> FastAPI:
     """Build the app; the service is opened in the app's lifespan, not at import."""
+    settings = settings or Settings()
     return service_app(
         "roster",
         title="Sanlian roster",
         summary="Units, members and the 1:5:5:10 contact tree of the 15510 contact system.",
+        settings=settings,
+        clock=clock,
         routers=ROUTERS,
-        open_service=lambda: bootstrap.build(settings or Settings(), clock),
+        public_routers=PUBLIC_ROUTERS,
+        open_service=lambda: bootstrap.build(settings, clock),
     )

@@ -131,15 +131,19 @@ class RosterQueries:
                 result.append(OverSpan(member=member, target=target))
         return result
 
-    async def search(self, text: str, limit: int, offset: int) -> MembersPublic:
-        """Members whose name contains ``text`` or whose external number equals it."""
+    async def search(
+        self, text: str, limit: int, offset: int, within: set[UUID] | None = None
+    ) -> MembersPublic:
+        """Members whose name contains ``text`` or whose external number equals it; only
+        those in ``within`` when given (a member's own part of the tree)."""
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return await self._members(
-            "(m.name LIKE $1 ESCAPE '\\' OR m.external_number = $2)",
-            [pattern, text],
-            limit,
-            offset,
-        )
+        where = "(m.name LIKE $1 ESCAPE '\\' OR m.external_number = $2)"
+        args: list[Any] = [pattern, text]
+        if within is not None:
+            marks = ", ".join(f"${i}" for i in range(3, 3 + len(within)))
+            where += f" AND m.member_id IN ({marks or 'NULL'})"
+            args.extend(str(m) for m in sorted(within))
+        return await self._members(where, args, limit, offset)
 
     async def unit(self, unit_id: UUID) -> UnitPublic | None:
         """One union organisation."""

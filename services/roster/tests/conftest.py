@@ -12,6 +12,7 @@ import pytest
 from eventspine.config import Settings
 from roster.main import create_app
 from roster_driver import Roster
+from support.auth import STAFF
 from support.pg import throwaway_prefix
 
 NOW = datetime(2026, 6, 30, 9, 0, tzinfo=UTC)
@@ -40,7 +41,7 @@ async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://roster") as client:
-            client.headers["X-Actor"] = "staff:test"
+            client.headers.update(STAFF)
             yield client
 
 

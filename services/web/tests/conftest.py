@@ -64,6 +64,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "SANLIAN_STORE_BACKEND": "sqlite",
         "SANLIAN_SQLITE_DIR": str(data),
         "SANLIAN_ENVIRONMENT": "test",
+        # Outside development the signing secret must be set (the default is refused).
+        "SANLIAN_AUTH_SECRET": "browser-tests-signing-secret-0123456789",
     }
     log = (data / "server.log").open("w")
     process = subprocess.Popen(

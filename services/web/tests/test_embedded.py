@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from eventspine.config import Settings
+from support.auth import STAFF
 from web.embedded import create_app
 
 
@@ -28,7 +29,9 @@ async def test_a_contact_logged_in_one_process_reaches_the_compliance_view(tmp_p
     app = create_app(Settings(sqlite_dir=str(tmp_path)), clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://sanlian") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://sanlian", headers=STAFF
+        ) as client:
             unit = str(uuid.uuid4())
             await ok(
                 client,

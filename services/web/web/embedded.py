@@ -12,8 +12,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from access.guard import OVERSIGHT, install_tokens, service_policy
+from access.tokens import TokenService
 from audit import api as audit_api
 from eventspine.config import Settings
 from eventspine.store.base import utc_now
@@ -67,8 +69,11 @@ def create_app(
     )
     for name, service_app in apps.items():
         app.mount(f"/{name}", service_app)
-    # The auditor's read-only endpoints, over this installation's stores.
-    app.include_router(audit_api.ROUTER)
+    # The auditor's read-only endpoints, over this installation's stores: for auditors,
+    # staff and system clients with the audit scope, never for members.
+    install_tokens(app.state, TokenService(settings.auth_secret), clock)
+    audit_policy = [Depends(service_policy("audit")), OVERSIGHT]
+    app.include_router(audit_api.ROUTER, dependencies=audit_policy)
     app.dependency_overrides[audit_api.get_settings] = lambda: settings
 
     @app.get("/health", tags=["operations"])

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from support.auth import STAFF
 from support.pg import throwaway_prefix
 from topology.supervisor import alive
 from topology.table import enabled
@@ -140,8 +141,7 @@ async def ok(client: httpx.AsyncClient, method: str, url: str, **kw: Any) -> Any
 async def test_a_contact_reaches_the_compliance_view_and_the_stack_stops_cleanly(
     stack: Stack,
 ) -> None:
-    staff = {"X-Actor": "staff:stack-test"}
-    async with httpx.AsyncClient(timeout=30, headers=staff) as client:
+    async with httpx.AsyncClient(timeout=30, headers=STAFF) as client:
         await stack.wait_ready(client, 240)
         pids = stack.pids()
         assert set(pids) == {p.name for p in enabled()}
@@ -238,5 +238,7 @@ async def test_a_contact_reaches_the_compliance_view_and_the_stack_stops_cleanly
     assert stack.popen.wait(timeout=60) == 0, stack.logs()
     assert [name for name, pid in pids.items() if alive(pid)] == []
     assert not (stack.state_dir / "stack" / "stack.json").exists()
-    # Every process stopped on SIGTERM by itself (exit 0), none had to be killed.
-    assert "killed" not in stack.output.read_text(), stack.logs()
+    # Every process stopped on SIGTERM by itself, none had to be killed.
+    output = stack.output.read_text()
+    assert "killed" not in output, stack.logs()
+    assert "roster-relay (exit 0)" in output, output

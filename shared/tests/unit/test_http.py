@@ -12,10 +12,14 @@ import pytest
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
+from access.guard import install_tokens
+from access.tokens import TokenService
+from eventspine.config import Settings
 from eventspine.events import EventRegistry
 from eventspine.http import command_context, install_error_handlers
-from eventspine.store.base import CommandContext
+from eventspine.store.base import CommandContext, utc_now
 from eventspine.store.sqlite import SqliteEventStore
+from support.auth import STAFF
 from support.sample import unit
 
 
@@ -30,6 +34,7 @@ async def client(tmp_path: Path, registry: EventRegistry) -> AsyncIterator[httpx
     await store.open()
     app = FastAPI()
     install_error_handlers(app)
+    install_tokens(app.state, TokenService(Settings().auth_secret), utc_now)
 
     @app.post("/units/{unit_id}")
     async def register(
@@ -40,7 +45,9 @@ async def client(tmp_path: Path, registry: EventRegistry) -> AsyncIterator[httpx
         return {"version": recorded[-1].stream_version}
 
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=STAFF
+    ) as http:
         yield http
     await store.close()
 
@@ -64,7 +71,7 @@ async def test_an_invalid_payload_is_a_422_naming_the_field(client: httpx.AsyncC
 async def test_a_retry_with_the_same_idempotency_key_changes_nothing(
     client: httpx.AsyncClient,
 ) -> None:
-    headers = {"Idempotency-Key": str(uuid.uuid4()), "X-Actor": "staff:1"}
+    headers = {"Idempotency-Key": str(uuid.uuid4()), **STAFF}
     body = {"expected_version": 0, "name": "A"}
     first = await client.post("/units/u-1", json=body, headers=headers)
     retry = await client.post("/units/u-1", json=body, headers=headers)

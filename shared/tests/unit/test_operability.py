@@ -12,10 +12,12 @@ import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
 
+from eventspine.config import Settings
 from eventspine.events import EventRegistry
 from eventspine.http import command_context, service_app
-from eventspine.store.base import CommandContext
+from eventspine.store.base import CommandContext, utc_now
 from eventspine.store.sqlite import SqliteEventStore
+from support.auth import STAFF
 from support.sample import unit
 
 
@@ -71,7 +73,13 @@ def _app(wired: Wired) -> FastAPI:
         return wired
 
     return service_app(
-        "roster", title="t", summary="s", routers=[router], open_service=open_service
+        "roster",
+        title="t",
+        summary="s",
+        settings=Settings(),
+        clock=utc_now,
+        routers=[router],
+        open_service=open_service,
     )
 
 
@@ -81,7 +89,7 @@ async def client(wired: Wired) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test") as http,
+        httpx.AsyncClient(transport=transport, base_url="http://test", headers=STAFF) as http,
     ):
         yield http
 

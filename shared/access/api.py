@@ -1,0 +1,220 @@
+"""Sign-in and account routes, served by the roster service (it knows who is who).
+
+``POST /auth/token`` is the only route without a token. Failed sign-ins are counted per
+username; past ``SANLIAN_LOGIN_MAX_FAILURES`` within ``SANLIAN_LOGIN_WINDOW_SECONDS`` the
+username is refused with 429 and ``Retry-After`` until the oldest failure leaves the window,
+whether or not the password is right.
+"""
+
+# Annotations are evaluated at definition: the routes use a dependency alias made in routers().
+
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+
+from access.accounts import Account, AccountStore, UsernameTakenError
+from access.guard import STAFF, Caller
+from access.models import (
+    AccountCreate,
+    AccountPublic,
+    AccountsPublic,
+    PasswordChange,
+    PrincipalPublic,
+    SystemTokenPublic,
+    SystemTokenRequest,
+    TokenPublic,
+)
+from access.passwords import check_password, hash_password, password_problem
+from access.tokens import TokenService
+from eventspine.config import Settings
+from eventspine.errors import DomainError, StateConflictError
+
+
+@dataclass
+class Access:
+    """What the routes need, wired by the hosting service's composition root."""
+
+    accounts: AccountStore
+    tokens: TokenService
+    settings: Settings
+    clock: Callable[[], datetime]
+    member_tier: Callable[[UUID], Awaitable[str | None]]
+    """The tier of an active member, or ``None`` if there is no such active member."""
+
+
+def _public(account: Account) -> AccountPublic:
+    return AccountPublic(
+        account_id=account.account_id,
+        username=account.username,
+        role=account.role,
+        member_id=account.member_id,
+        scopes=sorted(account.scopes),
+        created_at=account.created_at,
+        disabled_at=account.disabled_at,
+    )
+
+
+def _invalid(field: str, reason: str) -> DomainError:
+    return DomainError(field, reason)
+
+
+def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRouter]:
+    """The public sign-in router and the protected accounts router."""
+    AccessDep = Annotated[Access, Depends(get_access)]
+    auth = APIRouter(prefix="/auth", tags=["sign-in"])
+    accounts = APIRouter(prefix="/accounts", tags=["accounts"])
+    refused: dict[int | str, dict[str, Any]] = {
+        401: {"description": "wrong username or password"},
+        429: {"description": "too many failed sign-ins; retry after the Retry-After seconds"},
+    }
+
+    @auth.post("/token", responses=refused)
+    async def sign_in(
+        access: AccessDep,
+        username: Annotated[str, Form(max_length=64)],
+        password: Annotated[str, Form(max_length=200)],
+    ) -> TokenPublic:
+        """Sign in with a username and password (OAuth2 password flow); the answer's
+        ``access_token`` goes in ``Authorization: Bearer`` on every other request."""
+        s, now = access.settings, access.clock()
+        window = timedelta(seconds=s.login_window_seconds)
+        failures = await access.accounts.failures_since(username, now - window)
+        if len(failures) >= s.login_max_failures:
+            wait = failures[-s.login_max_failures] + window - now
+            raise HTTPException(
+                429,
+                "too many failed sign-ins for this username; wait and try again",
+                headers={"Retry-After": str(max(1, math.ceil(wait.total_seconds())))},
+            )
+        found = await access.accounts.credentials(username)
+        account, stored = found if found else (None, None)
+        matches = check_password(stored, password)  # the same work for unknown usernames
+        if account is None or not matches or account.disabled_at or account.role == "system":
+            await access.accounts.record_failure(username, now)
+            raise HTTPException(
+                401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"}
+            )
+        await access.accounts.clear_failures(username)
+        lifetime = timedelta(minutes=s.token_minutes)
+        return TokenPublic(
+            access_token=access.tokens.issue(account.principal, now, lifetime),
+            expires_in=int(lifetime.total_seconds()),
+            account_id=account.account_id,
+            role=account.role,
+            member_id=account.member_id,
+        )
+
+    @auth.get("/me", responses={401: {"description": "no valid token"}})
+    async def who_am_i(principal: Caller) -> PrincipalPublic:
+        """The signed-in account as its token states it."""
+        return PrincipalPublic(
+            account_id=principal.account_id,
+            role=principal.role,
+            member_id=principal.member_id,
+            scopes=sorted(principal.scopes),
+        )
+
+    @accounts.post(
+        "", status_code=status.HTTP_201_CREATED, dependencies=[STAFF], responses={409: {}}
+    )
+    async def create_account(
+        body: AccountCreate, access: AccessDep, principal: Caller
+    ) -> AccountPublic:
+        """Open an account (federation staff only)."""
+        if body.password is not None and (why := password_problem(body.password, body.username)):
+            raise _invalid("password", why)
+        if body.member_id is not None:
+            tier = await access.member_tier(body.member_id)
+            if tier is None:
+                raise _invalid("member_id", "no active member has this id")
+            if tier == "worker":
+                raise _invalid("member_id", "workers do not sign in; their upper contact acts")
+        try:
+            account = await access.accounts.create(
+                username=body.username,
+                password_hash=hash_password(body.password) if body.password else None,
+                role=body.role,
+                member_id=body.member_id,
+                scopes=body.scopes,
+                now=access.clock(),
+                created_by=principal.actor,
+            )
+        except UsernameTakenError:
+            raise StateConflictError("username", "is already taken") from None
+        return _public(account)
+
+    @accounts.get("", dependencies=[STAFF])
+    async def list_accounts(
+        access: AccessDep,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> AccountsPublic:
+        """Accounts by username (federation staff only)."""
+        found, count = await access.accounts.page(limit, offset)
+        return AccountsPublic(data=[_public(a) for a in found], count=count)
+
+    async def existing(access: Access, account_id: UUID) -> Account:
+        account = await access.accounts.get(account_id)
+        if account is None:
+            raise HTTPException(404, "no such account")
+        return account
+
+    async def own_or_staff(account_id: UUID, principal: Caller) -> None:
+        if principal.role != "admin" and principal.account_id != account_id:
+            raise HTTPException(403, "you may change only your own password")
+
+    @accounts.post(
+        "/{account_id}/password",
+        status_code=204,
+        dependencies=[Depends(own_or_staff)],
+        responses={404: {}, 422: {}},
+    )
+    async def change_password(account_id: UUID, body: PasswordChange, access: AccessDep) -> None:
+        """Set a new password: your own, or anyone's as federation staff."""
+        account = await existing(access, account_id)
+        if account.role == "system":
+            raise _invalid("password", "system clients sign in with issued tokens only")
+        if why := password_problem(body.password, account.username):
+            raise _invalid("password", why)
+        await access.accounts.set_password(account_id, hash_password(body.password))
+
+    @accounts.post("/{account_id}/disabling", dependencies=[STAFF], responses={404: {}})
+    async def disable_account(account_id: UUID, access: AccessDep) -> AccountPublic:
+        """Stop an account from signing in (federation staff only); the last admin stays."""
+        account = await existing(access, account_id)
+        last = account.role == "admin" and await access.accounts.count_admins() <= 1
+        if last and account.disabled_at is None:
+            raise StateConflictError("account_id", "the last admin cannot be disabled")
+        await access.accounts.disable(account_id, access.clock())
+        return _public(await existing(access, account_id))
+
+    @accounts.post(
+        "/{account_id}/tokens",
+        status_code=status.HTTP_201_CREATED,
+        dependencies=[STAFF],
+        responses={404: {}, 409: {}},
+    )
+    async def issue_system_token(
+        account_id: UUID, body: SystemTokenRequest, access: AccessDep
+    ) -> SystemTokenPublic:
+        """A read-only token for another city system's account (federation staff only;
+        shown once)."""
+        account = await existing(access, account_id)
+        if account.role != "system":
+            raise StateConflictError("account_id", "only system clients get issued tokens")
+        if account.disabled_at is not None:
+            raise StateConflictError("account_id", "the account is disabled")
+        now = access.clock()
+        lifetime = timedelta(days=body.days)
+        return SystemTokenPublic(
+            access_token=access.tokens.issue(account.principal, now, lifetime),
+            expires_at=now + lifetime,
+            scopes=sorted(account.scopes),
+        )
+
+    return auth, accounts

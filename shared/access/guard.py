@@ -1,0 +1,140 @@
+"""The one access check every service runs on every route, and its helpers.
+
+Every route of a service sits behind :func:`service_policy`: a request without a valid token is
+401; reads need a role that may read the service (a ``system`` token needs the service's
+scope); commands are refused to ``auditor`` and ``system`` (403) before any route code runs.
+Routes then narrow further: :func:`require` for staff-only routes, :func:`check_reach` to keep a
+``member`` inside their own part of the tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from typing import Annotated, Any, Protocol
+from uuid import UUID
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from access.principal import Principal, Role
+from access.tokens import InvalidTokenError, TokenService
+
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="an access token from POST /auth/token on the roster service",
+)
+
+
+def _unauthorized(reason: str) -> HTTPException:
+    return HTTPException(401, reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+def install_tokens(app_state: Any, tokens: TokenService, clock: Callable[[], datetime]) -> None:
+    """Give an app what :func:`authenticate` verifies tokens with."""
+    app_state.tokens = tokens
+    app_state.token_clock = clock
+
+
+async def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The principal of the request's bearer token, or 401 saying what is wrong with it."""
+    if credentials is None:
+        raise _unauthorized("sign in first: send Authorization: Bearer <token>")
+    tokens: TokenService = request.app.state.tokens
+    clock: Callable[[], datetime] = request.app.state.token_clock
+    try:
+        principal = tokens.verify(credentials.credentials, clock())
+    except InvalidTokenError as exc:
+        raise _unauthorized(str(exc)) from None
+    request.state.principal = principal
+    return principal
+
+
+Caller = Annotated[Principal, Depends(authenticate)]
+"""The signed-in principal, for routes that scope what they answer."""
+
+
+COMMANDERS: dict[str, tuple[Role, ...]] = {
+    "roster": ("admin",),
+    "contacts": ("admin", "member"),
+    "feedback": ("member",),
+    "reports": ("admin",),
+}
+"""Who may send commands to each service at all: federation staff keep the roster and run
+the reports; members and staff log contacts; only members of the tree act on suggestions.
+Auditors and system clients never command anything."""
+
+
+def service_policy(service: str) -> Callable[..., Awaitable[None]]:
+    """The check every route of ``service`` runs first (installed on the app's routers)."""
+    commanders = COMMANDERS.get(service, ())
+
+    async def policy(request: Request, principal: Caller) -> None:
+        if request.method in READS:
+            if not principal.may_read(service):
+                raise HTTPException(403, f"this token may not read the {service} service")
+        elif principal.role in ("auditor", "system"):
+            raise HTTPException(403, f"the {principal.role} role reads only; it cannot act")
+        elif principal.role not in commanders:
+            raise HTTPException(
+                403, f"only {' or '.join(commanders)} may act on the {service} service"
+            )
+
+    return policy
+
+
+def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting only ``roles`` (403 for anyone else)."""
+
+    async def check(principal: Caller) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(403, f"only {' or '.join(roles)} may do this")
+        return principal
+
+    return check
+
+
+STAFF = Depends(require("admin"))
+"""Route dependency: federation staff only (roster changes, policy, accounts)."""
+OVERSIGHT = Depends(require("admin", "auditor", "system"))
+"""Route dependency: whole-city lists a member has no business reading (exposure, unlinked)."""
+
+
+class Tree(Protocol):
+    """A service's own view of the contact tree (from its roster replica)."""
+
+    async def reach(self, member_id: UUID) -> set[UUID]:
+        """The member and everyone below them through current links."""
+
+
+async def reach_of(principal: Principal, tree: Tree) -> set[UUID] | None:
+    """The members a principal may see: ``None`` for everyone (staff, auditors, systems), or a
+    member's own part of the tree."""
+    if principal.role != "member":
+        return None
+    assert principal.member_id is not None  # tokens of members always name one
+    return await tree.reach(principal.member_id)
+
+
+async def check_reach(principal: Principal, tree: Tree, members: Iterable[UUID | None]) -> None:
+    """403 unless a ``member`` principal reaches at least one of ``members`` (the member a
+    request is about, or the two ends of a link)."""
+    reach = await reach_of(principal, tree)
+    if reach is None:
+        return
+    if not any(m in reach for m in members if m is not None):
+        raise HTTPException(403, "this is outside your part of the contact tree")
+
+
+def only_member(principal: Principal) -> UUID:
+    """The member a ``member`` principal is; 403 for other roles (commands that only a member
+    of the tree can give, such as acting on a suggestion)."""
+    if principal.role != "member" or principal.member_id is None:
+        raise HTTPException(403, "a member of the contact tree must act: sign in as a member")
+    return principal.member_id

@@ -1,0 +1,75 @@
+"""Signed, expiring access tokens (JWT, HS256) that every service verifies on its own."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import jwt
+
+from access.principal import ROLES, Principal
+
+ISSUER = "sanlian"
+AUDIENCE = "sanlian"
+ALGORITHM = "HS256"
+
+
+class InvalidTokenError(Exception):
+    """A token that is missing, malformed, tampered with or expired. The message never
+    contains the token."""
+
+
+class TokenService:
+    """Issues and verifies access tokens with one shared secret (``SANLIAN_AUTH_SECRET``)."""
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def issue(self, principal: Principal, now: datetime, lifetime: timedelta) -> str:
+        """A token for ``principal`` valid for ``lifetime`` from ``now``."""
+        claims: dict[str, Any] = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": str(principal.account_id),
+            "role": principal.role,
+            "iat": int(now.timestamp()),
+            "exp": int((now + lifetime).timestamp()),
+            "jti": str(uuid.uuid4()),
+        }
+        if principal.member_id is not None:
+            claims["member_id"] = str(principal.member_id)
+        if principal.scopes:
+            claims["scope"] = " ".join(sorted(principal.scopes))
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str, now: datetime) -> Principal:
+        """The principal a token names, or :class:`InvalidTokenError` saying why not."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"], "verify_exp": False},
+            )
+        except jwt.InvalidTokenError as exc:
+            raise InvalidTokenError(f"the token is not valid ({type(exc).__name__})") from None
+        # Expiry against the injected clock, not the wall clock, so tests can move time.
+        if int(claims["exp"]) <= int(now.timestamp()):
+            raise InvalidTokenError("the token has expired; sign in again")
+        role = claims.get("role")
+        if role not in ROLES:
+            raise InvalidTokenError("the token names no known role")
+        try:
+            account_id = UUID(str(claims["sub"]))
+            member = claims.get("member_id")
+            member_id = UUID(str(member)) if member else None
+        except ValueError:
+            raise InvalidTokenError("the token's subject is not an account id") from None
+        if role == "member" and member_id is None:
+            raise InvalidTokenError("a member's token must name the member")
+        scopes = frozenset(str(claims.get("scope", "")).split())
+        return Principal(account_id, role, member_id, scopes)
