@@ -143,10 +143,11 @@ def test_a_link_is_met_after_two_contacts_and_a_suggestion_climbs_to_an_answer(
         watch.assert_clean()
 
 
-def test_staff_see_the_dashboard_tables_roster_and_history(
+def test_staff_see_the_dashboard_tables_roster_accounts_import_and_history(
     browser: Any, server: Server, admin: Admin, artifacts: Path
 ) -> None:
-    city, _users = seeded_city(server, admin)
+    city, users = seeded_city(server, admin)
+    suggestion = raise_suggestion(server, users["representative"])
     with watched_page(browser, server.base, DESKTOP) as (page, watch):
         page.goto("/login")
         page.get_by_label("用户名").fill(admin.username)
@@ -169,7 +170,88 @@ def test_staff_see_the_dashboard_tables_roster_and_history(
         csv = page.request.get("/export/compliance.csv")
         assert csv.status == 200
         assert csv.headers["content-type"].startswith("text/csv")
+        auditor = open_auditor_account(page, artifacts, city)
+        import_dry_run(page, artifacts, city)
+        sign_out(page)
+
+        # The auditor reads everything and changes nothing.
+        sign_in(page, auditor)
+        nav = page.get_by_role("navigation")
+        expect(nav.get_by_role("link", name="历史记录")).to_be_visible()
+        expect(nav.get_by_role("link", name="账号")).to_have_count(0)
+        expect(nav.get_by_role("link", name="我的联系")).to_have_count(0)
+        page.get_by_role("link", name="名册").click()
+        expect(page.get_by_role("link", name="从文件导入")).to_have_count(0)
+        page.get_by_label("查找成员").fill("张东峰")
+        page.get_by_role("button", name="查找").click()
+        page.get_by_role("link", name="张东峰").first.click()
+        expect(page.locator("#span")).to_contain_text("联系 3 人")
+        expect(page.locator("main form[method=post]")).to_have_count(0)
+        assert page.request.get("/accounts").status == 403
+        assert page.request.get("/directory/import").status == 403
+        page.goto(f"/history?suggestion={suggestion}")
+        events = page.locator(".timeline li")
+        expect(events).to_have_count(1)
+        expect(events.first.locator(".actor")).to_have_text("张东峰")
+        shoot(page, artifacts, "history-auditor")
         watch.assert_clean()
+
+
+def raise_suggestion(server: Server, username: str) -> str:
+    """A suggestion raised through the feedback API with the member's own token."""
+    with httpx.Client(base_url=server.base, timeout=15) as client:
+        granted = client.post(
+            "/roster/auth/token", data={"username": username, "password": PASSWORD}
+        )
+        assert granted.status_code == 200, granted.text
+        headers = {"Authorization": f"Bearer {granted.json()['access_token']}"}
+        body = {"text": "食堂饭菜价格偏高", "category": "wages_and_welfare", "channel": "visit"}
+        raised = client.post("/feedback/suggestions", json=body, headers=headers)
+        assert raised.status_code in (200, 201), raised.text
+        suggestion_id: str = raised.json()["suggestion_id"]
+        return suggestion_id
+
+
+def open_auditor_account(page: Any, artifacts: Path, city: Seeded) -> str:
+    """The admin opens an auditor's account; a refused password is shown beside its field."""
+    username = f"auditor-{city.tag}"
+    page.get_by_role("navigation").get_by_role("link", name="账号").click()
+    expect(page.get_by_role("heading", name="账号", exact=True)).to_be_visible()
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("角色").select_option("auditor")
+    page.get_by_label("密码（系统客户端不设密码）").fill("short")
+    page.get_by_role("button", name="开通此账号").click()
+    expect(page.locator("#password-error")).to_be_visible()
+    expect(page.get_by_label("用户名")).to_have_value(username)
+    expect(page.get_by_label("角色")).to_have_value("auditor")
+    page.get_by_label("密码（系统客户端不设密码）").fill(PASSWORD)
+    page.get_by_role("button", name="开通此账号").click()
+    expect(page.get_by_role("status")).to_have_text("账号已开通。")
+    expect(page.locator(f"#account-{username}")).to_contain_text("审计员")
+    shoot(page, artifacts, "accounts")
+    return username
+
+
+def import_dry_run(page: Any, artifacts: Path, city: Seeded) -> None:
+    """A small CSV of units, one row wrong: the dry run reports it and stores nothing."""
+    rows = (
+        "code,name,kind\n"
+        f"JC{city.tag},晋城市总工会{city.tag},city_federation\n"
+        f"X{city.tag},错误的单位,village\n"
+    )
+    page.get_by_role("link", name="名册").click()
+    page.get_by_role("link", name="从文件导入").click()
+    page.locator("input[type=file][name=file]").set_input_files(
+        {"name": "units.csv", "mimeType": "text/csv", "buffer": rows.encode()}
+    )
+    page.get_by_label("CSV 文件内容").select_option("units")
+    page.get_by_role("button", name="上传").click()
+    expect(page.get_by_role("heading", name="试导入报告")).to_be_visible()
+    expect(page.get_by_text("未保存任何内容。")).to_be_visible()
+    problems = page.locator("table.stack tbody tr")
+    expect(problems).to_have_count(1)
+    expect(problems.first).to_contain_text("kind")
+    shoot(page, artifacts, "import-dry-run")
 
 
 def check_pages(page: Any, watch: Watch, artifacts: Path, city: Seeded) -> None:
@@ -193,6 +275,4 @@ def check_pages(page: Any, watch: Watch, artifacts: Path, city: Seeded) -> None:
     shoot(page, artifacts, "history")
     page.goto("/directory/exposure")
     expect(page.get_by_role("heading", name="超额与未联系人员")).to_be_visible()
-    page.goto("/directory/import")
-    expect(page.get_by_role("heading", name="从文件导入")).to_be_visible()
     assert "/dashboard" in watch.pages_seen
