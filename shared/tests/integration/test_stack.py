@@ -222,6 +222,15 @@ async def test_a_contact_reaches_the_compliance_view_and_the_stack_stops_cleanly
             metrics = (await client.get(f"{stack.url(process.name)}/metrics")).text
             assert f'sanlian_ready{{service="{process.name}"}} 1.0' in metrics
             assert "sanlian_http_requests_total" in metrics
+        # Load balancers and Prometheus do not sign in: the operations paths need no token,
+        # the rest does.
+        async with httpx.AsyncClient(timeout=30) as anonymous:
+            for process in SERVICES:
+                for path in ("/health", "/ready", "/metrics"):
+                    answer = await anonymous.get(f"{stack.url(process.name)}{path}")
+                    assert answer.status_code == 200, (process.name, path, answer.text)
+            refused = await anonymous.get(f"{reports}/compliance", params={"period": "2026"})
+            assert refused.status_code == 401, refused.text
         # One JSON log line per request, with the request's correlation id.
         lines = (stack.state_dir / "stack" / "logs" / "contacts.log").read_text().splitlines()
         logged = [json.loads(line) for line in lines if line.startswith("{")]
