@@ -117,7 +117,6 @@ class Services:
         path: str,
         *,
         token: str | None,
-        actor: str | None = None,
         idempotency_key: str | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
@@ -128,8 +127,6 @@ class Services:
         headers: dict[str, str] = {"X-Correlation-Id": str(uuid.uuid4())}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        if actor:
-            headers["X-Actor"] = actor
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         try:
