@@ -172,6 +172,13 @@ def test_staff_see_the_dashboard_tables_roster_accounts_import_and_history(
         assert csv.headers["content-type"].startswith("text/csv")
         auditor = open_auditor_account(page, artifacts, city)
         import_dry_run(page, artifacts, city)
+        # The staff pages at phone size: nothing scrolls sideways.
+        page.set_viewport_size(PHONE)
+        for path, name in (("/dashboard", "dashboard-phone"), ("/accounts", "accounts-phone")):
+            page.goto(path)
+            no_sideways_scroll(page, PHONE)
+            shoot(page, artifacts, name)
+        page.set_viewport_size(DESKTOP)
         sign_out(page)
 
         # The auditor reads everything and changes nothing.
