@@ -169,6 +169,31 @@ class AccountStore:
             now.isoformat(),
         )
 
+    async def copy_to(self, target: AccountStore) -> int:
+        """Copy every account, with its password hash, into ``target`` (moving an embedded
+        installation to PostgreSQL); accounts the target has already are left as they are.
+        Returns how many were copied."""
+        columns = (
+            "account_id, username, password_hash, role, member_id, scopes, created_at, "
+            "created_by, disabled_at"
+        )
+        copied = 0
+        for row in await self.db.fetch(f"SELECT {columns} FROM {self.p}accounts"):
+            added = await target.db.fetchval(
+                f"INSERT INTO {target.p}accounts ({columns}) VALUES "
+                "($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING account_id",
+                *row,
+            )
+            if added is None:
+                held = await target.db.fetchval(
+                    f"SELECT account_id FROM {target.p}accounts WHERE username = $1", row[1]
+                )
+                if str(held) != str(row[0]):
+                    raise UsernameTakenError(row[1])
+            else:
+                copied += 1
+        return copied
+
     async def record_failure(self, username: str, now: datetime) -> None:
         """Note a failed sign-in for throttling."""
         await self.db.execute(

@@ -9,7 +9,8 @@ and its key vault (``<service>-events.sqlite``, ``<service>-keys.sqlite``); ever
    inserted as they are, not appended again, so the hash chains verify unchanged;
 2. every key of the vault, and every tombstone: a forgotten member stays forgotten, and the
    others' personal data stays readable;
-3. optionally (``publish``), the events to Kafka through the relay, as the relay process
+3. the accounts (usernames, roles, password hashes): staff and members sign in as before;
+4. optionally (``publish``), the events to Kafka through the relay, as the relay process
    would (its checkpoint moves, so a relay started afterwards goes on from there).
 
 Each service moves in one PostgreSQL transaction. While it runs, the source store is held
@@ -31,6 +32,8 @@ import aiosqlite
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from access.accounts import AccountStore, UsernameTakenError, open_accounts
+from eventspine.bus import SqliteTx
 from eventspine.config import Settings
 from eventspine.crypto import PostgresKeyStore
 from eventspine.errors import SpineError
@@ -55,6 +58,22 @@ class MigrationError(SpineError):
     """The source or the target is not what a move can continue from."""
 
 
+async def move_accounts(settings: Settings, folder: Path) -> int:
+    """Copy the embedded installation's accounts into the roster's schema; how many moved."""
+    source_file = folder / "accounts.sqlite"
+    if not source_file.is_file():
+        return 0
+    target, close_target = await open_accounts(settings)
+    try:
+        async with aiosqlite.connect(f"file:{source_file}?mode=ro", uri=True) as db:
+            try:
+                return await AccountStore(SqliteTx(db)).copy_to(target)
+            except UsernameTakenError as exc:
+                raise MigrationError(f"another account already holds username {exc}") from exc
+    finally:
+        await close_target()
+
+
 @dataclass
 class Moved:
     """What one service's move did."""
@@ -67,6 +86,8 @@ class Moved:
     keys: int
     tombstones: int
     published: int = 0
+    accounts: int = 0
+    """Accounts copied (the roster's move carries them)."""
 
 
 def _time(value: str | None) -> datetime | None:
@@ -247,6 +268,7 @@ async def migrate(settings: Settings, folder: Path, *, to_kafka: bool = True) ->
     """Move every service of the embedded installation in ``folder`` to the stores (and, with
     ``to_kafka``, the topics) that ``settings`` name."""
     moved = [await move_service(settings, folder, service) for service in SERVICES]
+    moved[0].accounts = await move_accounts(settings, folder)
     if to_kafka:
         for result in moved:
             result.published = await publish(settings, result.service)

@@ -124,7 +124,7 @@ def expected(caller: Caller, service: str, method: str, path: str, names_b: bool
 
 
 async def test_every_route_answers_every_caller_as_it_must(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     caplog.set_level(logging.DEBUG)
     async with embedded_city(tmp_path) as (client, a, b):
@@ -177,7 +177,9 @@ async def test_every_route_answers_every_caller_as_it_must(
                             assert not leaked, f"{where} shows branch B: {leaked}"
         # 4 services' routes x 9 callers: the walk really covered the API.
         assert checked >= 9 * 60, outcomes[-5:]
-    logged = caplog.text
+    printed = capsys.readouterr()
+    logged = caplog.text + printed.out + printed.err
+    assert "http.request" in logged  # the request log was captured, and holds no secret
     for secret in secrets:
         assert secret not in logged
 

@@ -14,17 +14,22 @@ from pathlib import Path
 
 import aiosqlite
 import asyncpg
+import httpx
 import pytest
 
+from access.accounts import open_accounts
+from access.passwords import hash_password
 from eventspine.config import Settings
 from eventspine.crypto import PersonalDataVault, PostgresKeyStore, SqliteKeyStore
 from eventspine.migrate import SERVICES, MigrationError, migrate
 from eventspine.store.base import CommandContext
 from roster import bootstrap as roster_bootstrap
+from roster.main import create_app as create_roster_app
 from support.pg import topology_settings
 from web.demo import generate
 
 pytestmark = pytest.mark.integration
+PASSWORD = "the-chairs-password"
 
 
 def clock() -> datetime:
@@ -43,6 +48,19 @@ async def embedded(tmp_path: Path) -> tuple[Settings, uuid.UUID]:
         await roster.service.forget_member(forgotten, CommandContext(actor="staff:test"))
     finally:
         await roster.close()
+    accounts, close = await open_accounts(settings)
+    try:
+        await accounts.create(
+            username="chair",
+            password_hash=hash_password(PASSWORD),
+            role="admin",
+            member_id=None,
+            scopes=(),
+            now=clock(),
+            created_by="test",
+        )
+    finally:
+        await close()
     return settings, forgotten
 
 
@@ -141,9 +159,21 @@ async def test_the_moved_history_verifies_and_stays_readable(
         await sqlite_keys.close()
         await pool.close()
 
+    # Staff sign in on the full topology with the passwords they had.
+    assert moved[0].accounts == 1
+    app = create_roster_app(target, clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://roster") as http:
+            signed = await http.post(
+                "/auth/token", data={"username": "chair", "password": PASSWORD}
+            )
+            assert signed.status_code == 200, signed.text
+            assert signed.json()["role"] == "admin"
+
     # Run again (an interrupted move is resumed): nothing more to copy or publish.
     again = await migrate(target, folder)
-    assert [(m.events, m.published) for m in again] == [(0, 0)] * len(SERVICES)
+    assert [(m.events, m.published, m.accounts) for m in again] == [(0, 0, 0)] * len(SERVICES)
     assert [m.already for m in again] == [m.events for m in moved]
 
 
