@@ -38,7 +38,14 @@ $(WEB_ASSETS): services/web/package.json services/web/package-lock.json
 	npm ci --prefix services/web --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(VENV)/.synced $(WEB_ASSETS) ## create .venv with the locked dependencies, and the frontend's assets
+SPEC_SCHEMAS := deploy/spec/node_modules/.package-lock.json
+
+# The AsyncAPI specification's JSON Schemas (the tests validate schemas/asyncapi.json with them).
+$(SPEC_SCHEMAS): deploy/spec/package.json deploy/spec/package-lock.json
+	npm ci --prefix deploy/spec --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.synced $(WEB_ASSETS) $(SPEC_SCHEMAS) ## create .venv with the locked dependencies, the frontend's assets and the spec schemas
 
 messages: install ## extract the frontend's messages; update its catalogues (then translate the new ones)
 	cd services/web && ../../$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \

@@ -1,17 +1,17 @@
 """The consumer runner: feeds a projection from Kafka, with its offsets stored beside its rows.
 
-For each batch of one partition, one PostgreSQL transaction applies the events and records
-the next offset and the last applied position. A crash before commit applies nothing of the
-batch; a restart seeks to the stored offset. Records the relay published twice (it may, after
-a crash) carry a position already applied on that partition and are skipped: one stream always
-maps to one partition, and the relay publishes positions in increasing order.
-"""
+For each poll (records of one or more partitions), one PostgreSQL transaction applies the
+events and records each partition's next offset and last applied position. A crash before
+commit applies nothing of the poll; a restart seeks to the stored offsets. Records the relay
+published twice (it may, after a crash) carry a position already applied on that partition
+and are skipped: one stream always maps to one partition, and the relay publishes positions
+in increasing order."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,8 @@ from eventspine.store.postgres import checked_schema
 log = structlog.get_logger(__name__)
 
 ConsumerFactory = Callable[[str, list[str]], AIOKafkaConsumer]
+Decoded = dict[TopicPartition, list[tuple[int, RecordedEvent | None]]]
+"""A poll's records per partition as ``(offset, event)``; ``None``: sent to the dead letters."""
 
 
 def offsets_ddl(schema: str) -> str:
@@ -65,7 +67,8 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
         self.runner = runner
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        """Nothing to flush: every applied batch is already committed in PostgreSQL."""
+        """Let the poll still being written commit, so the next owner finds its offsets."""
+        await self.runner.settle()
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         await self.runner.seek_assigned(list(assigned))
@@ -100,6 +103,11 @@ class ProjectionRunner:
         self.registry = registry
         self.dead_letters = dead_letters
         self._consumer: AIOKafkaConsumer | None = None
+        # Next offset per partition as of the last commit seen: records below it are not
+        # decoded again (the transaction still checks against the stored offsets).
+        self._next: dict[TopicPartition, int] = {}
+        self._inflight: asyncio.Task[int] | None = None
+        self._polled: dict[TopicPartition, int] = {}
 
     async def setup(self) -> None:
         """Create the offsets table and the projection's tables."""
@@ -137,61 +145,107 @@ class ProjectionRunner:
         stored = await self.stored_offsets()
         fresh = [tp for tp in assigned if tp not in stored]
         for tp in assigned:
+            self._next[tp] = stored[tp][0] if tp in stored else 0
             if tp in stored:
                 consumer.seek(tp, stored[tp][0])
         if fresh:
             await consumer.seek_to_beginning(*fresh)
 
-    async def apply_records(
-        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]
+    async def apply_batches(
+        self, batches: Mapping[TopicPartition, list[ConsumerRecord[Any, Any]]]
     ) -> int:
-        """Apply one partition's batch in one transaction; return how many events it applied."""
-        applied = 0
-        async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                f"SELECT next_offset, last_position FROM {self.schema}.projection_offsets "
-                "WHERE projection = $1 AND topic = $2 AND partition = $3 FOR UPDATE",
-                self.projection.name,
-                tp.topic,
-                tp.partition,
-            )
-            next_offset, last_position = (row[0], row[1]) if row else (0, 0)
-            last_time = None
-            fresh: list[RecordedEvent] = []
+        """Apply what one poll returned: every partition's records in one transaction with
+        their offsets. Return how many events it applied."""
+        return await self._apply(await self.decode_batches(batches))
+
+    async def decode_batches(
+        self, batches: Mapping[TopicPartition, list[ConsumerRecord[Any, Any]]]
+    ) -> Decoded:
+        """Each partition's records as ``(offset, event)``, decoded outside any transaction;
+        a record that cannot be decoded is sent to the dead letters and kept as
+        ``(offset, None)`` so its offset is still passed."""
+        decoded: Decoded = {}
+        for tp, records in batches.items():
+            known = self._next.get(tp, 0)
+            items: list[tuple[int, RecordedEvent | None]] = []
             for record in records:
-                if record.offset < next_offset:
+                if record.offset < known:
                     continue  # already applied: a seek raced with a rebalance
                 try:
-                    event = decode(record, self.registry)
+                    items.append((record.offset, decode(record, self.registry)))
                 except (ValueError, KeyError) as exc:
                     if self.dead_letters is None:
                         raise
                     await self.dead_letters.send(record, str(exc))
-                    next_offset = record.offset + 1
-                    continue
-                if event.position > last_position:
-                    fresh.append(event)
-                    last_position = event.position
-                    last_time = event.time
-                next_offset = record.offset + 1
+                    items.append((record.offset, None))
+            decoded[tp] = items
+        return decoded
+
+    async def _apply(self, decoded: Decoded) -> int:
+        """One transaction: the events not applied yet (by stored offset and position) and
+        every partition's new offset."""
+        parts = sorted(decoded, key=lambda tp: (tp.topic, tp.partition))  # lock order
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                f"SELECT topic, partition, next_offset, last_position "
+                f"FROM {self.schema}.projection_offsets WHERE projection = $1 "
+                "AND (topic, partition) IN (SELECT * FROM unnest($2::text[], $3::integer[])) "
+                "ORDER BY topic, partition FOR UPDATE",
+                self.projection.name,
+                [tp.topic for tp in parts],
+                [tp.partition for tp in parts],
+            )
+            stored = {(r[0], r[1]): (r[2], r[3]) for r in rows}
+            fresh: list[RecordedEvent] = []
+            moved: list[tuple[TopicPartition, int, int, datetime | None]] = []
+            for tp in parts:
+                next_offset, last_position = stored.get((tp.topic, tp.partition), (0, 0))
+                last_time = None
+                for offset, event in decoded[tp]:
+                    if offset < next_offset:
+                        continue
+                    next_offset = offset + 1
+                    if event is not None and event.position > last_position:
+                        fresh.append(event)
+                        last_position = event.position
+                        last_time = event.time
+                moved.append((tp, next_offset, last_position, last_time))
             await apply_all(self.projection, conn, fresh)
-            applied = len(fresh)
             await conn.execute(
                 f"INSERT INTO {self.schema}.projection_offsets "
                 "(projection, topic, partition, next_offset, last_position, last_event_time) "
-                "VALUES ($1, $2, $3, $4, $5, $6) "
+                "SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::bigint[], "
+                "$6::timestamptz[]) "
                 "ON CONFLICT (projection, topic, partition) DO UPDATE "
                 "SET next_offset = excluded.next_offset, last_position = excluded.last_position, "
                 "last_event_time = coalesce(excluded.last_event_time, "
                 "projection_offsets.last_event_time), updated_at = now()",
                 self.projection.name,
-                tp.topic,
-                tp.partition,
-                next_offset,
-                last_position,
-                last_time,
+                [tp.topic for tp, *_ in moved],
+                [tp.partition for tp, *_ in moved],
+                [offset for _, offset, _, _ in moved],
+                [position for _, _, position, _ in moved],
+                [time for *_, time in moved],
             )
-        return applied
+        for tp, next_offset, _, _ in moved:
+            self._next[tp] = next_offset
+        return len(fresh)
+
+    async def _committed(self, consumer: AIOKafkaConsumer) -> None:
+        """Wait until the previous poll's transaction has committed (raising its error), then
+        report its offsets to Kafka."""
+        task, self._inflight = self._inflight, None
+        if task is None:
+            return
+        await task
+        # Best effort, for lag tools only: the truth is the offset in PostgreSQL.
+        with contextlib.suppress(Exception):
+            await consumer.commit(self._polled)
+
+    async def settle(self) -> None:
+        """Wait for the poll being written, if any (its error surfaces in :meth:`run`)."""
+        if self._inflight is not None:
+            await asyncio.wait([self._inflight])
 
     async def behind(self) -> int:
         """Records on the topics not yet applied (unknown before the first assignment: 1)."""
@@ -229,12 +283,18 @@ class ProjectionRunner:
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
-                for tp, records in batches.items():
-                    await self.apply_records(tp, records)
-                    # Best effort, for lag tools only: the truth is the offset in PostgreSQL.
-                    with contextlib.suppress(Exception):
-                        await consumer.commit({tp: records[-1].offset + 1})
+                if not batches:
+                    continue
+                # Decode this poll while the previous one is still being written (the
+                # server's work overlaps ours); the transactions still commit in poll order.
+                decoded = await self.decode_batches(batches)
+                await self._committed(consumer)
+                self._inflight = asyncio.create_task(self._apply(decoded))
+                self._polled = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+            await self._committed(consumer)
         finally:
+            await self.settle()
+            self._inflight = None
             self._consumer = None
             await consumer.stop()
             log.info("projection.stopped", projection=self.projection.name)

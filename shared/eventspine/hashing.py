@@ -22,15 +22,21 @@ _SAFE_INTEGER = 2**53 - 1  # I-JSON: integers beyond are not exact in every read
 
 
 def _needs_package(value: Any) -> bool:
-    """Numbers JCS treats specially: fractions, and integers beyond the safe range."""
-    if isinstance(value, float):
-        return True
-    if isinstance(value, int) and not isinstance(value, bool):
-        return abs(value) > _SAFE_INTEGER
+    """Numbers JCS treats specially: fractions, and integers beyond the safe range.
+
+    Called on every appended event: strings and null, most of the leaves, are recognised by
+    their exact type before any ``isinstance`` check.
+    """
+    if type(value) is str or value is None:
+        return False
     if isinstance(value, dict):
         return any(_needs_package(item) for item in value.values())
     if isinstance(value, list):
         return any(_needs_package(item) for item in value)
+    if isinstance(value, float):
+        return True
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value) > _SAFE_INTEGER
     return False
 
 

@@ -18,8 +18,9 @@ without sign-in (load balancers and Prometheus do not sign in).
 
 The wired service (``app.state.<name>``, what the composition root returned) is probed for
 what it has: ``store`` (an event store: its head position is queried), ``ping()`` (a service
-without a store of its own checks its database), ``feed`` (a :class:`~eventspine.replica.Feed`)
-and ``lag_seconds()``.
+without a store of its own checks its database), ``feed`` (a :class:`~eventspine.replica.Feed`),
+``lag_seconds()``, and ``dependencies()`` (a process without a database of its own, such as
+the staff frontend, names what it needs and whether each answers: ``{"roster": "ok", ...}``).
 """
 
 from __future__ import annotations
@@ -75,14 +76,18 @@ class Probe:
         figures: dict[str, Any] = {}
         store = getattr(wired, "store", None)
         ping = getattr(wired, "ping", None)
-        try:
-            if store is not None:
-                figures["head_position"] = await store.head_position()
-            elif ping is not None:
-                await ping()
-            checks["database"] = "ok"
-        except Exception as exc:  # anything the driver raises means: not reachable now
-            checks["database"] = f"unreachable: {type(exc).__name__}: {exc}"
+        dependencies = getattr(wired, "dependencies", None)
+        if dependencies is not None:
+            checks.update(await dependencies())
+        else:
+            try:
+                if store is not None:
+                    figures["head_position"] = await store.head_position()
+                elif ping is not None:
+                    await ping()
+                checks["database"] = "ok"
+            except Exception as exc:  # anything the driver raises means: not reachable now
+                checks["database"] = f"unreachable: {type(exc).__name__}: {exc}"
         feed = getattr(wired, "feed", None)
         if feed is not None:
             try:

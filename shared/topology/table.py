@@ -30,8 +30,9 @@ class Process:
 
     ``command`` runs after ``python`` (``-m uvicorn ...`` or ``-m eventspine ...``); an HTTP
     process (``port_offset`` set) gets ``--host`` and ``--port`` appended. ``calls`` names the
-    HTTP processes it sends requests to: each gets ``SANLIAN_<NAME>_URL``. A disabled process
-    is in neither the stack nor the Compose file.
+    HTTP processes it sends requests to: each gets the setting ``url_setting`` names
+    (``SANLIAN_<NAME>_URL`` unless the process reads another). A disabled process is in
+    neither the stack nor the Compose file.
     """
 
     name: str
@@ -41,6 +42,7 @@ class Process:
     settings: Mapping[str, str] = field(default_factory=dict)
     calls: tuple[str, ...] = ()
     enabled: bool = True
+    url_setting: str = "SANLIAN_{}_URL"
 
     @property
     def http(self) -> bool:
@@ -67,16 +69,15 @@ PROCESSES: tuple[Process, ...] = (
     _relay("roster"),
     _relay("contacts"),
     _relay("feedback"),
-    # The staff frontend (a backend-for-frontend over the services' HTTP APIs). Enable it
-    # once web.main:create_app exists, then regenerate docker-compose.yml
-    # (`sanlian-stack compose --write`).
+    # The staff frontend (a backend-for-frontend over the services' HTTP APIs); its settings
+    # carry the SANLIAN_WEB_ prefix.
     Process(
         "web",
         "web",
         ("-m", "uvicorn", "--factory", "web.main:create_app"),
         port_offset=0,
         calls=("roster", "contacts", "feedback", "reports"),
-        enabled=False,
+        url_setting="SANLIAN_WEB_{}_URL",
     ),
 )
 
@@ -127,7 +128,7 @@ def settings_of(process: Process, addresses: Addresses) -> dict[str, str]:
         **process.settings,
     }
     for name in process.calls:
-        env[f"SANLIAN_{name.upper()}_URL"] = addresses.url(by_name(name))
+        env[process.url_setting.format(name.upper())] = addresses.url(by_name(name))
     return env
 
 

@@ -7,7 +7,11 @@ rule the contacts service's due list also uses), so the two can never disagree.
 
 from __future__ import annotations
 
+import itertools
+from operator import itemgetter
 from typing import Any
+
+import asyncpg
 
 from eventspine.envelope import RecordedEvent
 from eventspine.projection import Tx
@@ -37,6 +41,10 @@ class ComplianceProjection:
         self.p = prefix
         if name:
             self.name = name
+        self._sql = {event_type: sql.format(p=prefix) for event_type, sql in STATEMENTS.items()}
+        self._bulk = {
+            self._sql[event_type]: sql.format(p=prefix) for event_type, sql in BULK.items()
+        }
 
     async def setup(self, tx: Tx) -> None:
         """Create the tables."""
@@ -61,22 +69,27 @@ class ComplianceProjection:
             await tx.execute(sql, *args)
 
     async def apply_many(self, tx: Tx, events: list[RecordedEvent]) -> None:
-        """Apply a batch: runs of the same statement go to the server in one pipeline."""
-        run_sql, run = "", list[tuple[Any, ...]]()
-        for event in events:
-            for sql, args in self.statements(event):
-                if sql != run_sql and run:
-                    await tx.executemany(run_sql, run)
-                    run = []
-                run_sql = sql
-                run.append(args)
-        if run:
-            await tx.executemany(run_sql, run)
+        """Apply a batch: each run of one statement goes to the server in one call.
+
+        On PostgreSQL a run of inserts is one ``INSERT ... SELECT FROM unnest(...)`` over
+        column arrays (one statement, not one per row); other runs are pipelined.
+        """
+        arrays = isinstance(tx, asyncpg.Connection)  # also true of a pool's connection proxy
+        steps = [step for event in events for step in self.statements(event)]
+        for sql, run in itertools.groupby(steps, key=itemgetter(0)):
+            rows = [args for _, args in run]
+            bulk = self._bulk.get(sql) if arrays else None
+            if bulk is not None:
+                await tx.execute(bulk, *(list(column) for column in zip(*rows, strict=True)))
+            elif len(rows) == 1:
+                await tx.execute(sql, *rows[0])
+            else:
+                await tx.executemany(sql, rows)
 
     def statements(self, event: RecordedEvent) -> list[tuple[str, tuple[Any, ...]]]:
         """The SQL that applies one roster or contacts event (none for other types)."""
-        p, d = self.p, event.data
-        sql = STATEMENTS.get(event.event_type)
+        d = event.data
+        sql = self._sql.get(event.event_type)
         if sql is None:
             return []
         match event.event_type:
@@ -113,7 +126,7 @@ class ComplianceProjection:
                 args = (d["contact_id"], d["contacted_on"], d["method"])
             case _:  # ContactRetracted
                 args = (d["contact_id"],)
-        return [(sql.format(p=p), args)]
+        return [(sql, args)]
 
 
 # One statement per event type; {p} is the table prefix (a PostgreSQL schema, or nothing).
@@ -139,4 +152,19 @@ STATEMENTS = {
     "ContactCorrected": "UPDATE {p}r_contacts SET contacted_on = $2, method = $3 "
     "WHERE contact_id = $1",
     "ContactRetracted": "UPDATE {p}r_contacts SET retracted = 1 WHERE contact_id = $1",
+}
+
+# The inserts above as one statement over column arrays (PostgreSQL): the same rows, and the
+# same "first one wins" as applying them one by one, since a key repeated inside one INSERT
+# ... ON CONFLICT DO NOTHING is skipped like a key already in the table.
+BULK = {
+    "UnitRegistered": "INSERT INTO {p}r_units SELECT * FROM "
+    "unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT (unit_id) DO NOTHING",
+    "MemberRegistered": "INSERT INTO {p}r_members SELECT *, 'active' FROM "
+    "unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (member_id) DO NOTHING",
+    "MemberAssigned": "INSERT INTO {p}r_links SELECT *, NULL FROM "
+    "unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT (link_id) DO NOTHING",
+    "ContactMade": "INSERT INTO {p}r_contacts SELECT *, 0 FROM "
+    "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) "
+    "ON CONFLICT (contact_id) DO NOTHING",
 }

@@ -95,6 +95,17 @@ def watched_page(browser: Any, base: str, viewport: dict[str, int]) -> Iterator[
         context.close()
 
 
+UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea, button")]
+  .filter((el) => el.type !== "hidden")
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+    && !(el.tagName === "BUTTON" && el.textContent.trim()))
+  .map((el) => el.outerHTML.slice(0, 120))"""
+"""Form controls a screen reader could not name: no label, no aria-label, no text."""
+
+
 def shoot(page: Any, folder: Path, name: str) -> None:
-    """A full-page screenshot kept as a test artifact."""
+    """A full-page screenshot kept as a test artifact, once the page has a single ``h1`` and
+    every form control on it has a name."""
+    assert page.locator("h1").count() == 1, page.url
+    assert page.evaluate(UNLABELLED) == [], page.url
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

@@ -29,6 +29,8 @@ from eventspine.envelope import (
     OutboxRecord,
     RecordedEvent,
     ce_type,
+    format_time,
+    hashed_content,
     kafka_headers,
     type_attributes,
 )
@@ -186,6 +188,7 @@ class EventStore(abc.ABC):
         seen: set[str] = set()
         prepared: list[PreparedEvent] = []
         now = self.clock()
+        now_text = format_time(now)  # every event of one append has the same time
         for index, request in enumerate(requests):
             stream_id = validate_stream_id(request.stream_id)
             if stream_id in seen:
@@ -208,6 +211,7 @@ class EventStore(abc.ABC):
                         event,
                         data,
                         now,
+                        now_text,
                         context,
                     )
                 )
@@ -232,26 +236,23 @@ class EventStore(abc.ABC):
         event: DomainEvent,
         data: dict[str, Any],
         now: datetime,
+        now_text: str,
         context: CommandContext,
     ) -> PreparedEvent:
         event_id = uuid.uuid4()
         name, schema_version = event.type_key()
-        # Typed values already: no validation needed to compute the hashed content.
-        draft = RecordedEvent.model_construct(
-            id=event_id,
-            service=self.service,
-            event_type=name,
-            schema_version=schema_version,
-            time=now,
-            stream_id=stream_id,
-            stream_version=version,
-            position=0,
-            actor=context.actor,
-            correlation_id=context.correlation_id,
-            causation_id=context.causation_id,
-            data=data,
-            prev_hash="",
-            hash="",
+        content = hashed_content(
+            event_id,
+            self.service,
+            name,
+            schema_version,
+            now_text,
+            stream_id,
+            version,
+            context.actor,
+            context.correlation_id,
+            context.causation_id,
+            data,
         )
         return PreparedEvent(
             stream_index=index,
@@ -262,7 +263,7 @@ class EventStore(abc.ABC):
             schema_version=schema_version,
             time=now,
             data=data,
-            digest=content_digest(draft.hashed_content()),
+            digest=content_digest(content),
         )
 
     def ce_type_of(self, name: str, version: int) -> str:

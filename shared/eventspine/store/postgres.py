@@ -6,6 +6,8 @@ import asyncio
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +26,7 @@ from eventspine.store.base import (
     utc_now,
     validate_stream_id,
 )
-from eventspine.store.postgres_sql import CONFLICT_SQLSTATE, schema_ddl
+from eventspine.store.postgres_sql import schema_ddl
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _COLUMNS = (
@@ -77,58 +79,51 @@ def _settle(outcome: asyncio.Future[list[asyncpg.Record]], result: object) -> No
         outcome.set_result(result)  # type: ignore[arg-type]
 
 
-def _refusal(exc: Exception) -> Exception:
-    """The platform's error for a refused append (a version clash), else the error itself."""
-    if isinstance(exc, asyncpg.PostgresError) and getattr(exc, "sqlstate", None) == (
-        CONFLICT_SQLSTATE
-    ):
-        stream, expected, actual = str(exc.detail).split("\n")
-        return ConcurrencyError(stream, int(expected), int(actual))
-    return exc
+@dataclass(frozen=True)
+class _Item:
+    """One append as ``append_group`` takes it (its share of the flattened arrays)."""
+
+    command_id: UUID | None
+    actor: str
+    correlation_id: UUID
+    causation_id: UUID | None
+    streams: list[str]
+    expected: list[int]
+    stream_index: list[int]
+    event_ids: list[UUID]
+    types: list[str]
+    schema_versions: list[int]
+    times: list[datetime]
+    data: list[str]
+    digests: list[str]
 
 
-def _group_item(arguments: tuple[Any, ...]) -> dict[str, Any]:
-    """One append's arguments as an element of ``append_group``'s JSON array."""
-    (
-        command_id,
-        streams,
-        expected,
-        stream_index,
-        event_ids,
-        types,
-        schema_versions,
-        times,
-        actor,
-        correlation_id,
-        causation_id,
-        data,
-        digests,
-    ) = arguments
-    return {
-        "command_id": str(command_id) if command_id else None,
-        "streams": streams,
-        "expected": expected,
-        "stream_index": stream_index,
-        "event_ids": [str(event_id) for event_id in event_ids],
-        "types": types,
-        "schema_versions": schema_versions,
-        "times": [moment.isoformat() for moment in times],
-        "actor": actor,
-        "correlation_id": str(correlation_id),
-        "causation_id": str(causation_id) if causation_id else None,
-        "data": [json.loads(item) for item in data],
-        "digests": digests,
-    }
+def _group_arguments(items: Sequence[_Item]) -> tuple[list[Any], ...]:
+    """``append_group``'s arguments for ``items``: per append, per stream and per event."""
+    return (
+        [len(i.streams) for i in items],
+        [len(i.event_ids) for i in items],
+        [i.command_id for i in items],
+        [i.actor for i in items],
+        [i.correlation_id for i in items],
+        [i.causation_id for i in items],
+        [s for i in items for s in i.streams],
+        [v for i in items for v in i.expected],
+        [x for i in items for x in i.stream_index],
+        [x for i in items for x in i.event_ids],
+        [x for i in items for x in i.types],
+        [x for i in items for x in i.schema_versions],
+        [x for i in items for x in i.times],
+        [x for i in items for x in i.data],
+        [x for i in items for x in i.digests],
+    )
 
 
 def _outcome(rows: list[asyncpg.Record]) -> list[asyncpg.Record] | Exception:
-    """Rows of one append in ``append_group``: its events, or the error it caught."""
+    """Rows of one append in ``append_group``: its events, or the version clash it met."""
     if rows and rows[0]["out_error"] is not None:
-        state, detail = rows[0]["out_error"], rows[0]["out_detail"]
-        if state == CONFLICT_SQLSTATE:
-            stream, expected, actual = str(detail).split("\n")
-            return ConcurrencyError(stream, int(expected), int(actual))
-        return RuntimeError(f"append failed ({state}): {detail}")
+        stream, expected, actual = str(rows[0]["out_detail"]).split("\n")
+        return ConcurrencyError(stream, int(expected), int(actual))
     return rows
 
 
@@ -152,11 +147,10 @@ class PostgresEventStore(EventStore):
         self.pool_size = pool_size
         self.max_group = max_group
         self._pool: asyncpg.Pool | None = None
-        self._pending: list[tuple[tuple[Any, ...], asyncio.Future[list[asyncpg.Record]]]] = []
+        self._pending: list[tuple[_Item, asyncio.Future[list[asyncpg.Record]]]] = []
         self._committer: asyncio.Task[None] | None = None
-        params = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb[], $13"
-        self._append_sql = f"SELECT * FROM {self.schema}.append_events({params})"
-        self._group_sql = f"SELECT * FROM {self.schema}.append_group($1::jsonb)"
+        params = ", ".join(f"${n}" for n in range(1, 16))
+        self._group_sql = f"SELECT * FROM {self.schema}.append_group({params})"
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -187,8 +181,11 @@ class PostgresEventStore(EventStore):
         context: CommandContext,
     ) -> list[RecordedEvent]:
         rows = await self._submit(
-            (
+            _Item(
                 context.command_id,
+                context.actor,
+                context.correlation_id,
+                context.causation_id,
                 [r.stream_id for r in requests],
                 [r.expected_version for r in requests],
                 [p.stream_index + 1 for p in prepared],
@@ -196,9 +193,6 @@ class PostgresEventStore(EventStore):
                 [p.event_type for p in prepared],
                 [p.schema_version for p in prepared],
                 [p.time for p in prepared],
-                context.actor,
-                context.correlation_id,
-                context.causation_id,
                 [json.dumps(p.data, ensure_ascii=False) for p in prepared],
                 [p.digest for p in prepared],
             )
@@ -206,7 +200,8 @@ class PostgresEventStore(EventStore):
         if rows and rows[0]["out_replayed"]:
             return await self._replayed(requests, [row["out_position"] for row in rows], context)
         return [
-            RecordedEvent.model_construct(  # typed values from the append itself
+            # Plain construction: validating typed values costs less than model_construct().
+            RecordedEvent(
                 id=p.event_id,
                 service=self.service,
                 event_type=p.event_type,
@@ -243,10 +238,10 @@ class PostgresEventStore(EventStore):
                 )
         return events
 
-    async def _submit(self, arguments: tuple[Any, ...]) -> list[asyncpg.Record]:
+    async def _submit(self, item: _Item) -> list[asyncpg.Record]:
         """Queue one append for the group committer and wait for its own outcome."""
         outcome: asyncio.Future[list[asyncpg.Record]] = asyncio.get_running_loop().create_future()
-        self._pending.append((arguments, outcome))
+        self._pending.append((item, outcome))
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._commit_groups())
         return await outcome
@@ -259,21 +254,31 @@ class PostgresEventStore(EventStore):
             group = self._pending[: self.max_group]
             del self._pending[: len(group)]
             try:
-                if len(group) == 1:  # alone: one round trip, no transaction block
-                    arguments, outcome = group[0]
-                    rows = await self.pool.fetch(self._append_sql, *arguments)
-                    _settle(outcome, rows)
-                    continue
-                payload = json.dumps([_group_item(arguments) for arguments, _ in group])
-                rows = await self.pool.fetch(self._group_sql, payload)
-                by_item: dict[int, list[asyncpg.Record]] = {}
-                for row in rows:
-                    by_item.setdefault(row["out_item"], []).append(row)
-                for index, (_, outcome) in enumerate(group):
-                    _settle(outcome, _outcome(by_item.get(index, [])))
-            except Exception as exc:  # nothing of this group is known to be stored
-                for _, outcome in group:
-                    _settle(outcome, _refusal(exc))
+                outcomes = await self._call_group([item for item, _ in group])
+            except asyncpg.PostgresError as exc:
+                # The server refused the call, so none of it is stored: each append again on
+                # its own, so that one bad append does not fail the others.
+                if len(group) == 1:
+                    outcomes = [exc]
+                else:
+                    outcomes = [await self._alone(item) for item, _ in group]
+            except Exception as exc:  # the connection failed: whether it committed is unknown
+                outcomes = [exc] * len(group)
+            for (_, outcome), result in zip(group, outcomes, strict=True):
+                _settle(outcome, result)
+
+    async def _call_group(self, items: Sequence[_Item]) -> list[list[asyncpg.Record] | Exception]:
+        rows = await self.pool.fetch(self._group_sql, *_group_arguments(items))
+        by_item: list[list[asyncpg.Record]] = [[] for _ in items]
+        for row in rows:
+            by_item[row["out_item"]].append(row)
+        return [_outcome(item_rows) for item_rows in by_item]
+
+    async def _alone(self, item: _Item) -> list[asyncpg.Record] | Exception:
+        try:
+            return (await self._call_group([item]))[0]
+        except Exception as exc:
+            return exc
 
     def _event(self, row: asyncpg.Record) -> RecordedEvent:
         return RecordedEvent(

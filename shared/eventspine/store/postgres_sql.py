@@ -1,10 +1,10 @@
 """DDL of a service's event store schema in PostgreSQL.
 
-One schema per service (``roster``, ``contacts``...). The ``append_events`` function does a
-whole append in one round trip: it takes the service's advisory lock (so positions are
-gap-free and commit in order), replays an already applied command, checks each stream's
-version, links each event to its predecessor's hash and inserts. The lock is held until the
-statement's transaction commits.
+One schema per service (``roster``, ``contacts``...). The ``append_group`` function does one
+or more appends in one round trip: it takes the service's advisory lock (so positions are
+gap-free and commit in order), and for each append replays an already applied command, or
+checks each stream's version, links each event to its predecessor's hash and inserts. The
+lock is held until the statement's transaction commits.
 """
 
 from __future__ import annotations
@@ -57,8 +57,26 @@ DROP TRIGGER IF EXISTS events_no_truncate ON {s}.events;
 CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON {s}.events
     FOR EACH STATEMENT EXECUTE FUNCTION {s}.refuse_change();
 
-CREATE OR REPLACE FUNCTION {s}.append_events(
-    p_command_id uuid,
+-- Superseded signatures (earlier versions of this schema).
+DROP FUNCTION IF EXISTS {s}.append_group(jsonb);
+DROP FUNCTION IF EXISTS {s}.append_events(uuid, text[], integer[], integer[], uuid[], text[],
+    integer[], timestamptz[], text, uuid, uuid, jsonb[], text[]);
+
+-- A group of appends (one or more commands) in one call: one round trip, one transaction, one
+-- WAL flush. The arrays are flattened: per append (item) its command, audit fields and how
+-- many streams and events it has; per stream its expected version; per event its stream
+-- (1-based, within its append) and columns. Each append keeps its own outcome: its rows, its
+-- earlier rows when its command id was already applied (replayed), or one row naming the
+-- version clash. A clash is found before anything of that append is written, so no savepoint
+-- is needed; any other error fails the whole call and the caller retries the appends one by
+-- one.
+CREATE OR REPLACE FUNCTION {s}.append_group(
+    p_item_streams integer[],
+    p_item_events integer[],
+    p_command_ids uuid[],
+    p_actors text[],
+    p_correlation_ids uuid[],
+    p_causation_ids uuid[],
     p_streams text[],
     p_expected integer[],
     p_stream_index integer[],
@@ -66,124 +84,88 @@ CREATE OR REPLACE FUNCTION {s}.append_events(
     p_types text[],
     p_schema_versions integer[],
     p_times timestamptz[],
-    p_actor text,
-    p_correlation_id uuid,
-    p_causation_id uuid,
     p_data jsonb[],
     p_digests text[]
 ) RETURNS TABLE (
-    out_position bigint, out_stream_id text, out_stream_version integer,
-    out_event_id uuid, out_prev_hash text, out_hash text, out_replayed boolean
+    out_item integer, out_position bigint, out_stream_version integer, out_prev_hash text,
+    out_hash text, out_replayed boolean, out_error text, out_detail text
 ) LANGUAGE plpgsql AS $$
 DECLARE
     v_position bigint;
-    v_versions integer[] := '{{}}';
-    v_heads text[] := '{{}}';
+    v_versions integer[];
+    v_heads text[];
     v_version integer;
     v_hash text;
+    v_clash text;
     v_idx integer;
+    v_s integer := 0;  -- streams of earlier appends
+    v_e integer := 0;  -- events of earlier appends
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('sanlian.append.{s}'));
-
-    IF p_command_id IS NOT NULL THEN
-        RETURN QUERY
-            SELECT e.position, e.stream_id, e.stream_version, e.event_id, e.prev_hash, e.hash, true
-            FROM {s}.events e WHERE e.command_id = p_command_id ORDER BY e.position;
-        IF FOUND THEN
-            RETURN;
-        END IF;
-    END IF;
-
-    FOR i IN 1 .. array_length(p_streams, 1) LOOP
-        SELECT e.stream_version, e.hash INTO v_version, v_hash
-            FROM {s}.events e WHERE e.stream_id = p_streams[i]
-            ORDER BY e.stream_version DESC LIMIT 1;
-        v_version := coalesce(v_version, 0);
-        IF v_version <> p_expected[i] THEN
-            RAISE EXCEPTION 'stream % is at version %, not %',
-                    p_streams[i], v_version, p_expected[i]
-                USING ERRCODE = '{CONFLICT_SQLSTATE}',
-                      DETAIL = p_streams[i] || E'\\n' || p_expected[i] || E'\\n' || v_version;
-        END IF;
-        v_versions := v_versions || v_version;
-        v_heads := v_heads || coalesce(v_hash, repeat('0', 64));
-    END LOOP;
-
     SELECT coalesce(max(e.position), 0) INTO v_position FROM {s}.events e;
 
-    FOR j IN 1 .. array_length(p_event_ids, 1) LOOP
-        v_idx := p_stream_index[j];
-        v_version := v_versions[v_idx] + 1;
-        v_hash := encode(sha256(convert_to(v_heads[v_idx] || p_digests[j], 'UTF8')), 'hex');
-        v_position := v_position + 1;
-        INSERT INTO {s}.events (position, stream_id, stream_version, event_id, event_type,
-                                schema_version, time, actor, correlation_id, causation_id,
-                                command_id, data, prev_hash, hash)
-        VALUES (v_position, p_streams[v_idx], v_version, p_event_ids[j], p_types[j],
-                p_schema_versions[j], p_times[j], p_actor, p_correlation_id, p_causation_id,
-                p_command_id, p_data[j], v_heads[v_idx], v_hash);
-        out_position := v_position;
-        out_stream_id := p_streams[v_idx];
-        out_stream_version := v_version;
-        out_event_id := p_event_ids[j];
-        out_prev_hash := v_heads[v_idx];
-        out_hash := v_hash;
-        out_replayed := false;
-        RETURN NEXT;
-        v_versions[v_idx] := v_version;
-        v_heads[v_idx] := v_hash;
-    END LOOP;
-END $$;
-
--- A group of appends in one call (one round trip, one transaction, one WAL flush), each in
--- its own EXCEPTION block (a server-side savepoint) so each keeps its own outcome: rows tagged
--- with the append's index, or one row with the error it caught. p_group is a JSON array of
--- appends, each holding append_events' arguments.
-CREATE OR REPLACE FUNCTION {s}.append_group(p_group jsonb)
-RETURNS TABLE (
-    out_item integer, out_position bigint, out_stream_id text, out_stream_version integer,
-    out_event_id uuid, out_prev_hash text, out_hash text, out_replayed boolean,
-    out_error text, out_detail text
-) LANGUAGE plpgsql AS $$
-DECLARE
-    v jsonb;
-    v_state text;
-    v_message text;
-    v_detail text;
-BEGIN
-    FOR i IN 0 .. jsonb_array_length(p_group) - 1 LOOP
-        v := p_group -> i;
-        BEGIN
-            RETURN QUERY SELECT i, a.*, NULL::text, NULL::text FROM {s}.append_events(
-                (v ->> 'command_id')::uuid,
-                ARRAY(SELECT x FROM jsonb_array_elements_text(v -> 'streams')
-                      WITH ORDINALITY AS t(x, n) ORDER BY n),
-                ARRAY(SELECT x::integer FROM jsonb_array_elements_text(v -> 'expected')
-                      WITH ORDINALITY AS t(x, n) ORDER BY n),
-                ARRAY(SELECT x::integer FROM jsonb_array_elements_text(v -> 'stream_index')
-                      WITH ORDINALITY AS t(x, n) ORDER BY n),
-                ARRAY(SELECT x::uuid FROM jsonb_array_elements_text(v -> 'event_ids')
-                      WITH ORDINALITY AS t(x, n) ORDER BY n),
-                ARRAY(SELECT x FROM jsonb_array_elements_text(v -> 'types')
-                      WITH ORDINALITY AS t(x, n) ORDER BY n),
-                ARRAY(SELECT x::integer FROM jsonb_array_elements_text(v -> 'schema_versions')
-                      WITH ORDINALITY AS t(x, n) ORDER BY n),
-                ARRAY(SELECT x::timestamptz FROM jsonb_array_elements_text(v -> 'times')
-                      WITH ORDINALITY AS t(x, n) ORDER BY n),
-                v ->> 'actor',
-                (v ->> 'correlation_id')::uuid,
-                (v ->> 'causation_id')::uuid,
-                ARRAY(SELECT x FROM jsonb_array_elements(v -> 'data')
-                      WITH ORDINALITY AS t(x, n) ORDER BY n),
-                ARRAY(SELECT x FROM jsonb_array_elements_text(v -> 'digests')
-                      WITH ORDINALITY AS t(x, n) ORDER BY n)) a;
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
-                                    v_detail = PG_EXCEPTION_DETAIL;
-            RETURN QUERY SELECT i, NULL::bigint, NULL::text, NULL::integer, NULL::uuid,
-                NULL::text, NULL::text, NULL::boolean, v_state,
-                coalesce(nullif(v_detail, ''), v_message);
-        END;
+    FOR i IN 1 .. array_length(p_item_streams, 1) LOOP
+        IF p_command_ids[i] IS NOT NULL THEN
+            RETURN QUERY
+                SELECT i - 1, e.position, e.stream_version, e.prev_hash, e.hash, true,
+                       NULL::text, NULL::text
+                FROM {s}.events e WHERE e.command_id = p_command_ids[i] ORDER BY e.position;
+        END IF;
+        IF p_command_ids[i] IS NULL OR NOT FOUND THEN
+            v_versions := '{{}}';
+            v_heads := '{{}}';
+            v_clash := NULL;
+            FOR k IN v_s + 1 .. v_s + p_item_streams[i] LOOP
+                SELECT e.stream_version, e.hash INTO v_version, v_hash
+                    FROM {s}.events e WHERE e.stream_id = p_streams[k]
+                    ORDER BY e.stream_version DESC LIMIT 1;
+                v_version := coalesce(v_version, 0);
+                IF v_version <> p_expected[k] THEN
+                    v_clash := p_streams[k] || E'\\n' || p_expected[k] || E'\\n' || v_version;
+                    EXIT;
+                END IF;
+                v_versions := v_versions || v_version;
+                v_heads := v_heads || coalesce(v_hash, repeat('0', 64));
+            END LOOP;
+            out_item := i - 1;
+            IF v_clash IS NOT NULL THEN
+                out_position := NULL;
+                out_stream_version := NULL;
+                out_prev_hash := NULL;
+                out_hash := NULL;
+                out_replayed := NULL;
+                out_error := '{CONFLICT_SQLSTATE}';
+                out_detail := v_clash;
+                RETURN NEXT;
+            ELSE
+                out_replayed := false;
+                out_error := NULL;
+                out_detail := NULL;
+                FOR j IN v_e + 1 .. v_e + p_item_events[i] LOOP
+                    v_idx := p_stream_index[j];
+                    v_version := v_versions[v_idx] + 1;
+                    v_hash := encode(sha256(convert_to(v_heads[v_idx] || p_digests[j], 'UTF8')),
+                                     'hex');
+                    v_position := v_position + 1;
+                    INSERT INTO {s}.events (position, stream_id, stream_version, event_id,
+                        event_type, schema_version, time, actor, correlation_id, causation_id,
+                        command_id, data, prev_hash, hash)
+                    VALUES (v_position, p_streams[v_s + v_idx], v_version, p_event_ids[j],
+                        p_types[j], p_schema_versions[j], p_times[j], p_actors[i],
+                        p_correlation_ids[i], p_causation_ids[i], p_command_ids[i], p_data[j],
+                        v_heads[v_idx], v_hash);
+                    out_position := v_position;
+                    out_stream_version := v_version;
+                    out_prev_hash := v_heads[v_idx];
+                    out_hash := v_hash;
+                    RETURN NEXT;
+                    v_versions[v_idx] := v_version;
+                    v_heads[v_idx] := v_hash;
+                END LOOP;
+            END IF;
+        END IF;
+        v_s := v_s + p_item_streams[i];
+        v_e := v_e + p_item_events[i];
     END LOOP;
 END $$;
 """

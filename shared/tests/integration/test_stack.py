@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -138,6 +139,64 @@ async def ok(client: httpx.AsyncClient, method: str, url: str, **kw: Any) -> Any
     return answer.json()
 
 
+async def frontend_shows_the_member(client: httpx.AsyncClient, stack: Stack, member: str) -> None:
+    """An admin signs in through the web process's form and reads the member's page and
+    history (the web process reads the history from the stores itself)."""
+    username, password = "chair", "Stack-15510-password"
+    account = {"username": username, "password": password, "role": "admin"}
+    await ok(client, "POST", f"{stack.url('roster')}/accounts", json=account)
+    browser = await web_sign_in(stack, username, password)
+    try:
+        page = await browser.get(f"/directory/members/{member}")
+        assert page.status_code == 200, page.text
+        assert "张东峰" in page.text
+        history = await browser.get("/history", params={"member": member})
+        assert history.status_code == 200, history.text
+        assert "MemberRegistered" in history.text
+    finally:
+        await browser.aclose()
+
+
+async def web_sign_in(stack: Stack, username: str, password: str) -> httpx.AsyncClient:
+    """A browser-like client of the web process, signed in through its form."""
+    browser = httpx.AsyncClient(base_url=stack.url("web"), timeout=30)
+    form = await browser.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf, form.text
+    signed_in = await browser.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf[1]}
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    return browser
+
+
+async def representative_logs_through_the_web(
+    client: httpx.AsyncClient, stack: Stack, rep: str, worker: str, on: date
+) -> None:
+    """The representative signs in on the frontend and logs a contact from "my contacts"."""
+    account = {"username": "zhang.df", "password": "Rep-15510-password", "role": "member"}
+    await ok(client, "POST", f"{stack.url('roster')}/accounts", json={**account, "member_id": rep})
+    browser = await web_sign_in(stack, account["username"], account["password"])
+    try:
+        page = await browser.get("/my-contacts")
+        assert page.status_code == 200, page.text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert csrf, page.text
+        logged = await browser.post(
+            "/my-contacts/log",
+            data={
+                "lower_member_id": worker,
+                "contacted_on": str(on),
+                "method": "visit",
+                "csrf_token": csrf[1],
+                "key": str(uuid.uuid4()),
+            },
+        )
+        assert logged.status_code == 303, logged.text
+    finally:
+        await browser.aclose()
+
+
 async def test_a_contact_reaches_the_compliance_view_and_the_stack_stops_cleanly(
     stack: Stack,
 ) -> None:
@@ -214,11 +273,32 @@ async def test_a_contact_reaches_the_compliance_view_and_the_stack_stops_cleanly
             assert time.monotonic() < deadline, f"{report}\n{stack.logs()}"
             await asyncio.sleep(0.2)
 
-        # Operability on every service: ready, metrics with its own gauges.
+        # The second contact of the year comes through the web frontend: the link is met.
+        await representative_logs_through_the_web(
+            client, stack, rep, worker, today - timedelta(days=1)
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            report = await ok(
+                client, "GET", f"{reports}/compliance", params={"period": str(today.year)}
+            )
+            if report["city"]["met"] == 1:
+                break
+            assert time.monotonic() < deadline, f"{report}\n{stack.logs()}"
+            await asyncio.sleep(0.2)
+
+        await frontend_shows_the_member(client, stack, rep)
+
+        # Operability on every service: ready, metrics with its own gauges. The frontend has
+        # no database: it is ready when the services it calls answer.
         for process in SERVICES:
             ready = await client.get(f"{stack.url(process.name)}/ready")
             assert ready.status_code == 200, ready.text
-            assert ready.json()["checks"]["database"] == "ok"
+            checks = ready.json()["checks"]
+            if process.kind == "web":
+                assert checks == {name: "ok" for name in process.calls}, checks
+            else:
+                assert checks["database"] == "ok", checks
             metrics = (await client.get(f"{stack.url(process.name)}/metrics")).text
             assert f'sanlian_ready{{service="{process.name}"}} 1.0' in metrics
             assert "sanlian_http_requests_total" in metrics

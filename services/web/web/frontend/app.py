@@ -80,8 +80,10 @@ def create_frontend(services: Callable[[], Services], settings: WebSettings) -> 
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in(request: Request, exc: Exception) -> Response:
-        request.scope.get("session", {}).pop("user", None)
-        target = "/login?next=" + quote(request.url.path)
+        # A user who was signed in learns why they are asked again (the token ran out, or
+        # the account was disabled); a first visit just gets the form.
+        had_user = request.scope.get("session", {}).pop("user", None) is not None
+        target = "/login?next=" + quote(request.url.path) + ("&again=1" if had_user else "")
         if request.headers.get("HX-Request"):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)

@@ -10,8 +10,6 @@ from fastapi import Depends, Request
 from web.frontend.services import Service, ServiceError, Services
 from web.frontend.session import csrf_ok
 
-ROLES = ("admin", "member", "auditor", "system")
-
 
 @dataclass(frozen=True)
 class User:
@@ -26,7 +24,12 @@ class User:
     @property
     def is_staff(self) -> bool:
         """Federation staff (admins) and auditors see the whole city."""
-        return self.role in ("admin", "auditor", "system")
+        return self.role in ("admin", "auditor")
+
+    @property
+    def is_admin(self) -> bool:
+        """Federation staff: the roster, accounts and imports are theirs to change."""
+        return self.role == "admin"
 
 
 class SignInRequired(Exception):
@@ -74,7 +77,7 @@ def staff(request: Request) -> User:
 def admin(request: Request) -> User:
     """A signed-in admin."""
     user = signed_in(request)
-    if user.role not in ("admin", "system"):
+    if not user.is_admin:
         raise NotAllowed
     return user
 
@@ -124,11 +127,8 @@ class Api:
         **kwargs: Any,
     ) -> Any:
         """A command; ``key`` (from the form) makes a double submission harmless."""
-        user = self.user
-        # Until every service reads the actor from the token, feedback also reads X-Actor.
-        actor = f"member:{user.member_id}" if user and user.member_id else None
         response = await self._call(
-            service, "POST", path, json=body, actor=actor, idempotency_key=key or None, **kwargs
+            service, "POST", path, json=body, idempotency_key=key or None, **kwargs
         )
         return response.json() if response.content else None
 

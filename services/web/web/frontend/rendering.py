@@ -10,7 +10,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from web.frontend import i18n, labels
+from web.frontend import actors, i18n, labels
+from web.frontend.deps import current_user
 from web.frontend.session import csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,6 +33,7 @@ def environment() -> Environment:
         i18n.current_gettext, i18n.current_ngettext, newstyle=True
     )
     env.globals["status_class"] = STATUS_CLASSES
+    env.globals["actor_member"] = actors.actor_member
     env.globals.update(labels.ALL)
     return env
 
@@ -57,7 +59,7 @@ def render(
         "request": request,
         "lang": language,
         "languages": i18n.LANGUAGES,
-        "user": session.get("user"),
+        "user": current_user(request),
         "csrf": csrf_token(session),
         "new_key": lambda: str(uuid.uuid4()),
         "values": {},

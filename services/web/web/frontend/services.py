@@ -88,8 +88,9 @@ class Services:
         )
 
     @classmethod
-    def over_http(cls, settings: WebSettings) -> Services:
-        """Clients for the full topology: each service at its base URL."""
+    def over_http(cls, settings: WebSettings, audit: ASGIApp | None = None) -> Services:
+        """Clients for the full topology: each service at its base URL; ``audit``, when
+        given, serves the auditors' history in process instead of ``audit_url``."""
         urls: dict[Service, str | None] = {
             "roster": settings.roster_url,
             "contacts": settings.contacts_url,
@@ -97,13 +98,18 @@ class Services:
             "reports": settings.reports_url,
             "audit": settings.audit_url,
         }
-        return cls(
-            {
-                name: httpx.AsyncClient(base_url=url, timeout=settings.timeout_seconds)
-                for name, url in urls.items()
-                if url
-            }
-        )
+        clients: dict[Service, httpx.AsyncClient] = {
+            name: httpx.AsyncClient(base_url=url, timeout=settings.timeout_seconds)
+            for name, url in urls.items()
+            if url
+        }
+        if audit is not None and "audit" not in clients:
+            clients["audit"] = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=audit),
+                base_url="http://audit/",
+                timeout=settings.timeout_seconds,
+            )
+        return cls(clients)
 
     async def aclose(self) -> None:
         """Close every client."""
@@ -117,7 +123,6 @@ class Services:
         path: str,
         *,
         token: str | None,
-        actor: str | None = None,
         idempotency_key: str | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
@@ -128,8 +133,6 @@ class Services:
         headers: dict[str, str] = {"X-Correlation-Id": str(uuid.uuid4())}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        if actor:
-            headers["X-Actor"] = actor
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         try:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.frontend.routes import auth, contacts, dashboard, history, roster, suggestions, tables
+from web.frontend.routes import (
+    accounts,
+    auth,
+    contacts,
+    dashboard,
+    history,
+    roster,
+    suggestions,
+    tables,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
@@ -14,4 +23,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     tables.router,
     roster.router,
     history.router,
+    accounts.router,
 )

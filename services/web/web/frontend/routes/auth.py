@@ -33,9 +33,14 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/login")
-async def login_form(request: Request, next: str | None = None) -> Response:
-    """The sign-in form."""
-    return render(request, "login.html", {"values": {"next": _safe_next(next) or ""}})
+async def login_form(
+    request: Request, next: str | None = None, again: str | None = None
+) -> Response:
+    """The sign-in form; ``again`` when a service no longer accepted the session's token."""
+    message = N_("Your session has ended. Please sign in again.") if again else None
+    return render(
+        request, "login.html", {"values": {"next": _safe_next(next) or ""}, "message": message}
+    )
 
 
 @router.post("/login")

@@ -7,9 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from web.frontend.actors import actor_member
 from web.frontend.deps import ApiDep, StaffDep
 from web.frontend.errors import describe
 from web.frontend.rendering import render
+from web.frontend.routes.common import members_by_id
 from web.frontend.services import ServiceError
 
 router = APIRouter(prefix="/history", tags=["frontend"])
@@ -36,6 +38,7 @@ async def history(
     if kind in SUBJECTS and id and id.strip():  # the page's own form names kind and id
         chosen = {kind: id.strip()}
     events: list[dict[str, Any]] | None = None
+    people: dict[str, dict[str, Any]] = {}
     problem = None
     if chosen:
         try:
@@ -44,12 +47,15 @@ async def history(
             if error.status == 401:
                 raise
             problem = describe(error)
+        else:
+            people = await members_by_id(api, (actor_member(e.get("actor")) for e in events))
     kind, ident = next(iter(chosen.items()), ("member", ""))
     context = {
         "events": events,
         "kind": kind,
         "ident": ident,
         "problem": problem,
+        "people": people,
         "subjects": SUBJECTS,
     }
     return render(request, "history.html", context)

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web.frontend.deps import Api, ApiDep, FormDep, User, UserDep
+from web.frontend.actors import actor_member
+from web.frontend.deps import Api, ApiDep, FormDep, MemberDep, User, UserDep
 from web.frontend.errors import Problem, describe
 from web.frontend.i18n import N_
 from web.frontend.labels import CATEGORY_LABELS, METHOD_LABELS
@@ -78,7 +79,9 @@ async def suggestions(request: Request, user: UserDep, api: ApiDep) -> Response:
 
 
 @router.post("")
-async def raise_suggestion(request: Request, user: UserDep, api: ApiDep, form: FormDep) -> Response:
+async def raise_suggestion(
+    request: Request, user: MemberDep, api: ApiDep, form: FormDep
+) -> Response:
     """Raise a suggestion (for oneself, or a representative for one of their workers)."""
     body = {
         "text": (form.get("text") or "").strip(),
@@ -113,9 +116,7 @@ async def _page(
     me = await api.get("roster", f"/members/{user.member_id}") if user.member_id else None
     ids = [found["raised_by"], found["on_behalf_of"], found["holder_id"]]
     ids += [e["holder_id"] for e in found["timeline"]]
-    ids += [
-        e["actor"].partition(":")[2] for e in found["timeline"] if e["actor"].startswith("member:")
-    ]
+    ids += [actor_member(e["actor"]) for e in found["timeline"]]
     people = await members_by_id(api, ids)
     departments = await api.get("feedback", "/departments")
     holds = bool(
