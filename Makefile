@@ -15,7 +15,7 @@ PACKAGES := shared/eventspine shared/compliance shared/audit shared/access share
             services/feedback/feedback services/reports/reports services/web/web bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 
-.PHONY: help install messages run demo stack stack-down bench-quick lint format schemas test test-unit test-integration bench up down clean
+.PHONY: help install messages run demo stack stack-down bench-quick lint format schemas test test-unit test-integration test-faults bench up down clean
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -97,6 +97,9 @@ test-unit: install ## unit tests only (no infrastructure)
 
 test-integration: install ## integration and contract tests (real PostgreSQL and Kafka)
 	$(BIN)/pytest -m integration
+
+test-faults: install ## the fault tier (about 12 min): broker outage, database restart, kill -9 loop, hostile input
+	$(BIN)/pytest -m faults shared/tests/faults
 
 bench: install ## every benchmark against its raw baseline in one run (about 8 min); --quick: bench-quick
 	$(BIN)/python -m bench

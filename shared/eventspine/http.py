@@ -7,6 +7,7 @@ Errors follow one shape: ``{"detail": [{"loc": [...], "msg": ..., "type": ...}]}
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -15,7 +16,9 @@ from typing import Annotated, Protocol, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
@@ -176,8 +179,37 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _request_invalid(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    # FastAPI's own 422, with non-ASCII escaped: it echoes the input, which may hold an
+    # unpaired surrogate (sent as "\ud800") that UTF-8 cannot encode; the refusal would
+    # otherwise fail itself, with a 500.
+    body = json.dumps(jsonable_encoder({"detail": exc.errors()}))
+    return Response(body, status_code=422, media_type="application/json")
+
+
+UNSTORABLE_TEXT = (
+    UnicodeEncodeError,
+    asyncpg.exceptions.UntranslatableCharacterError,
+    asyncpg.exceptions.CharacterNotInRepertoireError,
+)
+"""Valid JSON whose text no encoder or column takes (an unpaired surrogate, a NUL)."""
+
+
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    # Command bodies refuse such text before anything is stored (eventspine.text); this
+    # answers the rest (a query parameter, say) as the client's error, not the server's.
+    msg = "text holds a character that cannot be stored (NUL or an unpaired surrogate)"
+    return JSONResponse(
+        status_code=422, content={"detail": [{"loc": ["body"], "msg": msg, "type": "value_error"}]}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map the platform's errors to HTTP answers on ``app``."""
+    app.add_exception_handler(RequestValidationError, _request_invalid)
+    for text_error in UNSTORABLE_TEXT:
+        app.add_exception_handler(text_error, _unstorable)
     for error in UNAVAILABLE:
         app.add_exception_handler(error, _unavailable)
     app.add_exception_handler(DomainError, _domain)

@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from eventspine.envelope import OutboxRecord, RecordedEvent
 from eventspine.store.base import EventStore
@@ -44,9 +46,13 @@ class Relay:
         batch_size: int = 500,
         idle_seconds: float = 0.05,
         max_in_flight: int = 2,
+        producer_factory: Callable[[], AIOKafkaProducer] | None = None,
     ) -> None:
         self.store = store
         self.producer = producer
+        # After a failed send the relay continues with a fresh producer made by this factory
+        # (without one it keeps the producer it was given).
+        self.producer_factory = producer_factory
         self.topic = topic
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
@@ -76,6 +82,28 @@ class Relay:
         await acks  # every record acknowledged by all in-sync replicas
         await self.store.save_checkpoint(self.checkpoint_name, position)
         self._position = position
+
+    async def _renew_producer(self) -> None:
+        """Replace the producer after a broker error.
+
+        An idempotent producer whose batches failed in flight (the broker went away) can be
+        left with sequence numbers the broker refuses for good (``OutOfOrderSequenceNumber``
+        on every later send). A new producer gets a new producer id; whatever the old one may
+        still have delivered is published again from the checkpoint, and consumers skip
+        positions they already applied.
+        """
+        if self.producer_factory is None:
+            return
+        with contextlib.suppress(Exception):
+            await self.producer.stop()
+        producer = self.producer_factory()
+        try:
+            await producer.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            raise
+        self.producer = producer
 
     async def drain(self, stop: asyncio.Event | None = None) -> int:
         """Publish until nothing is left (or ``stop`` is set); return the number sent."""
@@ -117,6 +145,11 @@ class Relay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff)
                 backoff = min(max_backoff, backoff * 2)
+                if isinstance(exc, KafkaError):
+                    try:
+                        await self._renew_producer()
+                    except Exception as renew_error:  # the broker is still away: next round
+                        log.warning("relay.producer_not_renewed", error=repr(renew_error))
                 continue
             backoff = 0.5
             if sent:

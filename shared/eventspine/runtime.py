@@ -40,17 +40,18 @@ async def run_relay(settings: Settings, service: str) -> None:
     producer = make_producer(settings)
     await store.open()
     await producer.start()
+    relay = Relay(
+        store,
+        producer,
+        topic,
+        batch_size=settings.relay_batch_size,
+        idle_seconds=settings.relay_idle_seconds,
+        producer_factory=lambda: make_producer(settings),
+    )
     try:
-        relay = Relay(
-            store,
-            producer,
-            topic,
-            batch_size=settings.relay_batch_size,
-            idle_seconds=settings.relay_idle_seconds,
-        )
         await relay.run(stop_on_signals())
     finally:
-        await producer.stop()
+        await relay.producer.stop()
         await store.close()
 
 

@@ -7,9 +7,10 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from contacts.events import Initiator, Method, Topic
+from eventspine.text import StorableText
 
 NOTE_LIMIT = 500
 """The longest note a contact may carry, in characters (documented in the API)."""
@@ -18,7 +19,7 @@ Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
-class Command(BaseModel):
+class Command(StorableText):
     """Base of the contacts commands: frozen, no unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

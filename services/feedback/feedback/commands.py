@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
+from eventspine.text import StorableText
 from feedback.events import Category, Channel
 
 MAX_TEXT = 2000
@@ -18,7 +19,7 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
-class Command(BaseModel):
+class Command(StorableText):
     """Base of the feedback commands: frozen, no unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

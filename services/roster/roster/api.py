@@ -285,7 +285,17 @@ imports = APIRouter(prefix="/imports", tags=["imports"])
 IMPORT_ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {"description": "the report: what was (in a dry run: would be) created and skipped"},
     422: {
-        "model": ImportReport,
+        # Either shape, as the description says (both schemas are in every roster document).
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/ImportReport"},
+                        {"$ref": "#/components/schemas/HTTPValidationError"},
+                    ]
+                }
+            }
+        },
         "description": "the file has problems: this report lists them and nothing was stored; "
         "or the file cannot be read at all (too large, not XLSX, not UTF-8 CSV) or `kind` is "
         "unknown: then the usual `detail` list names the problem",

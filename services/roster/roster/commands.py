@@ -11,8 +11,9 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
+from eventspine.text import StorableText
 from roster.events import Tier, UnitKind
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -29,7 +30,7 @@ ExternalNumber = Annotated[
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
-class Command(BaseModel):
+class Command(StorableText):
     """Base of the roster's commands: frozen, no unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -9,6 +9,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from aiokafka.errors import OutOfOrderSequenceNumber
+
 from eventspine.events import EventRegistry
 from eventspine.relay import Relay
 from eventspine.store.base import NO_STREAM, CommandContext
@@ -32,6 +34,12 @@ class FlakyBroker:
         done.set_result(None)
         return done
 
+    async def start(self) -> None:
+        """Nothing to connect to."""
+
+    async def stop(self) -> None:
+        """Nothing to release."""
+
 
 async def test_the_relay_retries_after_an_outage_and_loses_nothing(
     tmp_path: Path, registry: EventRegistry
@@ -52,5 +60,43 @@ async def test_the_relay_retries_after_an_outage_and_loses_nothing(
         await task
         assert await store.load_checkpoint("relay:topic") == 2
         assert len(broker.records) == 2
+    finally:
+        await store.close()
+
+
+class WedgedProducer(FlakyBroker):
+    """A producer the broker refuses for good (as after failed in-flight idempotent sends)."""
+
+    def __init__(self) -> None:
+        super().__init__(failures=0)
+        self.stopped = False
+
+    async def send(self, topic: str, value: bytes, key: bytes, headers: Any) -> Any:
+        raise OutOfOrderSequenceNumber()
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+
+async def test_a_producer_refused_for_good_is_replaced_and_the_relay_goes_on(
+    tmp_path: Path, registry: EventRegistry
+) -> None:
+    store = SqliteEventStore(str(tmp_path / "r.sqlite"), "roster", registry)
+    await store.open()
+    try:
+        await store.append("member-1", NO_STREAM, [assigned(), assigned()], CommandContext("t"))
+        wedged, fresh = WedgedProducer(), FlakyBroker(failures=0)
+        relay = Relay(store, wedged, "topic", idle_seconds=0.01, producer_factory=lambda: fresh)
+        stop = asyncio.Event()
+        task = asyncio.create_task(relay.run(stop, max_backoff=0.05))
+        for _ in range(200):
+            if await relay.position() == 2:
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        await task
+        assert wedged.stopped
+        assert relay.producer is fresh
+        assert len(fresh.records) == 2
     finally:
         await store.close()

@@ -1,0 +1,63 @@
+"""PostgreSQL goes down under a steady command load and comes back.
+
+While it is down every service answers 503 with Retry-After (never a 500, never a hang); when
+it is back they recover by themselves, and nothing they acknowledged is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from support.convergence import assert_clean, settle_and_measure
+from support.load import Ledger, Load
+from support.own_servers import OwnServer
+from support.running import running_topology
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
+
+OUTAGE_SECONDS = 15
+RATE = 6.0
+
+
+async def test_services_answer_503_while_the_database_is_down_and_lose_nothing_they_acknowledged(
+    own_pg_server: OwnServer, own_kafka_server: OwnServer, tmp_path: Path
+) -> None:
+    async with running_topology(own_pg_server.address, own_kafka_server.address, tmp_path) as (
+        topology,
+        city,
+        pool,
+    ):
+        ledger = Ledger()
+        stop = asyncio.Event()
+        load = asyncio.create_task(Load(topology, city, ledger, rate=RATE).run(stop))
+        await asyncio.sleep(10)
+        unavailable_before = ledger.answers["503"]
+        await asyncio.to_thread(own_pg_server.stop)
+        down = time.monotonic()
+        await asyncio.sleep(OUTAGE_SECONDS)
+        unavailable = ledger.answers["503"] - unavailable_before
+        restarting = time.monotonic()
+        await asyncio.to_thread(own_pg_server.start)
+        up = time.monotonic()
+        await asyncio.sleep(15)
+        stop.set()
+        await load
+        after = ledger.acknowledged_between(up, time.monotonic())
+        measured = await settle_and_measure(
+            f"PostgreSQL down {OUTAGE_SECONDS} s",
+            pool,
+            topology,
+            ledger,
+            {
+                "503 answers while down": unavailable,
+                "acknowledged while down": ledger.acknowledged_between(down + 1, restarting),
+                "acknowledged after the restart": after,
+            },
+        )
+    assert_clean(measured, ledger)
+    assert unavailable > 0, ledger.answers  # the outage was seen, and answered with 503
+    assert after > 0
