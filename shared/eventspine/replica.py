@@ -15,6 +15,7 @@ import time
 from typing import Protocol
 
 import asyncpg
+import structlog
 from aiokafka import AIOKafkaProducer
 
 from eventspine.bus import InProcessBus
@@ -24,6 +25,8 @@ from eventspine.deadletter import KafkaDeadLetters, dead_letter_topic
 from eventspine.kafka import ensure_topics, make_consumer, make_producer
 from eventspine.projection import Projection
 from eventspine.schemas import installed_registry
+
+log = structlog.get_logger(__name__)
 
 
 class Feed(Protocol):
@@ -42,21 +45,33 @@ class Feed(Protocol):
         """Wait up to ``seconds`` until nothing is behind; return whether it caught up."""
 
 
+class FeedRestartingError(RuntimeError):
+    """The feed's runner failed and waits to start again (its database or broker is away)."""
+
+
 class KafkaFeed:
     """A :class:`ProjectionRunner` in a background task (with the producer of its dead
-    letters, when it has one)."""
+    letters, when it has one).
+
+    A runner that fails (its database went away while records were arriving, say) is started
+    again after a pause, doubling up to ``max_backoff`` seconds, from the offsets stored with
+    its rows: nothing is skipped or applied twice, and the service recovers by itself.
+    """
 
     def __init__(
         self,
         runner: ProjectionRunner,
         producer: AIOKafkaProducer | None = None,
         poll_seconds: float = 0.05,
+        max_backoff: float = 30.0,
     ) -> None:
         self.runner = runner
         self.producer = producer
         self.poll_seconds = poll_seconds
+        self.max_backoff = max_backoff
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._failure: Exception | None = None
 
     async def start(self) -> None:
         """Set up the tables, then consume in the background."""
@@ -64,7 +79,25 @@ class KafkaFeed:
             await self.producer.start()
         await self.runner.setup()
         self._stop.clear()
-        self._task = asyncio.create_task(self.runner.run(self._stop))
+        self._task = asyncio.create_task(self._supervise())
+
+    async def _supervise(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                self._failure = None
+                await self.runner.run(self._stop)
+            except Exception as exc:
+                self._failure = exc
+                log.warning(
+                    "projection.restarting",
+                    projection=self.runner.projection.name,
+                    error=repr(exc),
+                    seconds=backoff,
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), backoff)
+                backoff = min(self.max_backoff, backoff * 2)
 
     async def stop(self) -> None:
         """Stop consuming and wait for the runner to close its consumer."""
@@ -77,19 +110,22 @@ class KafkaFeed:
             await self.producer.stop()
 
     async def behind(self) -> int:
-        """Records on the topics not yet applied; a dead runner raises its error here."""
-        if self._task is not None and self._task.done():
-            self._task.result()
+        """Records on the topics not yet applied; while the runner waits to start again after
+        a failure, :class:`FeedRestartingError` naming it."""
+        if self._failure is not None:
+            raise FeedRestartingError(f"restarting after {self._failure!r}")
         return await self.runner.behind()
 
     async def catch_up(self, seconds: float) -> bool:
-        """Poll until nothing is behind or the time is up."""
+        """Poll until nothing is behind or the time is up (a restarting runner is behind)."""
         deadline = time.monotonic() + seconds
-        while await self.behind():
+        while True:
+            with contextlib.suppress(FeedRestartingError):
+                if not await self.behind():
+                    return True
             if time.monotonic() >= deadline:
                 return False
             await asyncio.sleep(self.poll_seconds)
-        return True
 
 
 async def kafka_feed(

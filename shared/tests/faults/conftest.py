@@ -2,7 +2,9 @@
 separate processes, and the report printed at the end of the run.
 
 The servers the rest of the suite uses are shared with other runs, so the scenarios that stop
-a broker or restart a database use their own (``support.own_servers``).
+a broker or restart a database use their own (``support.own_servers``). The tier is left out
+of a plain ``pytest`` run (``-m 'not faults'`` in the settings): ``make test-faults`` runs it
+with ``-m faults``.
 """
 
 from __future__ import annotations
