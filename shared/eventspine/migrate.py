@@ -37,8 +37,7 @@ from eventspine.bus import SqliteTx
 from eventspine.config import Settings
 from eventspine.crypto import PostgresKeyStore
 from eventspine.errors import SpineError
-from eventspine.kafka import ensure_topics, make_producer
-from eventspine.relay import Relay
+from eventspine.runtime import open_relay
 from eventspine.schemas import installed_registry
 from eventspine.store.postgres import PostgresEventStore
 
@@ -244,24 +243,8 @@ async def move_service(settings: Settings, folder: Path, service: str) -> Moved:
 
 async def publish(settings: Settings, service: str) -> int:
     """Send a service's stored events to its topic, as its relay does; return how many."""
-    store = PostgresEventStore(
-        settings.pg_dsn,
-        service,
-        installed_registry(),
-        schema=settings.store_schema(service),
-        pool_size=2,
-    )
-    topic = settings.topic(service)
-    await ensure_topics(settings, [topic])
-    producer = make_producer(settings)
-    await store.open()
-    await producer.start()
-    try:
-        relay = Relay(store, producer, topic, batch_size=settings.relay_batch_size)
+    async with open_relay(settings, service) as relay:
         return await relay.drain()
-    finally:
-        await producer.stop()
-        await store.close()
 
 
 async def migrate(settings: Settings, folder: Path, *, to_kafka: bool = True) -> list[Moved]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from importlib import import_module
 from typing import Any
 
@@ -26,8 +27,10 @@ def stop_on_signals() -> asyncio.Event:
     return stop
 
 
-async def run_relay(settings: Settings, service: str) -> None:
-    """Relay ``service``'s PostgreSQL store to its topic until stopped by a signal."""
+@asynccontextmanager
+async def open_relay(settings: Settings, service: str) -> AsyncIterator[Relay]:
+    """A started relay from ``service``'s PostgreSQL store to its topic (created if missing);
+    its producer and store are closed on leaving."""
     store = PostgresEventStore(
         settings.pg_dsn,
         service,
@@ -49,10 +52,16 @@ async def run_relay(settings: Settings, service: str) -> None:
         producer_factory=lambda: make_producer(settings),
     )
     try:
-        await relay.run(stop_on_signals())
+        yield relay
     finally:
-        await relay.producer.stop()
+        await relay.producer.stop()  # the relay may have renewed its producer
         await store.close()
+
+
+async def run_relay(settings: Settings, service: str) -> None:
+    """Relay ``service``'s PostgreSQL store to its topic until stopped by a signal."""
+    async with open_relay(settings, service) as relay:
+        await relay.run(stop_on_signals())
 
 
 def load_object(reference: str) -> Any:

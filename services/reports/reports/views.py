@@ -67,6 +67,33 @@ class ComplianceView:
         self.rule = rule
         self.p = prefix
 
+    async def contact_dates(self, period: Period) -> dict[str, list[date]]:
+        """The dates of the period's counted (not retracted) contacts, per link id."""
+        contacts: dict[str, list[date]] = defaultdict(list)
+        for row in await self.reader.fetch(
+            f"SELECT link_id, contacted_on FROM {self.p}r_contacts WHERE retracted = 0 "
+            "AND contacted_on >= $1 AND contacted_on <= $2",
+            period.start.isoformat(),
+            period.end.isoformat(),
+        ):
+            contacts[str(row[0])].append(date.fromisoformat(str(row[1])))
+        return contacts
+
+    async def chosen_links(
+        self, period: Period, today: date, unit_id: UUID | None, within: set[UUID] | None
+    ) -> tuple[list[LinkCompliance], dict[str, str | None]]:
+        """The period's links in ``unit_id`` (with its sub-units) and, when given, whose lower
+        member is in ``within``; and the unit tree they were chosen with."""
+        parents = await self.unit_tree()
+        if unit_id is not None and str(unit_id) not in parents:
+            raise NotFoundError("unit_id", "no such union organisation")
+        links = await self.links(period, today)
+        if within is not None:
+            links = [c for c in links if c.lower_member_id in within]
+        if unit_id is not None:
+            links = [c for c in links if str(unit_id) in lineage(str(c.lower_unit_id), parents)]
+        return links, parents
+
     async def links(self, period: Period, today: date) -> list[LinkCompliance]:
         """Every link active in ``period`` with its standing, the least compliant first."""
         p = self.p
@@ -79,14 +106,7 @@ class ComplianceView:
             period.start.isoformat(),
             period.end.isoformat(),
         )
-        contacts: dict[str, list[date]] = defaultdict(list)
-        for row in await self.reader.fetch(
-            f"SELECT link_id, contacted_on FROM {p}r_contacts WHERE retracted = 0 "
-            "AND contacted_on >= $1 AND contacted_on <= $2",
-            period.start.isoformat(),
-            period.end.isoformat(),
-        ):
-            contacts[str(row[0])].append(date.fromisoformat(str(row[1])))
+        contacts = await self.contact_dates(period)
         result = []
         for row in rows:
             assigned = date.fromisoformat(str(row[5]))
@@ -136,15 +156,7 @@ class ComplianceView:
         With ``within``, only the links whose lower member is one of those members (a member's
         own part of the tree: the links below them and their own link upwards)."""
         period = parse_period(period_label, self.rule)
-        parents = await self.unit_tree()
-        if unit_id is not None and str(unit_id) not in parents:
-            raise NotFoundError("unit_id", "no such union organisation")
-
-        links = await self.links(period, today)
-        if within is not None:
-            links = [c for c in links if c.lower_member_id in within]
-        if unit_id is not None:
-            links = [c for c in links if str(unit_id) in lineage(str(c.lower_unit_id), parents)]
+        links, parents = await self.chosen_links(period, today, unit_id, within)
         city = Tally()
         by_tier: defaultdict[str, Tally] = defaultdict(Tally)
         by_unit: defaultdict[str, Tally] = defaultdict(Tally)
@@ -180,22 +192,8 @@ class ComplianceView:
         the period's links that had already met the rule with the contacts dated until then
         (only links whose lower member is in ``within``, when given)."""
         period = parse_period(period_label, self.rule)
-        parents = await self.unit_tree()
-        if unit_id is not None and str(unit_id) not in parents:
-            raise NotFoundError("unit_id", "no such union organisation")
-        links = await self.links(period, today)
-        if within is not None:
-            links = [c for c in links if c.lower_member_id in within]
-        if unit_id is not None:
-            links = [c for c in links if str(unit_id) in lineage(str(c.lower_unit_id), parents)]
-        contacts: dict[str, list[date]] = defaultdict(list)
-        for row in await self.reader.fetch(
-            f"SELECT link_id, contacted_on FROM {self.p}r_contacts WHERE retracted = 0 "
-            "AND contacted_on >= $1 AND contacted_on <= $2",
-            period.start.isoformat(),
-            period.end.isoformat(),
-        ):
-            contacts[str(row[0])].append(date.fromisoformat(str(row[1])))
+        links, _ = await self.chosen_links(period, today, unit_id, within)
+        contacts = await self.contact_dates(period)
         months = []
         month_start = period.start
         while month_start <= min(period.end, today):
