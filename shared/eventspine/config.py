@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(
         900, ge=1, le=86_400, description="the window failed sign-ins are counted in"
     )
+    max_body_bytes: int = Field(
+        12 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="largest request body a service reads (a roster import is up to 10 MiB)",
+    )
     span_leader: int = Field(5, ge=1, le=1000, description="default committee members per leader")
     span_committee: int = Field(5, ge=1, le=1000, description="default representatives each")
     span_representative: int = Field(10, ge=1, le=1000, description="default workers each")

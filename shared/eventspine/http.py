@@ -34,6 +34,7 @@ from eventspine.errors import (
     IdempotencyConflictError,
     InvalidEventError,
 )
+from eventspine.limits import BodyLimit
 from eventspine.operability import instrument
 from eventspine.store.base import CommandContext, EventStore
 
@@ -254,6 +255,7 @@ def install_routes(
     for router in public_routers:
         app.include_router(router)
     instrument(app, name)  # /ready, /metrics, correlation ids, JSON logs: no token needed
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
 
 def service_app(
