@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +54,11 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(
         900, ge=1, le=86_400, description="the window failed sign-ins are counted in"
     )
+    timezone: str = Field(
+        "Asia/Shanghai",
+        description="the federation's time zone (IANA name): which day 'today' is for dates "
+        "people enter, such as a contact's date",
+    )
     max_body_bytes: int = Field(
         12 * 1024 * 1024,
         ge=1024,
@@ -71,6 +78,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"SANLIAN_TIMEZONE: unknown time zone {self.timezone!r}") from None
         if self.contact_period_months not in (12, 6, 3):
             raise ValueError("SANLIAN_CONTACT_PERIOD_MONTHS must be 12, 6 or 3")
         if self.environment == "production" and "sanlian:sanlian@" in self.pg_dsn:
@@ -80,6 +91,10 @@ class Settings(BaseSettings):
         if self.environment != "development" and self.auth_secret.startswith("development"):
             raise ValueError("SANLIAN_AUTH_SECRET must be set outside development")
         return self
+
+    def local_date(self, now: datetime) -> date:
+        """The federation's date at the moment ``now``."""
+        return now.astimezone(ZoneInfo(self.timezone)).date()
 
     def store_schema(self, service: str) -> str:
         """The PostgreSQL schema of a service's store: ``<prefix><service>``."""

@@ -130,7 +130,7 @@ async def retract_contact(
 @links.get("/{link_id}/card", responses=NOT_FOUND)
 async def contact_card(link_id: UUID, service: ContactsDep, principal: Caller) -> ContactCard:
     """The contact card of a link: every contact, counts per year, last contact, next due."""
-    card = await service.queries.card(link_id, service.service.clock().date())
+    card = await service.queries.card(link_id, service.service.today())
     if card is None:
         raise HTTPException(404, "no such link")
     if principal.member_id != card.link.lower_member_id:
@@ -144,14 +144,14 @@ async def member_links(
 ) -> list[LinkStatus]:
     """The member's current links (as the upper member) and where each stands this period."""
     await check_reach(principal, service.tree, [member_id])
-    return await service.queries.links_of(member_id, service.service.clock().date())
+    return await service.queries.links_of(member_id, service.service.today())
 
 
 @members.get("/{member_id}/due")
 async def due_list(member_id: UUID, service: ContactsDep, principal: Caller) -> DueList:
     """The links that still need a contact before the period ends, the most urgent first."""
     await check_reach(principal, service.tree, [member_id])
-    return await service.queries.due(member_id, service.service.clock().date())
+    return await service.queries.due(member_id, service.service.today())
 
 
 ROUTERS = (contacts, meetings, links, members)

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from access.tree import LinkTree
 from compliance import ContactRule
@@ -72,7 +73,8 @@ async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Contac
     replica = RosterReplica(vault, prefix)
     feed = await kafka_feed(settings, replica, store.pool, store.schema)
     await feed.start()
-    service = ContactsService(store, vault, replica, store.pool, feed, clock)
+    zone = ZoneInfo(settings.timezone)
+    service = ContactsService(store, vault, replica, store.pool, feed, clock, zone)
 
     async def close() -> None:
         await feed.stop()
@@ -106,7 +108,8 @@ async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Contacts
     feed = LocalFeed(bus)
     await feed.start()
     reader = SqliteTx(bus.db)
-    service = ContactsService(store, vault, replica, reader, feed, clock)
+    zone = ZoneInfo(settings.timezone)
+    service = ContactsService(store, vault, replica, reader, feed, clock, zone)
 
     async def close() -> None:
         await feed.stop()

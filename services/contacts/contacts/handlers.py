@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from uuid import UUID
 
 from contacts import commands as cmd
@@ -39,6 +39,7 @@ class ContactsService:
         reader: Tx,
         feed: Feed,
         clock: Callable[[], datetime],
+        timezone: tzinfo = UTC,
     ) -> None:
         self.store = store
         self.vault = vault
@@ -46,6 +47,12 @@ class ContactsService:
         self.reader = reader
         self.feed = feed
         self.clock = clock
+        self.timezone = timezone
+
+    def today(self) -> date:
+        """The federation's date now: a contact dated today there is not in the future, even
+        while it is still yesterday in UTC."""
+        return self.clock().astimezone(self.timezone).date()
 
     async def contact(self, contact_id: UUID) -> tuple[Contact | None, int]:
         """A contact's state and stream version."""
@@ -81,7 +88,7 @@ class ContactsService:
         self, command: cmd.LogContact, ctx: CommandContext
     ) -> list[RecordedEvent]:
         """Log one contact on the link that was active on its date."""
-        day = domain.not_in_future(command.contacted_on, self.clock().date(), "contacted_on")
+        day = domain.not_in_future(command.contacted_on, self.today(), "contacted_on")
         existing, version = await self.contact(command.contact_id)
         if existing is not None:
             raise StateConflictError("contact_id", "a contact with this id exists")
@@ -105,7 +112,7 @@ class ContactsService:
         self, command: cmd.LogMeeting, ctx: CommandContext
     ) -> list[RecordedEvent]:
         """Log one meeting: a contact on each participant's link, all or nothing."""
-        day = domain.not_in_future(command.contacted_on, self.clock().date(), "contacted_on")
+        day = domain.not_in_future(command.contacted_on, self.today(), "contacted_on")
         if len(set(command.lower_member_ids)) != len(command.lower_member_ids):
             raise DomainError("lower_member_ids", "a participant is listed twice")
         requests = []
@@ -138,7 +145,7 @@ class ContactsService:
             raise DomainError("contacted_on", "nothing to correct: give a date, method or note")
         day = contact.contacted_on
         if command.contacted_on is not None:
-            day = domain.not_in_future(command.contacted_on, self.clock().date(), "contacted_on")
+            day = domain.not_in_future(command.contacted_on, self.today(), "contacted_on")
             link = await self.link(
                 contact.upper_member_id, contact.lower_member_id, day, "contacted_on"
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -119,10 +119,12 @@ async def _client(app: Any, name: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @asynccontextmanager
-async def topology(settings: Settings) -> AsyncIterator[Topology]:
+async def topology(
+    settings: Settings, clock: Callable[[], datetime] = fixed_clock
+) -> AsyncIterator[Topology]:
     """Both apps on the settings' backend (with a relay between them on PostgreSQL)."""
-    rapp = roster_app(settings, fixed_clock)
-    capp = contacts_app(settings, fixed_clock)
+    rapp = roster_app(settings, clock)
+    capp = contacts_app(settings, clock)
     async with _client(rapp, "roster") as roster, _client(capp, "contacts") as contacts:
         producer: AIOKafkaProducer | None = None
         relay = None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from access.accounts import AccountStore, open_sqlite_db
 from access.tree import LinkTree
@@ -102,6 +103,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
         index_secret=settings.index_secret.encode(),
         default_policy=policy,
         clock=clock,
+        timezone=ZoneInfo(settings.timezone),
     )
     await accounts.setup()
     return Roster(store, service, queries, accounts, tree, catch_up, close)

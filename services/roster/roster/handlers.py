@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from uuid import UUID
 
 from eventspine.aggregate import load
@@ -46,12 +46,18 @@ class RosterService:
         index_secret: bytes,
         default_policy: SpanPolicy,
         clock: Callable[[], datetime],
+        timezone: tzinfo = UTC,
     ) -> None:
         self.store = store
         self.vault = vault
         self.index_secret = index_secret
         self.default_policy = default_policy
         self.clock = clock
+        self.timezone = timezone
+
+    def today(self) -> date:
+        """The federation's date now (a date entered today there is not in the future)."""
+        return self.clock().astimezone(self.timezone).date()
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -77,7 +83,7 @@ class RosterService:
         return blind_index(self.index_secret, str(unit_id), external_number.casefold())
 
     def _day(self, value: date | None, field_name: str) -> date:
-        today = self.clock().date()
+        today = self.today()
         if value is None:
             return today
         if value > today:
@@ -341,7 +347,7 @@ class RosterService:
         forgotten = ev.MemberForgotten(member_id=member_id)
         if member.active:
             changes, loaded, extra = await self._departure(
-                member, version, self.clock().date(), "forgotten"
+                member, version, self.today(), "forgotten"
             )
             changes[member_id].append(forgotten)
             recorded = await self._apply_member_changes(changes, loaded, extra, ctx)

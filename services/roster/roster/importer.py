@@ -121,7 +121,7 @@ class _Checker:
         self.service = service
         self.rows = rows
         self.plan = Plan(counts=rows.counts, problems=list(rows.problems))
-        self.today = service.clock().date()
+        self.today = service.today()
         self.units: dict[UUID, Unit | None] = {}
         self.new_units: set[UUID] = set()
         self.members: dict[UUID, Member | None] = {}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from eventspine.config import Settings
 from web.frontend.deps import Api, ApiDep, FormDep, MemberDep, User, as_list
 from web.frontend.errors import Problem, describe
 from web.frontend.i18n import N_
@@ -21,8 +23,18 @@ STATUS_ORDER = {"none": 0, "behind": 1, "met": 2}
 
 
 def today() -> str:
-    """Today as the services count it (they date contacts in UTC)."""
-    return datetime.now(UTC).date().isoformat()
+    """Today in the federation's time zone, as the contacts service counts it."""
+    return federation_date(datetime.now(UTC)).isoformat()
+
+
+@cache
+def _settings() -> Settings:
+    return Settings()
+
+
+def federation_date(now: datetime) -> date:
+    """The federation's date at ``now`` (``SANLIAN_TIMEZONE``)."""
+    return _settings().local_date(now)
 
 
 async def my_links(api: Api, user: User) -> list[dict[str, Any]]:
