@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     topic_replication: int = Field(1, ge=1, le=10)
     relay_batch_size: int = Field(500, ge=1, le=10_000)
     relay_idle_seconds: float = Field(0.05, gt=0, le=10)
+    relay_ack_timeout_seconds: float = Field(60.0, gt=0, le=3600)
     consumer_batch_size: int = Field(500, ge=1, le=10_000)
     index_secret: str = Field(
         "development-only-index-secret",

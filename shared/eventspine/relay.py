@@ -29,6 +29,10 @@ from eventspine.store.base import EventStore
 log = structlog.get_logger(__name__)
 
 
+class RelayStalled(Exception):
+    """The broker did not acknowledge a batch in time; the relay renews its producer."""
+
+
 class Relay:
     """Moves events from one store to one topic. Run a single relay per store.
 
@@ -46,6 +50,7 @@ class Relay:
         batch_size: int = 500,
         idle_seconds: float = 0.05,
         max_in_flight: int = 2,
+        ack_timeout: float = 60.0,
         producer_factory: Callable[[], AIOKafkaProducer] | None = None,
     ) -> None:
         self.store = store
@@ -57,6 +62,11 @@ class Relay:
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
         self.max_in_flight = max_in_flight
+        # A batch the broker has not acknowledged after this long counts as failed: the relay
+        # starts again from its checkpoint with a new producer. The producer's own request
+        # timeout normally ends a send first; this bounds whatever it does not (a send future
+        # that is never settled would otherwise stop the relay for good, silently).
+        self.ack_timeout = ack_timeout
         self.checkpoint_name = f"relay:{topic}"
         self._position: int | None = None
         self._wake = asyncio.Event()
@@ -79,7 +89,13 @@ class Relay:
         return asyncio.gather(*sends)
 
     async def _acknowledged(self, position: int, acks: asyncio.Future[list[Any]]) -> None:
-        await acks  # every record acknowledged by all in-sync replicas
+        try:  # every record acknowledged by all in-sync replicas
+            await asyncio.wait_for(acks, self.ack_timeout)
+        except TimeoutError:
+            raise RelayStalled(
+                f"no acknowledgement for the batch ending at position {position} "
+                f"after {self.ack_timeout} s"
+            ) from None
         await self.store.save_checkpoint(self.checkpoint_name, position)
         self._position = position
 
@@ -145,7 +161,7 @@ class Relay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff)
                 backoff = min(max_backoff, backoff * 2)
-                if isinstance(exc, KafkaError):
+                if isinstance(exc, KafkaError | RelayStalled):
                     try:
                         await self._renew_producer()
                     except Exception as renew_error:  # the broker is still away: next round

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import import_module
 from typing import Any
+
+import structlog
 
 from eventspine.config import Settings
 from eventspine.consumer import ProjectionRunner
@@ -16,6 +19,8 @@ from eventspine.projection import Projection
 from eventspine.relay import Relay
 from eventspine.schemas import installed_registry
 from eventspine.store.postgres import PostgresEventStore, connect_pool
+
+log = structlog.get_logger(__name__)
 
 
 def stop_on_signals() -> asyncio.Event:
@@ -49,6 +54,7 @@ async def open_relay(settings: Settings, service: str) -> AsyncIterator[Relay]:
         topic,
         batch_size=settings.relay_batch_size,
         idle_seconds=settings.relay_idle_seconds,
+        ack_timeout=settings.relay_ack_timeout_seconds,
         producer_factory=lambda: make_producer(settings),
     )
     try:
@@ -58,10 +64,23 @@ async def open_relay(settings: Settings, service: str) -> AsyncIterator[Relay]:
         await store.close()
 
 
-async def run_relay(settings: Settings, service: str) -> None:
-    """Relay ``service``'s PostgreSQL store to its topic until stopped by a signal."""
-    async with open_relay(settings, service) as relay:
-        await relay.run(stop_on_signals())
+async def run_relay(settings: Settings, service: str, max_backoff: float = 30.0) -> None:
+    """Relay ``service``'s PostgreSQL store to its topic until stopped by a signal.
+
+    A relay that cannot open its store or its producer (the database or the broker is not
+    there yet, or went away during the start) waits and tries again rather than exiting:
+    nothing else would publish the events that keep being stored meanwhile."""
+    stop = stop_on_signals()
+    backoff = 0.5
+    while not stop.is_set():
+        try:
+            async with open_relay(settings, service) as relay:
+                await relay.run(stop, max_backoff)
+        except Exception as exc:
+            log.warning("relay.not_opened", service=service, error=repr(exc), seconds=backoff)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff)
+            backoff = min(max_backoff, backoff * 2)
 
 
 def load_object(reference: str) -> Any:

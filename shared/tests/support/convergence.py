@@ -144,14 +144,30 @@ async def _behind(pool: asyncpg.Pool, settings: Settings, ends: Any) -> list[str
 _NO_VAULT: Any = None  # naming a projection needs no vault
 
 
-async def wait_converged(pool: asyncpg.Pool, settings: Settings, seconds: float = 180) -> float:
+async def wait_converged(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    seconds: float = 180,
+    topology: Topology | None = None,
+) -> float:
     """Wait until every relay published its whole store and every projection consumed its
-    topics to the end; return how long it took."""
+    topics to the end; return how long it took.
+
+    Given the ``topology``, a failure carries the end of every process's log, so a scenario
+    that did not converge says why."""
     started = time.monotonic()
     async with topic_ends(settings.kafka_bootstrap) as ends:
         while late := await _behind(pool, settings, ends):
             if time.monotonic() - started > seconds:
-                raise AssertionError(f"not converged after {seconds} s: {late}")
+                logs = (
+                    ""
+                    if topology is None
+                    else "".join(
+                        f"\n--- {name} (running: {topology.alive(name)}) ---\n{topology.tail(name)}"
+                        for name in topology.names
+                    )
+                )
+                raise AssertionError(f"not converged after {seconds} s: {late}{logs}")
             await asyncio.sleep(0.5)
     return time.monotonic() - started
 
@@ -366,7 +382,7 @@ async def settle_and_measure(
     ``audit_expected_clean=False``: hostile records were put on a topic on purpose, which the
     audit rightly reports; it is not run."""
     settings = topology.settings
-    waited = await wait_converged(pool, settings)
+    waited = await wait_converged(pool, settings, topology=topology)
     missing = await missing_acknowledged(pool, settings, ledger)
     views = await views_against_stores(pool, settings, topology)
     audit = await asyncio.to_thread(audit_verify, settings) if audit_expected_clean else None

@@ -48,6 +48,7 @@ class Topology:
         self.ports = {app: free_port() for app in APPS}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.kills = 0
+        self.starts_seen: dict[str, int] = {}
 
     @property
     def names(self) -> list[str]:
@@ -78,8 +79,14 @@ class Topology:
         """Where a process writes its output (appended across restarts)."""
         return self.logs / f"{name.replace(':', '-')}.log"
 
+    def _relay_starts(self, name: str) -> int:
+        log = self.log(name)
+        return log.read_text(errors="replace").count("relay.started") if log.exists() else 0
+
     def start(self, name: str) -> None:
         """Start one process (it must not be running)."""
+        if name.startswith("relay:"):  # ready once its log says it started once more
+            self.starts_seen[name] = self._relay_starts(name)
         with self.log(name).open("ab") as out:
             self.processes[name] = subprocess.Popen(
                 [sys.executable, *self._command(name)],
@@ -102,12 +109,15 @@ class Topology:
         return process is not None and process.poll() is None
 
     async def ready(self, name: str, seconds: float = 120) -> None:
-        """Wait until an app answers ``/health`` (a relay: until it has run for a moment)."""
+        """Wait until an app answers ``/health`` (a relay: until it logs that it started)."""
         deadline = time.monotonic() + seconds
         if name.startswith("relay:"):
-            await asyncio.sleep(0.5)
-            self._check_alive(name)
-            return
+            while time.monotonic() < deadline:
+                self._check_alive(name)
+                if self._relay_starts(name) > self.starts_seen.get(name, 0):
+                    return
+                await asyncio.sleep(0.2)
+            raise AssertionError(f"{name} did not start within {seconds} s:\n{self.tail(name)}")
         async with httpx.AsyncClient(timeout=5) as client:
             while time.monotonic() < deadline:
                 self._check_alive(name)

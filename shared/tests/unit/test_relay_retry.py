@@ -100,3 +100,49 @@ async def test_a_producer_refused_for_good_is_replaced_and_the_relay_goes_on(
         assert len(fresh.records) == 2
     finally:
         await store.close()
+
+
+class SilentProducer(FlakyBroker):
+    """Takes every record and never settles its delivery (a producer whose sender is stuck)."""
+
+    def __init__(self) -> None:
+        super().__init__(failures=0)
+        self.stopped = False
+
+    async def send(self, topic: str, value: bytes, key: bytes, headers: Any) -> Any:
+        return asyncio.get_running_loop().create_future()  # never resolved
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+
+async def test_a_batch_never_acknowledged_renews_the_producer_instead_of_stalling(
+    tmp_path: Path, registry: EventRegistry
+) -> None:
+    store = SqliteEventStore(str(tmp_path / "r.sqlite"), "roster", registry)
+    await store.open()
+    try:
+        await store.append("member-1", NO_STREAM, [assigned(), assigned()], CommandContext("t"))
+        silent, fresh = SilentProducer(), FlakyBroker(failures=0)
+        relay = Relay(
+            store,
+            silent,
+            "topic",
+            idle_seconds=0.01,
+            ack_timeout=0.05,
+            producer_factory=lambda: fresh,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(relay.run(stop, max_backoff=0.05))
+        for _ in range(300):
+            if await relay.position() == 2:
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        await task
+        assert silent.stopped
+        assert relay.producer is fresh
+        assert await store.load_checkpoint("relay:topic") == 2
+        assert len(fresh.records) == 2
+    finally:
+        await store.close()
