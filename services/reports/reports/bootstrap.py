@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -45,12 +46,19 @@ class Reports:
         live: Generation,
         clock: Callable[[], datetime],
         *,
+        timezone: tzinfo = UTC,
         rebuild_timeout_seconds: float = 3600.0,
     ) -> None:
         self.backend = backend
         self.live = live
         self.clock = clock
+        self.timezone = timezone
         self.rebuilds = Rebuilder(backend, self, timeout_seconds=rebuild_timeout_seconds)
+
+    def today(self) -> date:
+        """The federation's date now (``SANLIAN_TIMEZONE``): the day the contacts service
+        calls today, so a contact dated today counts in this period's figures at once."""
+        return self.clock().astimezone(self.timezone).date()
 
     @property
     def views(self) -> ComplianceView:
@@ -122,7 +130,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
     except BaseException:
         await backend.close()
         raise
-    return Reports(backend, live, clock)
+    return Reports(backend, live, clock, timezone=ZoneInfo(settings.timezone))
 
 
 def _views(
