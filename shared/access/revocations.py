@@ -10,16 +10,16 @@ asks the roster at request time.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
-import aiosqlite
 import asyncpg
 
-from eventspine.bus import SqliteTx
 from eventspine.config import Settings
 from eventspine.envelope import RecordedEvent
 from eventspine.projection import Tx
@@ -107,6 +107,17 @@ class RevokedTokensReader:
         return None if value is None else EPOCH + int(value) * MICROSECOND
 
 
+def _read_sqlite(path: Path, account_id: UUID) -> int | None:
+    try:  # read-only: this process must not create the roster's file
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            row = db.execute(
+                "SELECT revoked_until FROM revoked_tokens WHERE account_id = ?", (str(account_id),)
+            ).fetchone()
+    except sqlite3.OperationalError:  # no such file or table yet
+        return None
+    return None if row is None else int(row[0])
+
+
 class RosterRevocations:
     """:class:`Revocations` read from the roster's own table (its PostgreSQL schema, or its
     view file in the embedded default) on a short connection per question.
@@ -117,6 +128,7 @@ class RosterRevocations:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.sqlite_file = Path(settings.sqlite_dir).absolute() / "roster-view.sqlite"
 
     async def revoked_until(self, account_id: UUID) -> datetime | None:
         """See :meth:`Revocations.revoked_until`."""
@@ -129,9 +141,5 @@ class RosterRevocations:
                 return None
             finally:
                 await conn.close()
-        path = Path(self.settings.sqlite_dir) / "roster-view.sqlite"
-        try:
-            async with aiosqlite.connect(f"{path.as_uri()}?mode=ro", uri=True) as db:
-                return await RevokedTokensReader(SqliteTx(db)).revoked_until(account_id)
-        except sqlite3.OperationalError:  # no such file or table yet
-            return None
+        value = await asyncio.to_thread(_read_sqlite, self.sqlite_file, account_id)
+        return None if value is None else EPOCH + value * MICROSECOND

@@ -29,6 +29,7 @@ from roster.handlers import account_stream
 from roster.main import create_app as roster_app
 from support.auth import STAFF
 from support.pg import topology_settings
+from web.main import audit_app
 
 pytestmark = pytest.mark.integration
 
@@ -198,6 +199,17 @@ async def test_a_disabled_accounts_token_is_refused_by_every_service(settings: S
         # Nothing else changed: another member's token and the staff's still work.
         assert statuses(await s.reads(other, other_member)) == EVERYWHERE_OK
         assert (await s.clients["reports"].get("/overview?period=2026", headers=STAFF)).is_success
+        # The frontend's audit endpoints read the roster's own table: revoked is 401 there
+        # too, where a member's valid token is only refused its role (403).
+        audit = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=audit_app(settings)), base_url="http://audit"
+        )
+        async with audit:
+            for held, expected in ((token, 401), (other, 403)):
+                answer = await audit.get(
+                    f"/audit/history?member={member}", headers={"Authorization": f"Bearer {held}"}
+                )
+                assert answer.status_code == expected, answer.text
         # A disabled account cannot sign in again, even with the right password.
         assert (await sign_in(s.roster, username, password)).status_code == 401
 
