@@ -1,4 +1,5 @@
-"""The sign-in page in a real browser: Chinese by default, English on request, nothing foreign."""
+"""The sign-in page in a real browser: Chinese by default, English on request, nothing foreign,
+no inline script."""
 
 from __future__ import annotations
 
@@ -25,4 +26,25 @@ def test_the_sign_in_page_speaks_chinese_and_switches_to_english(
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         # htmx came from this server (node_modules), and it ran.
         assert page.evaluate("typeof window.htmx") == "object"
+        watch.assert_clean()
+
+
+INJECT = """() => { const s = document.createElement("script");
+  s.textContent = "window.injected = true"; document.body.append(s);
+  return window.injected === true; }"""
+
+
+def test_the_pages_refuse_inline_scripts(browser: Any, server: Server) -> None:
+    with watched_page(browser, server.base, PHONE) as (page, watch):
+        response = page.goto("/login")
+        assert response is not None
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert response.headers["x-content-type-options"] == "nosniff"
+        # A script that found its way into the page (say, through a stored value that was
+        # not escaped) does not run, and the browser says why.
+        assert page.evaluate(INJECT) is False
+        assert any("Content Security Policy" in e for e in watch.console_errors)
+        watch.console_errors.clear()
         watch.assert_clean()
