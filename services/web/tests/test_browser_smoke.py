@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from browser_support import PHONE, Server, shoot, watched_page
+from browser_support import DESKTOP, PHONE, Server, shoot, watched_page
 
 
 def test_the_sign_in_page_speaks_chinese_and_switches_to_english(
@@ -47,4 +47,14 @@ def test_the_pages_refuse_inline_scripts(browser: Any, server: Server) -> None:
         assert page.evaluate(INJECT) is False
         assert any("Content Security Policy" in e for e in watch.console_errors)
         watch.console_errors.clear()
+        watch.assert_clean()
+
+
+def test_the_api_docs_render_offline_in_one_process(browser: Any, server: Server) -> None:
+    # Swagger UI comes from the process itself (the pinned npm package), at every mount.
+    with watched_page(browser, server.base, DESKTOP) as (page, watch):
+        for path in ("/docs", "/roster/docs", "/reports/docs"):
+            page.goto(path)
+            page.locator(".opblock").first.wait_for()
+            assert page.locator(".opblock").count() > 0, path
         watch.assert_clean()
