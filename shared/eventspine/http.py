@@ -26,6 +26,7 @@ from access.guard import Caller, install_tokens, service_policy
 from access.revocations import Revocations
 from access.tokens import TokenService
 from eventspine.aggregate import retry_on_conflict
+from eventspine.apidocs import install_docs
 from eventspine.config import Settings
 from eventspine.crypto import KeyDestroyedError
 from eventspine.envelope import RecordedEvent
@@ -269,6 +270,7 @@ def install_routes(
     for router in public_routers:
         app.include_router(router)
     instrument(app, name)  # /ready, /metrics, correlation ids, JSON logs: no token needed
+    install_docs(app, settings.api_docs_assets)  # /docs from this service, not from a CDN
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
 
@@ -303,6 +305,8 @@ def service_app(
         summary=summary,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        docs_url=None,  # install_routes serves /docs itself (eventspine.apidocs)
+        redoc_url=None,
     )
     install_routes(app, name, settings, clock, routers, public_routers)
 
