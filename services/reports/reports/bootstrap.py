@@ -15,6 +15,7 @@ import asyncpg
 from access.revocations import RevokedTokensReader
 from access.tree import LinkTree
 from compliance import ContactRule
+from escalation import DeadlineSettings
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
 from eventspine.projection import Projection, Tx
@@ -23,7 +24,6 @@ from eventspine.schemas import installed_registry
 from eventspine.store.base import utc_now
 from eventspine.store.postgres import checked_schema, connect_pool
 from eventspine.store.sqlite import SqliteEventStore
-from feedback.settings import FeedbackSettings
 from reports.compliance import ComplianceProjection
 from reports.queue import SuggestionViews
 from reports.rebuild import Backend, Generation, Rebuilder, Target
@@ -144,8 +144,9 @@ def _views(
     reader: Tx, settings: Settings, prefix: str = ""
 ) -> tuple[ComplianceView, SuggestionViews]:
     compliance = ComplianceView(reader, contact_rule(settings), prefix)
-    # The feedback service's own deadline policy: the queue shows the deadlines that escalate.
-    deadlines = FeedbackSettings().deadline_policy()
+    # The shared escalation deadlines (SANLIAN_FEEDBACK_DEADLINES): the queue shows exactly
+    # the deadlines that escalate in the feedback service.
+    deadlines = DeadlineSettings().deadline_policy()
     return compliance, SuggestionViews(reader, deadlines, compliance, prefix)
 
 
