@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from access.guard import Caller, install_tokens, service_policy
+from access.revocations import Revocations
 from access.tokens import TokenService
 from eventspine.aggregate import retry_on_conflict
 from eventspine.apidocs import install_docs
@@ -222,7 +223,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class Wired(Protocol):
-    """What a service's composition root returns: something to catch up and to close."""
+    """What a service's composition root returns: something to catch up and to close, and
+    its replica of the revoked tokens."""
+
+    @property
+    def revocations(self) -> Revocations:
+        """Which accounts' earlier tokens the guard refuses (from the service's own tables)."""
 
     @property
     def catch_up(self) -> Callable[[], Awaitable[int]]:
@@ -246,9 +252,17 @@ def install_routes(
     public_routers: Sequence[APIRouter] = (),
 ) -> None:
     """Include a service's routers behind its access policy (every route needs a token; see
-    :mod:`access.guard`), the ``public_routers`` without it, and the shared error answers."""
+    :mod:`access.guard`), the ``public_routers`` without it, and the shared error answers.
+
+    The guard reads revocations from the :class:`Wired` service the lifespan stores on
+    ``app.state.<name>``."""
     install_error_handlers(app)
-    install_tokens(app.state, TokenService(settings.auth_secret), clock)
+
+    def revocations() -> Revocations:
+        wired: Wired = getattr(app.state, name)
+        return wired.revocations
+
+    install_tokens(app.state, TokenService(settings.auth_secret), clock, revocations)
     app.state.settings = settings
     policy = Depends(service_policy(name))
     for router in routers:

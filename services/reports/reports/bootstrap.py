@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from access.revocations import RevokedTokensReader
 from access.tree import LinkTree
 from compliance import ContactRule
 from escalation import DeadlineSettings
@@ -79,6 +80,12 @@ class Reports:
             f"SELECT upper_member_id, lower_member_id FROM {views.p}r_links "
             "WHERE unassigned_on IS NULL",
         )
+
+    @property
+    def revocations(self) -> RevokedTokensReader:
+        """The revoked tokens the live generation's compliance projection keeps."""
+        views = self.live.views
+        return RevokedTokensReader(views.reader, views.p)
 
     @property
     def feed(self) -> Feed:

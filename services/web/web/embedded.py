@@ -74,8 +74,12 @@ def create_app(
     for name, service_app in apps.items():
         app.mount(f"/{name}", service_app)
     # The auditor's read-only endpoints, over this installation's stores: for auditors,
-    # staff and system clients with the audit scope, never for members.
-    install_tokens(app.state, TokenService(settings.auth_secret), clock)
+    # staff and system clients with the audit scope, never for members. Revoked tokens are
+    # the roster's own (same process).
+    roster = apps["roster"].state
+    install_tokens(
+        app.state, TokenService(settings.auth_secret), clock, lambda: roster.roster.revocations
+    )
     audit_policy = [Depends(service_policy("audit")), OVERSIGHT]
     app.include_router(audit_api.ROUTER, dependencies=audit_policy)
     app.dependency_overrides[audit_api.get_settings] = lambda: settings
