@@ -90,6 +90,24 @@ def _account_context(ctx: Annotated[CommandContext, Depends(command_context)]) -
     return replace(ctx, command_id=None)
 
 
+async def _check_current(access: Access, username: str, current: str | None) -> None:
+    """Refuse a change of your own password without the present one. Wrong guesses count
+    as failed sign-ins, so a stolen session cannot try passwords faster than the sign-in
+    form allows."""
+    if not current:
+        raise _invalid("current_password", "is required to change your own password")
+    s, now = access.settings, access.clock()
+    failures = await access.accounts.failures_since(
+        username, now - timedelta(seconds=s.login_window_seconds)
+    )
+    if len(failures) >= s.login_max_failures:
+        raise _invalid("current_password", "too many wrong passwords; wait and try again")
+    found = await access.accounts.credentials(username)
+    if found is None or not check_password(found[1], current):
+        await access.accounts.record_failure(username, now)
+        raise _invalid("current_password", "is not this account's password")
+
+
 def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRouter]:
     """The public sign-in router and the protected accounts router."""
     AccessDep = Annotated[Access, Depends(get_access)]
@@ -203,13 +221,16 @@ def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRout
         responses={404: {}, 422: {}},
     )
     async def change_password(
-        account_id: UUID, body: PasswordChange, access: AccessDep, ctx: Context
+        account_id: UUID, body: PasswordChange, access: AccessDep, ctx: Context, principal: Caller
     ) -> None:
-        """Set a new password: your own, or anyone's as federation staff. Tokens issued until
-        now stop working on every service (within its replica's lag); sign in again."""
+        """Set a new password: your own (with your present one), or anyone's as federation
+        staff. Tokens issued until now stop working on every service (within its replica's
+        lag); sign in again."""
         account = await existing(access, account_id)
         if account.role == "system":
             raise _invalid("password", "system clients sign in with issued tokens only")
+        if principal.account_id == account_id:
+            await _check_current(access, account.username, body.current_password)
         if why := password_problem(body.password, account.username):
             raise _invalid("password", why)
         password_hash = hash_password(body.password)

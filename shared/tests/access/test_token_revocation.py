@@ -253,12 +253,18 @@ async def test_a_password_change_revokes_the_older_tokens_only(settings: Setting
         await s.sync()
         assert statuses(await s.reads(older, member)) == EVERYWHERE_OK
 
-        # The member changes their own password with the token they hold.
-        changed = await s.roster.post(
-            f"/accounts/{account}/password",
-            headers={"Authorization": f"Bearer {older}"},
-            json={"password": new_password},
-        )
+        # The member changes their own password with the token they hold (and the present
+        # password: the token alone is not enough).
+        change = f"/accounts/{account}/password"
+        bearer = {"Authorization": f"Bearer {older}"}
+        without = await s.roster.post(change, headers=bearer, json={"password": new_password})
+        assert without.status_code == 422, without.text
+        assert "current_password" in without.text
+        wrong = {"password": new_password, "current_password": "not the password at all"}
+        assert (await s.roster.post(change, headers=bearer, json=wrong)).status_code == 422
+        assert (await sign_in(s.roster, username, new_password)).status_code == 401
+        body = {"password": new_password, "current_password": old_password}
+        changed = await s.roster.post(change, headers=bearer, json=body)
         assert changed.status_code == 204, changed.text
         newer = await token_of(s.roster, username, new_password)
         assert (await sign_in(s.roster, username, old_password)).status_code == 401
