@@ -173,6 +173,67 @@ def test_a_contact_is_logged_with_the_keyboard_alone(
         watch.assert_clean()
 
 
+def test_a_member_changes_their_password_and_an_admin_disables_an_account(
+    browser: Any, server: Server, admin: Admin, artifacts: Path
+) -> None:
+    city, users = seeded_city(server, admin)
+    new_password = f"一个新的长密码-{city.tag}"
+    with (
+        watched_page(browser, server.base, PHONE) as (page, watch),
+        watched_page(browser, server.base, PHONE) as (committee, committee_watch),
+    ):
+        sign_in(committee, users["committee"])  # a session the disabling will end
+        sign_in(page, users["representative"])
+        page.get_by_role("link", name="密码", exact=True).click()
+        expect(page.get_by_role("heading", name="修改密码")).to_be_visible()
+        page.get_by_label("当前密码").fill("not my password at all")
+        page.locator("#f-password").fill(new_password)
+        page.get_by_label("再次输入新密码").fill(new_password + "x")
+        page.get_by_role("button", name="修改密码").click()
+        expect(page.locator("#again-error")).to_have_text("两次输入的新密码不一致。")
+        page.get_by_label("当前密码").fill("not my password at all")
+        page.locator("#f-password").fill(new_password)
+        page.get_by_label("再次输入新密码").fill(new_password)
+        page.get_by_role("button", name="修改密码").click()
+        expect(page.locator("#current_password-error")).to_have_text("当前密码不正确。")
+        shoot(page, artifacts, "password-phone")
+        page.get_by_label("当前密码").fill(PASSWORD)
+        page.locator("#f-password").fill(new_password)
+        page.get_by_label("再次输入新密码").fill(new_password)
+        page.get_by_role("button", name="修改密码").click()
+        expect(page.get_by_role("status")).to_have_text("密码已修改，请用新密码登录。")
+        page.get_by_label("用户名").fill(users["representative"])
+        page.get_by_label("密码").fill(new_password)
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_role("heading", name="我的联系")).to_be_visible()
+        sign_out(page)
+
+        # The admin disables the committee member's account, after a confirmation.
+        page.goto("/login")
+        page.get_by_label("用户名").fill(admin.username)
+        page.get_by_label("密码").fill(admin.password)
+        page.get_by_role("button", name="登录").click()
+        page.goto("/accounts")
+        page.get_by_role("link", name=f"停用 {users['committee']}").click()
+        expect(page.get_by_role("heading", name=f"停用 {users['committee']}？")).to_be_visible()
+        shoot(page, artifacts, "disable-phone")
+        page.get_by_role("button", name="停用此账号").click()
+        expect(page.get_by_role("status")).to_have_text("账号已停用。")
+        row = page.locator(f"#account-{users['committee']}")
+        expect(row).to_contain_text("已停用")
+        expect(row.get_by_role("link", name=f"停用 {users['committee']}")).to_have_count(0)
+
+        # The committee member's open session ends at their next page.
+        committee.reload()
+        expect(committee.get_by_text("登录已失效，请重新登录。")).to_be_visible()
+        committee.get_by_label("用户名").fill(users["committee"])
+        committee.get_by_label("密码").fill(PASSWORD)
+        committee.get_by_role("button", name="登录").click()
+        expect(committee.locator("#password-error")).to_have_text("用户名或密码错误。")
+        watch.assert_clean()
+        committee_watch.assert_clean()
+
+
 def test_staff_see_the_dashboard_tables_roster_accounts_import_and_history(
     browser: Any, server: Server, admin: Admin, artifacts: Path
 ) -> None:

@@ -10,6 +10,7 @@ from web.frontend.routes import (
     contacts,
     dashboard,
     history,
+    password,
     roster,
     suggestions,
     tables,
@@ -24,4 +25,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     roster.router,
     history.router,
     accounts.router,
+    password.router,
 )

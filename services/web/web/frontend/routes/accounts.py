@@ -1,5 +1,6 @@
 """Accounts for federation admins: the list, a new account (for a member, an auditor, an
-admin or another city system), and a read-only token for a system client, shown once."""
+admin or another city system), disabling one, and a read-only token for a system client,
+shown once."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from web.frontend.services import ServiceError
 
 router = APIRouter(prefix="/accounts", tags=["frontend"])
 ACCOUNT_FIELDS = frozenset({"username", "password", "role", "member_id", "scopes"})
+NOTICES = {"opened": N_("Account opened."), "disabled": N_("Account disabled.")}
 SCOPES = ("roster:read", "contacts:read", "feedback:read", "reports:read", "audit:read")
 
 
@@ -42,7 +44,7 @@ async def _page(
         "problem": problem,
         "errors": problem.fields if problem else {},
         "issued": issued,
-        "notice": N_("Account opened.") if request.query_params.get("done") else None,
+        "notice": NOTICES.get(request.query_params.get("done") or ""),
     }
     return render(request, "accounts.html", context)
 
@@ -77,7 +79,7 @@ async def open_account(request: Request, user: AdminDep, api: ApiDep, form: Form
         # The password is not sent back into the page.
         kept = {k: v for k, v in form.items() if k != "password"}
         return await _page(request, api, values=kept, problem=describe(error, ACCOUNT_FIELDS))
-    return RedirectResponse("/accounts?done=1", status_code=303)
+    return RedirectResponse("/accounts?done=opened", status_code=303)
 
 
 @router.post("/{account_id}/token")
@@ -94,3 +96,30 @@ async def issue_token(
             raise
         return await _page(request, api, problem=describe(error))
     return await _page(request, api, issued={**issued, "account_id": account_id})
+
+
+@router.get("/{account_id}/disable")
+async def confirm_disable(
+    request: Request, account_id: str, user: AdminDep, api: ApiDep
+) -> Response:
+    """Ask before disabling: it cannot be undone, and the person is signed out everywhere."""
+    found = await api.get("roster", "/accounts", limit=500)
+    account = next((a for a in found["data"] if a["account_id"] == account_id), None)
+    if account is None or account["disabled_at"]:
+        return RedirectResponse("/accounts", status_code=303)
+    return render(request, "disable.html", {"account": account})
+
+
+@router.post("/{account_id}/disable")
+async def disable_account(
+    request: Request, account_id: str, user: AdminDep, api: ApiDep, form: FormDep
+) -> Response:
+    """Stop an account from signing in; its sessions end on every service. The service
+    refuses to disable the last admin, and the page says so."""
+    try:
+        await api.post("roster", f"/accounts/{account_id}/disabling")
+    except ServiceError as error:
+        if error.status == 401:
+            raise
+        return await _page(request, api, problem=describe(error))
+    return RedirectResponse("/accounts?done=disabled", status_code=303)

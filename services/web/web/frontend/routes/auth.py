@@ -34,13 +34,18 @@ async def home(request: Request) -> Response:
 
 @router.get("/login")
 async def login_form(
-    request: Request, next: str | None = None, again: str | None = None
+    request: Request,
+    next: str | None = None,
+    again: str | None = None,
+    changed: str | None = None,
 ) -> Response:
-    """The sign-in form; ``again`` when a service no longer accepted the session's token."""
+    """The sign-in form; ``again`` when a service no longer accepted the session's token,
+    ``changed`` after the user changed their password."""
     message = N_("Your session has ended. Please sign in again.") if again else None
-    return render(
-        request, "login.html", {"values": {"next": _safe_next(next) or ""}, "message": message}
-    )
+    context = {"values": {"next": _safe_next(next) or ""}, "message": message}
+    if changed:
+        context["notice"] = N_("Your password was changed. Sign in with the new one.")
+    return render(request, "login.html", context)
 
 
 @router.post("/login")
