@@ -8,9 +8,12 @@ published to ``<topic>.dlq`` unchanged (key, value, headers) plus ``dlq_reason``
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from eventspine.envelope import RecordedEvent
@@ -30,10 +33,31 @@ def dead_letter_topic(topic: str) -> str:
 
 
 class KafkaDeadLetters:
-    """Dead letters published to ``<topic>.dlq`` with an idempotent, acks=all producer."""
+    """Dead letters published to ``<topic>.dlq`` with an idempotent, acks=all producer.
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
+    After a broker error the producer is replaced by one from ``producer_factory`` and the
+    record sent once more: an idempotent producer whose sends failed in flight can be refused
+    for good (``OutOfOrderSequenceNumber``), as the relay learned. Should the second send
+    fail too, the error goes up, and the projection's runner starts again later from its
+    stored offsets (the refused record comes round again; a copy in the dead-letter topic
+    is harmless, each carries its source offset).
+    """
+
+    def __init__(
+        self,
+        producer: AIOKafkaProducer,
+        producer_factory: Callable[[], AIOKafkaProducer] | None = None,
+    ) -> None:
         self.producer = producer
+        self.producer_factory = producer_factory
+
+    async def start(self) -> None:
+        """Connect the producer."""
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        """Flush and close the producer (the current one, if it was replaced)."""
+        await self.producer.stop()
 
     async def send(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
         """Publish the record unchanged, with where it came from and why it was refused."""
@@ -44,9 +68,27 @@ class KafkaDeadLetters:
             ("dlq_partition", str(record.partition).encode()),
             ("dlq_offset", str(record.offset).encode()),
         ]
-        await self.producer.send_and_wait(
-            dead_letter_topic(record.topic), record.value, key=record.key, headers=headers
-        )
+        topic = dead_letter_topic(record.topic)
+        try:
+            await self.producer.send_and_wait(topic, record.value, key=record.key, headers=headers)
+        except KafkaError:
+            if self.producer_factory is None:
+                raise
+            await self._renew()
+            await self.producer.send_and_wait(topic, record.value, key=record.key, headers=headers)
+
+    async def _renew(self) -> None:
+        assert self.producer_factory is not None
+        with contextlib.suppress(Exception):
+            await self.producer.stop()
+        producer = self.producer_factory()
+        try:
+            await producer.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            raise
+        self.producer = producer
 
 
 def decode(record: ConsumerRecord[Any, Any], registry: EventRegistry | None) -> RecordedEvent:

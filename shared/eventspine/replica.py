@@ -16,7 +16,6 @@ from typing import Protocol
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer
 
 from eventspine.bus import InProcessBus
 from eventspine.config import Settings
@@ -49,9 +48,19 @@ class FeedRestartingError(RuntimeError):
     """The feed's runner failed and waits to start again (its database or broker is away)."""
 
 
+class Startable(Protocol):
+    """Something started with a feed and stopped with it (a producer, the dead letters)."""
+
+    async def start(self) -> None:
+        """Connect."""
+
+    async def stop(self) -> None:
+        """Flush and close."""
+
+
 class KafkaFeed:
-    """A :class:`ProjectionRunner` in a background task (with the producer of its dead
-    letters, when it has one).
+    """A :class:`ProjectionRunner` in a background task (with its dead letters' producer, when
+    it has one: started and stopped with the feed).
 
     A runner that fails (its database went away while records were arriving, say) is started
     again after a pause, doubling up to ``max_backoff`` seconds, from the offsets stored with
@@ -61,7 +70,7 @@ class KafkaFeed:
     def __init__(
         self,
         runner: ProjectionRunner,
-        producer: AIOKafkaProducer | None = None,
+        producer: Startable | None = None,
         poll_seconds: float = 0.05,
         max_backoff: float = 30.0,
     ) -> None:
@@ -140,7 +149,10 @@ async def kafka_feed(
     ``group_prefix`` (default: the topic prefix) names its consumer group."""
     topics = [settings.topic(service) for service in projection.services]
     await ensure_topics(settings, topics + [dead_letter_topic(topic) for topic in topics])
-    producer = make_producer(settings, "dead-letters")
+    dead_letters = KafkaDeadLetters(
+        make_producer(settings, "dead-letters"),
+        producer_factory=lambda: make_producer(settings, "dead-letters"),
+    )
     runner = ProjectionRunner(
         projection,
         pool,
@@ -150,9 +162,9 @@ async def kafka_feed(
         batch_size=settings.consumer_batch_size,
         group_prefix=group_prefix or settings.topic_prefix,
         registry=installed_registry(),
-        dead_letters=KafkaDeadLetters(producer),
+        dead_letters=dead_letters,
     )
-    return KafkaFeed(runner, producer)
+    return KafkaFeed(runner, dead_letters)
 
 
 class LocalFeed:
