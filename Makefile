@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 BIN := $(VENV)/bin
 
-PACKAGES := shared/eventspine shared/compliance shared/audit shared/access shared/topology services/roster/roster services/contacts/contacts \
+PACKAGES := shared/eventspine shared/compliance shared/escalation shared/audit shared/access shared/topology services/roster/roster services/contacts/contacts \
             services/feedback/feedback services/reports/reports services/web/web bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 
@@ -45,7 +45,14 @@ $(SPEC_SCHEMAS): deploy/spec/package.json deploy/spec/package-lock.json
 	npm ci --prefix deploy/spec --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(VENV)/.synced $(WEB_ASSETS) $(SPEC_SCHEMAS) ## create .venv with the locked dependencies, the frontend's assets and the spec schemas
+API_DOCS := shared/apidocs/node_modules/.package-lock.json
+
+# Swagger UI for every service's /docs page (served by the service, not from a CDN).
+$(API_DOCS): shared/apidocs/package.json shared/apidocs/package-lock.json
+	npm ci --prefix shared/apidocs --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.synced $(WEB_ASSETS) $(SPEC_SCHEMAS) $(API_DOCS) ## create .venv with the locked dependencies, the frontend's assets, Swagger UI and the spec schemas
 
 messages: install ## extract the frontend's messages; update its catalogues (then translate the new ones)
 	cd services/web && ../../$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \

@@ -1,6 +1,9 @@
 """Sign-in and account routes, served by the roster service (it knows who is who).
 
-``POST /auth/token`` is the only route without a token. Failed sign-ins are counted per
+``POST /auth/token`` is the only route without a token. Disabling an account or changing its
+password is also recorded as an event (:class:`AccountHistory`), before the table changes, so
+every service refuses the tokens issued until then (see :mod:`access.revocations`). Failed
+sign-ins are counted per
 username; past ``SANLIAN_LOGIN_MAX_FAILURES`` within ``SANLIAN_LOGIN_WINDOW_SECONDS`` the
 username is refused with 429 and ``Retry-After`` until the oldest failure leaves the window,
 whether or not the password is right.
@@ -10,9 +13,9 @@ whether or not the password is right.
 
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
@@ -33,6 +36,20 @@ from access.passwords import check_password, hash_password, password_problem
 from access.tokens import TokenService
 from eventspine.config import Settings
 from eventspine.errors import DomainError, StateConflictError
+from eventspine.http import command_context
+from eventspine.store.base import CommandContext
+
+
+class AccountHistory(Protocol):
+    """Where the hosting service records the account changes that revoke tokens."""
+
+    async def account_disabled(self, account_id: UUID, at: datetime, ctx: CommandContext) -> None:
+        """Record that the account was disabled at ``at``."""
+
+    async def account_password_changed(
+        self, account_id: UUID, at: datetime, ctx: CommandContext
+    ) -> None:
+        """Record that the account's password changed at ``at``."""
 
 
 @dataclass
@@ -45,6 +62,9 @@ class Access:
     clock: Callable[[], datetime]
     member_tier: Callable[[UUID], Awaitable[str | None]]
     """The tier of an active member, or ``None`` if there is no such active member."""
+    history: AccountHistory
+    catch_up: Callable[[], Awaitable[int]]
+    """Brings the hosting service's own tables (its revoked tokens) up to date."""
 
 
 def _public(account: Account) -> AccountPublic:
@@ -63,9 +83,35 @@ def _invalid(field: str, reason: str) -> DomainError:
     return DomainError(field, reason)
 
 
+def _account_context(ctx: Annotated[CommandContext, Depends(command_context)]) -> CommandContext:
+    # The acting account and correlation id as for every command, without the idempotency
+    # key: these commands are idempotent by themselves (disabling twice changes nothing more,
+    # a password set twice is the same password) and part of each is a table, not the store.
+    return replace(ctx, command_id=None)
+
+
+async def _check_current(access: Access, username: str, current: str | None) -> None:
+    """Refuse a change of your own password without the present one. Wrong guesses count
+    as failed sign-ins, so a stolen session cannot try passwords faster than the sign-in
+    form allows."""
+    if not current:
+        raise _invalid("current_password", "is required to change your own password")
+    s, now = access.settings, access.clock()
+    failures = await access.accounts.failures_since(
+        username, now - timedelta(seconds=s.login_window_seconds)
+    )
+    if len(failures) >= s.login_max_failures:
+        raise _invalid("current_password", "too many wrong passwords; wait and try again")
+    found = await access.accounts.credentials(username)
+    if found is None or not check_password(found[1], current):
+        await access.accounts.record_failure(username, now)
+        raise _invalid("current_password", "is not this account's password")
+
+
 def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRouter]:
     """The public sign-in router and the protected accounts router."""
     AccessDep = Annotated[Access, Depends(get_access)]
+    Context = Annotated[CommandContext, Depends(_account_context)]
     auth = APIRouter(prefix="/auth", tags=["sign-in"])
     accounts = APIRouter(prefix="/accounts", tags=["accounts"])
     refused: dict[int | str, dict[str, Any]] = {
@@ -174,23 +220,40 @@ def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRout
         dependencies=[Depends(own_or_staff)],
         responses={404: {}, 422: {}},
     )
-    async def change_password(account_id: UUID, body: PasswordChange, access: AccessDep) -> None:
-        """Set a new password: your own, or anyone's as federation staff."""
+    async def change_password(
+        account_id: UUID, body: PasswordChange, access: AccessDep, ctx: Context, principal: Caller
+    ) -> None:
+        """Set a new password: your own (with your present one), or anyone's as federation
+        staff. Tokens issued until now stop working on every service (within its replica's
+        lag); sign in again."""
         account = await existing(access, account_id)
         if account.role == "system":
             raise _invalid("password", "system clients sign in with issued tokens only")
+        if principal.account_id == account_id:
+            await _check_current(access, account.username, body.current_password)
         if why := password_problem(body.password, account.username):
             raise _invalid("password", why)
-        await access.accounts.set_password(account_id, hash_password(body.password))
+        password_hash = hash_password(body.password)
+        # The event first: should the table update fail, the old tokens are refused anyway and
+        # a retry sets the password; the other order could leave old tokens working.
+        await access.history.account_password_changed(account_id, access.clock(), ctx)
+        await access.accounts.set_password(account_id, password_hash)
+        await access.catch_up()
 
     @accounts.post("/{account_id}/disabling", dependencies=[STAFF], responses={404: {}})
-    async def disable_account(account_id: UUID, access: AccessDep) -> AccountPublic:
-        """Stop an account from signing in (federation staff only); the last admin stays."""
+    async def disable_account(account_id: UUID, access: AccessDep, ctx: Context) -> AccountPublic:
+        """Stop an account from signing in (federation staff only); the last admin stays.
+        Its tokens stop working on every service (within its replica's lag)."""
         account = await existing(access, account_id)
-        last = account.role == "admin" and await access.accounts.count_admins() <= 1
-        if last and account.disabled_at is None:
+        if account.disabled_at is not None:
+            return _public(account)  # already disabled: nothing more to record
+        if account.role == "admin" and await access.accounts.count_admins() <= 1:
             raise StateConflictError("account_id", "the last admin cannot be disabled")
-        await access.accounts.disable(account_id, access.clock())
+        now = access.clock()
+        # The event first, for the same reason as for a password change.
+        await access.history.account_disabled(account_id, now, ctx)
+        await access.accounts.disable(account_id, now)
+        await access.catch_up()
         return _public(await existing(access, account_id))
 
     @accounts.post(

@@ -1,8 +1,10 @@
 """The one access check every service runs on every route, and its helpers.
 
 Every route of a service sits behind :func:`service_policy`: a request without a valid token is
-401; reads need a role that may read the service (a ``system`` token needs the service's
-scope); commands are refused to ``auditor`` and ``system`` (403) before any route code runs.
+401 (a revoked one too: the service's replica of the roster says its account was disabled or
+changed its password at or after the token was issued); reads need a role that may read the
+service (a ``system`` token needs the service's scope); commands are refused to ``auditor``
+and ``system`` (403) before any route code runs.
 Routes then narrow further: :func:`require` for staff-only routes, :func:`check_reach` to keep a
 ``member`` inside their own part of the tree.
 """
@@ -18,6 +20,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from access.principal import Principal, Role
+from access.revocations import Revocations
 from access.tokens import InvalidTokenError, TokenService
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -33,10 +36,18 @@ def _unauthorized(reason: str) -> HTTPException:
     return HTTPException(401, reason, headers={"WWW-Authenticate": "Bearer"})
 
 
-def install_tokens(app_state: Any, tokens: TokenService, clock: Callable[[], datetime]) -> None:
-    """Give an app what :func:`authenticate` verifies tokens with."""
+def install_tokens(
+    app_state: Any,
+    tokens: TokenService,
+    clock: Callable[[], datetime],
+    revocations: Callable[[], Revocations],
+) -> None:
+    """Give an app what :func:`authenticate` verifies tokens with: the shared secret, the
+    clock, and where the app's own replica says which accounts' tokens were revoked (called
+    per request, since the replica is opened in the app's lifespan)."""
     app_state.tokens = tokens
     app_state.token_clock = clock
+    app_state.token_revocations = revocations
 
 
 async def authenticate(
@@ -46,12 +57,21 @@ async def authenticate(
     """The principal of the request's bearer token, or 401 saying what is wrong with it."""
     if credentials is None:
         raise _unauthorized("sign in first: send Authorization: Bearer <token>")
-    tokens: TokenService = request.app.state.tokens
-    clock: Callable[[], datetime] = request.app.state.token_clock
+    state = request.app.state
+    tokens: TokenService = state.tokens
+    clock: Callable[[], datetime] = state.token_clock
     try:
-        principal = tokens.verify(credentials.credentials, clock())
+        verified = tokens.check(credentials.credentials, clock())
     except InvalidTokenError as exc:
         raise _unauthorized(str(exc)) from None
+    principal = verified.principal
+    revocations: Revocations = state.token_revocations()
+    revoked_until = await revocations.revoked_until(principal.account_id)
+    if revoked_until is not None and verified.issued_at <= revoked_until:
+        raise _unauthorized(
+            "this token was revoked (the account was disabled or its password changed); "
+            "sign in again"
+        )
     request.state.principal = principal
     return principal
 

@@ -91,6 +91,13 @@ class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     password: str = Field(description="10 to 200 characters")
+    current_password: str | None = Field(
+        None,
+        max_length=200,
+        description="the account's present password: required to change your own (so a "
+        "session left open is not enough to take the account over); not needed by staff "
+        "setting another account's password",
+    )
 
 
 class SystemTokenRequest(BaseModel):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,14 @@ class InvalidTokenError(Exception):
     contains the token."""
 
 
+@dataclass(frozen=True)
+class VerifiedToken:
+    """A token that passed verification: who it names and when it was issued."""
+
+    principal: Principal
+    issued_at: datetime
+
+
 class TokenService:
     """Issues and verifies access tokens with one shared secret (``SANLIAN_AUTH_SECRET``)."""
 
@@ -34,7 +43,9 @@ class TokenService:
             "aud": AUDIENCE,
             "sub": str(principal.account_id),
             "role": principal.role,
-            "iat": int(now.timestamp()),
+            # To the microsecond, not the second: a token issued just after a revocation
+            # (a sign-in right after a password change) must be told from one issued before.
+            "iat": round(now.timestamp(), 6),
             "exp": int((now + lifetime).timestamp()),
             "jti": str(uuid.uuid4()),
         }
@@ -46,6 +57,10 @@ class TokenService:
 
     def verify(self, token: str, now: datetime) -> Principal:
         """The principal a token names, or :class:`InvalidTokenError` saying why not."""
+        return self.check(token, now).principal
+
+    def check(self, token: str, now: datetime) -> VerifiedToken:
+        """The principal a token names and its issue time, or :class:`InvalidTokenError`."""
         try:
             claims = jwt.decode(
                 token,
@@ -72,4 +87,8 @@ class TokenService:
         if role == "member" and member_id is None:
             raise InvalidTokenError("a member's token must name the member")
         scopes = frozenset(str(claims.get("scope", "")).split())
-        return Principal(account_id, role, member_id, scopes)
+        try:
+            issued_at = datetime.fromtimestamp(float(claims["iat"]), UTC)
+        except (ValueError, OverflowError, OSError):
+            raise InvalidTokenError("the token's issue time is not a time") from None
+        return VerifiedToken(Principal(account_id, role, member_id, scopes), issued_at)

@@ -22,12 +22,12 @@ import aiosqlite
 
 from audit.sources import AuditInputError, History
 from compliance import ContactRule
+from escalation import DeadlineSettings
 from eventspine.bus import SqliteTx
 from eventspine.envelope import RecordedEvent
 from eventspine.errors import DomainError, SpineError
 from eventspine.events import EventRegistry
 from eventspine.projection import Projection
-from feedback.settings import FeedbackSettings
 from reports.compliance import ComplianceProjection
 from reports.models import ComplianceReport, QueuePage
 from reports.queue import SuggestionViews
@@ -155,7 +155,7 @@ async def _rebuild(
         await tx.execute("COMMIT")
         view = ComplianceView(tx, rule)
         report = await view.report(period, now.date(), limit=EVERYTHING)
-        queue = await SuggestionViews(tx, FeedbackSettings().deadline_policy(), view).queue(
+        queue = await SuggestionViews(tx, DeadlineSettings().deadline_policy(), view).queue(
             now, limit=EVERYTHING
         )
         rows = await tx.fetch("SELECT status, count(*) FROM r_members GROUP BY status")

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(500, ge=1, le=10_000)
     relay_idle_seconds: float = Field(0.05, gt=0, le=10)
     relay_ack_timeout_seconds: float = Field(60.0, gt=0, le=3600)
+    api_docs_assets: str | None = Field(
+        None, description="folder of Swagger UI for /docs (default: the pinned npm package)"
+    )
     consumer_batch_size: int = Field(500, ge=1, le=10_000)
     index_secret: str = Field(
         "development-only-index-secret",

@@ -23,8 +23,10 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from access.guard import Caller, install_tokens, service_policy
+from access.revocations import Revocations
 from access.tokens import TokenService
 from eventspine.aggregate import retry_on_conflict
+from eventspine.apidocs import install_docs
 from eventspine.config import Settings
 from eventspine.crypto import KeyDestroyedError
 from eventspine.envelope import RecordedEvent
@@ -221,7 +223,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class Wired(Protocol):
-    """What a service's composition root returns: something to catch up and to close."""
+    """What a service's composition root returns: something to catch up and to close, and
+    its replica of the revoked tokens."""
+
+    @property
+    def revocations(self) -> Revocations:
+        """Which accounts' earlier tokens the guard refuses (from the service's own tables)."""
 
     @property
     def catch_up(self) -> Callable[[], Awaitable[int]]:
@@ -245,9 +252,17 @@ def install_routes(
     public_routers: Sequence[APIRouter] = (),
 ) -> None:
     """Include a service's routers behind its access policy (every route needs a token; see
-    :mod:`access.guard`), the ``public_routers`` without it, and the shared error answers."""
+    :mod:`access.guard`), the ``public_routers`` without it, and the shared error answers.
+
+    The guard reads revocations from the :class:`Wired` service the lifespan stores on
+    ``app.state.<name>``."""
     install_error_handlers(app)
-    install_tokens(app.state, TokenService(settings.auth_secret), clock)
+
+    def revocations() -> Revocations:
+        wired: Wired = getattr(app.state, name)
+        return wired.revocations
+
+    install_tokens(app.state, TokenService(settings.auth_secret), clock, revocations)
     app.state.settings = settings
     policy = Depends(service_policy(name))
     for router in routers:
@@ -255,6 +270,7 @@ def install_routes(
     for router in public_routers:
         app.include_router(router)
     instrument(app, name)  # /ready, /metrics, correlation ids, JSON logs: no token needed
+    install_docs(app, settings.api_docs_assets)  # /docs from this service, not from a CDN
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
 
@@ -289,6 +305,8 @@ def service_app(
         summary=summary,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        docs_url=None,  # install_routes serves /docs itself (eventspine.apidocs)
+        redoc_url=None,
     )
     install_routes(app, name, settings, clock, routers, public_routers)
 

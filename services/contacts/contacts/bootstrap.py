@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from access.revocations import RevokedTokensReader
 from access.tree import LinkTree
 from compliance import ContactRule
 from contacts.handlers import ContactsService
@@ -37,6 +38,7 @@ class Contacts:
     queries: ContactsQueries
     feed: Feed
     tree: LinkTree
+    revocations: RevokedTokensReader
     catch_up: Callable[[], Awaitable[int]]
     close: Callable[[], Awaitable[None]]
 
@@ -83,7 +85,8 @@ async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Contac
 
     queries = ContactsQueries(store.pool, contact_rule(settings), prefix)
     tree = _tree(store.pool, prefix)
-    return Contacts(store, service, queries, feed, tree, follower.catch_up, close)
+    revocations = RevokedTokensReader(store.pool, prefix)
+    return Contacts(store, service, queries, feed, tree, revocations, follower.catch_up, close)
 
 
 async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Contacts:
@@ -118,4 +121,5 @@ async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Contacts
         await store.close()
 
     queries = ContactsQueries(reader, contact_rule(settings))
-    return Contacts(store, service, queries, feed, _tree(reader, ""), bus.drain, close)
+    revocations = RevokedTokensReader(reader)
+    return Contacts(store, service, queries, feed, _tree(reader, ""), revocations, bus.drain, close)

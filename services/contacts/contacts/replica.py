@@ -2,6 +2,7 @@
 
 Fed from ``sanlian.roster.events`` (or the roster's local store in the embedded default). It
 is what a contact is checked against; the contacts service never asks the roster service.
+It also keeps the revoked tokens (:mod:`access.revocations`) the guard refuses.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from access.revocations import RevokedTokens
 from eventspine.crypto import PersonalDataVault
 from eventspine.envelope import RecordedEvent
 from eventspine.projection import Tx
@@ -43,7 +45,8 @@ def link_of(row: Any) -> Link:
 
 
 class RosterReplica:
-    """Projection of roster events into ``<prefix>replica_links``."""
+    """Projection of roster events into ``<prefix>replica_links`` and
+    ``<prefix>revoked_tokens``."""
 
     name = "contacts.roster-replica"
     services = ("roster",)
@@ -51,9 +54,11 @@ class RosterReplica:
     def __init__(self, vault: PersonalDataVault, prefix: str = "") -> None:
         self.vault = vault
         self.p = prefix
+        self.revoked_tokens = RevokedTokens(prefix)
 
     async def setup(self, tx: Tx) -> None:
-        """Create the table."""
+        """Create the tables."""
+        await self.revoked_tokens.setup(tx)
         await tx.execute(
             f"CREATE TABLE IF NOT EXISTS {self.p}replica_links (link_id TEXT PRIMARY KEY, "
             "upper_member_id TEXT NOT NULL, lower_member_id TEXT NOT NULL, "
@@ -65,12 +70,14 @@ class RosterReplica:
         )
 
     async def reset(self, tx: Tx) -> None:
-        """Empty the table."""
+        """Empty the tables."""
         await tx.execute(f"DELETE FROM {self.p}replica_links")
+        await self.revoked_tokens.reset(tx)
 
     async def apply(self, tx: Tx, event: RecordedEvent) -> None:
-        """Track links; forget a forgotten member's notes."""
+        """Track links and revoked tokens; forget a forgotten member's notes."""
         d = event.data
+        await self.revoked_tokens.apply(tx, event)
         if event.event_type == "MemberAssigned":
             await tx.execute(
                 f"INSERT INTO {self.p}replica_links (link_id, upper_member_id, lower_member_id, "

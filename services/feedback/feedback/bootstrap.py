@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
+from access.revocations import RevokedTokensReader
 from access.tree import LinkTree
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
@@ -46,6 +47,7 @@ class Feedback:
     settings: FeedbackSettings
     chain: Chain
     tree: LinkTree
+    revocations: RevokedTokensReader
     catch_up: Callable[[], Awaitable[int]]
     close: Callable[[], Awaitable[None]]
 
@@ -161,4 +163,7 @@ async def build(
         f"SELECT upper_member_id, member_id FROM {chain.p}replica_members "
         "WHERE upper_member_id IS NOT NULL AND status = 'active'",
     )
-    return Feedback(store, service, queries, scheduler, feed, config, chain, tree, catch_up, close)
+    revocations = RevokedTokensReader(chain.reader, chain.p)  # kept by the roster replica
+    return Feedback(
+        store, service, queries, scheduler, feed, config, chain, tree, revocations, catch_up, close
+    )

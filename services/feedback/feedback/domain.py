@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
+from escalation import DeadlinePolicy
 from eventspine.errors import (
     DomainError,
     NotFoundError,
@@ -31,38 +32,6 @@ from feedback.events import Deadline, EscalationReason, HolderTier, Route
 Status = Literal["held", "acknowledged", "answered", "assigned", "resolved", "closed"]
 OPEN: tuple[Status, ...] = ("held", "acknowledged", "assigned")
 HOLDER_TIERS: tuple[HolderTier, ...] = ("representative", "committee", "leader")
-
-
-@dataclass(frozen=True)
-class LevelDeadline:
-    """Days to acknowledge and to answer, counted from the suggestion's arrival at a level."""
-
-    acknowledge_days: float
-    answer_days: float
-
-
-@dataclass(frozen=True)
-class DeadlinePolicy:
-    """Deadlines per level, the level named by its holder's tier."""
-
-    levels: Mapping[str, LevelDeadline]
-
-    def due(
-        self, status: str, holder_tier: str | None, arrived_at: datetime
-    ) -> tuple[datetime, Deadline] | None:
-        """When the holder's current deadline passes, and which one; None if none runs.
-
-        The top of the chain (no holder tier) has nowhere to escalate to, and a suggestion that
-        was answered, assigned or closed waits for someone else.
-        """
-        level = self.levels.get(holder_tier) if holder_tier else None
-        if level is None:
-            return None
-        if status == "held":
-            return arrived_at + timedelta(days=level.acknowledge_days), "acknowledge"
-        if status == "acknowledged":
-            return arrived_at + timedelta(days=level.answer_days), "answer"
-        return None
 
 
 @dataclass(frozen=True)

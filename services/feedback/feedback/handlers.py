@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from uuid import UUID
 
+from escalation import DeadlinePolicy
 from eventspine.crypto import PersonalDataVault
 from eventspine.envelope import RecordedEvent
 from eventspine.errors import NotPermittedError, StateConflictError
@@ -21,7 +22,7 @@ from eventspine.replica import Feed
 from eventspine.store.base import CommandContext, EventStore
 from feedback import commands as cmd
 from feedback import domain
-from feedback.domain import DeadlinePolicy, MemberInfo, Suggestion
+from feedback.domain import MemberInfo, Suggestion
 from feedback.replica import Chain
 
 SCHEDULER_ACTOR = "service:feedback-scheduler"

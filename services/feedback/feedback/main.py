@@ -65,6 +65,8 @@ def create_app(
         summary="Workers' suggestions that climb the 15510 chain until someone answers.",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        docs_url=None,  # install_routes serves /docs itself (eventspine.apidocs)
+        redoc_url=None,
     )
     install_routes(app, "feedback", settings, clock, ROUTERS)
     app.add_exception_handler(ReplicaBehindError, _replica_behind)

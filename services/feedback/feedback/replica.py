@@ -3,7 +3,8 @@
 Fed by the roster's events (from Kafka in the full topology, straight from the roster's SQLite
 store in the embedded default); the feedback service never calls the roster to decide. Besides
 the current upper contact it keeps the last one, so that a suggestion held by a member who
-departed (their links ended with them) can still go to the next one up.
+departed (their links ended with them) can still go to the next one up. It also keeps the
+revoked tokens (:mod:`access.revocations`) the guard refuses.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from uuid import UUID
 
+from access.revocations import RevokedTokens
 from eventspine.envelope import RecordedEvent
 from eventspine.projection import Tx
 from feedback.domain import HOLDER_TIERS, MemberInfo, Routing
@@ -22,7 +24,8 @@ Forgotten = Callable[[UUID], Awaitable[None]]
 
 
 class RosterReplica:
-    """Projection of the roster's member events into ``<prefix>replica_members``."""
+    """Projection of the roster's member events into ``<prefix>replica_members``, and of its
+    account events into ``<prefix>revoked_tokens``."""
 
     name = "feedback.roster_replica"
     services = ("roster",)
@@ -30,9 +33,11 @@ class RosterReplica:
     def __init__(self, prefix: str = "", on_forgotten: Forgotten | None = None) -> None:
         self.p = prefix
         self.on_forgotten = on_forgotten
+        self.revoked_tokens = RevokedTokens(prefix)
 
     async def setup(self, tx: Tx) -> None:
-        """Create the table."""
+        """Create the tables."""
+        await self.revoked_tokens.setup(tx)
         await tx.execute(
             f"CREATE TABLE IF NOT EXISTS {self.p}replica_members (member_id TEXT PRIMARY KEY, "
             "unit_id TEXT NOT NULL, tier TEXT NOT NULL, status TEXT NOT NULL, "
@@ -40,8 +45,9 @@ class RosterReplica:
         )
 
     async def reset(self, tx: Tx) -> None:
-        """Empty the table."""
+        """Empty the tables."""
         await tx.execute(f"DELETE FROM {self.p}replica_members")
+        await self.revoked_tokens.reset(tx)
 
     async def _set(self, tx: Tx, member_id: str, column: str, value: Any) -> None:
         await tx.execute(
@@ -53,6 +59,7 @@ class RosterReplica:
     async def apply(self, tx: Tx, event: RecordedEvent) -> None:
         """Apply one roster event; other types are ignored."""
         d = event.data
+        await self.revoked_tokens.apply(tx, event)
         match event.event_type:
             case "MemberRegistered":
                 await tx.execute(

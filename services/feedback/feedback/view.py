@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from escalation import DeadlinePolicy
 from eventspine.crypto import PersonalDataVault
 from eventspine.envelope import RecordedEvent, format_time
 from eventspine.projection import Tx
-from feedback.domain import DeadlinePolicy
 
 # Which sealed field each event carries, and the name it has inside the sealed data.
 SEALED_FIELDS = {

@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from access.revocations import RevokedTokensReader
 from access.tree import LinkTree
 from compliance import ContactRule
+from escalation import DeadlineSettings
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
 from eventspine.projection import Projection, Tx
@@ -22,7 +24,6 @@ from eventspine.schemas import installed_registry
 from eventspine.store.base import utc_now
 from eventspine.store.postgres import checked_schema, connect_pool
 from eventspine.store.sqlite import SqliteEventStore
-from feedback.settings import FeedbackSettings
 from reports.compliance import ComplianceProjection
 from reports.queue import SuggestionViews
 from reports.rebuild import Backend, Generation, Rebuilder, Target
@@ -81,6 +82,12 @@ class Reports:
         )
 
     @property
+    def revocations(self) -> RevokedTokensReader:
+        """The revoked tokens the live generation's compliance projection keeps."""
+        views = self.live.views
+        return RevokedTokensReader(views.reader, views.p)
+
+    @property
     def feed(self) -> Feed:
         """What feeds the live generation (its lag is ``/ready``'s)."""
         return self.live.feed
@@ -137,8 +144,9 @@ def _views(
     reader: Tx, settings: Settings, prefix: str = ""
 ) -> tuple[ComplianceView, SuggestionViews]:
     compliance = ComplianceView(reader, contact_rule(settings), prefix)
-    # The feedback service's own deadline policy: the queue shows the deadlines that escalate.
-    deadlines = FeedbackSettings().deadline_policy()
+    # The shared escalation deadlines (SANLIAN_FEEDBACK_DEADLINES): the queue shows exactly
+    # the deadlines that escalate in the feedback service.
+    deadlines = DeadlineSettings().deadline_policy()
     return compliance, SuggestionViews(reader, deadlines, compliance, prefix)
 
 

@@ -2,7 +2,8 @@
 
 Fed by the roster and contacts topics (or their local stores in the embedded default). The
 compliance of a link in a period is computed from these rows by :mod:`compliance` (the one
-rule the contacts service's due list also uses), so the two can never disagree.
+rule the contacts service's due list also uses), so the two can never disagree. The revoked
+tokens the guard refuses (:mod:`access.revocations`) come with the roster's events too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from access.revocations import RevokedTokens
 from eventspine.envelope import RecordedEvent
 from eventspine.projection import Tx
 
@@ -45,9 +47,11 @@ class ComplianceProjection:
         self._bulk = {
             self._sql[event_type]: sql.format(p=prefix) for event_type, sql in BULK.items()
         }
+        self.revoked_tokens = RevokedTokens(prefix)
 
     async def setup(self, tx: Tx) -> None:
         """Create the tables."""
+        await self.revoked_tokens.setup(tx)
         for table, columns in TABLES.items():
             await tx.execute(f"CREATE TABLE IF NOT EXISTS {self.p}{table} ({columns})")
         index = self.p.replace(".", "_")
@@ -62,6 +66,7 @@ class ComplianceProjection:
         """Empty the tables."""
         for table in TABLES:
             await tx.execute(f"DELETE FROM {self.p}{table}")
+        await self.revoked_tokens.reset(tx)
 
     async def apply(self, tx: Tx, event: RecordedEvent) -> None:
         """Apply one roster or contacts event."""
@@ -91,7 +96,7 @@ class ComplianceProjection:
         d = event.data
         sql = self._sql.get(event.event_type)
         if sql is None:
-            return []
+            return self.revoked_tokens.statements(event)
         match event.event_type:
             case "UnitRegistered":
                 args: tuple[Any, ...] = (d["unit_id"], d["name"], d["kind"], d["parent_unit_id"])

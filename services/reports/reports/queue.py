@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from escalation import DeadlinePolicy
 from eventspine.errors import NotFoundError
 from eventspine.projection import Tx
-from feedback.domain import DeadlinePolicy
 from reports.models import Overview, PerformanceRecord, QueueItem, QueuePage
 from reports.views import ComplianceView, lineage, parse_period
 

@@ -1,8 +1,8 @@
 """The suggestion projection: where every suggestion is, and who did what with it.
 
 Fed by the feedback topic. The escalation queue and the performance records are questions
-over these rows; the deadlines come from the feedback service's own deadline policy
-(``SANLIAN_FEEDBACK_DEADLINES``), so the queue shows exactly the deadlines that escalate.
+over these rows; the deadlines come from the shared escalation policy (:mod:`escalation`,
+``SANLIAN_FEEDBACK_DEADLINES``), so the queue shows exactly the deadlines that escalate.
 """
 
 from __future__ import annotations

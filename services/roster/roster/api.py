@@ -39,7 +39,13 @@ def get_access(request: Request) -> access_api.Access:
     roster = get_roster(request)
     state = request.app.state
     return access_api.Access(
-        roster.accounts, state.tokens, state.settings, state.token_clock, roster.member_tier
+        roster.accounts,
+        state.tokens,
+        state.settings,
+        state.token_clock,
+        roster.member_tier,
+        roster.service,
+        roster.catch_up,
     )
 
 

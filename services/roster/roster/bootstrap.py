@@ -10,6 +10,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from access.accounts import AccountStore, open_sqlite_db
+from access.revocations import RevokedTokens, RevokedTokensReader
 from access.tree import LinkTree
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
@@ -36,6 +37,7 @@ class Roster:
     queries: RosterQueries
     accounts: AccountStore
     tree: LinkTree
+    revocations: RevokedTokensReader
     catch_up: Callable[[], Awaitable[int]]
     close: Callable[[], Awaitable[None]]
 
@@ -61,11 +63,14 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
         pg_store, keys, vault = await open_postgres(settings, SERVICE, clock)
         store = pg_store
         prefix = f"{pg_store.schema}."
-        follower = PostgresFollower(pg_store, [RosterView(vault, prefix)])
+        # Revoked tokens from the roster's own events, like every other service's replica
+        # (the accounts table alone would not say which tokens a password change revoked).
+        follower = PostgresFollower(pg_store, [RosterView(vault, prefix), RevokedTokens(prefix)])
         await follower.setup()
         queries = RosterQueries(pg_store.pool, policy, prefix)
         accounts = AccountStore(pg_store.pool, prefix)
         tree = LinkTree(pg_store.pool, _edges(prefix))
+        revocations = RevokedTokensReader(pg_store.pool, prefix)
         catch_up = follower.catch_up
 
         async def close() -> None:
@@ -83,12 +88,15 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
         sqlite_keys = SqliteKeyStore(str(folder / "roster-keys.sqlite"))
         await sqlite_keys.open()
         vault = PersonalDataVault(sqlite_keys)
-        bus = InProcessBus([store], [RosterView(vault)], str(folder / "roster-view.sqlite"))
+        bus = InProcessBus(
+            [store], [RosterView(vault), RevokedTokens()], str(folder / "roster-view.sqlite")
+        )
         await bus.open()
         queries = RosterQueries(SqliteTx(bus.db), policy)
         accounts_db = await open_sqlite_db(folder / "accounts.sqlite")
         accounts = AccountStore(SqliteTx(accounts_db))
         tree = LinkTree(SqliteTx(bus.db), _edges(""))
+        revocations = RevokedTokensReader(SqliteTx(bus.db))
         catch_up = bus.drain
 
         async def close() -> None:
@@ -106,4 +114,4 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
         timezone=ZoneInfo(settings.timezone),
     )
     await accounts.setup()
-    return Roster(store, service, queries, accounts, tree, catch_up, close)
+    return Roster(store, service, queries, accounts, tree, revocations, catch_up, close)

@@ -9,11 +9,15 @@ so uniqueness can be checked without the number in clear.
 A link touches two streams: the lower member's (``MemberAssigned``/``MemberUnassigned``: one
 upper member at a time) and the upper member's (``LowerMemberAdded``/``LowerMemberRemoved``:
 its span). One append covers both, so both invariants are checked in one transaction.
+
+Accounts live in a table beside the store (credentials are not history), but disabling one or
+changing its password is also an event on the account's stream (``account-<id>``): that is
+how every service learns to refuse the tokens issued before it.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -215,6 +219,31 @@ class SpanPolicyChanged(DomainEvent):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class AccountDisabled(DomainEvent):
+    """An account may no longer sign in; every token issued to it until now is refused.
+
+    Credentials stay in the roster's account table; the event names the account by id only
+    (no username), so the other services can refuse its tokens from their own replicas.
+    """
+
+    event_type = "AccountDisabled"
+    event_version = 1
+
+    account_id: UUID
+    disabled_at: datetime = Field(description="tokens issued at or before this moment are refused")
+
+
+class AccountPasswordChanged(DomainEvent):
+    """An account's password was replaced; tokens issued until now are refused (a new
+    sign-in gets a token that works)."""
+
+    event_type = "AccountPasswordChanged"
+    event_version = 1
+
+    account_id: UUID
+    changed_at: datetime = Field(description="tokens issued at or before this moment are refused")
+
+
 CATALOGUE = EventCatalogue(
     [
         UnitRegistered,
@@ -233,5 +262,7 @@ CATALOGUE = EventCatalogue(
         LowerMemberAdded,
         LowerMemberRemoved,
         SpanPolicyChanged,
+        AccountDisabled,
+        AccountPasswordChanged,
     ]
 )

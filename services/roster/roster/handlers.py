@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from uuid import UUID
 
-from eventspine.aggregate import load
+from eventspine.aggregate import load, retry_on_conflict
 from eventspine.crypto import PersonalDataVault, blind_index
 from eventspine.envelope import RecordedEvent
 from eventspine.errors import DomainError, NotFoundError, StateConflictError
@@ -33,6 +33,11 @@ def unit_stream(unit_id: UUID) -> str:
 def number_stream(unit_id: UUID, number_index: str) -> str:
     """Stream that makes an external number unique within a unit."""
     return f"number-{unit_id}-{number_index[:40]}"
+
+
+def account_stream(account_id: UUID) -> str:
+    """Stream of one account: the changes that revoke its tokens."""
+    return f"account-{account_id}"
 
 
 class RosterService:
@@ -418,3 +423,30 @@ class RosterService:
             reason=command.reason,
         )
         return await self._append({POLICY_STREAM: (version, [event])}, ctx)
+
+    # -- accounts --------------------------------------------------------------------------
+
+    async def _account_event(
+        self, account_id: UUID, event: DomainEvent, ctx: CommandContext
+    ) -> None:
+        stream = account_stream(account_id)
+
+        async def append() -> list[RecordedEvent]:
+            version = len(await self.store.read_stream(stream))
+            return await self.store.append(stream, version, [event], ctx)
+
+        await retry_on_conflict(append)
+
+    async def account_disabled(self, account_id: UUID, at: datetime, ctx: CommandContext) -> None:
+        """Record that an account was disabled at ``at`` (its earlier tokens are revoked)."""
+        event = ev.AccountDisabled(account_id=account_id, disabled_at=at)
+        await self._account_event(account_id, event, ctx)
+
+    async def account_password_changed(
+        self, account_id: UUID, at: datetime, ctx: CommandContext
+    ) -> None:
+        """Record that an account's password changed at ``at`` (its earlier tokens are
+        revoked)."""
+        await self._account_event(
+            account_id, ev.AccountPasswordChanged(account_id=account_id, changed_at=at), ctx
+        )

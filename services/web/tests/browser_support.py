@@ -103,9 +103,31 @@ UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea, bu
 """Form controls a screen reader could not name: no label, no aria-label, no text."""
 
 
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+"""axe-core, the accessibility engine, from the npm package ``make install`` pins (a dev
+dependency: the pages never load it; the tests put it into the page they check)."""
+
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+AXE_RUN = """async (tags) => (await axe.run(document, {runOnly: {type: "tag", values: tags}}))
+  .violations.map((v) => `${v.id} (${v.impact}): ${v.help}: ` +
+    v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | "))"""
+
+
+def accessibility_violations(page: Any) -> list[str]:
+    """What axe-core finds against WCAG 2.x A and AA on the page as it stands (contrast,
+    names, landmarks, keyboard traps...), one line per rule."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        # Evaluated by the browser's debugger protocol, so no script tag and no request.
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations: list[str] = page.evaluate(AXE_RUN, WCAG_AA)
+    return violations
+
+
 def shoot(page: Any, folder: Path, name: str) -> None:
-    """A full-page screenshot kept as a test artifact, once the page has a single ``h1`` and
-    every form control on it has a name."""
+    """A full-page screenshot kept as a test artifact, once the page has a single ``h1``,
+    every form control on it has a name, and axe-core finds nothing against WCAG 2.x AA."""
     assert page.locator("h1").count() == 1, page.url
     assert page.evaluate(UNLABELLED) == [], page.url
+    assert accessibility_violations(page) == [], page.url
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

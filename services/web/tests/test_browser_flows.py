@@ -1,11 +1,13 @@
 """The staff frontend in a real browser (Debian's Chromium through Playwright), on the
 embedded app: a representative's contacts, a suggestion climbing the chain to an answer as
-three different users, the language switch, the same on a phone, and the staff's pages.
+three different users, the language switch, the same on a phone, a contact logged with the
+keyboard alone, and the staff's pages.
 
 Every page must render with no console error and no request to another host."""
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from browser_support import DESKTOP, PHONE, Admin, Server, Watch, shoot, watched_page
@@ -143,6 +146,33 @@ def test_a_link_is_met_after_two_contacts_and_a_suggestion_climbs_to_an_answer(
         watch.assert_clean()
 
 
+def tab_to(page: Any, selector: str, presses: int = 80) -> None:
+    """Press Tab until the element ``selector`` names has the focus (as a keyboard user
+    would reach it); fail if it never does."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement === document.querySelector(s)", selector):
+            return
+    pytest.fail(f"{selector} is not reachable with the Tab key")
+
+
+def test_a_contact_is_logged_with_the_keyboard_alone(
+    browser: Any, server: Server, admin: Admin
+) -> None:
+    city, users = seeded_city(server, admin)
+    worker = city.workers[1]
+    with watched_page(browser, server.base, DESKTOP) as (page, watch):
+        sign_in(page, users["representative"])
+        tab_to(page, f"#link-{worker} summary")
+        page.keyboard.press("Enter")  # opens the row's form
+        page.keyboard.press("Tab")  # the first way of contacting
+        page.keyboard.press("Enter")
+        row = page.locator(f"#link-{worker}")
+        expect(row.get_by_role("status")).to_have_text("联系已记录。")
+        expect(row.locator("[data-status]")).to_have_attribute("data-status", "behind")
+        watch.assert_clean()
+
+
 def test_staff_see_the_dashboard_tables_roster_accounts_import_and_history(
     browser: Any, server: Server, admin: Admin, artifacts: Path
 ) -> None:
@@ -172,6 +202,7 @@ def test_staff_see_the_dashboard_tables_roster_accounts_import_and_history(
         assert csv.headers["content-type"].startswith("text/csv")
         auditor = open_auditor_account(page, artifacts, city)
         import_dry_run(page, artifacts, city)
+        import_workbook(page, artifacts, city)
         # The staff pages at phone size: nothing scrolls sideways.
         page.set_viewport_size(PHONE)
         for path, name in (("/dashboard", "dashboard-phone"), ("/accounts", "accounts-phone")):
@@ -259,6 +290,47 @@ def import_dry_run(page: Any, artifacts: Path, city: Seeded) -> None:
     expect(problems).to_have_count(1)
     expect(problems.first).to_contain_text("kind")
     shoot(page, artifacts, "import-dry-run")
+
+
+def workbook(units: list[tuple[str, str, str]]) -> bytes:
+    """An XLSX workbook with a units sheet of these rows (code, name, kind)."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "units"
+    sheet.append(["code", "name", "kind", "parent_code"])
+    for row in units:
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def import_workbook(page: Any, artifacts: Path, city: Seeded) -> None:
+    """An XLSX workbook: a dry run reports the wrong row and stores nothing; corrected, the
+    import stores it, and the new unit is in the roster."""
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    good = (f"JZ{city.tag}", f"晋中市总工会{city.tag}", "city_federation")
+    bad = (f"Y{city.tag}", "错误的单位", "village")
+    page.goto("/directory/import")
+    page.locator("input[type=file][name=file]").set_input_files(
+        {"name": "roster.xlsx", "mimeType": xlsx, "buffer": workbook([good, bad])}
+    )
+    page.get_by_label("试导入：只检查并报告，不保存").check()
+    page.get_by_role("button", name="上传").click()
+    expect(page.get_by_text("未保存任何内容。")).to_be_visible()
+    problems = page.locator("table.stack tbody tr")
+    expect(problems).to_have_count(1)
+    expect(problems.first).to_contain_text("units")
+    expect(problems.first).to_contain_text("kind")
+    page.locator("input[type=file][name=file]").set_input_files(
+        {"name": "roster.xlsx", "mimeType": xlsx, "buffer": workbook([good])}
+    )
+    page.get_by_label("试导入：只检查并报告，不保存").uncheck()
+    page.get_by_role("button", name="上传").click()
+    expect(page.get_by_text("已保存。", exact=True)).to_be_visible()
+    page.get_by_role("link", name="名册").click()
+    expect(page.get_by_text(good[1])).to_be_visible()
 
 
 def check_pages(page: Any, watch: Watch, artifacts: Path, city: Seeded) -> None:

@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI
 from access.guard import OVERSIGHT, install_tokens, service_policy
 from access.tokens import TokenService
 from audit import api as audit_api
+from eventspine.apidocs import install_docs
 from eventspine.config import Settings
 from eventspine.store.base import utc_now
 from web.frontend.app import create_frontend
@@ -66,12 +67,19 @@ def create_app(
         version="1",
         lifespan=lifespan,
         summary="Every Sanlian service in one process: " + ", ".join(f"/{n}" for n in apps),
+        docs_url=None,  # served below from the pinned Swagger UI, not from a CDN
+        redoc_url=None,
     )
+    install_docs(app, settings.api_docs_assets)
     for name, service_app in apps.items():
         app.mount(f"/{name}", service_app)
     # The auditor's read-only endpoints, over this installation's stores: for auditors,
-    # staff and system clients with the audit scope, never for members.
-    install_tokens(app.state, TokenService(settings.auth_secret), clock)
+    # staff and system clients with the audit scope, never for members. Revoked tokens are
+    # the roster's own (same process).
+    roster = apps["roster"].state
+    install_tokens(
+        app.state, TokenService(settings.auth_secret), clock, lambda: roster.roster.revocations
+    )
     audit_policy = [Depends(service_policy("audit")), OVERSIGHT]
     app.include_router(audit_api.ROUTER, dependencies=audit_policy)
     app.dependency_overrides[audit_api.get_settings] = lambda: settings

@@ -14,6 +14,7 @@ import httpx
 from fastapi import Depends, FastAPI
 
 from access.guard import OVERSIGHT, install_tokens, service_policy
+from access.revocations import RosterRevocations
 from access.tokens import TokenService
 from audit import api as audit_api
 from eventspine.config import Settings
@@ -26,9 +27,11 @@ from web.frontend.settings import WebSettings
 
 def audit_app(settings: Settings) -> FastAPI:
     """The auditors' read-only endpoints over this installation's stores, behind the same
-    access policy as in the embedded app; the frontend calls it in process."""
+    access policy as in the embedded app (revoked tokens read from the roster's table); the
+    frontend calls it in process."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    install_tokens(app.state, TokenService(settings.auth_secret), utc_now)
+    revocations = RosterRevocations(settings)  # the roster's table, as the stores are read
+    install_tokens(app.state, TokenService(settings.auth_secret), utc_now, lambda: revocations)
     policy = [Depends(service_policy("audit")), OVERSIGHT]
     app.include_router(audit_api.ROUTER, dependencies=policy)
     app.dependency_overrides[audit_api.get_settings] = lambda: settings

@@ -54,3 +54,11 @@ def as_member(member_id: UUID | str) -> dict[str, str]:
 
 STAFF = bearer("admin")
 """Headers of federation staff."""
+
+
+class NothingRevoked:
+    """Revocations for an app with no replica of the roster (tests of other concerns)."""
+
+    async def revoked_until(self, account_id: UUID) -> datetime | None:
+        """No account's tokens were ever revoked."""
+        return None

@@ -19,7 +19,7 @@ from eventspine.events import EventRegistry
 from eventspine.http import command_context, install_error_handlers
 from eventspine.store.base import CommandContext, utc_now
 from eventspine.store.sqlite import SqliteEventStore
-from support.auth import STAFF
+from support.auth import STAFF, NothingRevoked
 from support.sample import unit
 
 
@@ -34,7 +34,9 @@ async def client(tmp_path: Path, registry: EventRegistry) -> AsyncIterator[httpx
     await store.open()
     app = FastAPI()
     install_error_handlers(app)
-    install_tokens(app.state, TokenService(Settings().auth_secret), utc_now)
+    install_tokens(
+        app.state, TokenService(Settings().auth_secret), utc_now, lambda: NothingRevoked()
+    )
 
     @app.post("/units/{unit_id}")
     async def register(

@@ -17,7 +17,7 @@ from eventspine.events import EventRegistry
 from eventspine.http import command_context, service_app
 from eventspine.store.base import CommandContext, utc_now
 from eventspine.store.sqlite import SqliteEventStore
-from support.auth import STAFF
+from support.auth import STAFF, NothingRevoked
 from support.sample import unit
 
 
@@ -41,6 +41,7 @@ class Wired:
     catch_up: Callable[[], Awaitable[int]]
     close: Callable[[], Awaitable[None]]
     seen: list[CommandContext] = field(default_factory=list)
+    revocations: NothingRevoked = field(default_factory=NothingRevoked)
 
 
 async def _zero() -> int:
