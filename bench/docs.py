@@ -73,11 +73,17 @@ LIMITS = """\
   append's round trip. The bare endpoint does only the parsing and one INSERT.
 - **4. Relay.** Reads the outbox in position order, builds the CloudEvents headers per record and
   moves its checkpoint after each acknowledged batch; the raw producer sends ready-made records.
-- **5. Projection rebuild.** Decoding each record (headers, JSON, the event model), the
-  compliance projection's rows (one `INSERT ... SELECT FROM unnest()` per run of one event
-  type) and the offsets, in one PostgreSQL transaction per poll, written while the next poll
-  is decoded; the raw consumer only counts records. Both are timed from their start, so the
-  rebuild's consumer-group join (a fixed cost per rebuild) is in its time.
+- **5. Projection rebuild.** Run as the reports service runs it: decoding each record (headers,
+  JSON) and checking its data against its event type's model, the compliance projection's rows
+  (one `INSERT ... SELECT FROM unnest()` per run of one event type) and the offsets, in one
+  PostgreSQL transaction per poll, started while the next poll is fetched and decoded (its
+  statements advance only when the event loop is free, so on a busy core the two mostly take
+  turns); the offsets are reported to the consumer group (for lag tools) beside the poll loop,
+  not in it. The raw consumer only counts records. Both are timed from their start, so the
+  rebuild's consumer-group join and its dead-letter producer's start (fixed costs per rebuild)
+  are in its time. Most of it is Python work per record: parsing the fetched record batches
+  (which the raw consumer also pays), the envelope's and the event type's validation, and the
+  statements' arrays.
 - **6. Command to view.** The sum of the relay's poll interval, the broker, the consumer's fetch
   wait and the projection's transaction; the floor is a raw produce -> consume at the same rate.
 - **7. Audit replay.** Decoding every row into an event model and re-running the contact rule in

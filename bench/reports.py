@@ -27,11 +27,10 @@ from bench.infra import ROOT
 from bench.table import Row
 from contacts.events import ContactMade
 from eventspine.config import Settings
-from eventspine.consumer import ProjectionRunner
 from eventspine.events import DomainEvent
-from eventspine.kafka import ensure_topics, make_consumer, make_producer
+from eventspine.kafka import ensure_topics, make_producer
 from eventspine.relay import Relay
-from eventspine.replica import KafkaFeed
+from eventspine.replica import kafka_feed
 from eventspine.schemas import installed_registry
 from eventspine.store.base import AppendRequest, CommandContext, EventStore
 from eventspine.store.postgres import PostgresEventStore, connect_pool
@@ -195,16 +194,9 @@ async def rebuild_vs_consumer(dsn: str, bootstrap: str, links: int, per_link: in
     schema = settings.store_schema("reports")
     pool = await connect_pool(dsn, max_size=4)
     try:
-        runner = ProjectionRunner(
-            ComplianceProjection(f"{schema}."),
-            pool,
-            lambda group, names: make_consumer(settings, group, *names),
-            topics,
-            schema=schema,
-            batch_size=settings.consumer_batch_size,
-            group_prefix=settings.topic_prefix,
-        )
-        feed = KafkaFeed(runner)
+        # As the reports service runs it: every record checked against its event type, the
+        # records it cannot apply sent to the dead-letter topics.
+        feed = await kafka_feed(settings, ComplianceProjection(f"{schema}."), pool, schema)
         started = time.perf_counter()
         await feed.start()
         caught_up = await feed.catch_up(600)

@@ -28,6 +28,9 @@ from eventspine.store.postgres import checked_schema
 
 log = structlog.get_logger(__name__)
 
+_REPORT_SECONDS = 2.0
+"""How long a stopping runner waits for its last offsets report to Kafka."""
+
 ConsumerFactory = Callable[[str, list[str]], AIOKafkaConsumer]
 Decoded = dict[TopicPartition, list[tuple[int, RecordedEvent | None]]]
 """A poll's records per partition as ``(offset, event)``; ``None``: sent to the dead letters."""
@@ -108,6 +111,10 @@ class ProjectionRunner:
         self._next: dict[TopicPartition, int] = {}
         self._inflight: asyncio.Task[int] | None = None
         self._polled: dict[TopicPartition, int] = {}
+        # Offsets committed in PostgreSQL, not yet reported to Kafka (for lag tools only),
+        # and the task reporting them: off the poll loop, one report at a time.
+        self._unreported: dict[TopicPartition, int] = {}
+        self._reporting: asyncio.Task[None] | None = None
 
     async def setup(self) -> None:
         """Create the offsets table and the projection's tables."""
@@ -233,14 +240,34 @@ class ProjectionRunner:
 
     async def _committed(self, consumer: AIOKafkaConsumer) -> None:
         """Wait until the previous poll's transaction has committed (raising its error), then
-        report its offsets to Kafka."""
+        have its offsets reported to Kafka in the background."""
         task, self._inflight = self._inflight, None
         if task is None:
             return
         await task
-        # Best effort, for lag tools only: the truth is the offset in PostgreSQL.
-        with contextlib.suppress(Exception):
-            await consumer.commit(self._polled)
+        self._unreported.update(self._polled)
+        if self._reporting is None or self._reporting.done():
+            self._reporting = asyncio.create_task(self._report(consumer))
+
+    async def _report(self, consumer: AIOKafkaConsumer) -> None:
+        """Commit offsets already stored in PostgreSQL to Kafka, the newest per partition.
+
+        Best effort, for lag tools only: the truth is the offset in PostgreSQL. It is a broker
+        round trip, so it runs beside the poll loop rather than in it."""
+        while self._unreported:
+            offsets, self._unreported = self._unreported, {}
+            with contextlib.suppress(Exception):
+                await consumer.commit(offsets)
+
+    async def _reported(self) -> None:
+        """Let the last report finish before the consumer closes (bounded: best effort)."""
+        task, self._reporting = self._reporting, None
+        if task is not None:
+            _, pending = await asyncio.wait([task], timeout=_REPORT_SECONDS)
+            for late in pending:
+                late.cancel()
+                await asyncio.wait([late])
+        self._unreported = {}
 
     async def settle(self) -> None:
         """Wait for the poll being written, if any (its error surfaces in :meth:`run`)."""
@@ -295,6 +322,7 @@ class ProjectionRunner:
         finally:
             await self.settle()
             self._inflight = None
+            await self._reported()
             self._consumer = None
             await consumer.stop()
             log.info("projection.stopped", projection=self.projection.name)

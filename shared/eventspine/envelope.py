@@ -228,9 +228,10 @@ class RecordedEvent(BaseModel):
         """
         attrs = dict(headers)
         try:
-            service, name, version = _parsed_type(attrs["ce_type"].decode())
+            service, name, version = _parsed_type(attrs["ce_type"])
             cause = attrs.get("ce_causationid")
-            return cls.model_validate(
+            # The model's validator itself: model_validate() adds a call and keyword checks.
+            event: RecordedEvent = cls.__pydantic_validator__.validate_python(
                 {
                     "id": attrs["ce_id"].decode(),
                     "service": service,
@@ -248,11 +249,12 @@ class RecordedEvent(BaseModel):
                     "hash": attrs["ce_hash"].decode(),
                 }
             )
+            return event
         except KeyError as exc:
             raise KeyError(str(exc.args[0]).removeprefix("ce_")) from None
 
 
 @functools.lru_cache(maxsize=4096)
-def _parsed_type(value: str) -> tuple[str, str, int]:
+def _parsed_type(value: bytes) -> tuple[str, str, int]:
     # A handful of event types, each seen on every record of its kind.
-    return parse_ce_type(value)
+    return parse_ce_type(value.decode())

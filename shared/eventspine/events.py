@@ -93,20 +93,24 @@ class EventRegistry:
 
     def decode(self, name: str, version: int, data: Mapping[str, Any]) -> DomainEvent:
         """Build the latest version of an event from stored data, upcasting older versions."""
-        if name not in self._latest:
+        latest = self._latest.get(name)
+        if latest is None:
             raise UnknownEventTypeError(name)
-        self.resolve(name, version)
-        payload = dict(data)
-        latest = self._latest[name]
-        while version < latest:
-            upcaster = self._upcasters.get((name, version))
-            if upcaster is None:
-                break  # older versions stay readable as themselves when no upcaster is declared
-            payload = upcaster(payload)
-            version += 1
         model = self.resolve(name, version)
+        payload = data
+        if version < latest:  # upcasters get a copy: the stored data is never changed
+            payload = dict(data)
+            while version < latest:
+                upcaster = self._upcasters.get((name, version))
+                if upcaster is None:
+                    break  # older versions stay readable as themselves without an upcaster
+                payload = upcaster(payload)
+                version += 1
+            model = self.resolve(name, version)
         try:
-            return model.model_validate(payload)
+            # The model's validator itself (every consumed record comes through here).
+            event: DomainEvent = model.__pydantic_validator__.validate_python(payload)
+            return event
         except ValidationError as exc:
             first = exc.errors()[0]
             loc = ".".join(str(part) for part in first["loc"])
