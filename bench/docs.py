@@ -110,7 +110,7 @@ model's stated inputs. Each run also writes `bench/results/<UTC timestamp>.json`
 
 - {machine["platform"]}, {machine["processor"]}, {machine["cpus"]} CPUs (host `{machine["node"]}`)
 - Python {machine["python"]}; {machine["servers"]}
-- Shared with other engineers' test runs: compare a row with its baseline from the same run,
+- Other work may share the machine: compare a row with its baseline from the same run,
   not with another run's absolute numbers.
 
 ## Latest run
