@@ -208,6 +208,25 @@ async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _outage(exc: BaseException | None) -> bool:
+    # The outage may hide behind a later error: when the server closes a connection in the
+    # middle of a transaction, the transaction's exit raises InterfaceError ("the underlying
+    # connection is closed") with the real cause as its context.
+    for _ in range(10):
+        if exc is None:
+            return False
+        if isinstance(exc, UNAVAILABLE) or "connection is closed" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+async def _interface_error(request: Request, exc: Exception) -> Response:
+    if _outage(exc):
+        return await _unavailable(request, exc)
+    raise exc  # anything else is a bug: the server's 500, with the traceback in the log
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map the platform's errors to HTTP answers on ``app``."""
     app.add_exception_handler(RequestValidationError, _request_invalid)
@@ -215,6 +234,7 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(text_error, _unstorable)
     for error in UNAVAILABLE:
         app.add_exception_handler(error, _unavailable)
+    app.add_exception_handler(asyncpg.exceptions.InterfaceError, _interface_error)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(KeyDestroyedError, _forgotten)
     app.add_exception_handler(InvalidEventError, _invalid)

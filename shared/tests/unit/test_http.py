@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
@@ -96,3 +97,32 @@ async def test_an_unreachable_database_is_a_503_to_retry() -> None:
     assert answer.status_code == 503
     assert answer.headers["Retry-After"] == "1"
     assert answer.json()["code"] == "unavailable"
+
+
+async def test_a_connection_closed_in_the_middle_of_a_transaction_is_a_503_too() -> None:
+    # What asyncpg raises when the server shuts down under a transaction: the transaction's
+    # exit fails with InterfaceError, the connection's loss being its context.
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/closed")
+    async def closed() -> None:
+        try:
+            raise asyncpg.exceptions.ConnectionDoesNotExistError(
+                "connection was closed in the middle of operation"
+            )
+        except asyncpg.exceptions.ConnectionDoesNotExistError:
+            raise asyncpg.exceptions.InterfaceError(
+                "cannot call Transaction.__aexit__(): the underlying connection is closed"
+            ) from None
+
+    @app.get("/misused")
+    async def misused() -> None:
+        raise asyncpg.exceptions.InterfaceError("another operation is in progress")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        answer = await http.get("/closed")
+        assert answer.status_code == 503
+        assert answer.headers["Retry-After"] == "1"
+        assert (await http.get("/misused")).status_code == 500  # a bug stays a 500
