@@ -103,7 +103,8 @@ def ensure_admin(
         return
     typer.echo(
         f"First admin created. Sign in as '{username}' with password: {password}\n"
-        "(shown once; change it after signing in: POST /roster/accounts/{id}/password)"
+        "(shown once; change it after signing in: the 密码 (Password) link at the top of the "
+        "page, or POST /roster/accounts/{id}/password with current_password)"
     )
 
 
