@@ -299,10 +299,13 @@ def _fuzz_operation(
         nonlocal requests
         response = case.call(base_url=url, headers=headers, timeout=60)
         requests += 1
+        checks = [response_schema_conformance]
+        # /ready's documented answer while a dependency is away is 503 (a feed restarting
+        # after a broker timeout, say): that is the probe working, not a server error.
+        if not (operation.path == "/ready" and response.status_code == 503):
+            checks.append(not_a_server_error)
         try:
-            case.validate_response(
-                response, checks=[not_a_server_error, response_schema_conformance]
-            )
+            case.validate_response(response, checks=checks)
         except Exception as failure:  # every failure is collected, none shrunk
             failures.append(f"{operation.label} [{mode.value}]: {failure}"[:1500])
 
