@@ -8,7 +8,6 @@ published to ``<topic>.dlq`` unchanged (key, value, headers) plus ``dlq_reason``
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -18,6 +17,7 @@ from aiokafka.structs import ConsumerRecord
 
 from eventspine.envelope import RecordedEvent
 from eventspine.events import EventRegistry
+from eventspine.kafka import replace_producer
 
 
 class DeadLetters(Protocol):
@@ -74,21 +74,8 @@ class KafkaDeadLetters:
         except KafkaError:
             if self.producer_factory is None:
                 raise
-            await self._renew()
+            self.producer = await replace_producer(self.producer, self.producer_factory)
             await self.producer.send_and_wait(topic, record.value, key=record.key, headers=headers)
-
-    async def _renew(self) -> None:
-        assert self.producer_factory is not None
-        with contextlib.suppress(Exception):
-            await self.producer.stop()
-        producer = self.producer_factory()
-        try:
-            await producer.start()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await producer.stop()
-            raise
-        self.producer = producer
 
 
 def decode(record: ConsumerRecord[Any, Any], registry: EventRegistry | None) -> RecordedEvent:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
@@ -28,6 +31,28 @@ def make_producer(settings: Settings, client_suffix: str = "relay") -> AIOKafkaP
         max_batch_size=256 * 1024,
         request_timeout_ms=30_000,
     )
+
+
+async def replace_producer(
+    old: AIOKafkaProducer, factory: Callable[[], AIOKafkaProducer]
+) -> AIOKafkaProducer:
+    """Stop ``old`` (whatever state it is in) and answer a started producer from ``factory``.
+
+    An idempotent producer whose batches failed in flight (the broker went away) can be left
+    with sequence numbers the broker refuses for good (``OutOfOrderSequenceNumber`` on every
+    later send); a new producer gets a new producer id. A new one that cannot start is
+    stopped again before the error goes up.
+    """
+    with contextlib.suppress(Exception):
+        await old.stop()
+    producer = factory()
+    try:
+        await producer.start()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await producer.stop()
+        raise
+    return producer
 
 
 def make_consumer(settings: Settings, group_id: str, *topics: str) -> AIOKafkaConsumer:

@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from eventspine.envelope import OutboxRecord, RecordedEvent
+from eventspine.kafka import replace_producer
 from eventspine.store.base import EventStore
 
 log = structlog.get_logger(__name__)
@@ -100,26 +101,12 @@ class Relay:
         self._position = position
 
     async def _renew_producer(self) -> None:
-        """Replace the producer after a broker error.
-
-        An idempotent producer whose batches failed in flight (the broker went away) can be
-        left with sequence numbers the broker refuses for good (``OutOfOrderSequenceNumber``
-        on every later send). A new producer gets a new producer id; whatever the old one may
-        still have delivered is published again from the checkpoint, and consumers skip
-        positions they already applied.
-        """
+        """Replace the producer after a broker error (see :func:`replace_producer`); whatever
+        the old one may still have delivered is published again from the checkpoint, and
+        consumers skip positions they already applied."""
         if self.producer_factory is None:
             return
-        with contextlib.suppress(Exception):
-            await self.producer.stop()
-        producer = self.producer_factory()
-        try:
-            await producer.start()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await producer.stop()
-            raise
-        self.producer = producer
+        self.producer = await replace_producer(self.producer, self.producer_factory)
 
     async def drain(self, stop: asyncio.Event | None = None) -> int:
         """Publish until nothing is left (or ``stop`` is set); return the number sent."""

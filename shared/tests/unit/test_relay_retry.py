@@ -18,6 +18,19 @@ from eventspine.store.sqlite import SqliteEventStore
 from support.sample import assigned
 
 
+async def run_until_published(relay: Relay, position: int, rounds: int) -> None:
+    """Run the relay (short backoff) until it has published up to ``position``, or give up
+    after ``rounds`` looks 10 ms apart; then stop it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop, max_backoff=0.05))
+    for _ in range(rounds):
+        if await relay.position() == position:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await task
+
+
 class FlakyBroker:
     """Refuses ``failures`` sends, then acknowledges everything."""
 
@@ -50,14 +63,7 @@ async def test_the_relay_retries_after_an_outage_and_loses_nothing(
         await store.append("member-1", NO_STREAM, [assigned(), assigned()], CommandContext("t"))
         broker = FlakyBroker(failures=3)
         relay = Relay(store, broker, "topic", idle_seconds=0.01)
-        stop = asyncio.Event()
-        task = asyncio.create_task(relay.run(stop, max_backoff=0.05))
-        for _ in range(200):
-            if await relay.position() == 2:
-                break
-            await asyncio.sleep(0.01)
-        stop.set()
-        await task
+        await run_until_published(relay, 2, rounds=200)
         assert await store.load_checkpoint("relay:topic") == 2
         assert len(broker.records) == 2
     finally:
@@ -87,14 +93,7 @@ async def test_a_producer_refused_for_good_is_replaced_and_the_relay_goes_on(
         await store.append("member-1", NO_STREAM, [assigned(), assigned()], CommandContext("t"))
         wedged, fresh = WedgedProducer(), FlakyBroker(failures=0)
         relay = Relay(store, wedged, "topic", idle_seconds=0.01, producer_factory=lambda: fresh)
-        stop = asyncio.Event()
-        task = asyncio.create_task(relay.run(stop, max_backoff=0.05))
-        for _ in range(200):
-            if await relay.position() == 2:
-                break
-            await asyncio.sleep(0.01)
-        stop.set()
-        await task
+        await run_until_published(relay, 2, rounds=200)
         assert wedged.stopped
         assert relay.producer is fresh
         assert len(fresh.records) == 2
@@ -132,14 +131,7 @@ async def test_a_batch_never_acknowledged_renews_the_producer_instead_of_stallin
             ack_timeout=0.05,
             producer_factory=lambda: fresh,
         )
-        stop = asyncio.Event()
-        task = asyncio.create_task(relay.run(stop, max_backoff=0.05))
-        for _ in range(300):
-            if await relay.position() == 2:
-                break
-            await asyncio.sleep(0.01)
-        stop.set()
-        await task
+        await run_until_published(relay, 2, rounds=300)
         assert silent.stopped
         assert relay.producer is fresh
         assert await store.load_checkpoint("relay:topic") == 2
