@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 BIN := $(VENV)/bin
 
-PACKAGES := shared/eventspine shared/compliance shared/escalation shared/audit shared/access shared/topology services/roster/roster services/contacts/contacts \
+PACKAGES := shared/eventspine shared/servicekit shared/compliance shared/escalation shared/access shared/topology services/audit/audit services/roster/roster services/contacts/contacts \
             services/feedback/feedback services/reports/reports services/web/web bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 
@@ -77,7 +77,7 @@ stack: install ## the full topology without Docker: PostgreSQL, Kafka, each serv
 stack-down: ## stop what make stack started, from another terminal (PostgreSQL and Kafka keep running)
 	$(BIN)/sanlian-stack down
 
-lint: install ## ruff, formatting, mypy (strict) and the committed event schemas
+lint: install ## ruff, formatting, mypy (strict), the import contract (floors) and the committed event schemas
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(PACKAGES)
@@ -86,7 +86,8 @@ lint: install ## ruff, formatting, mypy (strict) and the committed event schemas
 	  if [ -n "$$(find $$dir -name '*.py' -print -quit)" ]; then \
 	    echo "mypy $$dir"; $(BIN)/mypy $$dir || exit 1; fi; done
 	$(BIN)/mypy conftest.py
-	$(BIN)/python -m eventspine schemas check
+	$(BIN)/lint-imports
+	$(BIN)/python -m servicekit schemas check
 	$(BIN)/sanlian-stack compose --check
 
 format: install ## apply ruff's formatting and safe fixes
@@ -94,7 +95,7 @@ format: install ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 
 schemas: install ## regenerate schemas/events from the event models
-	$(BIN)/python -m eventspine schemas generate
+	$(BIN)/python -m servicekit schemas generate
 
 test: install ## the whole suite on real PostgreSQL and Kafka (provisioned if absent)
 	$(BIN)/pytest

@@ -42,8 +42,13 @@ def _pg_version(dsn: str) -> str:
         finally:
             await conn.close()
 
+    # A session fixture may first be asked for inside the tests' running event loop, where
+    # asyncio.run cannot start another: ask from a thread of its own.
+    from concurrent.futures import ThreadPoolExecutor
+
     try:
-        return asyncio.run(ask())
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, ask()).result()
     except Exception as exc:
         pytest.fail(f"PostgreSQL at SANLIAN_PG_DSN does not answer: {exc}", pytrace=False)
 

@@ -351,7 +351,7 @@ async def _servers(
             )
             urls[service] = f"http://127.0.0.1:{port}"
         for relay in relays:
-            processes.append(_spawn(["-m", "eventspine", "relay", "--service", relay], env))
+            processes.append(_spawn(["-m", "servicekit", "relay", "--service", relay], env))
         async with httpx.AsyncClient() as client:
             for url in urls.values():
                 for _ in range(600):

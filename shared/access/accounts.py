@@ -23,6 +23,9 @@ from eventspine.config import Settings
 from eventspine.projection import Tx
 from eventspine.store.postgres import connect_pool
 
+USERNAME = r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{2,63}$"
+"""What a username may be: a letter or digit, then 2 to 63 of those or ``_.@-``."""
+
 
 @dataclass(frozen=True)
 class Account:

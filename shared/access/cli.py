@@ -17,8 +17,7 @@ from typing import Annotated
 
 import typer
 
-from access.accounts import AccountStore, UsernameTakenError, open_accounts
-from access.models import USERNAME
+from access.accounts import USERNAME, AccountStore, UsernameTakenError, open_accounts
 from access.passwords import hash_password, password_problem
 from eventspine.config import Settings
 from eventspine.store.base import utc_now

@@ -209,7 +209,7 @@ def _is_ours(pid: int) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (FileNotFoundError, ProcessLookupError):
         return False
-    names = (b"uvicorn", b"eventspine", b"topology", b"sanlian-stack")
+    names = (b"uvicorn", b"servicekit", b"topology", b"sanlian-stack")
     return any(part.rsplit(b"/", 1)[-1] in names for part in cmdline)
 
 

@@ -28,7 +28,7 @@ COMMON_SETTINGS: Mapping[str, str] = {
 class Process:
     """One process of the full topology.
 
-    ``command`` runs after ``python`` (``-m uvicorn ...`` or ``-m eventspine ...``); an HTTP
+    ``command`` runs after ``python`` (``-m uvicorn ...`` or ``-m servicekit ...``); an HTTP
     process (``port_offset`` set) gets ``--host`` and ``--port`` appended. ``calls`` names the
     HTTP processes it sends requests to: each gets the setting ``url_setting`` names
     (``SANLIAN_<NAME>_URL`` unless the process reads another). A disabled process is in
@@ -56,7 +56,7 @@ def _service(name: str, offset: int, **settings: str) -> Process:
 
 
 def _relay(service: str) -> Process:
-    return Process(f"{service}-relay", "relay", ("-m", "eventspine", "relay", "--service", service))
+    return Process(f"{service}-relay", "relay", ("-m", "servicekit", "relay", "--service", service))
 
 
 PROCESSES: tuple[Process, ...] = (

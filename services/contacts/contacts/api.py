@@ -17,8 +17,8 @@ from contacts.models import (
     DueList,
     LinkStatus,
 )
-from eventspine.http import CommandAccepted, command_context, run_command, with_stable_ids
 from eventspine.store.base import CommandContext
+from servicekit.http import CommandAccepted, command_context, run_command, with_stable_ids
 
 
 def get_contacts(request: Request) -> Contacts:

@@ -22,9 +22,9 @@ from eventspine.follower import PostgresFollower
 from eventspine.projection import Tx
 from eventspine.replica import Feed, LocalFeed, kafka_feed
 from eventspine.schemas import installed_registry
-from eventspine.service import open_postgres
 from eventspine.store.base import EventStore, utc_now
 from eventspine.store.sqlite import SqliteEventStore
+from servicekit.service import open_postgres
 
 SERVICE = "contacts"
 

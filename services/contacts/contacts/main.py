@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from contacts import bootstrap
 from contacts.api import ROUTERS
 from eventspine.config import Settings
-from eventspine.http import service_app
 from eventspine.store.base import utc_now
+from servicekit.http import service_app
 
 
 def create_app(

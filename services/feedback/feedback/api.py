@@ -18,7 +18,6 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from access.guard import Caller, check_reach, only_member
 from access.principal import Principal
 from eventspine.envelope import RecordedEvent
-from eventspine.http import command_context, run_command
 from eventspine.store.base import CommandContext
 from feedback import commands as cmd
 from feedback.bootstrap import Feedback
@@ -28,6 +27,7 @@ from feedback.models import (
     SuggestionsPublic,
     SuggestionWithTimeline,
 )
+from servicekit.http import command_context, run_command
 
 
 def get_feedback(request: Request) -> Feedback:

@@ -22,7 +22,6 @@ from eventspine.follower import PostgresFollower
 from eventspine.projection import Tx
 from eventspine.replica import Feed, LocalFeed, kafka_feed
 from eventspine.schemas import installed_registry
-from eventspine.service import open_postgres
 from eventspine.store.base import EventStore, utc_now
 from eventspine.store.sqlite import SqliteEventStore
 from feedback.handlers import FeedbackService
@@ -31,6 +30,7 @@ from feedback.replica import Chain, RosterReplica
 from feedback.scheduler import DeadlineScheduler
 from feedback.settings import FeedbackSettings
 from feedback.view import SuggestionView
+from servicekit.service import open_postgres
 
 SERVICE = "feedback"
 

@@ -13,12 +13,12 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from eventspine.config import Settings
-from eventspine.http import install_routes
 from eventspine.store.base import utc_now
 from feedback import bootstrap
 from feedback.api import ROUTERS
 from feedback.handlers import ReplicaBehindError
 from feedback.settings import FeedbackSettings
+from servicekit.http import install_routes
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -65,7 +65,7 @@ def create_app(
         summary="Workers' suggestions that climb the 15510 chain until someone answers.",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        docs_url=None,  # install_routes serves /docs itself (eventspine.apidocs)
+        docs_url=None,  # install_routes serves /docs itself (servicekit.apidocs)
         redoc_url=None,
     )
     install_routes(app, "feedback", settings, clock, ROUTERS)

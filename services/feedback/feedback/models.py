@@ -7,11 +7,11 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from eventspine import http as eventspine_http
 from feedback.events import Category, Channel
+from servicekit import http as servicekit_http
 
 
-class CommandAccepted(eventspine_http.CommandAccepted):
+class CommandAccepted(servicekit_http.CommandAccepted):
     """A command's outcome: the suggestion and the events appended."""
 
     suggestion_id: UUID

@@ -1,6 +1,6 @@
 """HTTP routes of the reports service: the compliance view, its exports, rebuilds.
 
-Readiness, lag and metrics are the platform's (:mod:`eventspine.operability`).
+Readiness, lag and metrics are the platform's (:mod:`servicekit.operability`).
 """
 
 from __future__ import annotations

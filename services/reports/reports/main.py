@@ -8,10 +8,10 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from eventspine.config import Settings
-from eventspine.http import service_app
 from eventspine.store.base import utc_now
 from reports import bootstrap
 from reports.api import ROUTERS
+from servicekit.http import service_app
 
 
 def create_app(

@@ -8,10 +8,9 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse
 
-from access import api as access_api
 from access.guard import OVERSIGHT, Caller, check_reach, reach_of
-from eventspine.http import CommandAccepted, command_context, run_command, with_stable_ids
 from eventspine.store.base import CommandContext
+from roster import accounts_api as access_api
 from roster import commands as cmd
 from roster import importer
 from roster.bootstrap import Roster
@@ -26,6 +25,7 @@ from roster.models import (
     UnitNode,
     UnitPublic,
 )
+from servicekit.http import CommandAccepted, command_context, run_command, with_stable_ids
 
 
 def get_roster(request: Request) -> Roster:

@@ -17,13 +17,13 @@ from eventspine.config import Settings
 from eventspine.crypto import PersonalDataVault, SqliteKeyStore
 from eventspine.follower import PostgresFollower
 from eventspine.schemas import installed_registry
-from eventspine.service import open_postgres
 from eventspine.store.base import EventStore, utc_now
 from eventspine.store.sqlite import SqliteEventStore
 from roster.domain import SpanPolicy
 from roster.handlers import RosterService
 from roster.queries import RosterQueries
 from roster.view import RosterView
+from servicekit.service import open_postgres
 
 SERVICE = "roster"
 

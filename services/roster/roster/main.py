@@ -8,10 +8,10 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from eventspine.config import Settings
-from eventspine.http import service_app
 from eventspine.store.base import utc_now
 from roster import bootstrap
 from roster.api import PUBLIC_ROUTERS, ROUTERS
+from servicekit.http import service_app
 
 
 def create_app(

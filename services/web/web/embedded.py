@@ -17,9 +17,9 @@ from fastapi import Depends, FastAPI
 from access.guard import OVERSIGHT, install_tokens, service_policy
 from access.tokens import TokenService
 from audit import api as audit_api
-from eventspine.apidocs import install_docs
 from eventspine.config import Settings
 from eventspine.store.base import utc_now
+from servicekit.apidocs import install_docs
 from web.frontend.app import create_frontend
 from web.frontend.services import Services
 from web.frontend.settings import WebSettings

@@ -18,8 +18,8 @@ from access.revocations import RosterRevocations
 from access.tokens import TokenService
 from audit import api as audit_api
 from eventspine.config import Settings
-from eventspine.operability import instrument
 from eventspine.store.base import utc_now
+from servicekit.operability import instrument
 from web.frontend.app import create_frontend
 from web.frontend.services import Service, Services
 from web.frontend.settings import WebSettings

@@ -21,10 +21,10 @@ from access.accounts import open_accounts
 from access.passwords import hash_password
 from eventspine.config import Settings
 from eventspine.crypto import PersonalDataVault, PostgresKeyStore, SqliteKeyStore
-from eventspine.migrate import SERVICES, MigrationError, migrate
 from eventspine.store.base import CommandContext
 from roster import bootstrap as roster_bootstrap
 from roster.main import create_app as create_roster_app
+from servicekit.migrate import SERVICES, MigrationError, migrate
 from support.pg import topology_settings
 from web.demo import generate
 

@@ -15,14 +15,14 @@ SUPPORT = Path(__file__).resolve().parents[1]
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """Start ``python -m eventspine ARGS`` with the given ``SANLIAN_*`` settings."""
+    """Start ``python -m servicekit ARGS`` with the given ``SANLIAN_*`` settings."""
     full_env = {**os.environ, **env}
     full_env["PYTHONPATH"] = os.pathsep.join(
         [str(SUPPORT), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "eventspine", *args],
+            [sys.executable, "-m", "servicekit", *args],
             env=full_env,
             stdout=out,
             stderr=subprocess.STDOUT,

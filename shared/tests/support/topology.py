@@ -61,7 +61,7 @@ class Topology:
 
     def _command(self, name: str) -> list[str]:
         if name.startswith("relay:"):
-            return ["-m", "eventspine", "relay", "--service", name.removeprefix("relay:")]
+            return ["-m", "servicekit", "relay", "--service", name.removeprefix("relay:")]
         return [
             "-m",
             "uvicorn",

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from eventspine.apidocs import install_docs
 from eventspine.config import Settings
 from roster.main import create_app
+from servicekit.apidocs import install_docs
 
 
 async def test_the_docs_page_and_its_assets_come_from_the_service(tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ from access.guard import install_tokens
 from access.tokens import TokenService
 from eventspine.config import Settings
 from eventspine.events import EventRegistry
-from eventspine.http import command_context, install_error_handlers
 from eventspine.store.base import CommandContext, utc_now
 from eventspine.store.sqlite import SqliteEventStore
+from servicekit.http import command_context, install_error_handlers
 from support.auth import STAFF, NothingRevoked
 from support.sample import unit
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import FastAPI, Request
 
-from eventspine.limits import BodyLimit
+from servicekit.limits import BodyLimit
 
 LIMIT = 1024
 

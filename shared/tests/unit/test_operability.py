@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from eventspine.config import Settings
 from eventspine.events import EventRegistry
-from eventspine.http import command_context, service_app
 from eventspine.store.base import CommandContext, utc_now
 from eventspine.store.sqlite import SqliteEventStore
+from servicekit.http import command_context, service_app
 from support.auth import STAFF, NothingRevoked
 from support.sample import unit
 

@@ -26,7 +26,6 @@ from access.guard import Caller, install_tokens, service_policy
 from access.revocations import Revocations
 from access.tokens import TokenService
 from eventspine.aggregate import retry_on_conflict
-from eventspine.apidocs import install_docs
 from eventspine.config import Settings
 from eventspine.crypto import KeyDestroyedError
 from eventspine.envelope import RecordedEvent
@@ -36,9 +35,10 @@ from eventspine.errors import (
     IdempotencyConflictError,
     InvalidEventError,
 )
-from eventspine.limits import BodyLimit
-from eventspine.operability import instrument
 from eventspine.store.base import CommandContext, EventStore
+from servicekit.apidocs import install_docs
+from servicekit.limits import BodyLimit
+from servicekit.operability import instrument
 
 
 def command_context(
@@ -325,7 +325,7 @@ def service_app(
         summary=summary,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        docs_url=None,  # install_routes serves /docs itself (eventspine.apidocs)
+        docs_url=None,  # install_routes serves /docs itself (servicekit.apidocs)
         redoc_url=None,
     )
     install_routes(app, name, settings, clock, routers, public_routers)

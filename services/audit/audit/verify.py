@@ -21,7 +21,7 @@ from eventspine.errors import SpineError
 from eventspine.events import EventRegistry
 from eventspine.hashing import chain_hash, content_digest
 
-SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas" / "events"
+SCHEMAS_DIR = Path(__file__).resolve().parents[3] / "schemas" / "events"
 """The committed JSON Schemas (``schemas/events/<service>/<Name>.v<N>.json``)."""
 
 

@@ -8,9 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from access.accounts import USERNAME
 from access.principal import SCOPES, Role
-
-USERNAME = r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{2,63}$"
 
 
 class TokenPublic(BaseModel):

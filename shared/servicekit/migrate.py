@@ -37,9 +37,9 @@ from eventspine.bus import SqliteTx
 from eventspine.config import Settings
 from eventspine.crypto import PostgresKeyStore
 from eventspine.errors import SpineError
-from eventspine.runtime import open_relay
 from eventspine.schemas import installed_registry
 from eventspine.store.postgres import PostgresEventStore
+from servicekit.runtime import open_relay
 
 SERVICES = ("roster", "contacts", "feedback")
 """The services that own an event store and a key vault (the reports service only projects)."""

@@ -22,7 +22,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, sta
 
 from access.accounts import Account, AccountStore, UsernameTakenError
 from access.guard import STAFF, Caller
-from access.models import (
+from access.passwords import check_password, hash_password, password_problem
+from access.tokens import TokenService
+from eventspine.config import Settings
+from eventspine.errors import DomainError, StateConflictError
+from eventspine.store.base import CommandContext
+from roster.accounts_models import (
     AccountCreate,
     AccountPublic,
     AccountsPublic,
@@ -32,12 +37,7 @@ from access.models import (
     SystemTokenRequest,
     TokenPublic,
 )
-from access.passwords import check_password, hash_password, password_problem
-from access.tokens import TokenService
-from eventspine.config import Settings
-from eventspine.errors import DomainError, StateConflictError
-from eventspine.http import command_context
-from eventspine.store.base import CommandContext
+from servicekit.http import command_context
 
 
 class AccountHistory(Protocol):

@@ -9,10 +9,11 @@ from typing import Annotated
 
 import typer
 
-from eventspine import migrate as migration
-from eventspine import runtime, schemas
+from eventspine import schemas
 from eventspine.config import Settings
-from eventspine.operability import configure_logging
+from servicekit import migrate as migration
+from servicekit import runtime
+from servicekit.operability import configure_logging
 
 app = typer.Typer(help="Sanlian event platform tools.", no_args_is_help=True)
 schemas_app = typer.Typer(help="JSON Schemas of the event types.", no_args_is_help=True)

@@ -1,0 +1,103 @@
+"""The command pipeline: how every service runs a command, in one place.
+
+A route builds a command (a frozen pydantic model) and hands it over with
+``await pipeline.run(command, ctx, **arguments)``; the pipeline
+
+1. answers a retry (the same ``Idempotency-Key``) with the events its first attempt appended,
+   without deciding again;
+2. fills the ids of the aggregates a create command makes from the key when the client left
+   them out (``uuid5(key, field)``), so a retry names the same aggregate;
+3. runs the command's handler, again when a concurrent append won the race (the handler
+   reloads and decides on fresh state);
+4. brings the service's read models up to date before answering (read-your-writes).
+
+The store's append is the atomic guard behind step 1: two requests with one key that race each
+other append once (the store answers the second with the first's events, see
+:class:`~eventspine.store.base.EventStore`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from eventspine.aggregate import retry_on_conflict
+from eventspine.envelope import RecordedEvent
+from eventspine.store.base import CommandContext, EventStore
+
+C = TypeVar("C", bound=BaseModel)
+Handler = Callable[..., Awaitable[list[RecordedEvent]]]
+"""``handler(command, ctx, **arguments)``: load, decide, append; the events appended."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one command type is handled: its handler and the ids it creates."""
+
+    handler: Handler
+    new_ids: tuple[str, ...] = ()
+
+
+def route(handler: Handler, *new_ids: str) -> Route:
+    """A :class:`Route` for ``handler``; ``new_ids`` name the command's fields that hold the
+    ids of the aggregates it creates (filled from the Idempotency-Key when left out)."""
+    return Route(handler, new_ids)
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[C]):
+    """What a command did: the command as run (new ids filled in) and the events appended
+    (for a retry, the first attempt's)."""
+
+    command: C
+    events: list[RecordedEvent] = field(default_factory=list)
+
+
+def stable_ids(command: C, ctx: CommandContext, fields: tuple[str, ...]) -> C:
+    """``command`` with the new-aggregate ids the client left out derived from its
+    ``Idempotency-Key`` (``uuid5(key, field)``); without a key, unchanged."""
+    if ctx.command_id is None or not fields:
+        return command
+    updates = {
+        name: uuid.uuid5(ctx.command_id, name)
+        for name in fields
+        if name not in command.model_fields_set or getattr(command, name) is None
+    }
+    return command.model_copy(update=updates) if updates else command
+
+
+class UnknownCommandError(LookupError):
+    """A command type no route was registered for (a wiring mistake, not the client's)."""
+
+
+class CommandPipeline:
+    """One service's commands: a table from command type to :class:`Route`, run the same way
+    for every command (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        routes: Mapping[type[BaseModel], Route],
+        catch_up: Callable[[], Awaitable[int]],
+    ) -> None:
+        self.store = store
+        self.routes = dict(routes)
+        self.catch_up = catch_up
+
+    async def run(self, command: C, ctx: CommandContext, **arguments: Any) -> Outcome[C]:
+        """Run ``command`` as ``ctx``'s actor; ``arguments`` (a path's ids, the acting member)
+        go to its handler beside it."""
+        try:
+            target = self.routes[type(command)]
+        except KeyError:
+            raise UnknownCommandError(type(command).__name__) from None
+        command = stable_ids(command, ctx, target.new_ids)
+        if ctx.command_id is not None and (earlier := await self.store.applied(ctx.command_id)):
+            return Outcome(command, earlier)
+        recorded = await retry_on_conflict(lambda: target.handler(command, ctx, **arguments))
+        await self.catch_up()
+        return Outcome(command, recorded)
