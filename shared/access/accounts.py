@@ -223,7 +223,7 @@ async def open_accounts(settings: Settings) -> tuple[AccountStore, Callable[[], 
     """The account store the settings name, on its own connection, and how to close it.
 
     PostgreSQL: tables in the roster's schema. SQLite: ``accounts.sqlite`` in the embedded
-    default's folder. The roster service reuses its own pool instead (see its bootstrap).
+    default's folder. The roster service opens its accounts with this too.
     """
     if settings.store_backend == "postgres":
         schema = settings.store_schema("roster")

@@ -40,8 +40,9 @@ from eventspine.errors import SpineError
 from eventspine.schemas import installed_registry
 from eventspine.store.postgres import PostgresEventStore
 from servicekit.runtime import open_relay
+from topology.table import event_stores
 
-SERVICES = ("roster", "contacts", "feedback")
+SERVICES = event_stores()
 """The services that own an event store and a key vault (the reports service only projects)."""
 
 _EVENT_COLUMNS = (

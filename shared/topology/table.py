@@ -50,9 +50,38 @@ class Process:
         return self.port_offset is not None
 
 
-def _service(name: str, offset: int, **settings: str) -> Process:
-    factory = f"{name}.main:create_app"
-    return Process(name, "service", ("-m", "uvicorn", "--factory", factory), offset, dict(settings))
+@dataclass(frozen=True)
+class Service:
+    """One service of the system: the one list every other list of services comes from."""
+
+    name: str
+    port_offset: int
+    event_store: bool = True
+    """Whether it keeps an event store (and so has a relay to its topic); reports only reads."""
+
+    @property
+    def factory(self) -> str:
+        """Its FastAPI app factory, ``<name>.main:create_app``."""
+        return f"{self.name}.main:create_app"
+
+
+SERVICES: tuple[Service, ...] = (
+    Service("roster", 1),
+    Service("contacts", 2),
+    Service("feedback", 3),
+    Service("reports", 4, event_store=False),
+)
+"""Every service, roster first (the others replicate its events), in start-up order."""
+
+
+def event_stores() -> tuple[str, ...]:
+    """The services that keep an event store, roster first."""
+    return tuple(service.name for service in SERVICES if service.event_store)
+
+
+def _service(service: Service) -> Process:
+    command = ("-m", "uvicorn", "--factory", service.factory)
+    return Process(service.name, "service", command, service.port_offset)
 
 
 def _relay(service: str) -> Process:
@@ -60,15 +89,10 @@ def _relay(service: str) -> Process:
 
 
 PROCESSES: tuple[Process, ...] = (
-    _service("roster", 1),
-    _service("contacts", 2),
-    _service("feedback", 3),
-    _service("reports", 4),
+    *(_service(service) for service in SERVICES),
     # Each store's outbox to its topic. The consumers (contacts' and feedback's roster
     # replicas, the reports projections) run inside their services and need no process.
-    _relay("roster"),
-    _relay("contacts"),
-    _relay("feedback"),
+    *(_relay(name) for name in event_stores()),
     # The staff frontend (a backend-for-frontend over the services' HTTP APIs); its settings
     # carry the SANLIAN_WEB_ prefix.
     Process(
@@ -76,7 +100,7 @@ PROCESSES: tuple[Process, ...] = (
         "web",
         ("-m", "uvicorn", "--factory", "web.main:create_app"),
         port_offset=0,
-        calls=("roster", "contacts", "feedback", "reports"),
+        calls=tuple(service.name for service in SERVICES),
         url_setting="SANLIAN_WEB_{}_URL",
     ),
 )

@@ -21,8 +21,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from eventspine.config import Settings
 from eventspine.envelope import RecordedEvent
 from eventspine.store.postgres import checked_schema
+from topology.table import event_stores
 
-SERVICES = ("roster", "contacts", "feedback")
+SERVICES = event_stores()
 """The services that own an event store (the reports service only projects)."""
 
 _COLUMNS = (

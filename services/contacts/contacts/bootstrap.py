@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from access.revocations import RevokedTokensReader
@@ -15,16 +14,11 @@ from contacts.handlers import ContactsService
 from contacts.queries import ContactsQueries
 from contacts.replica import RosterReplica
 from contacts.view import ContactsView
-from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
-from eventspine.crypto import PersonalDataVault, SqliteKeyStore
-from eventspine.follower import PostgresFollower
 from eventspine.projection import Tx
-from eventspine.replica import Feed, LocalFeed, kafka_feed
-from eventspine.schemas import installed_registry
+from eventspine.replica import Feed
 from eventspine.store.base import EventStore, utc_now
-from eventspine.store.sqlite import SqliteEventStore
-from servicekit.service import open_postgres
+from servicekit.backend import open_backend
 
 SERVICE = "contacts"
 
@@ -62,64 +56,20 @@ def contact_rule(settings: Settings) -> ContactRule:
 
 async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Contacts:
     """Open the contacts service on the backend the settings name, with its replica running."""
-    if settings.store_backend == "postgres":
-        return await _postgres(settings, clock)
-    return await _sqlite(settings, clock)
-
-
-async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Contacts:
-    store, keys, vault = await open_postgres(settings, SERVICE, clock)
-    prefix = f"{store.schema}."
-    follower = PostgresFollower(store, [ContactsView(vault, prefix)])
-    await follower.setup()
+    backend = await open_backend(settings, SERVICE, clock)
+    vault, prefix = backend.vault, backend.prefix
     replica = RosterReplica(vault, prefix)
-    feed = await kafka_feed(settings, replica, store.pool, store.schema)
-    await feed.start()
+    # The view first: the replica clears notes in the view's table when a member is forgotten.
+    read = await backend.read_models(ContactsView(vault, prefix), replica)
     zone = ZoneInfo(settings.timezone)
-    service = ContactsService(store, vault, replica, store.pool, feed, clock, zone)
-
-    async def close() -> None:
-        await feed.stop()
-        await keys.close()
-        await store.close()
-
-    queries = ContactsQueries(store.pool, contact_rule(settings), prefix)
-    tree = _tree(store.pool, prefix)
-    revocations = RevokedTokensReader(store.pool, prefix)
-    return Contacts(store, service, queries, feed, tree, revocations, follower.catch_up, close)
-
-
-async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Contacts:
-    registry = installed_registry()
-    folder = Path(settings.sqlite_dir)
-    folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
-    store = SqliteEventStore(str(folder / "contacts-events.sqlite"), SERVICE, registry, clock=clock)
-    await store.open()
-    # The roster's own store file, read for its events (the embedded default has no Kafka).
-    roster_store = SqliteEventStore(str(folder / "roster-events.sqlite"), "roster", registry)
-    await roster_store.open()
-    keys = SqliteKeyStore(str(folder / "contacts-keys.sqlite"))
-    await keys.open()
-    vault = PersonalDataVault(keys)
-    replica = RosterReplica(vault)
-    # The view first: the replica clears notes in its table when a member is forgotten.
-    bus = InProcessBus(
-        [roster_store, store],
-        [ContactsView(vault), replica],
-        str(folder / "contacts-view.sqlite"),
+    service = ContactsService(backend.store, vault, replica, read.reader, read.feed, clock, zone)
+    return Contacts(
+        backend.store,
+        service,
+        ContactsQueries(read.reader, contact_rule(settings), prefix),
+        read.feed,
+        _tree(read.reader, prefix),
+        RevokedTokensReader(read.reader, prefix),
+        read.catch_up,
+        backend.close,
     )
-    feed = LocalFeed(bus)
-    await feed.start()
-    reader = SqliteTx(bus.db)
-    zone = ZoneInfo(settings.timezone)
-    service = ContactsService(store, vault, replica, reader, feed, clock, zone)
-
-    async def close() -> None:
-        await feed.stop()
-        await keys.close()
-        await roster_store.close()
-        await store.close()
-
-    queries = ContactsQueries(reader, contact_rule(settings))
-    revocations = RevokedTokensReader(reader)
-    return Contacts(store, service, queries, feed, _tree(reader, ""), revocations, bus.drain, close)

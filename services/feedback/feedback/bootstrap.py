@@ -10,27 +10,22 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from uuid import UUID
 
 from access.revocations import RevokedTokensReader
 from access.tree import LinkTree
-from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
-from eventspine.crypto import PersonalDataVault, SqliteKeyStore
-from eventspine.follower import PostgresFollower
+from eventspine.crypto import PersonalDataVault
 from eventspine.projection import Tx
-from eventspine.replica import Feed, LocalFeed, kafka_feed
-from eventspine.schemas import installed_registry
+from eventspine.replica import Feed
 from eventspine.store.base import EventStore, utc_now
-from eventspine.store.sqlite import SqliteEventStore
 from feedback.handlers import FeedbackService
 from feedback.queries import FeedbackQueries
 from feedback.replica import Chain, RosterReplica
 from feedback.scheduler import DeadlineScheduler
 from feedback.settings import FeedbackSettings
 from feedback.view import SuggestionView
-from servicekit.service import open_postgres
+from servicekit.backend import open_backend
 
 SERVICE = "feedback"
 
@@ -83,64 +78,20 @@ async def build(
     """Open the feedback service on the backend the settings name, and start its replica feed."""
     config = feedback_settings or FeedbackSettings()
     policy = config.deadline_policy()
-    registry = installed_registry()
     forgetting = _Forgetting()
-    store: EventStore
-    feed: Feed
-    if settings.store_backend == "postgres":
-        pg_store, keys, vault = await open_postgres(settings, SERVICE, clock)
-        store = pg_store
-        prefix = f"{pg_store.schema}."
-        view = SuggestionView(vault, policy, prefix)
-        follower = PostgresFollower(pg_store, [view])
-        await follower.setup()
-        reader: Tx = pg_store.pool
-        catch_up = follower.catch_up
-        feed = await kafka_feed(
-            settings, RosterReplica(prefix, forgetting), pg_store.pool, pg_store.schema
-        )
-        await feed.start()
-        chain = Chain(pg_store.pool, prefix)
-        queries = FeedbackQueries(pg_store.pool, prefix)
-
-        async def close() -> None:
-            await feed.stop()
-            await keys.close()
-            await pg_store.close()
-
-    else:
-        folder = Path(settings.sqlite_dir)
-        folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
-        sqlite_store = SqliteEventStore(
-            str(folder / "feedback-events.sqlite"), SERVICE, registry, clock=clock
-        )
-        await sqlite_store.open()
-        store = sqlite_store
-        sqlite_keys = SqliteKeyStore(str(folder / "feedback-keys.sqlite"))
-        await sqlite_keys.open()
-        vault = PersonalDataVault(sqlite_keys)
-        view = SuggestionView(vault, policy)
-        bus = InProcessBus([store], [view], str(folder / "feedback-view.sqlite"))
-        await bus.open()
-        reader = SqliteTx(bus.db)
-        catch_up = bus.drain
-        # The roster's own file, read only through the store's reads (the roster appends).
-        roster_store = SqliteEventStore(str(folder / "roster-events.sqlite"), "roster", registry)
-        await roster_store.open()
-        replica_bus = InProcessBus(
-            [roster_store], [RosterReplica("", forgetting)], str(folder / "feedback-replica.sqlite")
-        )
-        feed = LocalFeed(replica_bus)
-        await feed.start()
-        chain = Chain(SqliteTx(replica_bus.db))
-        queries = FeedbackQueries(reader)
-
-        async def close() -> None:
-            await feed.stop()
-            await roster_store.close()
-            await bus.close()
-            await sqlite_keys.close()
-            await sqlite_store.close()
+    backend = await open_backend(settings, SERVICE, clock)
+    vault, prefix = backend.vault, backend.prefix
+    view = SuggestionView(vault, policy, prefix)
+    read = await backend.read_models(view)
+    reader, catch_up = read.reader, read.catch_up
+    # The replica apart from the view: forgetting a member (a roster event) brings the view
+    # up to date first, which cannot happen inside the delivery that feeds the view.
+    replicated = await backend.read_models(RosterReplica(prefix, forgetting), name="replica")
+    feed = replicated.feed
+    chain = Chain(replicated.reader, prefix)
+    queries = FeedbackQueries(reader, prefix)
+    store = backend.store
+    close = backend.close
 
     forgetting.vault, forgetting.view, forgetting.reader = vault, view, reader
     forgetting.queries, forgetting.catch_up = queries, catch_up
@@ -153,7 +104,7 @@ async def build(
         departments=config.departments,
         clock=clock,
         replica_wait_seconds=config.replica_wait_seconds,
-        cheap_catch_up=isinstance(feed, LocalFeed),
+        cheap_catch_up=backend.local,
     )
     scheduler = DeadlineScheduler(
         service, queries, catch_up, clock, interval_seconds=config.scheduler_interval_seconds

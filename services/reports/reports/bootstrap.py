@@ -29,6 +29,7 @@ from reports.queue import SuggestionViews
 from reports.rebuild import Backend, Generation, Rebuilder, Target
 from reports.suggestions import SuggestionProjection
 from reports.views import ComplianceView
+from topology.table import event_stores
 
 SERVICE = "reports"
 
@@ -275,7 +276,7 @@ class SqliteBackend:
         folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
         stores = [
             SqliteEventStore(str(folder / f"{service}-events.sqlite"), service, registry)
-            for service in ("roster", "contacts", "feedback")
+            for service in event_stores()
         ]
         for store in stores:
             await store.open()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
+from importlib import import_module
 
 from fastapi import Depends, FastAPI
 
@@ -20,27 +21,24 @@ from audit import api as audit_api
 from eventspine.config import Settings
 from eventspine.store.base import utc_now
 from servicekit.apidocs import install_docs
+from topology.table import SERVICES
 from web.frontend.app import create_frontend
 from web.frontend.services import Services
 from web.frontend.settings import WebSettings
 
 
 def _service_apps(settings: Settings, clock: Callable[[], datetime]) -> dict[str, FastAPI]:
-    from contacts.main import create_app as contacts_app
-    from reports.main import create_app as reports_app
-    from roster.main import create_app as roster_app
-
-    apps: dict[str, FastAPI] = {
-        "roster": roster_app(settings, clock),
-        "contacts": contacts_app(settings, clock),
-    }
-    try:
-        from feedback.main import create_app as feedback_app
-    except ImportError:  # the feedback service is optional in a partial installation
-        pass
-    else:
-        apps["feedback"] = feedback_app(settings, clock)
-    apps["reports"] = reports_app(settings, clock)
+    """Each service's own app, in the topology's order (roster first)."""
+    apps: dict[str, FastAPI] = {}
+    for service in SERVICES:
+        module, _, factory = service.factory.partition(":")
+        try:
+            create_service_app = getattr(import_module(module), factory)
+        except ModuleNotFoundError as exc:
+            if exc.name != service.name:
+                raise
+            continue  # a partial installation without this service
+        apps[service.name] = create_service_app(settings, clock)
     return apps
 
 

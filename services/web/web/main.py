@@ -9,6 +9,7 @@ it itself from the stores its ``SANLIAN_*`` settings name (no other process serv
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 import httpx
 from fastapi import Depends, FastAPI
@@ -20,6 +21,7 @@ from audit import api as audit_api
 from eventspine.config import Settings
 from eventspine.store.base import utc_now
 from servicekit.operability import instrument
+from topology.table import by_name
 from web.frontend.app import create_frontend
 from web.frontend.services import Service, Services
 from web.frontend.settings import WebSettings
@@ -41,7 +43,7 @@ def audit_app(settings: Settings) -> FastAPI:
 class Reach:
     """The frontend's readiness (``/ready``): it has no database, it needs the services."""
 
-    def __init__(self, app: FastAPI, names: tuple[Service, ...]) -> None:
+    def __init__(self, app: FastAPI, names: tuple[str, ...]) -> None:
         self.app = app
         self.names = names
 
@@ -51,8 +53,8 @@ class Reach:
         if services is None:
             return {"services": "starting"}
 
-        async def one(name: Service) -> str:
-            client = services.clients.get(name)
+        async def one(name: str) -> str:
+            client = services.clients.get(cast(Service, name))
             if client is None:
                 return "not configured"
             try:
@@ -77,5 +79,5 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     instrument(app, "web")
-    app.state.web = Reach(app, ("roster", "contacts", "feedback", "reports"))
+    app.state.web = Reach(app, by_name("web").calls)
     return app
