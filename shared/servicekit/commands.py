@@ -59,13 +59,16 @@ class Outcome(Generic[C]):
 
 def stable_ids(command: C, ctx: CommandContext, fields: tuple[str, ...]) -> C:
     """``command`` with the new-aggregate ids the client left out derived from its
-    ``Idempotency-Key`` (``uuid5(key, field)``); without a key, unchanged."""
-    if ctx.command_id is None or not fields:
+    ``Idempotency-Key`` (``uuid5(key, field)``); without a key, an id left empty (None) is a
+    fresh one and the rest is unchanged."""
+    if not fields:
         return command
+    key = ctx.command_id
     updates = {
-        name: uuid.uuid5(ctx.command_id, name)
+        name: uuid.uuid4() if key is None else uuid.uuid5(key, name)
         for name in fields
-        if name not in command.model_fields_set or getattr(command, name) is None
+        if getattr(command, name) is None
+        or (key is not None and name not in command.model_fields_set)
     }
     return command.model_copy(update=updates) if updates else command
 

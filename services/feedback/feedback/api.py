@@ -9,7 +9,6 @@ their own part of the tree, and those they raised, held or acted on.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,17 +16,17 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
 from access.guard import Caller, check_reach, only_member
 from access.principal import Principal
-from eventspine.envelope import RecordedEvent
 from eventspine.store.base import CommandContext
 from feedback import commands as cmd
 from feedback.bootstrap import Feedback
+from feedback.handlers import new_suggestion_id
 from feedback.models import (
     CommandAccepted,
     Department,
     SuggestionsPublic,
     SuggestionWithTimeline,
 )
-from servicekit.http import command_context, run_command
+from servicekit.http import command_context
 
 
 def get_feedback(request: Request) -> Feedback:
@@ -87,31 +86,14 @@ inboxes = APIRouter(tags=["inboxes"])
 departments = APIRouter(prefix="/departments", tags=["departments"])
 
 
-async def accepted(
-    feedback: Feedback,
-    ctx: CommandContext,
-    suggestion_id: UUID,
-    command: Callable[[], Awaitable[list[RecordedEvent]]],
-) -> CommandAccepted:
-    """Run a command the way every service does (a retry answers the first attempt's events,
-    a lost race decides again, the read model catches up), naming the suggestion."""
-    done = await run_command(feedback.store, ctx, command, feedback.catch_up)
-    return CommandAccepted(suggestion_id=suggestion_id, events=done.events)
-
-
 @suggestions.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
 async def raise_suggestion(
     body: cmd.RaiseSuggestion, feedback: FeedbackDep, actor: Actor, ctx: Context
 ) -> CommandAccepted:
     """Raise a suggestion, for yourself or for a worker you are the upper contact of. It is
     held by the upper contact of the one it speaks for (past departed members)."""
-    sid = feedback.service.suggestion_id_for(body, ctx)
-    return await accepted(
-        feedback,
-        ctx,
-        sid,
-        lambda: feedback.service.raise_suggestion(sid, body, actor, ctx),
-    )
+    outcome = await feedback.commands.run(body, ctx, actor_id=actor)
+    return CommandAccepted.of(new_suggestion_id(outcome.command), outcome.events)
 
 
 @suggestions.get("/{suggestion_id}", responses={404: {"description": "no such suggestion"}})
@@ -132,12 +114,10 @@ async def acknowledge_suggestion(
     suggestion_id: UUID, feedback: FeedbackDep, actor: Actor, ctx: Context
 ) -> CommandAccepted:
     """The holder has seen the suggestion; the answer deadline runs on."""
-    return await accepted(
-        feedback,
-        ctx,
-        suggestion_id,
-        lambda: feedback.service.acknowledge(suggestion_id, actor, ctx),
+    outcome = await feedback.commands.run(
+        cmd.AcknowledgeSuggestion(), ctx, suggestion_id=suggestion_id, actor_id=actor
     )
+    return CommandAccepted.of(suggestion_id, outcome.events)
 
 
 @suggestions.post("/{suggestion_id}/answer", responses=REFUSED)
@@ -149,12 +129,8 @@ async def answer_suggestion(
     ctx: Context,
 ) -> CommandAccepted:
     """The holder answers the raiser."""
-    return await accepted(
-        feedback,
-        ctx,
-        suggestion_id,
-        lambda: feedback.service.answer(suggestion_id, body, actor, ctx),
-    )
+    outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
+    return CommandAccepted.of(suggestion_id, outcome.events)
 
 
 @suggestions.post("/{suggestion_id}/escalation", responses=REFUSED)
@@ -166,12 +142,8 @@ async def escalate_suggestion(
     ctx: Context,
 ) -> CommandAccepted:
     """The holder passes the suggestion to their own upper contact, saying why."""
-    return await accepted(
-        feedback,
-        ctx,
-        suggestion_id,
-        lambda: feedback.service.escalate(suggestion_id, body, actor, ctx),
-    )
+    outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
+    return CommandAccepted.of(suggestion_id, outcome.events)
 
 
 @suggestions.post("/{suggestion_id}/assignment", responses=REFUSED)
@@ -183,12 +155,8 @@ async def assign_suggestion(
     ctx: Context,
 ) -> CommandAccepted:
     """At the top of the chain, give the suggestion to a federation department."""
-    return await accepted(
-        feedback,
-        ctx,
-        suggestion_id,
-        lambda: feedback.service.assign(suggestion_id, body, actor, ctx),
-    )
+    outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
+    return CommandAccepted.of(suggestion_id, outcome.events)
 
 
 @suggestions.post("/{suggestion_id}/resolution", responses=REFUSED)
@@ -200,12 +168,8 @@ async def resolve_suggestion(
     ctx: Context,
 ) -> CommandAccepted:
     """Record the outcome of the department's work."""
-    return await accepted(
-        feedback,
-        ctx,
-        suggestion_id,
-        lambda: feedback.service.resolve(suggestion_id, body, actor, ctx),
-    )
+    outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
+    return CommandAccepted.of(suggestion_id, outcome.events)
 
 
 @suggestions.post("/{suggestion_id}/closure", responses=REFUSED)
@@ -213,12 +177,10 @@ async def close_suggestion(
     suggestion_id: UUID, feedback: FeedbackDep, actor: Actor, ctx: Context
 ) -> CommandAccepted:
     """The raiser confirms the answer or outcome."""
-    return await accepted(
-        feedback,
-        ctx,
-        suggestion_id,
-        lambda: feedback.service.close(suggestion_id, actor, ctx),
+    outcome = await feedback.commands.run(
+        cmd.CloseSuggestion(), ctx, suggestion_id=suggestion_id, actor_id=actor
     )
+    return CommandAccepted.of(suggestion_id, outcome.events)
 
 
 @suggestions.post("/{suggestion_id}/reopening", responses=REFUSED)
@@ -230,12 +192,8 @@ async def reopen_suggestion(
     ctx: Context,
 ) -> CommandAccepted:
     """The raiser is not satisfied: the holder has it again, with fresh deadlines."""
-    return await accepted(
-        feedback,
-        ctx,
-        suggestion_id,
-        lambda: feedback.service.reopen(suggestion_id, body, actor, ctx),
-    )
+    outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
+    return CommandAccepted.of(suggestion_id, outcome.events)
 
 
 @inboxes.get("/members/{member_id}/inbox")

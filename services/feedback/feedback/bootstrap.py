@@ -1,4 +1,5 @@
-"""The feedback service's composition root: store, keys, read model, roster replica, scheduler.
+"""The feedback service's composition root: store, keys, read model, roster replica, command
+pipeline, scheduler.
 
 Full topology (``postgres``): the store, key store, read model and roster replica live in the
 service's own schema; the replica is fed from the roster topic on Kafka. Embedded default
@@ -11,31 +12,35 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from access.revocations import RevokedTokensReader
 from access.tree import LinkTree
+from eventspine.clock import FederationClock, utc_now
 from eventspine.config import Settings
 from eventspine.crypto import PersonalDataVault
 from eventspine.projection import Tx
 from eventspine.replica import Feed
-from eventspine.store.base import EventStore, utc_now
-from feedback.handlers import FeedbackService
+from eventspine.store.base import EventStore
+from feedback.handlers import FeedbackHandlers, routes
 from feedback.queries import FeedbackQueries
 from feedback.replica import Chain, RosterReplica
 from feedback.scheduler import DeadlineScheduler
 from feedback.settings import FeedbackSettings
 from feedback.view import SuggestionView
 from servicekit.backend import open_backend
+from servicekit.commands import CommandPipeline
 
 SERVICE = "feedback"
 
 
 @dataclass
 class Feedback:
-    """The wired feedback service."""
+    """The wired feedback service: ``commands`` runs every command (through ``handlers``)."""
 
     store: EventStore
-    service: FeedbackService
+    handlers: FeedbackHandlers
+    commands: CommandPipeline
     queries: FeedbackQueries
     scheduler: DeadlineScheduler
     feed: Feed
@@ -95,19 +100,23 @@ async def build(
 
     forgetting.vault, forgetting.view, forgetting.reader = vault, view, reader
     forgetting.queries, forgetting.catch_up = queries, catch_up
-    service = FeedbackService(
+    handlers = FeedbackHandlers(
         store,
         vault,
         chain,
         feed,
         policy=policy,
         departments=config.departments,
-        clock=clock,
         replica_wait_seconds=config.replica_wait_seconds,
         cheap_catch_up=backend.local,
     )
+    commands = CommandPipeline(store, routes(handlers), catch_up)
     scheduler = DeadlineScheduler(
-        service, queries, catch_up, clock, interval_seconds=config.scheduler_interval_seconds
+        handlers,
+        queries,
+        catch_up,
+        FederationClock(clock, ZoneInfo(settings.timezone)),
+        interval_seconds=config.scheduler_interval_seconds,
     )
     tree = LinkTree(
         chain.reader,
@@ -116,5 +125,16 @@ async def build(
     )
     revocations = RevokedTokensReader(chain.reader, chain.p)  # kept by the roster replica
     return Feedback(
-        store, service, queries, scheduler, feed, config, chain, tree, revocations, catch_up, close
+        store,
+        handlers,
+        commands,
+        queries,
+        scheduler,
+        feed,
+        config,
+        chain,
+        tree,
+        revocations,
+        catch_up,
+        close,
     )

@@ -1,11 +1,14 @@
 """Commands of the feedback service: what callers ask for, validated before anything is read.
 
-They double as the HTTP request bodies, so their descriptions and examples show in OpenAPI.
-The acting member is not part of a body: it is the signed-in member (the access token).
+Most double as the HTTP request bodies, so their descriptions and examples show in OpenAPI;
+the steps that take no body (acknowledge, close) are built by their routes, and the scheduler
+builds :class:`EscalateOverdue`. The acting member and the suggestion a step acts on are not
+part of a command: they are the signed-in member (the access token) and the path.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -51,6 +54,10 @@ class RaiseSuggestion(Command):
     )
 
 
+class AcknowledgeSuggestion(Command):
+    """Say you have seen a suggestion you hold."""
+
+
 class EscalateSuggestion(Command):
     """Pass a suggestion you hold to your own upper contact."""
 
@@ -89,9 +96,20 @@ class ResolveSuggestion(Command):
     outcome: Text
 
 
+class CloseSuggestion(Command):
+    """Confirm the answer or outcome of a suggestion you raised."""
+
+
 class ReopenSuggestion(Command):
     """Say why the answer or outcome does not satisfy you."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "培训名额不够"}]})
 
     reason: Reason
+
+
+class EscalateOverdue(Command):
+    """Pass a suggestion up by itself if, at ``at``, its holder's deadline has passed or its
+    holder has departed (the scheduler's command; nothing happens otherwise)."""
+
+    at: datetime

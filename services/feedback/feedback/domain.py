@@ -1,10 +1,11 @@
-"""The rules of a suggestion: state folded from its events, decisions that return new events.
+"""The rules of a suggestion: one pure decision per command, returning the events to append.
 
-No I/O here. ``evolve`` applies one event (with the time it was recorded) to the state; the
-``decide_*`` functions check a command against the state and return the events to append, or
-raise a ``DomainError`` naming the field and the reason. Who may act comes in as plain values
-(the acting member as the roster replica knows them), and where the chain leads comes in as a
-:class:`Routing` the handler found in the replica.
+No I/O here. Each ``decide_*`` checks a command against the state (see :mod:`feedback.state`)
+and returns a :data:`Decision`, or raises a ``DomainError`` naming the field and the reason.
+"Now" comes in as a value. What workers said travels sealed, and sealing creates the
+suggestion's key, so a decision never seals: an event carrying personal text comes back
+:class:`Unsealed`, and the handler seals it only once the decision has been made, so a refused
+command leaves no key behind.
 
 Lifecycle: held -> acknowledged -> answered | escalated (held again, one level up) ->
 at the top: assigned -> resolved; answered or resolved -> closed | reopened (held again).
@@ -12,10 +13,9 @@ at the top: assigned -> resolved; answered or resolved -> closed | reopened (hel
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 from uuid import UUID
 
 from escalation import DeadlinePolicy
@@ -26,93 +26,24 @@ from eventspine.errors import (
     StateConflictError,
 )
 from eventspine.events import DomainEvent
+from feedback import commands as cmd
 from feedback import events as ev
-from feedback.events import Deadline, EscalationReason, HolderTier, Route
-
-Status = Literal["held", "acknowledged", "answered", "assigned", "resolved", "closed"]
-OPEN: tuple[Status, ...] = ("held", "acknowledged", "assigned")
-HOLDER_TIERS: tuple[HolderTier, ...] = ("representative", "committee", "leader")
+from feedback.events import Deadline, EscalationReason
+from feedback.state import MemberInfo, Routing, Status, Suggestion
 
 
 @dataclass(frozen=True)
-class MemberInfo:
-    """A member as the roster replica knows them."""
+class Unsealed:
+    """An event whose personal text is still clear: ``build`` makes the event from ``clear``
+    once it is sealed under the suggestion's key (as ``{field: clear}``)."""
 
-    member_id: UUID
-    tier: str
-    status: str
-    upper_member_id: UUID | None
-
-    @property
-    def active(self) -> bool:
-        """Still in the contact system."""
-        return self.status == "active"
+    field: str
+    clear: str
+    build: Callable[[str], DomainEvent]
 
 
-@dataclass(frozen=True)
-class Routing:
-    """Where the chain leads from a member: the next holder (None: the federation leadership)."""
-
-    holder_id: UUID | None
-    holder_tier: HolderTier | None
-    route: Route
-    passed_over: tuple[UUID, ...] = ()
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A suggestion's state."""
-
-    suggestion_id: UUID
-    raised_by: UUID
-    on_behalf_of: UUID | None
-    status: Status
-    holder_id: UUID | None
-    holder_tier: HolderTier | None
-    level: int
-    arrived_at: datetime
-    department: str | None = None
-
-
-def evolve(state: Suggestion | None, event: DomainEvent, at: datetime) -> Suggestion | None:
-    """Apply one event recorded at ``at``."""
-    match event:
-        case ev.SuggestionRaised():
-            return Suggestion(
-                suggestion_id=event.suggestion_id,
-                raised_by=event.raised_by,
-                on_behalf_of=event.on_behalf_of,
-                status="held",
-                holder_id=event.holder_id,
-                holder_tier=event.holder_tier,
-                level=0,
-                arrived_at=at,
-            )
-    if state is None:
-        return None
-    match event:
-        case ev.SuggestionAcknowledged():
-            return replace(state, status="acknowledged")
-        case ev.SuggestionEscalated():
-            return replace(
-                state,
-                status="held",
-                holder_id=event.to_holder_id,
-                holder_tier=event.to_holder_tier,
-                level=event.level + 1,
-                arrived_at=at,
-            )
-        case ev.SuggestionAnswered():
-            return replace(state, status="answered")
-        case ev.SuggestionAssigned():
-            return replace(state, status="assigned", department=event.department)
-        case ev.SuggestionResolved():
-            return replace(state, status="resolved")
-        case ev.SuggestionClosed():
-            return replace(state, status="closed")
-        case ev.SuggestionReopened():
-            return replace(state, status="held", arrived_at=at)
-    return state
+Decision = list[DomainEvent | Unsealed]
+"""What a command decided: the events to append, in order (empty: nothing to do)."""
 
 
 def require(state: Suggestion | None) -> Suggestion:
@@ -143,71 +74,64 @@ def _holder(state: Suggestion, actor: MemberInfo) -> None:
         raise NotPermittedError("actor", "you do not hold this suggestion")
 
 
-def _raiser(state: Suggestion, actor_id: UUID) -> None:
+def _by_the_raiser(state: Suggestion, actor_id: UUID) -> None:
+    """The raiser confirms or rejects an answer or an outcome."""
     if state.raised_by != actor_id:
         raise NotPermittedError("actor", "only the member who raised the suggestion may do this")
+    _status(state, ("answered", "resolved"), "confirm or reopen")
 
 
-def check_raiser(
-    actor: MemberInfo | None, worker: MemberInfo | None, worker_id: UUID | None
-) -> UUID:
-    """Who the suggestion speaks for (the actor, or their worker); refuse anyone else."""
-    if actor is None or not actor.active:
+def _speaks_for(actor: MemberInfo, worker: MemberInfo | None, worker_id: UUID | None) -> None:
+    """The actor raises for themselves, or for a worker they are the upper contact of."""
+    if not actor.active:
         raise NotPermittedError("actor", "the acting member is not an active member")
     if worker_id is None:
-        return actor.member_id
+        return
     if worker is None:
         raise NotFoundError("on_behalf_of", "no such member")
     if not worker.active or worker.upper_member_id != actor.member_id:
         raise NotPermittedError(
             "on_behalf_of", "this worker is not yours: you are not their upper contact"
         )
-    return worker.member_id
-
-
-def check_new(existing: Suggestion | None) -> None:
-    """A suggestion id is used once."""
-    if existing is not None:
-        raise StateConflictError("suggestion_id", "a suggestion with this id exists")
 
 
 def decide_raise(
+    command: cmd.RaiseSuggestion,
     suggestion_id: UUID,
     existing: Suggestion | None,
-    raised_by: UUID,
-    on_behalf_of: UUID | None,
-    category: ev.Category,
-    channel: ev.Channel,
-    sealed_text: str,
+    actor: MemberInfo,
+    worker: MemberInfo | None,
     routing: Routing,
-) -> list[DomainEvent]:
-    """Raise a new suggestion, held where the chain leads from the one it speaks for."""
-    check_new(existing)
+) -> Decision:
+    """Raise a new suggestion, held where the chain leads from the one it speaks for (the
+    actor, or ``worker``: the member ``command.on_behalf_of`` names, None if unknown)."""
+    _speaks_for(actor, worker, command.on_behalf_of)
+    if existing is not None:
+        raise StateConflictError("suggestion_id", "a suggestion with this id exists")
     return [
-        ev.SuggestionRaised(
-            suggestion_id=suggestion_id,
-            raised_by=raised_by,
-            on_behalf_of=on_behalf_of,
-            category=category,
-            channel=channel,
-            text=sealed_text,
-            holder_id=routing.holder_id,
-            holder_tier=routing.holder_tier,
-            route=routing.route,
-            passed_over=list(routing.passed_over),
+        Unsealed(
+            "text",
+            command.text,
+            lambda sealed: ev.SuggestionRaised(
+                suggestion_id=suggestion_id,
+                raised_by=actor.member_id,
+                on_behalf_of=command.on_behalf_of,
+                category=command.category,
+                channel=command.channel,
+                text=sealed,
+                holder_id=routing.holder_id,
+                holder_tier=routing.holder_tier,
+                route=routing.route,
+                passed_over=list(routing.passed_over),
+            ),
         )
     ]
 
 
-def check_acknowledge(state: Suggestion, actor: MemberInfo) -> None:
-    """The holder may acknowledge a suggestion they hold."""
+def decide_acknowledge(state: Suggestion, actor: MemberInfo) -> Decision:
+    """The holder has seen the suggestion they hold."""
     _holder(state, actor)
     _status(state, ("held",), "acknowledge")
-
-
-def decide_acknowledge(state: Suggestion, actor: MemberInfo) -> list[DomainEvent]:
-    """The holder has seen it."""
-    check_acknowledge(state, actor)
     return [
         ev.SuggestionAcknowledged(
             suggestion_id=state.suggestion_id, acknowledged_by=actor.member_id, level=state.level
@@ -215,31 +139,22 @@ def decide_acknowledge(state: Suggestion, actor: MemberInfo) -> list[DomainEvent
     ]
 
 
-def check_answer(state: Suggestion, actor: MemberInfo) -> None:
-    """The holder may answer an acknowledged suggestion."""
+def decide_answer(state: Suggestion, actor: MemberInfo, command: cmd.AnswerSuggestion) -> Decision:
+    """The holder answers the raiser, once they have acknowledged the suggestion."""
     _holder(state, actor)
     _status(state, ("acknowledged",), "answer")
-
-
-def decide_answer(state: Suggestion, actor: MemberInfo, sealed_answer: str) -> list[DomainEvent]:
-    """The holder answers the raiser."""
-    check_answer(state, actor)
     return [
-        ev.SuggestionAnswered(
-            suggestion_id=state.suggestion_id,
-            answered_by=actor.member_id,
-            level=state.level,
-            answer=sealed_answer,
+        Unsealed(
+            "answer",
+            command.answer,
+            lambda sealed: ev.SuggestionAnswered(
+                suggestion_id=state.suggestion_id,
+                answered_by=actor.member_id,
+                level=state.level,
+                answer=sealed,
+            ),
         )
     ]
-
-
-def check_escalate(state: Suggestion, actor: MemberInfo) -> None:
-    """The holder may pass a suggestion up while it waits on them."""
-    _holder(state, actor)
-    _status(state, ("held", "acknowledged"), "escalate")
-    if state.holder_id is None:
-        raise StateConflictError("status", "the suggestion is already at the top of the chain")
 
 
 def _escalated(
@@ -267,11 +182,21 @@ def _escalated(
 
 
 def decide_escalate(
-    state: Suggestion, actor: MemberInfo, routing: Routing, sealed_note: str
-) -> list[DomainEvent]:
-    """The holder passes the suggestion to their own upper contact, with a reason."""
-    check_escalate(state, actor)
-    return [_escalated(state, routing, "by_hand", by=actor.member_id, note=sealed_note)]
+    state: Suggestion, actor: MemberInfo, command: cmd.EscalateSuggestion, routing: Routing
+) -> Decision:
+    """The holder passes the suggestion, while it waits on them, to where the chain leads from
+    them (``routing``), with a reason."""
+    _holder(state, actor)
+    _status(state, ("held", "acknowledged"), "escalate")
+    if state.holder_id is None:
+        raise StateConflictError("status", "the suggestion is already at the top of the chain")
+    return [
+        Unsealed(
+            "note",
+            command.reason,
+            lambda sealed: _escalated(state, routing, "by_hand", by=actor.member_id, note=sealed),
+        )
+    ]
 
 
 def overdue(
@@ -289,25 +214,29 @@ def overdue(
 
 
 def decide_automatic_escalation(
-    state: Suggestion,
+    state: Suggestion | None,
     now: datetime,
     policy: DeadlinePolicy,
     holder_departed: bool,
     routing: Routing,
-) -> list[DomainEvent]:
-    """Escalate when a deadline passed or the holder departed; otherwise nothing."""
+) -> Decision:
+    """Escalate to where the chain leads from the holder (``routing``) when a deadline passed
+    by ``now`` or the holder departed; otherwise nothing (so a second look changes nothing)."""
     why = overdue(state, now, policy, holder_departed)
-    if why is None:
+    if state is None or why is None:
         return []
     return [_escalated(state, routing, why[0], missed=why[1])]
 
 
 def decide_assign(
-    state: Suggestion, actor: MemberInfo, department: str, departments: Mapping[str, str]
-) -> list[DomainEvent]:
+    state: Suggestion,
+    actor: MemberInfo,
+    command: cmd.AssignSuggestion,
+    departments: Mapping[str, str],
+) -> Decision:
     """At the top of the chain, the holder gives the suggestion to a federation department."""
     _holder(state, actor)
-    if department not in departments:
+    if command.department not in departments:
         raise DomainError("department", f"unknown department; one of {sorted(departments)}")
     _status(state, ("acknowledged",), "assign")
     if state.holder_id is not None and state.holder_tier != "leader":
@@ -319,52 +248,51 @@ def decide_assign(
             suggestion_id=state.suggestion_id,
             assigned_by=actor.member_id,
             level=state.level,
-            department=department,
+            department=command.department,
         )
     ]
 
 
-def check_resolve(state: Suggestion, actor: MemberInfo) -> None:
-    """The holder records the outcome of an assigned suggestion."""
+def decide_resolve(
+    state: Suggestion, actor: MemberInfo, command: cmd.ResolveSuggestion
+) -> Decision:
+    """The holder records the department's outcome of an assigned suggestion."""
     _holder(state, actor)
     _status(state, ("assigned",), "resolve")
-
-
-def decide_resolve(state: Suggestion, actor: MemberInfo, sealed_outcome: str) -> list[DomainEvent]:
-    """The department's outcome is recorded."""
-    check_resolve(state, actor)
     return [
-        ev.SuggestionResolved(
-            suggestion_id=state.suggestion_id,
-            resolved_by=actor.member_id,
-            department=state.department or "",
-            outcome=sealed_outcome,
+        Unsealed(
+            "outcome",
+            command.outcome,
+            lambda sealed: ev.SuggestionResolved(
+                suggestion_id=state.suggestion_id,
+                resolved_by=actor.member_id,
+                department=state.department or "",
+                outcome=sealed,
+            ),
         )
     ]
 
 
-def check_close(state: Suggestion, actor_id: UUID) -> None:
-    """The raiser confirms or rejects an answer or an outcome."""
-    _raiser(state, actor_id)
-    _status(state, ("answered", "resolved"), "confirm or reopen")
-
-
-def decide_close(state: Suggestion, actor_id: UUID) -> list[DomainEvent]:
-    """The raiser is satisfied."""
-    check_close(state, actor_id)
+def decide_close(state: Suggestion, actor_id: UUID) -> Decision:
+    """The raiser is satisfied with the answer or the outcome."""
+    _by_the_raiser(state, actor_id)
     return [ev.SuggestionClosed(suggestion_id=state.suggestion_id, closed_by=actor_id)]
 
 
-def decide_reopen(state: Suggestion, actor_id: UUID, sealed_reason: str) -> list[DomainEvent]:
+def decide_reopen(state: Suggestion, actor_id: UUID, command: cmd.ReopenSuggestion) -> Decision:
     """The raiser is not satisfied: the same holder has it again, with fresh deadlines."""
-    check_close(state, actor_id)
+    _by_the_raiser(state, actor_id)
     return [
-        ev.SuggestionReopened(
-            suggestion_id=state.suggestion_id,
-            reopened_by=actor_id,
-            reason=sealed_reason,
-            holder_id=state.holder_id,
-            holder_tier=state.holder_tier,
-            level=state.level,
+        Unsealed(
+            "reason",
+            command.reason,
+            lambda sealed: ev.SuggestionReopened(
+                suggestion_id=state.suggestion_id,
+                reopened_by=actor_id,
+                reason=sealed,
+                holder_id=state.holder_id,
+                holder_tier=state.holder_tier,
+                level=state.level,
+            ),
         )
     ]

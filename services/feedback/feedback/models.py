@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from eventspine.envelope import RecordedEvent
 from feedback.events import Category, Channel
 from servicekit import http as servicekit_http
 
@@ -15,6 +17,21 @@ class CommandAccepted(servicekit_http.CommandAccepted):
     """A command's outcome: the suggestion and the events appended."""
 
     suggestion_id: UUID
+
+    @classmethod
+    def of(cls, suggestion_id: UUID, events: Sequence[RecordedEvent]) -> CommandAccepted:
+        """The answer naming ``suggestion_id`` and the ``events`` a command appended."""
+        refs = [
+            servicekit_http.RecordedRef(
+                event_id=e.id,
+                type=e.type,
+                stream_id=e.stream_id,
+                stream_version=e.stream_version,
+                position=e.position,
+            )
+            for e in events
+        ]
+        return cls(suggestion_id=suggestion_id, events=refs)
 
 
 class TimelineEntry(BaseModel):

@@ -8,13 +8,13 @@ from uuid import UUID
 
 from eventspine.envelope import format_time
 from eventspine.projection import Tx
-from feedback.domain import OPEN
 from feedback.models import (
     SuggestionPublic,
     SuggestionsPublic,
     SuggestionWithTimeline,
     TimelineEntry,
 )
+from feedback.state import OPEN
 
 _COLUMNS = (
     "suggestion_id, raised_by, on_behalf_of, category, channel, text, status, holder_id, "

@@ -16,8 +16,8 @@ from uuid import UUID
 from access.revocations import RevokedTokens
 from eventspine.envelope import RecordedEvent
 from eventspine.projection import Tx
-from feedback.domain import HOLDER_TIERS, MemberInfo, Routing
 from feedback.events import Route
+from feedback.state import HOLDER_TIERS, MemberInfo, Routing
 
 MAX_CHAIN = 10  # tiers are strictly ordered, so a chain has at most 3 links; this guards loops
 Forgotten = Callable[[UUID], Awaitable[None]]

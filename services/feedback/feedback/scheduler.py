@@ -1,11 +1,12 @@
 """The deadline scheduler: moves suggestions up the chain when a level's deadline passes.
 
 ``tick(now)`` finds candidates in the read model (its ``due_at`` index, and holders the roster
-replica says departed) and hands each to the normal handler, which decides again on the
-suggestion's stream and appends with the version it read. So the scheduler is idempotent and
-safe in several replicas at once (the loser of a race reloads, finds nothing due, appends
-nothing), and correct after a restart (it keeps no state of its own: what is due is computed
-from the events). Time comes from the injected clock; tests call ``tick`` with a moved clock.
+replica says departed) and hands each, as an :class:`~feedback.commands.EscalateOverdue`, to
+the normal handler, which decides on the suggestion's stream and appends with the version it
+read. So the scheduler is idempotent and safe in several replicas at once (the loser of a race
+reloads, finds nothing due, appends nothing), and correct after a restart (it keeps no state of
+its own: what is due is computed from the events). Time comes from the injected clock; tests
+call ``tick`` with a moved clock.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from uuid import UUID
 import structlog
 
 from eventspine.aggregate import retry_on_conflict
+from eventspine.clock import FederationClock
 from eventspine.store.base import CommandContext
-from feedback.handlers import SCHEDULER_ACTOR, FeedbackService
+from feedback.commands import EscalateOverdue
+from feedback.handlers import SCHEDULER_ACTOR, FeedbackHandlers
 from feedback.queries import FeedbackQueries
 
 log = structlog.get_logger(__name__)
@@ -32,16 +35,16 @@ class DeadlineScheduler:
 
     def __init__(
         self,
-        service: FeedbackService,
+        handlers: FeedbackHandlers,
         queries: FeedbackQueries,
         catch_up: Callable[[], Awaitable[int]],
-        clock: Callable[[], datetime],
+        clock: FederationClock,
         *,
         interval_seconds: float = 60.0,
         batch_size: int = 500,
         concurrency: int = 4,
     ) -> None:
-        self.service = service
+        self.handlers = handlers
         self.queries = queries
         self.catch_up = catch_up
         self.clock = clock
@@ -52,24 +55,29 @@ class DeadlineScheduler:
     async def _candidates(self, now: datetime) -> list[UUID]:
         due = await self.queries.overdue(now, self.batch_size)
         held = await self.queries.open_by_holder()
-        gone = await self.service.chain.inactive(held)
+        gone = await self.handlers.chain.inactive(held)
         departed = [sid for holder in gone for sid in held[holder]]
         return list(dict.fromkeys([*due, *departed]))
 
     async def tick(self, now: datetime | None = None) -> int:
         """Escalate everything overdue at ``now`` (default: the clock); return how many."""
-        moment = now or self.clock()
+        moment = now or self.clock.now()
         await self.catch_up()  # the index must include what other replicas appended
         # Departures the replica has not applied yet are found by a later tick; no waiting.
-        await self.service.feed.catch_up(0)
+        await self.handlers.feed.catch_up(0)
         correlation = uuid.uuid4()
         gate = asyncio.Semaphore(self.concurrency)
+        command = EscalateOverdue(at=moment)
 
         async def one(suggestion_id: UUID) -> int:
             ctx = CommandContext(actor=SCHEDULER_ACTOR, correlation_id=correlation)
+            # The handler directly rather than the pipeline: the read model catches up once
+            # per tick, not once per suggestion, and a tick has no Idempotency-Key to answer.
             async with gate:
                 recorded = await retry_on_conflict(
-                    lambda: self.service.escalate_if_overdue(suggestion_id, moment, ctx)
+                    lambda: self.handlers.escalate_overdue(
+                        command, ctx, suggestion_id=suggestion_id
+                    )
                 )
             return len(recorded)
 

@@ -77,5 +77,5 @@ async def test_forgetting_the_raiser_shreds_their_suggestions(embedded: Topology
     assert shredded["text"] is None
     assert shredded["timeline"][0]["text"] is None
     sealed = (await fb.wired.store.read_stream(f"suggestion-{sid}"))[0].data["text"]
-    vault: PersonalDataVault = fb.wired.service.vault
+    vault: PersonalDataVault = fb.wired.handlers.vault
     assert await vault.unseal(uuid.UUID(sid), sealed) is None

@@ -29,10 +29,12 @@ async def test_two_schedulers_over_500_overdue_suggestions_escalate_each_once_pe
     gate = asyncio.Semaphore(8)
 
     async def seed(n: int) -> None:
-        command = RaiseSuggestion(text=f"建议 {n}", category="safety", channel="meeting")
+        command = RaiseSuggestion(
+            suggestion_id=uuid.uuid4(), text=f"建议 {n}", category="safety", channel="meeting"
+        )
         async with gate:
-            await one.service.raise_suggestion(
-                uuid.uuid4(), command, rep, CommandContext(actor=f"member:{rep}")
+            await one.handlers.raise_suggestion(
+                command, CommandContext(actor=f"member:{rep}"), actor_id=rep
             )
 
     # Seeded before the second replica joins: its consumer group's rebalance is not the point.

@@ -90,7 +90,7 @@ async def generate(
     feedback = await feedback_bootstrap.build(settings, clock, config)
     try:
         await feedback.feed.catch_up(60)
-        await _suggestions(feedback.service, rng, ns, members, demo)
+        await _suggestions(feedback.commands, rng, ns, members, demo)
         await feedback.catch_up()
     finally:
         await feedback.close()
@@ -205,7 +205,7 @@ async def _contacts(
 
 
 async def _suggestions(
-    service: Any,
+    commands: Any,
     rng: random.Random,
     ns: UUID,
     members: dict[str, list[tuple[UUID, UUID | None]]],
@@ -218,27 +218,22 @@ async def _suggestions(
         category, text = TOPICS[index % len(TOPICS)]
         suggestion = uuid.uuid5(ns, f"suggestion:{index}")
         ctx = CommandContext(actor=f"member:{representative}")
-        await service.raise_suggestion(
-            suggestion,
-            fcmd.RaiseSuggestion(
-                text=text, category=category, channel="online", on_behalf_of=worker
-            ),
-            representative,
-            ctx,
+        raised = fcmd.RaiseSuggestion(
+            suggestion_id=suggestion,
+            text=text,
+            category=category,
+            channel="online",
+            on_behalf_of=worker,
         )
+        await commands.run(raised, ctx, actor_id=representative)
+        held = {"suggestion_id": suggestion, "actor_id": representative}
         if rng.random() < 0.6:
-            await service.acknowledge(suggestion, representative, ctx)
+            await commands.run(fcmd.AcknowledgeSuggestion(), ctx, **held)
             if rng.random() < 0.5:
-                await service.answer(
-                    suggestion,
-                    fcmd.AnswerSuggestion(answer="已了解情况，正在协调解决。"),
-                    representative,
-                    ctx,
-                )
+                answer = fcmd.AnswerSuggestion(answer="已了解情况，正在协调解决。")
+                await commands.run(answer, ctx, **held)
             else:
-                await service.escalate(
-                    suggestion, fcmd.EscalateSuggestion(reason="需要上级协调"), representative, ctx
-                )
+                await commands.run(fcmd.EscalateSuggestion(reason="需要上级协调"), ctx, **held)
         demo.suggestions += 1
 
 
