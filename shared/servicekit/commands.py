@@ -27,6 +27,7 @@ from pydantic import BaseModel
 
 from eventspine.aggregate import retry_on_conflict
 from eventspine.envelope import RecordedEvent
+from eventspine.errors import DomainError
 from eventspine.store.base import CommandContext, EventStore
 
 C = TypeVar("C", bound=BaseModel)
@@ -101,6 +102,14 @@ class CommandPipeline:
         command = stable_ids(command, ctx, target.new_ids)
         if ctx.command_id is not None and (earlier := await self.store.applied(ctx.command_id)):
             return Outcome(command, earlier)
-        recorded = await retry_on_conflict(lambda: target.handler(command, ctx, **arguments))
+        try:
+            recorded = await retry_on_conflict(lambda: target.handler(command, ctx, **arguments))
+        except DomainError:
+            # A twin request with the same key may have committed between the check above and
+            # the handler's read (the handler then refuses: "exists", "already linked"): the
+            # client gets what its command did, not a refusal of its own first attempt.
+            if ctx.command_id is None or not (earlier := await self.store.applied(ctx.command_id)):
+                raise
+            recorded = earlier
         await self.catch_up()
         return Outcome(command, recorded)
