@@ -1,4 +1,4 @@
-"""The command pipeline, on both store backends: idempotency, stable ids, retries, read-your-writes."""
+"""The command pipeline on both store backends: idempotency, stable ids, retries."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from eventspine.envelope import RecordedEvent
 from eventspine.errors import StateConflictError
 from eventspine.store.base import CommandContext, EventStore
 from roster.events import UnitRegistered
-from servicekit.commands import CommandPipeline, UnknownCommandError, route
+from servicekit.commands import CommandPipeline, Route, UnknownCommandError, route
 
 pytestmark = pytest.mark.integration
 
@@ -74,7 +74,7 @@ class CatchUp:
 def _pipeline(store: EventStore) -> tuple[CommandPipeline, Handlers, CatchUp]:
     handlers = Handlers(store)
     catch_up = CatchUp()
-    routes = {RegisterUnit: route(handlers.register, "unit_id")}
+    routes: dict[type[BaseModel], Route] = {RegisterUnit: route(handlers.register, "unit_id")}
     return CommandPipeline(store, routes, catch_up), handlers, catch_up
 
 
