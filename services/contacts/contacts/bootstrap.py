@@ -1,4 +1,5 @@
-"""The contacts service's composition root: store, keys, read model, roster replica, clock."""
+"""The contacts service's composition root: store, keys, read model, roster replica, clock,
+and the command pipeline."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from zoneinfo import ZoneInfo
 from access.revocations import RevokedTokensReader
 from access.tree import LinkTree
 from compliance import ContactRule
-from contacts.handlers import ContactsService
+from contacts.handlers import ContactsHandlers, routes
 from contacts.queries import ContactsQueries
 from contacts.replica import RosterReplica
 from contacts.view import ContactsView
 from eventspine.bus import InProcessBus, SqliteTx
+from eventspine.clock import FederationClock
 from eventspine.config import Settings
 from eventspine.crypto import PersonalDataVault, SqliteKeyStore
 from eventspine.follower import PostgresFollower
@@ -24,6 +26,7 @@ from eventspine.replica import Feed, LocalFeed, kafka_feed
 from eventspine.schemas import installed_registry
 from eventspine.store.base import EventStore, utc_now
 from eventspine.store.sqlite import SqliteEventStore
+from servicekit.commands import CommandPipeline
 from servicekit.service import open_postgres
 
 SERVICE = "contacts"
@@ -31,11 +34,14 @@ SERVICE = "contacts"
 
 @dataclass
 class Contacts:
-    """The wired contacts service."""
+    """The wired contacts service: routes hand their commands to ``commands`` (the pipeline
+    over ``handlers``) and read "today" from ``clock``."""
 
     store: EventStore
-    service: ContactsService
+    handlers: ContactsHandlers
+    commands: CommandPipeline
     queries: ContactsQueries
+    clock: FederationClock
     feed: Feed
     tree: LinkTree
     revocations: RevokedTokensReader
@@ -75,8 +81,8 @@ async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Contac
     replica = RosterReplica(vault, prefix)
     feed = await kafka_feed(settings, replica, store.pool, store.schema)
     await feed.start()
-    zone = ZoneInfo(settings.timezone)
-    service = ContactsService(store, vault, replica, store.pool, feed, clock, zone)
+    federation = FederationClock(clock, ZoneInfo(settings.timezone))
+    handlers = ContactsHandlers(store, vault, replica, store.pool, feed, federation)
 
     async def close() -> None:
         await feed.stop()
@@ -86,7 +92,18 @@ async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Contac
     queries = ContactsQueries(store.pool, contact_rule(settings), prefix)
     tree = _tree(store.pool, prefix)
     revocations = RevokedTokensReader(store.pool, prefix)
-    return Contacts(store, service, queries, feed, tree, revocations, follower.catch_up, close)
+    return Contacts(
+        store=store,
+        handlers=handlers,
+        commands=CommandPipeline(store, routes(handlers), follower.catch_up),
+        queries=queries,
+        clock=federation,
+        feed=feed,
+        tree=tree,
+        revocations=revocations,
+        catch_up=follower.catch_up,
+        close=close,
+    )
 
 
 async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Contacts:
@@ -111,8 +128,8 @@ async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Contacts
     feed = LocalFeed(bus)
     await feed.start()
     reader = SqliteTx(bus.db)
-    zone = ZoneInfo(settings.timezone)
-    service = ContactsService(store, vault, replica, reader, feed, clock, zone)
+    federation = FederationClock(clock, ZoneInfo(settings.timezone))
+    handlers = ContactsHandlers(store, vault, replica, reader, feed, federation)
 
     async def close() -> None:
         await feed.stop()
@@ -122,4 +139,15 @@ async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Contacts
 
     queries = ContactsQueries(reader, contact_rule(settings))
     revocations = RevokedTokensReader(reader)
-    return Contacts(store, service, queries, feed, _tree(reader, ""), revocations, bus.drain, close)
+    return Contacts(
+        store=store,
+        handlers=handlers,
+        commands=CommandPipeline(store, routes(handlers), bus.drain),
+        queries=queries,
+        clock=federation,
+        feed=feed,
+        tree=_tree(reader, ""),
+        revocations=revocations,
+        catch_up=bus.drain,
+        close=close,
+    )
