@@ -79,7 +79,7 @@ class CommandAccepted(BaseModel):
 
     @classmethod
     def of(cls, events: Sequence[RecordedEvent]) -> CommandAccepted:
-        """The answer for ``events`` (a command's :class:`~servicekit.commands.Outcome`)."""
+        """The answer naming ``events``, the events a command appended (``outcome.events``)."""
         return cls(
             events=[
                 RecordedRef(
