@@ -77,6 +77,25 @@ class CommandAccepted(BaseModel):
 
     events: list[RecordedRef]
 
+    @classmethod
+    def of(cls, events: Sequence[RecordedEvent]) -> CommandAccepted:
+        """The answer naming ``events``, the events a command appended (``outcome.events``)."""
+        return cls(events=refs(events))
+
+
+def refs(events: Sequence[RecordedEvent]) -> list[RecordedRef]:
+    """What an answer says of each appended event."""
+    return [
+        RecordedRef(
+            event_id=e.id,
+            type=e.type,
+            stream_id=e.stream_id,
+            stream_version=e.stream_version,
+            position=e.position,
+        )
+        for e in events
+    ]
+
 
 async def run_command(
     store: EventStore,

@@ -18,7 +18,7 @@ from contacts.models import (
     LinkStatus,
 )
 from eventspine.store.base import CommandContext
-from servicekit.http import CommandAccepted, command_context, run_command, with_stable_ids
+from servicekit.http import CommandAccepted, command_context
 
 
 def get_contacts(request: Request) -> Contacts:
@@ -36,9 +36,9 @@ def own_link(principal: Principal, *ends: UUID) -> None:
         raise HTTPException(403, "you may log contacts only on your own links")
 
 
-async def existing_contact(service: Contacts, contact_id: UUID) -> ContactPublic:
+async def existing_contact(contacts: Contacts, contact_id: UUID) -> ContactPublic:
     """A contact, or 404."""
-    contact = await service.queries.contact(contact_id)
+    contact = await contacts.queries.contact(contact_id)
     if contact is None:
         raise HTTPException(404, "no such contact")
     return contact
@@ -54,104 +54,98 @@ REFUSED: dict[int | str, dict[str, Any]] = {
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "not found"}}
 
-contacts = APIRouter(prefix="/contacts", tags=["contacts"])
-meetings = APIRouter(prefix="/meetings", tags=["contacts"])
-links = APIRouter(prefix="/links", tags=["links"])
-members = APIRouter(prefix="/members", tags=["links"])
+contact_routes = APIRouter(prefix="/contacts", tags=["contacts"])
+meeting_routes = APIRouter(prefix="/meetings", tags=["contacts"])
+link_routes = APIRouter(prefix="/links", tags=["links"])
+member_routes = APIRouter(prefix="/members", tags=["links"])
 
 
-@contacts.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
+@contact_routes.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
 async def log_contact(
-    body: cmd.LogContact, service: ContactsDep, ctx: Context, principal: Caller
+    body: cmd.LogContact, contacts: ContactsDep, ctx: Context, principal: Caller
 ) -> CommandAccepted:
     """Log a contact (meeting, visit, phone or online) on the link active on its date. A
     member logs contacts on their own links only."""
     own_link(principal, body.upper_member_id, body.lower_member_id)
-    body = with_stable_ids(body, ctx, "contact_id")
-    return await run_command(
-        service.store, ctx, lambda: service.service.log_contact(body, ctx), service.catch_up
-    )
+    outcome = await contacts.commands.run(body, ctx)
+    return CommandAccepted.of(outcome.events)
 
 
-@meetings.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
+@meeting_routes.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
 async def log_meeting(
-    body: cmd.LogMeeting, service: ContactsDep, ctx: Context, principal: Caller
+    body: cmd.LogMeeting, contacts: ContactsDep, ctx: Context, principal: Caller
 ) -> CommandAccepted:
     """Log a forum with several contacts: one contact per participant's link, all or nothing.
     A member logs the meetings they held."""
     own_link(principal, body.upper_member_id)
-    body = with_stable_ids(body, ctx, "meeting_id")
-    return await run_command(
-        service.store, ctx, lambda: service.service.log_meeting(body, ctx), service.catch_up
-    )
+    outcome = await contacts.commands.run(body, ctx)
+    return CommandAccepted.of(outcome.events)
 
 
-@contacts.get("/{contact_id}", responses=NOT_FOUND)
-async def get_contact(contact_id: UUID, service: ContactsDep, principal: Caller) -> ContactPublic:
+@contact_routes.get("/{contact_id}", responses=NOT_FOUND)
+async def get_contact(contact_id: UUID, contacts: ContactsDep, principal: Caller) -> ContactPublic:
     """One contact with its current values."""
-    contact = await existing_contact(service, contact_id)
+    contact = await existing_contact(contacts, contact_id)
     if principal.member_id != contact.lower_member_id:
-        await check_reach(principal, service.tree, [contact.upper_member_id])
+        await check_reach(principal, contacts.tree, [contact.upper_member_id])
     return contact
 
 
-@contacts.post("/{contact_id}/correction", responses=REFUSED)
+@contact_routes.post("/{contact_id}/correction", responses=REFUSED)
 async def correct_contact(
     contact_id: UUID,
     body: cmd.CorrectContact,
-    service: ContactsDep,
+    contacts: ContactsDep,
     ctx: Context,
     principal: Caller,
 ) -> CommandAccepted:
     """Correct a contact's date, method or note; the original stays in the history."""
-    contact = await existing_contact(service, contact_id)
+    contact = await existing_contact(contacts, contact_id)
     own_link(principal, contact.upper_member_id, contact.lower_member_id)
-    return await run_command(
-        service.store, ctx, lambda: service.service.correct(contact_id, body, ctx), service.catch_up
-    )
+    outcome = await contacts.commands.run(body, ctx, contact_id=contact_id)
+    return CommandAccepted.of(outcome.events)
 
 
-@contacts.post("/{contact_id}/retraction", responses=REFUSED)
+@contact_routes.post("/{contact_id}/retraction", responses=REFUSED)
 async def retract_contact(
     contact_id: UUID,
     body: cmd.RetractContact,
-    service: ContactsDep,
+    contacts: ContactsDep,
     ctx: Context,
     principal: Caller,
 ) -> CommandAccepted:
     """Withdraw a contact logged in error; it no longer counts."""
-    contact = await existing_contact(service, contact_id)
+    contact = await existing_contact(contacts, contact_id)
     own_link(principal, contact.upper_member_id, contact.lower_member_id)
-    return await run_command(
-        service.store, ctx, lambda: service.service.retract(contact_id, body, ctx), service.catch_up
-    )
+    outcome = await contacts.commands.run(body, ctx, contact_id=contact_id)
+    return CommandAccepted.of(outcome.events)
 
 
-@links.get("/{link_id}/card", responses=NOT_FOUND)
-async def contact_card(link_id: UUID, service: ContactsDep, principal: Caller) -> ContactCard:
+@link_routes.get("/{link_id}/card", responses=NOT_FOUND)
+async def contact_card(link_id: UUID, contacts: ContactsDep, principal: Caller) -> ContactCard:
     """The contact card of a link: every contact, counts per year, last contact, next due."""
-    card = await service.queries.card(link_id, service.service.today())
+    card = await contacts.queries.card(link_id, contacts.clock.today())
     if card is None:
         raise HTTPException(404, "no such link")
     if principal.member_id != card.link.lower_member_id:
-        await check_reach(principal, service.tree, [card.link.upper_member_id])
+        await check_reach(principal, contacts.tree, [card.link.upper_member_id])
     return card
 
 
-@members.get("/{member_id}/links")
+@member_routes.get("/{member_id}/links")
 async def member_links(
-    member_id: UUID, service: ContactsDep, principal: Caller
+    member_id: UUID, contacts: ContactsDep, principal: Caller
 ) -> list[LinkStatus]:
     """The member's current links (as the upper member) and where each stands this period."""
-    await check_reach(principal, service.tree, [member_id])
-    return await service.queries.links_of(member_id, service.service.today())
+    await check_reach(principal, contacts.tree, [member_id])
+    return await contacts.queries.links_of(member_id, contacts.clock.today())
 
 
-@members.get("/{member_id}/due")
-async def due_list(member_id: UUID, service: ContactsDep, principal: Caller) -> DueList:
+@member_routes.get("/{member_id}/due")
+async def due_list(member_id: UUID, contacts: ContactsDep, principal: Caller) -> DueList:
     """The links that still need a contact before the period ends, the most urgent first."""
-    await check_reach(principal, service.tree, [member_id])
-    return await service.queries.due(member_id, service.service.today())
+    await check_reach(principal, contacts.tree, [member_id])
+    return await contacts.queries.due(member_id, contacts.clock.today())
 
 
-ROUTERS = (contacts, meetings, links, members)
+ROUTERS = (contact_routes, meeting_routes, link_routes, member_routes)

@@ -1,4 +1,5 @@
-"""The contacts service's composition root: store, keys, read model, roster replica, clock."""
+"""The contacts service's composition root: store, keys, read model, roster replica, clock,
+and the command pipeline."""
 
 from __future__ import annotations
 
@@ -10,26 +11,31 @@ from zoneinfo import ZoneInfo
 from access.revocations import RevokedTokensReader
 from access.tree import LinkTree
 from compliance import ContactRule
-from contacts.handlers import ContactsService
+from contacts.handlers import ContactsHandlers, routes
 from contacts.queries import ContactsQueries
 from contacts.replica import RosterReplica
 from contacts.view import ContactsView
+from eventspine.clock import FederationClock
 from eventspine.config import Settings
 from eventspine.projection import Tx
 from eventspine.replica import Feed
 from eventspine.store.base import EventStore, utc_now
 from servicekit.backend import open_backend
+from servicekit.commands import CommandPipeline
 
 SERVICE = "contacts"
 
 
 @dataclass
 class Contacts:
-    """The wired contacts service."""
+    """The wired contacts service: routes hand their commands to ``commands`` (the pipeline
+    over ``handlers``) and read "today" from ``clock``."""
 
     store: EventStore
-    service: ContactsService
+    handlers: ContactsHandlers
+    commands: CommandPipeline
     queries: ContactsQueries
+    clock: FederationClock
     feed: Feed
     tree: LinkTree
     revocations: RevokedTokensReader
@@ -61,15 +67,17 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
     replica = RosterReplica(vault, prefix)
     # The view first: the replica clears notes in the view's table when a member is forgotten.
     read = await backend.read_models(ContactsView(vault, prefix), replica)
-    zone = ZoneInfo(settings.timezone)
-    service = ContactsService(backend.store, vault, replica, read.reader, read.feed, clock, zone)
+    federation = FederationClock(clock, ZoneInfo(settings.timezone))
+    handlers = ContactsHandlers(backend.store, vault, replica, read.reader, read.feed, federation)
     return Contacts(
-        backend.store,
-        service,
-        ContactsQueries(read.reader, contact_rule(settings), prefix),
-        read.feed,
-        _tree(read.reader, prefix),
-        RevokedTokensReader(read.reader, prefix),
-        read.catch_up,
-        backend.close,
+        store=backend.store,
+        handlers=handlers,
+        commands=CommandPipeline(backend.store, routes(handlers), read.catch_up),
+        queries=ContactsQueries(read.reader, contact_rule(settings), prefix),
+        clock=federation,
+        feed=read.feed,
+        tree=_tree(read.reader, prefix),
+        revocations=RevokedTokensReader(read.reader, prefix),
+        catch_up=read.catch_up,
+        close=backend.close,
     )

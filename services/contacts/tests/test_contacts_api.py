@@ -192,4 +192,4 @@ async def test_when_the_roster_forgets_a_worker_their_contact_notes_become_unrea
     stored = await both.contacts_state.store.read_stream(f"contact-{contact_id}")
     sealed = stored[0].data["note"]
     assert sealed.startswith("v1.")
-    assert await both.contacts_state.service.vault.unseal(uuid.UUID(worker), sealed) is None
+    assert await both.contacts_state.handlers.vault.unseal(uuid.UUID(worker), sealed) is None

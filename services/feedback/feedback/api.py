@@ -93,7 +93,7 @@ async def raise_suggestion(
     """Raise a suggestion, for yourself or for a worker you are the upper contact of. It is
     held by the upper contact of the one it speaks for (past departed members)."""
     outcome = await feedback.commands.run(body, ctx, actor_id=actor)
-    return CommandAccepted.of(new_suggestion_id(outcome.command), outcome.events)
+    return CommandAccepted.naming(new_suggestion_id(outcome.command), outcome.events)
 
 
 @suggestions.get("/{suggestion_id}", responses={404: {"description": "no such suggestion"}})
@@ -117,7 +117,7 @@ async def acknowledge_suggestion(
     outcome = await feedback.commands.run(
         cmd.AcknowledgeSuggestion(), ctx, suggestion_id=suggestion_id, actor_id=actor
     )
-    return CommandAccepted.of(suggestion_id, outcome.events)
+    return CommandAccepted.naming(suggestion_id, outcome.events)
 
 
 @suggestions.post("/{suggestion_id}/answer", responses=REFUSED)
@@ -130,7 +130,7 @@ async def answer_suggestion(
 ) -> CommandAccepted:
     """The holder answers the raiser."""
     outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
-    return CommandAccepted.of(suggestion_id, outcome.events)
+    return CommandAccepted.naming(suggestion_id, outcome.events)
 
 
 @suggestions.post("/{suggestion_id}/escalation", responses=REFUSED)
@@ -143,7 +143,7 @@ async def escalate_suggestion(
 ) -> CommandAccepted:
     """The holder passes the suggestion to their own upper contact, saying why."""
     outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
-    return CommandAccepted.of(suggestion_id, outcome.events)
+    return CommandAccepted.naming(suggestion_id, outcome.events)
 
 
 @suggestions.post("/{suggestion_id}/assignment", responses=REFUSED)
@@ -156,7 +156,7 @@ async def assign_suggestion(
 ) -> CommandAccepted:
     """At the top of the chain, give the suggestion to a federation department."""
     outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
-    return CommandAccepted.of(suggestion_id, outcome.events)
+    return CommandAccepted.naming(suggestion_id, outcome.events)
 
 
 @suggestions.post("/{suggestion_id}/resolution", responses=REFUSED)
@@ -169,7 +169,7 @@ async def resolve_suggestion(
 ) -> CommandAccepted:
     """Record the outcome of the department's work."""
     outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
-    return CommandAccepted.of(suggestion_id, outcome.events)
+    return CommandAccepted.naming(suggestion_id, outcome.events)
 
 
 @suggestions.post("/{suggestion_id}/closure", responses=REFUSED)
@@ -180,7 +180,7 @@ async def close_suggestion(
     outcome = await feedback.commands.run(
         cmd.CloseSuggestion(), ctx, suggestion_id=suggestion_id, actor_id=actor
     )
-    return CommandAccepted.of(suggestion_id, outcome.events)
+    return CommandAccepted.naming(suggestion_id, outcome.events)
 
 
 @suggestions.post("/{suggestion_id}/reopening", responses=REFUSED)
@@ -193,7 +193,7 @@ async def reopen_suggestion(
 ) -> CommandAccepted:
     """The raiser is not satisfied: the holder has it again, with fresh deadlines."""
     outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
-    return CommandAccepted.of(suggestion_id, outcome.events)
+    return CommandAccepted.naming(suggestion_id, outcome.events)
 
 
 @inboxes.get("/members/{member_id}/inbox")

@@ -19,19 +19,9 @@ class CommandAccepted(servicekit_http.CommandAccepted):
     suggestion_id: UUID
 
     @classmethod
-    def of(cls, suggestion_id: UUID, events: Sequence[RecordedEvent]) -> CommandAccepted:
+    def naming(cls, suggestion_id: UUID, events: Sequence[RecordedEvent]) -> CommandAccepted:
         """The answer naming ``suggestion_id`` and the ``events`` a command appended."""
-        refs = [
-            servicekit_http.RecordedRef(
-                event_id=e.id,
-                type=e.type,
-                stream_id=e.stream_id,
-                stream_version=e.stream_version,
-                position=e.position,
-            )
-            for e in events
-        ]
-        return cls(suggestion_id=suggestion_id, events=refs)
+        return cls(suggestion_id=suggestion_id, events=servicekit_http.refs(events))
 
 
 class TimelineEntry(BaseModel):

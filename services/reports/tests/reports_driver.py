@@ -21,7 +21,7 @@ import httpx
 from fastapi import FastAPI
 
 from contacts.bootstrap import Contacts
-from contacts.handlers import ContactsService
+from contacts.handlers import ContactsHandlers
 from contacts.main import create_app as create_contacts_app
 from eventspine.config import Settings
 from eventspine.kafka import ensure_topics, make_producer
@@ -66,10 +66,10 @@ class City:
         return service
 
     @property
-    def contacts(self) -> ContactsService:
+    def contacts(self) -> ContactsHandlers:
         """The contacts service's command handlers."""
         wired: Contacts = self.contacts_app.state.contacts
-        return wired.service
+        return wired.handlers
 
     def store(self, service: str) -> EventStore:
         """A service's event store."""

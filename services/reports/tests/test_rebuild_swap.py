@@ -196,7 +196,7 @@ async def test_a_rebuild_is_swapped_in_while_the_live_projections_keep_answering
             behind = [row for row in before["/compliance"]["data"] if row["status"] == "behind"][:3]
             assert len(behind) == 3
             for row in behind:
-                await t.contacts_state.service.log_contact(
+                await t.contacts_state.handlers.log_contact(
                     ccmd.LogContact(
                         upper_member_id=row["upper_member_id"],
                         lower_member_id=row["lower_member_id"],

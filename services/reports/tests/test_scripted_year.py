@@ -256,10 +256,10 @@ async def log_contacts(c: City, roster: Roster) -> int:
             ids.append(contact_id)
         for which, day in link.case.corrections:
             correction = ccmd.CorrectContact(contacted_on=day, reason="日期记错")
-            events += len(await service.correct(ids[which], correction, CTX))
+            events += len(await service.correct(correction, CTX, contact_id=ids[which]))
         for which in link.case.retractions:
             retraction = ccmd.RetractContact(reason="误录")
-            events += len(await service.retract(ids[which], retraction, CTX))
+            events += len(await service.retract(retraction, CTX, contact_id=ids[which]))
     return events
 
 

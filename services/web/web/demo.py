@@ -82,7 +82,7 @@ async def generate(
     contacts = await contacts_bootstrap.build(settings, clock)
     try:
         await contacts.feed.catch_up(60)
-        await _contacts(contacts.service, rng, members, clock().date(), demo)
+        await _contacts(contacts.handlers, rng, members, clock().date(), demo)
         await contacts.catch_up()
     finally:
         await contacts.close()
