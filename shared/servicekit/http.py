@@ -77,6 +77,22 @@ class CommandAccepted(BaseModel):
 
     events: list[RecordedRef]
 
+    @classmethod
+    def of(cls, events: Sequence[RecordedEvent]) -> CommandAccepted:
+        """The answer that lists ``events``."""
+        return cls(
+            events=[
+                RecordedRef(
+                    event_id=e.id,
+                    type=e.type,
+                    stream_id=e.stream_id,
+                    stream_version=e.stream_version,
+                    position=e.position,
+                )
+                for e in events
+            ]
+        )
+
 
 async def run_command(
     store: EventStore,

@@ -1,4 +1,5 @@
-"""The roster's composition root: the one place that wires store, keys, view, clock, settings."""
+"""The roster's composition root: the one place that wires store, keys, view, clock, settings,
+and the command pipeline."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from access.accounts import AccountStore, open_sqlite_db
 from access.revocations import RevokedTokens, RevokedTokensReader
 from access.tree import LinkTree
 from eventspine.bus import InProcessBus, SqliteTx
+from eventspine.clock import FederationClock
 from eventspine.config import Settings
 from eventspine.crypto import PersonalDataVault, SqliteKeyStore
 from eventspine.follower import PostgresFollower
@@ -20,9 +22,10 @@ from eventspine.schemas import installed_registry
 from eventspine.store.base import EventStore, utc_now
 from eventspine.store.sqlite import SqliteEventStore
 from roster.domain import SpanPolicy
-from roster.handlers import RosterService
+from roster.handlers import RosterHandlers, command_routes
 from roster.queries import RosterQueries
 from roster.view import RosterView
+from servicekit.commands import CommandPipeline
 from servicekit.service import open_postgres
 
 SERVICE = "roster"
@@ -33,7 +36,8 @@ class Roster:
     """The wired roster: commands, queries, and how to bring the read model up to date."""
 
     store: EventStore
-    service: RosterService
+    handlers: RosterHandlers
+    commands: CommandPipeline
     queries: RosterQueries
     accounts: AccountStore
     tree: LinkTree
@@ -105,13 +109,13 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
             await sqlite_keys.close()
             await sqlite_store.close()
 
-    service = RosterService(
+    handlers = RosterHandlers(
         store,
         vault,
         index_secret=settings.index_secret.encode(),
         default_policy=policy,
-        clock=clock,
-        timezone=ZoneInfo(settings.timezone),
+        clock=FederationClock(clock, ZoneInfo(settings.timezone)),
     )
+    commands = CommandPipeline(store, command_routes(handlers), catch_up)
     await accounts.setup()
-    return Roster(store, service, queries, accounts, tree, revocations, catch_up, close)
+    return Roster(store, handlers, commands, queries, accounts, tree, revocations, catch_up, close)
