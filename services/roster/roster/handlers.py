@@ -239,9 +239,8 @@ class RosterHandlers:
         reads = self._reads()
         member = await reads.member(member_id)
         current = await self._details(member)
-        return await self._sealed(
-            domain.decide_change_details(member, current, command), reads, ctx
-        )
+        decided = domain.decide_change_details(member, current, command)
+        return await self._sealed(decided, reads, ctx)
 
     async def change_tier(
         self, command: cmd.ChangeTier, ctx: CommandContext, *, member_id: UUID
@@ -297,9 +296,8 @@ class RosterHandlers:
             await reads.claim(member.unit_id, member.number_index)
         decided = domain.decide_forget_member(member, upper, lowers, self.clock.today())
         recorded = await reads.append(decided, ctx)
-        await self.vault.forget(
-            command.member_id
-        )  # after the event: a failed append destroys nothing
+        # After the event: a failed append destroys nothing.
+        await self.vault.forget(command.member_id)
         return recorded
 
     # -- links -----------------------------------------------------------------------------
