@@ -29,7 +29,7 @@ async def build_roster(t: Topology) -> list[tuple[uuid.UUID, uuid.UUID]]:
     Built through the roster's command handlers (the HTTP layer is tested elsewhere), so the
     test spends its time where it is about: contacts through the API.
     """
-    service = t.roster_state.service
+    service = t.roster_state.handlers
     unit = uuid.uuid4()
     await service.register_unit(
         rcmd.RegisterUnit(unit_id=unit, name="阳泉市总工会", kind="city_federation"), CTX

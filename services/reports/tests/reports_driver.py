@@ -32,7 +32,7 @@ from feedback.settings import FeedbackSettings
 from feedback_driver import FeedbackClient, MovableClock
 from reports.bootstrap import Reports
 from reports.main import create_app as create_reports_app
-from roster.handlers import RosterService
+from roster.handlers import RosterHandlers
 from roster.main import create_app as create_roster_app
 from support.auth import STAFF
 
@@ -60,10 +60,10 @@ class City:
     feedback: FeedbackClient
 
     @property
-    def roster(self) -> RosterService:
+    def roster(self) -> RosterHandlers:
         """The roster's command handlers."""
-        service: RosterService = self.roster_app.state.roster.service
-        return service
+        handlers: RosterHandlers = self.roster_app.state.roster.handlers
+        return handlers
 
     @property
     def contacts(self) -> ContactsHandlers:

@@ -51,7 +51,7 @@ async def reports_client(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncC
 
 async def script_year(t: Topology) -> dict[str, Any]:
     """Units, 2 leaders, 6 committee, 20 representatives, 100 workers; contacts by pattern."""
-    roster, contacts = t.roster_state.service, t.contacts_state.handlers
+    roster, contacts = t.roster_state.handlers, t.contacts_state.handlers
     city = uuid.uuid4()
     await roster.register_unit(
         rcmd.RegisterUnit(unit_id=city, name="市总", kind="city_federation"), CTX

@@ -1,12 +1,11 @@
 """Sign-in and account routes, served by the roster service (it knows who is who).
 
 ``POST /auth/token`` is the only route without a token. Disabling an account or changing its
-password is also recorded as an event (:class:`AccountHistory`), before the table changes, so
-every service refuses the tokens issued until then (see :mod:`access.revocations`). Failed
-sign-ins are counted per
-username; past ``SANLIAN_LOGIN_MAX_FAILURES`` within ``SANLIAN_LOGIN_WINDOW_SECONDS`` the
-username is refused with 429 and ``Retry-After`` until the oldest failure leaves the window,
-whether or not the password is right.
+password is also recorded as an event (a command of the roster's pipeline), before the table
+changes, so every service refuses the tokens issued until then (see :mod:`access.revocations`).
+Failed sign-ins are counted per username; past ``SANLIAN_LOGIN_MAX_FAILURES`` within
+``SANLIAN_LOGIN_WINDOW_SECONDS`` the username is refused with 429 and ``Retry-After`` until the
+oldest failure leaves the window, whether or not the password is right.
 """
 
 # Annotations are evaluated at definition: the routes use a dependency alias made in routers().
@@ -15,7 +14,7 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
@@ -27,6 +26,7 @@ from access.tokens import TokenService
 from eventspine.config import Settings
 from eventspine.errors import DomainError, StateConflictError
 from eventspine.store.base import CommandContext
+from roster import commands as cmd
 from roster.accounts_models import (
     AccountCreate,
     AccountPublic,
@@ -37,19 +37,8 @@ from roster.accounts_models import (
     SystemTokenRequest,
     TokenPublic,
 )
+from servicekit.commands import CommandPipeline
 from servicekit.http import command_context
-
-
-class AccountHistory(Protocol):
-    """Where the hosting service records the account changes that revoke tokens."""
-
-    async def account_disabled(self, account_id: UUID, at: datetime, ctx: CommandContext) -> None:
-        """Record that the account was disabled at ``at``."""
-
-    async def account_password_changed(
-        self, account_id: UUID, at: datetime, ctx: CommandContext
-    ) -> None:
-        """Record that the account's password changed at ``at``."""
 
 
 @dataclass
@@ -62,9 +51,9 @@ class Access:
     clock: Callable[[], datetime]
     member_tier: Callable[[UUID], Awaitable[str | None]]
     """The tier of an active member, or ``None`` if there is no such active member."""
-    history: AccountHistory
-    catch_up: Callable[[], Awaitable[int]]
-    """Brings the hosting service's own tables (its revoked tokens) up to date."""
+    commands: CommandPipeline
+    """Records the account changes that revoke tokens, and brings the revoked tokens up to
+    date."""
 
 
 def _public(account: Account) -> AccountPublic:
@@ -236,9 +225,9 @@ def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRout
         password_hash = hash_password(body.password)
         # The event first: should the table update fail, the old tokens are refused anyway and
         # a retry sets the password; the other order could leave old tokens working.
-        await access.history.account_password_changed(account_id, access.clock(), ctx)
+        changed = cmd.RecordPasswordChanged(account_id=account_id, changed_at=access.clock())
+        await access.commands.run(changed, ctx)
         await access.accounts.set_password(account_id, password_hash)
-        await access.catch_up()
 
     @accounts.post("/{account_id}/disabling", dependencies=[STAFF], responses={404: {}})
     async def disable_account(account_id: UUID, access: AccessDep, ctx: Context) -> AccountPublic:
@@ -251,9 +240,10 @@ def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRout
             raise StateConflictError("account_id", "the last admin cannot be disabled")
         now = access.clock()
         # The event first, for the same reason as for a password change.
-        await access.history.account_disabled(account_id, now, ctx)
+        await access.commands.run(
+            cmd.RecordAccountDisabled(account_id=account_id, disabled_at=now), ctx
+        )
         await access.accounts.disable(account_id, now)
-        await access.catch_up()
         return _public(await existing(access, account_id))
 
     @accounts.post(

@@ -25,7 +25,7 @@ from roster.models import (
     UnitNode,
     UnitPublic,
 )
-from servicekit.http import CommandAccepted, command_context, run_command, with_stable_ids
+from servicekit.http import CommandAccepted, command_context
 
 
 def get_roster(request: Request) -> Roster:
@@ -44,8 +44,7 @@ def get_access(request: Request) -> access_api.Access:
         state.settings,
         state.token_clock,
         roster.member_tier,
-        roster.service,
-        roster.catch_up,
+        roster.commands,
     )
 
 
@@ -71,10 +70,8 @@ policy = APIRouter(prefix="/policy", tags=["policy"])
 @units.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
 async def register_unit(body: cmd.RegisterUnit, roster: RosterDep, ctx: Context) -> CommandAccepted:
     """Register a union organisation (city federation, county union or enterprise union)."""
-    body = with_stable_ids(body, ctx, "unit_id")
-    return await run_command(
-        roster.store, ctx, lambda: roster.service.register_unit(body, ctx), roster.catch_up
-    )
+    outcome = await roster.commands.run(body, ctx)
+    return CommandAccepted.of(outcome.events)
 
 
 @units.get("")
@@ -97,9 +94,8 @@ async def rename_unit(
     unit_id: UUID, body: cmd.RenameUnit, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """Rename a union organisation."""
-    return await run_command(
-        roster.store, ctx, lambda: roster.service.rename_unit(unit_id, body, ctx), roster.catch_up
-    )
+    outcome = await roster.commands.run(body, ctx, unit_id=unit_id)
+    return CommandAccepted.of(outcome.events)
 
 
 @units.post("/{unit_id}/closure", responses=REFUSED)
@@ -107,9 +103,8 @@ async def close_unit(
     unit_id: UUID, body: cmd.CloseUnit, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """Close a union organisation."""
-    return await run_command(
-        roster.store, ctx, lambda: roster.service.close_unit(unit_id, body, ctx), roster.catch_up
-    )
+    outcome = await roster.commands.run(body, ctx, unit_id=unit_id)
+    return CommandAccepted.of(outcome.events)
 
 
 @members.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
@@ -117,10 +112,8 @@ async def register_member(
     body: cmd.RegisterMember, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """Enter a person in the contact database. The external number must be free in the unit."""
-    body = with_stable_ids(body, ctx, "member_id")
-    return await run_command(
-        roster.store, ctx, lambda: roster.service.register_member(body, ctx), roster.catch_up
-    )
+    outcome = await roster.commands.run(body, ctx)
+    return CommandAccepted.of(outcome.events)
 
 
 @members.get("")
@@ -198,12 +191,8 @@ async def change_details(
     member_id: UUID, body: cmd.ChangeDetails, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """Correct a member's name, phone or WeChat id."""
-    return await run_command(
-        roster.store,
-        ctx,
-        lambda: roster.service.change_details(member_id, body, ctx),
-        roster.catch_up,
-    )
+    outcome = await roster.commands.run(body, ctx, member_id=member_id)
+    return CommandAccepted.of(outcome.events)
 
 
 @members.post("/{member_id}/tier", responses=REFUSED)
@@ -211,9 +200,8 @@ async def change_tier(
     member_id: UUID, body: cmd.ChangeTier, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """Change a member's tier. Every link of theirs ends; their lower members become unlinked."""
-    return await run_command(
-        roster.store, ctx, lambda: roster.service.change_tier(member_id, body, ctx), roster.catch_up
-    )
+    outcome = await roster.commands.run(body, ctx, member_id=member_id)
+    return CommandAccepted.of(outcome.events)
 
 
 @members.post("/{member_id}/move", responses=REFUSED)
@@ -221,9 +209,8 @@ async def move_member(
     member_id: UUID, body: cmd.MoveMember, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """Move a member to another union organisation (their links stay)."""
-    return await run_command(
-        roster.store, ctx, lambda: roster.service.move_member(member_id, body, ctx), roster.catch_up
-    )
+    outcome = await roster.commands.run(body, ctx, member_id=member_id)
+    return CommandAccepted.of(outcome.events)
 
 
 @members.post("/{member_id}/departure", responses=REFUSED)
@@ -231,44 +218,36 @@ async def depart_member(
     member_id: UUID, body: cmd.DepartMember, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """A member leaves: every link ends and their lower members are left unlinked, visibly."""
-    return await run_command(
-        roster.store,
-        ctx,
-        lambda: roster.service.depart_member(member_id, body, ctx),
-        roster.catch_up,
-    )
+    outcome = await roster.commands.run(body, ctx, member_id=member_id)
+    return CommandAccepted.of(outcome.events)
 
 
 @members.post("/{member_id}/forget", responses=REFUSED)
 async def forget_member(member_id: UUID, roster: RosterDep, ctx: Context) -> CommandAccepted:
     """Destroy the member's key: their personal data becomes unreadable everywhere, for good."""
-    return await run_command(
-        roster.store, ctx, lambda: roster.service.forget_member(member_id, ctx), roster.catch_up
-    )
+    outcome = await roster.commands.run(cmd.ForgetMember(member_id=member_id), ctx)
+    return CommandAccepted.of(outcome.events)
 
 
 @links.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
 async def link_member(body: cmd.LinkMember, roster: RosterDep, ctx: Context) -> CommandAccepted:
     """Link a lower member under an upper member of the tier directly above."""
-    return await run_command(
-        roster.store, ctx, lambda: roster.service.link(body, ctx), roster.catch_up
-    )
+    outcome = await roster.commands.run(body, ctx)
+    return CommandAccepted.of(outcome.events)
 
 
 @links.post("/unlink", responses=REFUSED)
 async def unlink_member(body: cmd.UnlinkMember, roster: RosterDep, ctx: Context) -> CommandAccepted:
     """End a lower member's link to their upper member."""
-    return await run_command(
-        roster.store, ctx, lambda: roster.service.unlink(body, ctx), roster.catch_up
-    )
+    outcome = await roster.commands.run(body, ctx)
+    return CommandAccepted.of(outcome.events)
 
 
 @links.post("/relink", responses=REFUSED)
 async def relink_member(body: cmd.RelinkMember, roster: RosterDep, ctx: Context) -> CommandAccepted:
     """Move a lower member to another upper member in one step."""
-    return await run_command(
-        roster.store, ctx, lambda: roster.service.relink(body, ctx), roster.catch_up
-    )
+    outcome = await roster.commands.run(body, ctx)
+    return CommandAccepted.of(outcome.events)
 
 
 @policy.get("/span")
@@ -282,9 +261,8 @@ async def change_span_policy(
     body: cmd.ChangeSpanPolicy, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
     """Change the target spans; the change is recorded as an event."""
-    return await run_command(
-        roster.store, ctx, lambda: roster.service.change_span_policy(body, ctx), roster.catch_up
-    )
+    outcome = await roster.commands.run(body, ctx)
+    return CommandAccepted.of(outcome.events)
 
 
 imports = APIRouter(prefix="/imports", tags=["imports"])

@@ -1,4 +1,5 @@
-"""The roster's composition root: the one place that wires store, keys, view, clock, settings."""
+"""The roster's composition root: the one place that wires store, keys, view, clock, settings,
+and the command pipeline."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from zoneinfo import ZoneInfo
 from access.accounts import AccountStore, open_accounts
 from access.revocations import RevokedTokens, RevokedTokensReader
 from access.tree import LinkTree
+from eventspine.clock import FederationClock
 from eventspine.config import Settings
 from eventspine.store.base import EventStore, utc_now
 from roster.domain import SpanPolicy
-from roster.handlers import RosterService
+from roster.handlers import RosterHandlers, command_routes
 from roster.queries import RosterQueries
 from roster.view import RosterView
 from servicekit.backend import open_backend
+from servicekit.commands import CommandPipeline
 
 SERVICE = "roster"
 
@@ -27,7 +30,8 @@ class Roster:
     """The wired roster: commands, queries, and how to bring the read model up to date."""
 
     store: EventStore
-    service: RosterService
+    handlers: RosterHandlers
+    commands: CommandPipeline
     queries: RosterQueries
     accounts: AccountStore
     tree: LinkTree
@@ -58,17 +62,17 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
     read = await backend.read_models(RosterView(vault, prefix), RevokedTokens(prefix))
     accounts, close_accounts = await open_accounts(settings)
     backend.on_close(close_accounts)
-    service = RosterService(
+    handlers = RosterHandlers(
         backend.store,
         vault,
         index_secret=settings.index_secret.encode(),
         default_policy=policy,
-        clock=clock,
-        timezone=ZoneInfo(settings.timezone),
+        clock=FederationClock(clock, ZoneInfo(settings.timezone)),
     )
     return Roster(
         backend.store,
-        service,
+        handlers,
+        CommandPipeline(backend.store, command_routes(handlers), read.catch_up),
         RosterQueries(read.reader, policy, prefix),
         accounts,
         LinkTree(read.reader, _edges(prefix)),

@@ -1,13 +1,14 @@
 """Commands of the roster service: what callers ask for, validated before anything is read.
 
-They double as the HTTP request bodies, so their field descriptions and examples appear in the
-OpenAPI document.
+Most double as the HTTP request bodies, so their field descriptions and examples appear in the
+OpenAPI document; the others (:class:`ForgetMember`, the account records) are built by routes
+that take no body.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -127,6 +128,12 @@ class DepartMember(Command):
     reason: Reason | None = None
 
 
+class ForgetMember(Command):
+    """Destroy a member's key (departing them first if still active)."""
+
+    member_id: UUID
+
+
 class LinkMember(Command):
     """An upper member takes a lower member of the next tier down into their contacts."""
 
@@ -173,3 +180,18 @@ class ChangeSpanPolicy(Command):
     committee: int = Field(ge=1, le=1000)
     representative: int = Field(ge=1, le=1000)
     reason: Reason
+
+
+class RecordAccountDisabled(Command):
+    """Record that an account was disabled: tokens issued until ``disabled_at`` are revoked."""
+
+    account_id: UUID
+    disabled_at: datetime
+
+
+class RecordPasswordChanged(Command):
+    """Record that an account's password changed: tokens issued until ``changed_at`` are
+    revoked."""
+
+    account_id: UUID
+    changed_at: datetime

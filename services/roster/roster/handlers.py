@@ -1,21 +1,24 @@
-"""The roster's command handlers: load the aggregates, decide, append in one transaction."""
+"""The roster's command handlers: load the states, let the domain decide, append in one
+transaction. The routing table at the bottom says which handler runs which command."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime, tzinfo
+from collections.abc import Iterable
 from uuid import UUID
 
-from eventspine.aggregate import load, retry_on_conflict
+from pydantic import BaseModel
+
+from eventspine.aggregate import load
+from eventspine.clock import FederationClock
 from eventspine.crypto import PersonalDataVault, blind_index
 from eventspine.envelope import RecordedEvent
-from eventspine.errors import DomainError, NotFoundError, StateConflictError
 from eventspine.events import DomainEvent
 from eventspine.store.base import AppendRequest, CommandContext, EventStore
 from roster import commands as cmd
 from roster import domain
 from roster import events as ev
-from roster.domain import Member, NumberClaim, SpanPolicy, Unit
+from roster.domain import Member, NumberClaim, PersonalData, Sealing, SpanPolicy, Unit
+from servicekit.commands import Route, route
 
 POLICY_STREAM = "policy-span"
 
@@ -40,8 +43,98 @@ def account_stream(account_id: UUID) -> str:
     return f"account-{account_id}"
 
 
-class RosterService:
-    """Handles the roster's commands. Every method appends atomically or raises."""
+def stream_of(event: DomainEvent) -> str:
+    """The stream an event of the roster belongs to."""
+    match event:
+        case ev.UnitRegistered() | ev.UnitRenamed() | ev.UnitClosed():
+            return unit_stream(event.unit_id)
+        case ev.ExternalNumberClaimed() | ev.ExternalNumberReleased():
+            return number_stream(event.unit_id, event.number_index)
+        case ev.SpanPolicyChanged():
+            return POLICY_STREAM
+        case ev.AccountDisabled() | ev.AccountPasswordChanged():
+            return account_stream(event.account_id)
+        case (
+            ev.MemberRegistered()
+            | ev.MemberDetailsChanged()
+            | ev.MemberTierChanged()
+            | ev.MemberMoved()
+            | ev.MemberDeparted()
+            | ev.MemberForgotten()
+            | ev.MemberAssigned()
+            | ev.MemberUnassigned()
+            | ev.LowerMemberAdded()
+            | ev.LowerMemberRemoved()
+        ):
+            return member_stream(event.member_id)
+    raise TypeError(f"not an event of the roster: {type(event).__name__}")
+
+
+class _Reads:
+    """The states one command is decided on, remembering each stream's version for the
+    append (which fails if any of them moved on meanwhile)."""
+
+    def __init__(self, store: EventStore, default_policy: SpanPolicy) -> None:
+        self.store = store
+        self.default_policy = default_policy
+        self.versions: dict[str, int] = {}
+
+    async def member(self, member_id: UUID | None) -> Member | None:
+        if member_id is None:
+            return None
+        stream = member_stream(member_id)
+        member, self.versions[stream] = await load(self.store, stream, domain.evolve_member, None)
+        return member
+
+    async def unit(self, unit_id: UUID | None) -> Unit | None:
+        if unit_id is None:
+            return None
+        stream = unit_stream(unit_id)
+        unit, self.versions[stream] = await load(self.store, stream, domain.evolve_unit, None)
+        return unit
+
+    async def claim(self, unit_id: UUID, number_index: str) -> NumberClaim:
+        stream = number_stream(unit_id, number_index)
+        claim, self.versions[stream] = await load(
+            self.store, stream, domain.evolve_claim, NumberClaim()
+        )
+        return claim
+
+    async def policy(self) -> SpanPolicy:
+        policy, self.versions[POLICY_STREAM] = await load(
+            self.store, POLICY_STREAM, domain.evolve_policy, self.default_policy
+        )
+        return policy
+
+    async def account(self, account_id: UUID) -> None:
+        stream = account_stream(account_id)
+        self.versions[stream] = len(await self.store.read_stream(stream))
+
+    async def links_of(self, member: Member | None) -> tuple[Member | None, list[Member]]:
+        """The upper member and the lower members of ``member``."""
+        if member is None:
+            return None, []
+        upper = await self.member(member.upper_member_id)
+        lowers = [m for i in member.lower_member_ids if (m := await self.member(i)) is not None]
+        return upper, lowers
+
+    async def append(
+        self, events: Iterable[DomainEvent], ctx: CommandContext
+    ) -> list[RecordedEvent]:
+        """Append ``events``, each to its stream, at the versions they were decided on."""
+        streams: dict[str, list[DomainEvent]] = {}
+        for event in events:
+            streams.setdefault(stream_of(event), []).append(event)
+        requests = [
+            AppendRequest(stream, self.versions[stream], changes)
+            for stream, changes in streams.items()
+        ]
+        return await self.store.append_many(requests, ctx)
+
+
+class RosterHandlers:
+    """Handles the roster's commands: ``handler(command, ctx, **path ids)``; each appends
+    atomically or raises."""
 
     def __init__(
         self,
@@ -50,19 +143,13 @@ class RosterService:
         *,
         index_secret: bytes,
         default_policy: SpanPolicy,
-        clock: Callable[[], datetime],
-        timezone: tzinfo = UTC,
+        clock: FederationClock,
     ) -> None:
         self.store = store
         self.vault = vault
         self.index_secret = index_secret
         self.default_policy = default_policy
         self.clock = clock
-        self.timezone = timezone
-
-    def today(self) -> date:
-        """The federation's date now (a date entered today there is not in the future)."""
-        return self.clock().astimezone(self.timezone).date()
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -78,50 +165,30 @@ class RosterService:
         """The span policy in force and its stream version."""
         return await load(self.store, POLICY_STREAM, domain.evolve_policy, self.default_policy)
 
-    async def _claim(self, unit_id: UUID, index: str) -> tuple[NumberClaim, int]:
-        return await load(
-            self.store, number_stream(unit_id, index), domain.evolve_claim, NumberClaim()
-        )
+    async def claim(self, unit_id: UUID, number_index: str) -> tuple[NumberClaim, int]:
+        """Who holds the external number ``number_index`` stands for in a unit."""
+        stream = number_stream(unit_id, number_index)
+        return await load(self.store, stream, domain.evolve_claim, NumberClaim())
 
     def number_index(self, unit_id: UUID, external_number: str) -> str:
         """The keyed hash that stands for an external number within a unit."""
         return blind_index(self.index_secret, str(unit_id), external_number.casefold())
 
-    def _day(self, value: date | None, field_name: str) -> date:
-        today = self.today()
-        if value is None:
-            return today
-        if value > today:
-            raise DomainError(field_name, "is in the future")
-        return value
+    def _reads(self) -> _Reads:
+        return _Reads(self.store, self.default_policy)
 
-    async def _append(
-        self,
-        changes: Mapping[str, tuple[int, Sequence[DomainEvent]]],
-        ctx: CommandContext,
+    async def _details(self, member: Member | None) -> PersonalData | None:
+        """An active member's personal data (None when their key is gone)."""
+        if member is None or not member.active:
+            return None
+        return await self.vault.unseal(member.member_id, member.personal_data)
+
+    async def _sealed(
+        self, decided: Sealing, reads: _Reads, ctx: CommandContext
     ) -> list[RecordedEvent]:
-        requests = [
-            AppendRequest(stream, version, list(events))
-            for stream, (version, events) in changes.items()
-            if events
-        ]
-        return await self.store.append_many(requests, ctx)
-
-    async def _members(self, member_ids: Sequence[UUID]) -> dict[UUID, tuple[Member | None, int]]:
-        return {member_id: await self.member(member_id) for member_id in member_ids}
-
-    async def _apply_member_changes(
-        self,
-        changes: Mapping[UUID, Sequence[DomainEvent]],
-        loaded: Mapping[UUID, tuple[Member | None, int]],
-        extra: Mapping[str, tuple[int, Sequence[DomainEvent]]],
-        ctx: CommandContext,
-    ) -> list[RecordedEvent]:
-        streams = {
-            member_stream(member_id): (loaded[member_id][1], events)
-            for member_id, events in changes.items()
-        }
-        return await self._append({**streams, **extra}, ctx)
+        # Sealing creates the member's key: only now, the command being accepted.
+        sealed = await self.vault.seal(decided.member_id, decided.personal_data)
+        return await reads.append(decided.events(sealed), ctx)
 
     # -- units -----------------------------------------------------------------------------
 
@@ -129,36 +196,26 @@ class RosterService:
         self, command: cmd.RegisterUnit, ctx: CommandContext
     ) -> list[RecordedEvent]:
         """Register a union organisation."""
-        existing, version = await self.unit(command.unit_id)
+        reads = self._reads()
+        existing = await reads.unit(command.unit_id)
         parent = (await self.unit(command.parent_unit_id))[0] if command.parent_unit_id else None
-        event = ev.UnitRegistered(
-            unit_id=command.unit_id,
-            name=command.name,
-            kind=command.kind,
-            parent_unit_id=command.parent_unit_id,
-        )
-        decided = domain.decide_unit_registration(existing, parent, event)
-        return await self._append({unit_stream(command.unit_id): (version, decided)}, ctx)
+        return await reads.append(domain.decide_register_unit(existing, parent, command), ctx)
 
     async def rename_unit(
-        self, unit_id: UUID, command: cmd.RenameUnit, ctx: CommandContext
+        self, command: cmd.RenameUnit, ctx: CommandContext, *, unit_id: UUID
     ) -> list[RecordedEvent]:
         """Rename a union organisation."""
-        unit, version = await self.unit(unit_id)
-        unit = domain.require_unit(unit, "unit_id")
-        if unit.name == command.name:
-            raise StateConflictError("name", "the union organisation already has this name")
-        event = ev.UnitRenamed(unit_id=unit_id, name=command.name)
-        return await self._append({unit_stream(unit_id): (version, [event])}, ctx)
+        reads = self._reads()
+        unit = await reads.unit(unit_id)
+        return await reads.append(domain.decide_rename_unit(unit, command), ctx)
 
     async def close_unit(
-        self, unit_id: UUID, command: cmd.CloseUnit, ctx: CommandContext
+        self, command: cmd.CloseUnit, ctx: CommandContext, *, unit_id: UUID
     ) -> list[RecordedEvent]:
         """Close a union organisation."""
-        unit, version = await self.unit(unit_id)
-        domain.require_unit(unit, "unit_id")
-        event = ev.UnitClosed(unit_id=unit_id, reason=command.reason)
-        return await self._append({unit_stream(unit_id): (version, [event])}, ctx)
+        reads = self._reads()
+        unit = await reads.unit(unit_id)
+        return await reads.append(domain.decide_close_unit(unit, command), ctx)
 
     # -- members ---------------------------------------------------------------------------
 
@@ -166,287 +223,163 @@ class RosterService:
         self, command: cmd.RegisterMember, ctx: CommandContext
     ) -> list[RecordedEvent]:
         """Enter a person in the contact database; the external number must be free in the unit."""
-        domain.require_unit((await self.unit(command.unit_id))[0], "unit_id")
-        existing, version = await self.member(command.member_id)
-        if existing is not None:
-            raise StateConflictError("member_id", "a member with this id exists")
-        on = self._day(command.registered_on, "registered_on")
+        reads = self._reads()
+        unit = await reads.unit(command.unit_id)
+        existing = await reads.member(command.member_id)
         index = self.number_index(command.unit_id, command.external_number)
-        claim, claim_version = await self._claim(command.unit_id, index)
-        if claim.member_id is not None:
-            raise StateConflictError(
-                "external_number", "this number is already used by a member of the unit"
-            )
-        sealed = await self.vault.seal(
-            command.member_id,
-            {
-                "name": command.name,
-                "phone": command.phone,
-                "wechat_id": command.wechat_id,
-                "external_number": command.external_number,
-            },
-        )
-        registered = ev.MemberRegistered(
-            member_id=command.member_id,
-            unit_id=command.unit_id,
-            tier=command.tier,
-            personal_data=sealed,
-            number_index=index,
-            registered_on=on,
-        )
-        claimed = ev.ExternalNumberClaimed(
-            unit_id=command.unit_id, member_id=command.member_id, number_index=index
-        )
-        return await self._append(
-            {
-                member_stream(command.member_id): (version, [registered]),
-                number_stream(command.unit_id, index): (claim_version, [claimed]),
-            },
-            ctx,
-        )
-
-    async def _personal(self, member: Member) -> dict[str, str | None]:
-        data = await self.vault.unseal(member.member_id, member.personal_data)
-        if data is None:
-            raise StateConflictError("member_id", "the member was forgotten")
-        return data
+        claim = await reads.claim(command.unit_id, index)
+        today = self.clock.today()
+        decided = domain.decide_register_member(unit, existing, claim, command, index, today)
+        return await self._sealed(decided, reads, ctx)
 
     async def change_details(
-        self, member_id: UUID, command: cmd.ChangeDetails, ctx: CommandContext
+        self, command: cmd.ChangeDetails, ctx: CommandContext, *, member_id: UUID
     ) -> list[RecordedEvent]:
         """Replace a member's name, phone and WeChat id."""
-        member, version = await self.member(member_id)
-        member = domain.require_active(member, "member_id")
-        current = await self._personal(member)
-        sealed = await self.vault.seal(
-            member_id,
-            {
-                **current,
-                "name": command.name,
-                "phone": command.phone,
-                "wechat_id": command.wechat_id,
-            },
-        )
-        event = ev.MemberDetailsChanged(member_id=member_id, personal_data=sealed)
-        return await self._append({member_stream(member_id): (version, [event])}, ctx)
-
-    async def _links_of(
-        self, member: Member
-    ) -> tuple[dict[UUID, tuple[Member | None, int]], Member | None, list[Member]]:
-        ids = [*member.lower_member_ids]
-        if member.upper_member_id is not None:
-            ids.append(member.upper_member_id)
-        loaded = await self._members(ids)
-        upper = loaded[member.upper_member_id][0] if member.upper_member_id else None
-        lowers = [m for i in member.lower_member_ids if (m := loaded[i][0]) is not None]
-        return loaded, upper, lowers
+        reads = self._reads()
+        member = await reads.member(member_id)
+        current = await self._details(member)
+        decided = domain.decide_change_details(member, current, command)
+        return await self._sealed(decided, reads, ctx)
 
     async def change_tier(
-        self, member_id: UUID, command: cmd.ChangeTier, ctx: CommandContext
+        self, command: cmd.ChangeTier, ctx: CommandContext, *, member_id: UUID
     ) -> list[RecordedEvent]:
         """Change a member's tier; their links end and their lower members become unlinked."""
-        member, version = await self.member(member_id)
-        member = domain.require_active(member, "member_id")
-        if member.tier == command.tier:
-            raise StateConflictError("tier", f"the member is already at tier {command.tier}")
-        on = self._day(command.changed_on, "changed_on")
-        loaded, upper, lowers = await self._links_of(member)
-        loaded[member_id] = (member, version)
-        changes = domain.end_all_links(member, upper, lowers, on, "tier_changed", "tier_changed")
-        changes[member_id].append(
-            ev.MemberTierChanged(
-                member_id=member_id, from_tier=member.tier, to_tier=command.tier, changed_on=on
-            )
+        reads = self._reads()
+        member = await reads.member(member_id)
+        upper, lowers = await reads.links_of(member)
+        today = self.clock.today()
+        return await reads.append(
+            domain.decide_change_tier(member, upper, lowers, command, today), ctx
         )
-        return await self._apply_member_changes(changes, loaded, {}, ctx)
 
     async def move_member(
-        self, member_id: UUID, command: cmd.MoveMember, ctx: CommandContext
+        self, command: cmd.MoveMember, ctx: CommandContext, *, member_id: UUID
     ) -> list[RecordedEvent]:
         """Move a member to another union organisation; the number must be free there."""
-        member, version = await self.member(member_id)
-        member = domain.require_active(member, "member_id")
-        domain.require_unit((await self.unit(command.unit_id))[0], "unit_id")
-        if member.unit_id == command.unit_id:
-            raise StateConflictError("unit_id", "the member is already in this organisation")
-        on = self._day(command.moved_on, "moved_on")
-        number = (await self._personal(member))["external_number"] or ""
+        reads = self._reads()
+        member = await reads.member(member_id)
+        target = await reads.unit(command.unit_id)
+        current = await self._details(member)
+        number = (current or {}).get("external_number") or ""
         index = self.number_index(command.unit_id, number)
-        claim, claim_version = await self._claim(command.unit_id, index)
-        if claim.member_id is not None:
-            raise StateConflictError(
-                "unit_id", "the member's external number is already used in that organisation"
-            )
-        _, old_version = await self._claim(member.unit_id, member.number_index)
-        moved = ev.MemberMoved(
-            member_id=member_id,
-            from_unit_id=member.unit_id,
-            to_unit_id=command.unit_id,
-            number_index=index,
-            moved_on=on,
-        )
-        return await self._append(
-            {
-                member_stream(member_id): (version, [moved]),
-                number_stream(command.unit_id, index): (
-                    claim_version,
-                    [
-                        ev.ExternalNumberClaimed(
-                            unit_id=command.unit_id, member_id=member_id, number_index=index
-                        )
-                    ],
-                ),
-                number_stream(member.unit_id, member.number_index): (
-                    old_version,
-                    [
-                        ev.ExternalNumberReleased(
-                            unit_id=member.unit_id,
-                            member_id=member_id,
-                            number_index=member.number_index,
-                        )
-                    ],
-                ),
-            },
-            ctx,
-        )
-
-    async def _departure(
-        self, member: Member, version: int, on: date, reason: str | None
-    ) -> tuple[
-        dict[UUID, list[DomainEvent]],
-        dict[UUID, tuple[Member | None, int]],
-        dict[str, tuple[int, Sequence[DomainEvent]]],
-    ]:
-        loaded, upper, lowers = await self._links_of(member)
-        loaded[member.member_id] = (member, version)
-        changes = domain.end_all_links(member, upper, lowers, on, "departed", "upper_departed")
-        changes[member.member_id].append(
-            ev.MemberDeparted(member_id=member.member_id, departed_on=on, reason=reason)
-        )
-        _, claim_version = await self._claim(member.unit_id, member.number_index)
-        released = ev.ExternalNumberReleased(
-            unit_id=member.unit_id, member_id=member.member_id, number_index=member.number_index
-        )
-        extra: dict[str, tuple[int, Sequence[DomainEvent]]] = {
-            number_stream(member.unit_id, member.number_index): (claim_version, [released])
-        }
-        return changes, loaded, extra
+        claim = await reads.claim(command.unit_id, index)
+        if member is not None:
+            await reads.claim(member.unit_id, member.number_index)  # released by the move
+        today = self.clock.today()
+        decided = domain.decide_move_member(member, target, current, claim, index, command, today)
+        return await reads.append(decided, ctx)
 
     async def depart_member(
-        self, member_id: UUID, command: cmd.DepartMember, ctx: CommandContext
+        self, command: cmd.DepartMember, ctx: CommandContext, *, member_id: UUID
     ) -> list[RecordedEvent]:
         """A member leaves: every link ends, lower members are left unlinked, visibly."""
-        member, version = await self.member(member_id)
-        member = domain.require_active(member, "member_id")
-        on = self._day(command.departed_on, "departed_on")
-        changes, loaded, extra = await self._departure(member, version, on, command.reason)
-        return await self._apply_member_changes(changes, loaded, extra, ctx)
+        reads = self._reads()
+        member = await reads.member(member_id)
+        upper, lowers = await reads.links_of(member)
+        if member is not None:
+            await reads.claim(member.unit_id, member.number_index)  # released by the departure
+        today = self.clock.today()
+        return await reads.append(
+            domain.decide_depart_member(member, upper, lowers, command, today), ctx
+        )
 
-    async def forget_member(self, member_id: UUID, ctx: CommandContext) -> list[RecordedEvent]:
+    async def forget_member(
+        self, command: cmd.ForgetMember, ctx: CommandContext
+    ) -> list[RecordedEvent]:
         """Destroy a member's key (departing them first if needed): their data is gone for good."""
-        member, version = await self.member(member_id)
-        if member is None:
-            raise NotFoundError("member_id", "no such member")
-        if member.status == "forgotten":
-            raise StateConflictError("member_id", "the member was already forgotten")
-        forgotten = ev.MemberForgotten(member_id=member_id)
-        if member.active:
-            changes, loaded, extra = await self._departure(
-                member, version, self.today(), "forgotten"
-            )
-            changes[member_id].append(forgotten)
-            recorded = await self._apply_member_changes(changes, loaded, extra, ctx)
-        else:
-            recorded = await self._append({member_stream(member_id): (version, [forgotten])}, ctx)
-        await self.vault.forget(member_id)  # after the event: a failed append destroys nothing
+        reads = self._reads()
+        member = await reads.member(command.member_id)
+        upper, lowers = await reads.links_of(member)
+        if member is not None:
+            await reads.claim(member.unit_id, member.number_index)
+        decided = domain.decide_forget_member(member, upper, lowers, self.clock.today())
+        recorded = await reads.append(decided, ctx)
+        # After the event: a failed append destroys nothing.
+        await self.vault.forget(command.member_id)
         return recorded
 
     # -- links -----------------------------------------------------------------------------
 
     async def link(self, command: cmd.LinkMember, ctx: CommandContext) -> list[RecordedEvent]:
         """Link a lower member under an upper member, within the span unless overridden."""
-        on = self._day(command.assigned_on, "assigned_on")
-        loaded = await self._members([command.lower_member_id, command.upper_member_id])
+        reads = self._reads()
+        lower = await reads.member(command.lower_member_id)
+        upper = await reads.member(command.upper_member_id)
         policy, _ = await self.policy()
-        changes = domain.decide_link(
-            loaded[command.lower_member_id][0],
-            loaded[command.upper_member_id][0],
-            policy,
-            on,
-            command.span_override_reason,
+        today = self.clock.today()
+        return await reads.append(
+            domain.decide_link_member(lower, upper, policy, command, today), ctx
         )
-        return await self._apply_member_changes(changes, loaded, {}, ctx)
 
     async def unlink(self, command: cmd.UnlinkMember, ctx: CommandContext) -> list[RecordedEvent]:
         """End a lower member's link; they are left unlinked."""
-        on = self._day(command.unassigned_on, "unassigned_on")
-        lower, lower_version = await self.member(command.lower_member_id)
-        lower = domain.require_active(lower, "lower_member_id")
-        if lower.upper_member_id is None:
-            raise StateConflictError("lower_member_id", "the member is not linked")
-        upper, upper_version = await self.member(lower.upper_member_id)
-        if upper is None:
-            raise NotFoundError("lower_member_id", "the upper member is unknown")
-        loaded = {lower.member_id: (lower, lower_version), upper.member_id: (upper, upper_version)}
-        changes = domain.decide_unlink(lower, upper, on, "unlinked")
-        return await self._apply_member_changes(changes, loaded, {}, ctx)
+        reads = self._reads()
+        lower = await reads.member(command.lower_member_id)
+        upper = await reads.member(lower.upper_member_id if lower is not None else None)
+        today = self.clock.today()
+        return await reads.append(domain.decide_unlink_member(lower, upper, command, today), ctx)
 
     async def relink(self, command: cmd.RelinkMember, ctx: CommandContext) -> list[RecordedEvent]:
         """Move a lower member to another upper member in one step."""
-        on = self._day(command.assigned_on, "assigned_on")
-        lower, _ = await self.member(command.lower_member_id)
-        lower = domain.require_active(lower, "lower_member_id")
-        if lower.upper_member_id is None:
-            raise StateConflictError("lower_member_id", "the member is not linked; link instead")
-        ids = [command.lower_member_id, command.upper_member_id, lower.upper_member_id]
-        loaded = await self._members(list(dict.fromkeys(ids)))
+        reads = self._reads()
+        lower = await reads.member(command.lower_member_id)
+        upper = await reads.member(command.upper_member_id)
+        previous = await reads.member(lower.upper_member_id if lower is not None else None)
         policy, _ = await self.policy()
-        changes = domain.decide_link(
-            loaded[command.lower_member_id][0],
-            loaded[command.upper_member_id][0],
-            policy,
-            on,
-            command.span_override_reason,
-            relink_from=loaded[lower.upper_member_id][0],
-        )
-        return await self._apply_member_changes(changes, loaded, {}, ctx)
+        today = self.clock.today()
+        decided = domain.decide_relink_member(lower, upper, previous, policy, command, today)
+        return await reads.append(decided, ctx)
 
     async def change_span_policy(
         self, command: cmd.ChangeSpanPolicy, ctx: CommandContext
     ) -> list[RecordedEvent]:
         """Record new target spans."""
-        _, version = await self.policy()
-        event = ev.SpanPolicyChanged(
-            leader=command.leader,
-            committee=command.committee,
-            representative=command.representative,
-            reason=command.reason,
-        )
-        return await self._append({POLICY_STREAM: (version, [event])}, ctx)
+        reads = self._reads()
+        await reads.policy()
+        return await reads.append(domain.decide_change_span_policy(command), ctx)
 
     # -- accounts --------------------------------------------------------------------------
 
-    async def _account_event(
-        self, account_id: UUID, event: DomainEvent, ctx: CommandContext
-    ) -> None:
-        stream = account_stream(account_id)
+    async def record_account_disabled(
+        self, command: cmd.RecordAccountDisabled, ctx: CommandContext
+    ) -> list[RecordedEvent]:
+        """Record that an account was disabled (its earlier tokens are revoked)."""
+        reads = self._reads()
+        await reads.account(command.account_id)
+        event = ev.AccountDisabled(account_id=command.account_id, disabled_at=command.disabled_at)
+        return await reads.append([event], ctx)
 
-        async def append() -> list[RecordedEvent]:
-            version = len(await self.store.read_stream(stream))
-            return await self.store.append(stream, version, [event], ctx)
-
-        await retry_on_conflict(append)
-
-    async def account_disabled(self, account_id: UUID, at: datetime, ctx: CommandContext) -> None:
-        """Record that an account was disabled at ``at`` (its earlier tokens are revoked)."""
-        event = ev.AccountDisabled(account_id=account_id, disabled_at=at)
-        await self._account_event(account_id, event, ctx)
-
-    async def account_password_changed(
-        self, account_id: UUID, at: datetime, ctx: CommandContext
-    ) -> None:
-        """Record that an account's password changed at ``at`` (its earlier tokens are
-        revoked)."""
-        await self._account_event(
-            account_id, ev.AccountPasswordChanged(account_id=account_id, changed_at=at), ctx
+    async def record_password_changed(
+        self, command: cmd.RecordPasswordChanged, ctx: CommandContext
+    ) -> list[RecordedEvent]:
+        """Record that an account's password changed (its earlier tokens are revoked)."""
+        reads = self._reads()
+        await reads.account(command.account_id)
+        event = ev.AccountPasswordChanged(
+            account_id=command.account_id, changed_at=command.changed_at
         )
+        return await reads.append([event], ctx)
+
+
+def command_routes(handlers: RosterHandlers) -> dict[type[BaseModel], Route]:
+    """Which handler runs each of the roster's commands, and the new ids its create
+    commands name (filled from the Idempotency-Key when the client leaves them out)."""
+    return {
+        cmd.RegisterUnit: route(handlers.register_unit, "unit_id"),
+        cmd.RenameUnit: route(handlers.rename_unit),
+        cmd.CloseUnit: route(handlers.close_unit),
+        cmd.RegisterMember: route(handlers.register_member, "member_id"),
+        cmd.ChangeDetails: route(handlers.change_details),
+        cmd.ChangeTier: route(handlers.change_tier),
+        cmd.MoveMember: route(handlers.move_member),
+        cmd.DepartMember: route(handlers.depart_member),
+        cmd.ForgetMember: route(handlers.forget_member),
+        cmd.LinkMember: route(handlers.link),
+        cmd.UnlinkMember: route(handlers.unlink),
+        cmd.RelinkMember: route(handlers.relink),
+        cmd.ChangeSpanPolicy: route(handlers.change_span_policy),
+        cmd.RecordAccountDisabled: route(handlers.record_account_disabled),
+        cmd.RecordPasswordChanged: route(handlers.record_password_changed),
+    }

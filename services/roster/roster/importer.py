@@ -52,15 +52,14 @@ from functools import partial
 from typing import TypeVar
 from uuid import UUID
 
-from eventspine.aggregate import load, retry_on_conflict
+from eventspine.aggregate import retry_on_conflict
 from eventspine.errors import DomainError
 from eventspine.store.base import CommandContext
 from roster import commands as cmd
 from roster import domain
-from roster import events as ev
 from roster.bootstrap import Roster
-from roster.domain import Member, NumberClaim, Unit
-from roster.handlers import RosterService, number_stream
+from roster.domain import Member, Unit
+from roster.handlers import RosterHandlers
 from roster.import_rows import COLUMN_OF, KINDS, ImportRows, Kind, problem, read_rows
 from roster.models import ImportCounts, ImportProblem, ImportReport
 
@@ -117,11 +116,11 @@ class _Checker:
     """Checks a file's commands against the roster, keeping in memory the units and members
     as the rows so far leave them, so that links are decided by the domain's own rule."""
 
-    def __init__(self, service: RosterService, rows: ImportRows) -> None:
-        self.service = service
+    def __init__(self, handlers: RosterHandlers, rows: ImportRows) -> None:
+        self.handlers = handlers
         self.rows = rows
         self.plan = Plan(counts=rows.counts, problems=list(rows.problems))
-        self.today = service.today()
+        self.today = handlers.clock.today()
         self.units: dict[UUID, Unit | None] = {}
         self.new_units: set[UUID] = set()
         self.members: dict[UUID, Member | None] = {}
@@ -135,21 +134,23 @@ class _Checker:
 
     def not_future(self, kind: Kind, row: int, field_name: str, day: date | None) -> bool:
         """False (and a problem noted) when ``day`` is after today."""
-        if day is not None and day > self.today:
-            self.flag(kind, row, field_name, "is in the future")
+        try:
+            domain.effective_date(day, self.today, field_name)
+        except DomainError as exc:
+            self.flag(kind, row, exc.field, exc.reason)
             return False
         return True
 
     async def unit(self, key: UUID) -> Unit | None:
         """A unit as the rows so far leave it (loaded from the roster the first time)."""
         if key not in self.units:
-            self.units[key] = (await self.service.unit(key))[0]
+            self.units[key] = (await self.handlers.unit(key))[0]
         return self.units[key]
 
     async def member(self, key: UUID) -> Member | None:
         """A member as the rows so far leave it (loaded from the roster the first time)."""
         if key not in self.members:
-            self.members[key] = (await self.service.member(key))[0]
+            self.members[key] = (await self.handlers.member(key))[0]
         return self.members[key]
 
     async def check_units(self) -> None:
@@ -180,14 +181,8 @@ class _Checker:
             if parent_id is not None and parent is None:
                 self.flag("units", row, "parent_unit_id", NO_UNIT)
                 continue
-            event = ev.UnitRegistered(
-                unit_id=command.unit_id,
-                name=command.name,
-                kind=command.kind,
-                parent_unit_id=parent_id,
-            )
             try:
-                domain.decide_unit_registration(None, parent, event)
+                domain.decide_register_unit(None, parent, command)
             except DomainError as exc:
                 self.flag("units", row, exc.field, exc.reason)
                 continue
@@ -218,8 +213,7 @@ class _Checker:
         if not self.not_future("members", row, "registered_on", command.registered_on):
             return False
         if command.unit_id not in self.new_units and await self.number_taken(command):
-            message = "this number is already used by a member of the unit"
-            self.flag("members", row, "external_number", message)
+            self.flag("members", row, "external_number", domain.NUMBER_TAKEN)
             return False
         self.members[command.member_id] = Member(
             command.member_id, command.unit_id, command.tier, number_index="", personal_data=""
@@ -233,7 +227,7 @@ class _Checker:
             message = f"the member has {existing.status}; the import does not bring members back"
             self.flag("members", row, "external_number", message)
             return False
-        data = await self.service.vault.unseal(existing.member_id, existing.personal_data) or {}
+        data = await self.handlers.vault.unseal(existing.member_id, existing.personal_data) or {}
         ours = (command.unit_id, command.tier, command.name, command.phone, command.wechat_id)
         theirs = (
             existing.unit_id,
@@ -251,15 +245,14 @@ class _Checker:
 
     async def number_taken(self, command: cmd.RegisterMember) -> bool:
         """Whether another member of the (existing) unit holds the external number."""
-        index = self.service.number_index(command.unit_id, command.external_number)
-        stream = number_stream(command.unit_id, index)
-        claim, _ = await load(self.service.store, stream, domain.evolve_claim, NumberClaim())
+        index = self.handlers.number_index(command.unit_id, command.external_number)
+        claim, _ = await self.handlers.claim(command.unit_id, index)
         return claim.member_id is not None
 
     async def check_links(self) -> None:
         """Replay the links in file order through the domain's own rule (adjacent tiers, one
         upper member each, the target span unless overridden), after the roster's links."""
-        policy, _ = await self.service.policy()
+        policy, _ = await self.handlers.policy()
         for row, command in self.rows.links:
             upper = await self.link_end(row, command.upper_member_id, "upper_member_id")
             lower = await self.link_end(row, command.lower_member_id, "lower_member_id")
@@ -292,9 +285,9 @@ class _Checker:
         return found
 
 
-async def check(service: RosterService, rows: ImportRows) -> Plan:
+async def check(handlers: RosterHandlers, rows: ImportRows) -> Plan:
     """Check a file's commands against each other and the roster; store nothing."""
-    checker = _Checker(service, rows)
+    checker = _Checker(handlers, rows)
     steps = (checker.check_units, checker.check_members, checker.check_links)
     for kind, step in zip(KINDS, steps, strict=True):
         await step()
@@ -303,27 +296,29 @@ async def check(service: RosterService, rows: ImportRows) -> Plan:
     return checker.plan
 
 
-async def _new_unit(service: RosterService, ctx: CommandContext, command: cmd.RegisterUnit) -> bool:
-    if (await service.unit(command.unit_id))[0] is not None:
+async def _new_unit(
+    handlers: RosterHandlers, ctx: CommandContext, command: cmd.RegisterUnit
+) -> bool:
+    if (await handlers.unit(command.unit_id))[0] is not None:
         return False  # a concurrent import of the same file got there first
-    await service.register_unit(command, ctx)
+    await handlers.register_unit(command, ctx)
     return True
 
 
 async def _new_member(
-    service: RosterService, ctx: CommandContext, command: cmd.RegisterMember
+    handlers: RosterHandlers, ctx: CommandContext, command: cmd.RegisterMember
 ) -> bool:
-    if (await service.member(command.member_id))[0] is not None:
+    if (await handlers.member(command.member_id))[0] is not None:
         return False
-    await service.register_member(command, ctx)
+    await handlers.register_member(command, ctx)
     return True
 
 
-async def _new_link(service: RosterService, ctx: CommandContext, command: cmd.LinkMember) -> bool:
-    lower, _ = await service.member(command.lower_member_id)
+async def _new_link(handlers: RosterHandlers, ctx: CommandContext, command: cmd.LinkMember) -> bool:
+    lower, _ = await handlers.member(command.lower_member_id)
     if lower is not None and lower.upper_member_id == command.upper_member_id:
         return False
-    await service.link(command, ctx)
+    await handlers.link(command, ctx)
     return True
 
 
@@ -333,15 +328,15 @@ async def _issue(commands: Sequence[T], step: Callable[[T], Awaitable[bool]]) ->
     return [command for command in commands if await retry_on_conflict(partial(step, command))]
 
 
-async def apply(service: RosterService, plan: Plan, ctx: CommandContext) -> Plan:
+async def apply(handlers: RosterHandlers, plan: Plan, ctx: CommandContext) -> Plan:
     """Issue a checked plan's commands as the API would: units (parents first), members,
     links. Returns what was stored; a thing that appeared meanwhile (a concurrent import of
     the same file) counts as skipped."""
     ctx = replace(ctx, command_id=None)  # one idempotency key would make command 2 a replay of 1
     done = Plan(counts=plan.counts, skipped=dict(plan.skipped))
-    done.units = await _issue(plan.units, partial(_new_unit, service, ctx))
-    done.members = await _issue(plan.members, partial(_new_member, service, ctx))
-    done.links = await _issue(plan.links, partial(_new_link, service, ctx))
+    done.units = await _issue(plan.units, partial(_new_unit, handlers, ctx))
+    done.members = await _issue(plan.members, partial(_new_member, handlers, ctx))
+    done.links = await _issue(plan.links, partial(_new_link, handlers, ctx))
     done.skipped["units"] += len(plan.units) - len(done.units)
     done.skipped["members"] += len(plan.members) - len(done.members)
     done.skipped["links"] += len(plan.links) - len(done.links)
@@ -354,11 +349,11 @@ async def import_file(
     """Read and check an uploaded file and, unless it is a dry run or the file has problems,
     store it and bring the read model up to date. Raises ``DomainError("file", ...)`` for a
     file that cannot be read."""
-    plan = await check(roster.service, read_rows(data, kind))
+    plan = await check(roster.handlers, read_rows(data, kind))
     if dry_run or plan.problems:
         return plan.report(dry_run=dry_run)
     try:
-        done = await apply(roster.service, plan, ctx)
+        done = await apply(roster.handlers, plan, ctx)
     finally:  # after a command refused midway too: what was stored shows in the read model
         await roster.catch_up()
     return done.report(dry_run=False, correlation_id=ctx.correlation_id)

@@ -75,7 +75,7 @@ async def generate(
     settings = settings.model_copy(update={"store_backend": "sqlite"})
     roster = await roster_bootstrap.build(settings, clock)
     try:
-        members = await _roster(roster.service, rng, ns, scale, demo)
+        members = await _roster(roster.handlers, rng, ns, scale, demo)
         await roster.catch_up()
     finally:
         await roster.close()

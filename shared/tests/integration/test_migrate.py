@@ -23,6 +23,7 @@ from eventspine.config import Settings
 from eventspine.crypto import PersonalDataVault, PostgresKeyStore, SqliteKeyStore
 from eventspine.store.base import CommandContext
 from roster import bootstrap as roster_bootstrap
+from roster import commands as rcmd
 from roster.main import create_app as create_roster_app
 from servicekit.migrate import SERVICES, MigrationError, migrate
 from support.pg import topology_settings
@@ -45,7 +46,8 @@ async def embedded(tmp_path: Path) -> tuple[Settings, uuid.UUID]:
     try:
         found = await roster.queries.search("YQ00002", 10, 0)
         forgotten = found.data[0].member_id
-        await roster.service.forget_member(forgotten, CommandContext(actor="staff:test"))
+        forget = rcmd.ForgetMember(member_id=forgotten)
+        await roster.handlers.forget_member(forget, CommandContext(actor="staff:test"))
     finally:
         await roster.close()
     accounts, close = await open_accounts(settings)

@@ -1,22 +1,19 @@
-"""The roster's rules: state folded from events, and decisions that return new events.
-
-No I/O here. ``evolve_*`` apply one event to a state; the ``decide_*`` functions check a
-command against the current states and return the events to append, or raise a
-``DomainError`` that names the field and the reason.
-"""
+"""Links: an upper member keeps in contact with lower members of the tier directly below,
+about as many as the span policy's target for their tier."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Literal
 from uuid import UUID
 
 from eventspine.errors import DomainError, NotFoundError, StateConflictError
 from eventspine.events import DomainEvent
+from roster import commands as cmd
 from roster import events as ev
-from roster.events import Tier, UnitKind
+from roster.domain.members import Member, effective_date, require_active
+from roster.events import Tier
 
 TIER_ABOVE: dict[str, Tier] = {
     "committee": "leader",
@@ -29,12 +26,6 @@ TIER_NAMES = {
     "representative": "representative",
     "worker": "worker",
 }
-PARENT_KINDS: dict[str, tuple[str, ...]] = {
-    "city_federation": (),
-    "county_union": ("city_federation",),
-    "enterprise_union": ("county_union", "city_federation"),
-}
-Status = Literal["active", "departed", "forgotten"]
 
 
 @dataclass(frozen=True)
@@ -57,136 +48,9 @@ def evolve_policy(state: SpanPolicy, event: DomainEvent) -> SpanPolicy:
     return state
 
 
-@dataclass(frozen=True)
-class Unit:
-    """A union organisation."""
-
-    unit_id: UUID
-    name: str
-    kind: UnitKind
-    parent_unit_id: UUID | None
-    closed: bool = False
-
-
-def evolve_unit(state: Unit | None, event: DomainEvent) -> Unit | None:
-    """Apply one unit event."""
-    if isinstance(event, ev.UnitRegistered):
-        return Unit(event.unit_id, event.name, event.kind, event.parent_unit_id)
-    if state is None:
-        return None
-    if isinstance(event, ev.UnitRenamed):
-        return replace(state, name=event.name)
-    if isinstance(event, ev.UnitClosed):
-        return replace(state, closed=True)
-    return state
-
-
-@dataclass(frozen=True)
-class Member:
-    """A member as the roster's rules need it."""
-
-    member_id: UUID
-    unit_id: UUID
-    tier: Tier
-    number_index: str
-    personal_data: str
-    status: Status = "active"
-    upper_member_id: UUID | None = None
-    lower_member_ids: frozenset[UUID] = field(default_factory=frozenset)
-
-    @property
-    def active(self) -> bool:
-        """Still in the contact system."""
-        return self.status == "active"
-
-
-def evolve_member(state: Member | None, event: DomainEvent) -> Member | None:
-    """Apply one event of a member's stream."""
-    if isinstance(event, ev.MemberRegistered):
-        return Member(
-            event.member_id, event.unit_id, event.tier, event.number_index, event.personal_data
-        )
-    if state is None:
-        return None
-    match event:
-        case ev.MemberDetailsChanged():
-            return replace(state, personal_data=event.personal_data)
-        case ev.MemberTierChanged():  # a tier change ends every link of the member
-            return replace(
-                state, tier=event.to_tier, upper_member_id=None, lower_member_ids=frozenset()
-            )
-        case ev.MemberMoved():
-            return replace(state, unit_id=event.to_unit_id, number_index=event.number_index)
-        case ev.MemberDeparted():
-            return replace(
-                state, status="departed", upper_member_id=None, lower_member_ids=frozenset()
-            )
-        case ev.MemberForgotten():
-            return replace(state, status="forgotten")
-        case ev.MemberAssigned():
-            return replace(state, upper_member_id=event.upper_member_id)
-        case ev.MemberUnassigned():
-            return replace(state, upper_member_id=None)
-        case ev.LowerMemberAdded():
-            return replace(state, lower_member_ids=state.lower_member_ids | {event.lower_member_id})
-        case ev.LowerMemberRemoved():
-            return replace(state, lower_member_ids=state.lower_member_ids - {event.lower_member_id})
-    return state
-
-
-@dataclass(frozen=True)
-class NumberClaim:
-    """Who holds an external number within a unit (``None``: free)."""
-
-    member_id: UUID | None = None
-
-
-def evolve_claim(state: NumberClaim, event: DomainEvent) -> NumberClaim:
-    """Apply a claim or release."""
-    if isinstance(event, ev.ExternalNumberClaimed):
-        return NumberClaim(event.member_id)
-    if isinstance(event, ev.ExternalNumberReleased):
-        return NumberClaim(None)
-    return state
-
-
-def require_unit(unit: Unit | None, field_name: str, *, open_: bool = True) -> Unit:
-    """The unit, or a 404/409 naming ``field_name``."""
-    if unit is None:
-        raise NotFoundError(field_name, "no such union organisation")
-    if open_ and unit.closed:
-        raise StateConflictError(field_name, f"the union organisation {unit.name!r} is closed")
-    return unit
-
-
-def require_active(member: Member | None, field_name: str) -> Member:
-    """The member, or a 404/409 naming ``field_name``."""
-    if member is None:
-        raise NotFoundError(field_name, "no such member")
-    if not member.active:
-        raise StateConflictError(field_name, f"the member has {member.status}")
-    return member
-
-
-def decide_unit_registration(
-    existing: Unit | None, parent: Unit | None, event: ev.UnitRegistered
-) -> list[DomainEvent]:
-    """Register a unit under a parent of the right kind."""
-    if existing is not None:
-        raise StateConflictError("unit_id", "a union organisation with this id exists")
-    allowed = PARENT_KINDS[event.kind]
-    if not allowed:
-        if event.parent_unit_id is not None:
-            raise DomainError("parent_unit_id", "a city federation has no parent organisation")
-        return [event]
-    if event.parent_unit_id is None:
-        raise DomainError("parent_unit_id", f"a {event.kind} needs a parent organisation")
-    parent = require_unit(parent, "parent_unit_id")
-    if parent.kind not in allowed:
-        raise DomainError(
-            "parent_unit_id", f"a {event.kind} belongs under a {' or '.join(allowed)}"
-        )
-    return [event]
+def in_stream_order(streams: Mapping[UUID, list[DomainEvent]]) -> list[DomainEvent]:
+    """The events of ``streams`` one member's stream after another."""
+    return [event for events in streams.values() for event in events]
 
 
 def decide_link(
@@ -316,3 +180,62 @@ def end_all_links(
             )
         ]
     return streams
+
+
+def decide_link_member(
+    lower: Member | None,
+    upper: Member | None,
+    policy: SpanPolicy,
+    command: cmd.LinkMember,
+    today: date,
+) -> list[DomainEvent]:
+    """Link an unlinked lower member under an upper member (see :func:`decide_link`), from a
+    day not in the future."""
+    on = effective_date(command.assigned_on, today, "assigned_on")
+    return in_stream_order(decide_link(lower, upper, policy, on, command.span_override_reason))
+
+
+def decide_unlink_member(
+    lower: Member | None, upper: Member | None, command: cmd.UnlinkMember, today: date
+) -> list[DomainEvent]:
+    """End an active lower member's link to ``upper``, their upper member; they are left
+    unlinked."""
+    on = effective_date(command.unassigned_on, today, "unassigned_on")
+    lower = require_active(lower, "lower_member_id")
+    if lower.upper_member_id is None:
+        raise StateConflictError("lower_member_id", "the member is not linked")
+    if upper is None:
+        raise NotFoundError("lower_member_id", "the upper member is unknown")
+    return in_stream_order(decide_unlink(lower, upper, on, "unlinked"))
+
+
+def decide_relink_member(
+    lower: Member | None,
+    upper: Member | None,
+    previous: Member | None,
+    policy: SpanPolicy,
+    command: cmd.RelinkMember,
+    today: date,
+) -> list[DomainEvent]:
+    """Move a linked lower member from ``previous``, their upper member, to ``upper`` in one
+    step (see :func:`decide_link`)."""
+    on = effective_date(command.assigned_on, today, "assigned_on")
+    lower = require_active(lower, "lower_member_id")
+    if lower.upper_member_id is None:
+        raise StateConflictError("lower_member_id", "the member is not linked; link instead")
+    changes = decide_link(
+        lower, upper, policy, on, command.span_override_reason, relink_from=previous
+    )
+    return in_stream_order(changes)
+
+
+def decide_change_span_policy(command: cmd.ChangeSpanPolicy) -> list[DomainEvent]:
+    """New target spans (any, within the command's bounds), with the reason for them."""
+    return [
+        ev.SpanPolicyChanged(
+            leader=command.leader,
+            committee=command.committee,
+            representative=command.representative,
+            reason=command.reason,
+        )
+    ]
