@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Protocol, TypeVar
+from typing import Annotated, Protocol
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
@@ -25,7 +25,6 @@ from pydantic import BaseModel
 from access.guard import Caller, install_tokens, service_policy
 from access.revocations import Revocations
 from access.tokens import TokenService
-from eventspine.aggregate import retry_on_conflict
 from eventspine.config import Settings
 from eventspine.crypto import KeyDestroyedError
 from eventspine.envelope import RecordedEvent
@@ -35,7 +34,7 @@ from eventspine.errors import (
     IdempotencyConflictError,
     InvalidEventError,
 )
-from eventspine.store.base import CommandContext, EventStore
+from eventspine.store.base import CommandContext
 from servicekit.apidocs import install_docs
 from servicekit.limits import BodyLimit
 from servicekit.operability import instrument
@@ -57,9 +56,6 @@ def command_context(
         correlation_id=x_correlation_id or uuid.uuid4(),
         command_id=idempotency_key,
     )
-
-
-M = TypeVar("M", bound=BaseModel)
 
 
 class RecordedRef(BaseModel):
@@ -95,53 +91,6 @@ def refs(events: Sequence[RecordedEvent]) -> list[RecordedRef]:
         )
         for e in events
     ]
-
-
-async def run_command(
-    store: EventStore,
-    ctx: CommandContext,
-    command: Callable[[], Awaitable[list[RecordedEvent]]],
-    catch_up: Callable[[], Awaitable[int]],
-) -> CommandAccepted:
-    """Run one HTTP command the way every service does.
-
-    A retry of a command that already ran (same ``Idempotency-Key``) answers its first
-    events without deciding again; otherwise the command runs, again if a concurrent change
-    won the race, and the service's read models catch up before the answer (read-your-writes).
-    """
-    recorded = await store.applied(ctx.command_id) if ctx.command_id else []
-    if not recorded:
-        recorded = await retry_on_conflict(command)
-        await catch_up()
-    return CommandAccepted(
-        events=[
-            RecordedRef(
-                event_id=e.id,
-                type=e.type,
-                stream_id=e.stream_id,
-                stream_version=e.stream_version,
-                position=e.position,
-            )
-            for e in recorded
-        ]
-    )
-
-
-def with_stable_ids(command: M, ctx: CommandContext, *fields: str) -> M:
-    """Fill the new-aggregate ids the client left out from its ``Idempotency-Key``.
-
-    A create command's id defaults to a fresh UUID; with an idempotency key it is derived
-    from the key instead, so a retried request names the same aggregate and the store
-    answers it with the first attempt's events.
-    """
-    if ctx.command_id is None:
-        return command
-    updates = {
-        name: uuid.uuid5(ctx.command_id, name)
-        for name in fields
-        if name not in command.model_fields_set
-    }
-    return command.model_copy(update=updates) if updates else command
 
 
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:
