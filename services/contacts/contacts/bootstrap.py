@@ -12,9 +12,9 @@ from access.revocations import RevokedTokensReader
 from access.tree import LinkTree
 from compliance import ContactRule
 from contacts.handlers import ContactsService
+from contacts.projections import ContactsProjection
 from contacts.queries import ContactsQueries
 from contacts.replica import RosterReplica
-from contacts.view import ContactsView
 from eventspine.bus import InProcessBus, SqliteTx
 from eventspine.config import Settings
 from eventspine.crypto import PersonalDataVault, SqliteKeyStore
@@ -70,7 +70,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
 async def _postgres(settings: Settings, clock: Callable[[], datetime]) -> Contacts:
     store, keys, vault = await open_postgres(settings, SERVICE, clock)
     prefix = f"{store.schema}."
-    follower = PostgresFollower(store, [ContactsView(vault, prefix)])
+    follower = PostgresFollower(store, [ContactsProjection(vault, prefix)])
     await follower.setup()
     replica = RosterReplica(vault, prefix)
     feed = await kafka_feed(settings, replica, store.pool, store.schema)
@@ -105,7 +105,7 @@ async def _sqlite(settings: Settings, clock: Callable[[], datetime]) -> Contacts
     # The view first: the replica clears notes in its table when a member is forgotten.
     bus = InProcessBus(
         [roster_store, store],
-        [ContactsView(vault), replica],
+        [ContactsProjection(vault), replica],
         str(folder / "contacts-view.sqlite"),
     )
     feed = LocalFeed(bus)

@@ -25,11 +25,11 @@ from eventspine.schemas import installed_registry
 from eventspine.store.base import EventStore, utc_now
 from eventspine.store.sqlite import SqliteEventStore
 from feedback.handlers import FeedbackService
+from feedback.projections import FeedbackProjection
 from feedback.queries import FeedbackQueries
 from feedback.replica import Chain, RosterReplica
 from feedback.scheduler import DeadlineScheduler
 from feedback.settings import FeedbackSettings
-from feedback.view import SuggestionView
 from servicekit.service import open_postgres
 
 SERVICE = "feedback"
@@ -58,7 +58,7 @@ class _Forgetting:
 
     def __init__(self) -> None:
         self.vault: PersonalDataVault | None = None
-        self.view: SuggestionView | None = None
+        self.view: FeedbackProjection | None = None
         self.reader: Tx | None = None
         self.queries: FeedbackQueries | None = None
         self.catch_up: Callable[[], Awaitable[int]] | None = None
@@ -91,7 +91,7 @@ async def build(
         pg_store, keys, vault = await open_postgres(settings, SERVICE, clock)
         store = pg_store
         prefix = f"{pg_store.schema}."
-        view = SuggestionView(vault, policy, prefix)
+        view = FeedbackProjection(vault, policy, prefix)
         follower = PostgresFollower(pg_store, [view])
         await follower.setup()
         reader: Tx = pg_store.pool
@@ -119,7 +119,7 @@ async def build(
         sqlite_keys = SqliteKeyStore(str(folder / "feedback-keys.sqlite"))
         await sqlite_keys.open()
         vault = PersonalDataVault(sqlite_keys)
-        view = SuggestionView(vault, policy)
+        view = FeedbackProjection(vault, policy)
         bus = InProcessBus([store], [view], str(folder / "feedback-view.sqlite"))
         await bus.open()
         reader = SqliteTx(bus.db)

@@ -21,8 +21,8 @@ from eventspine.store.base import EventStore, utc_now
 from eventspine.store.sqlite import SqliteEventStore
 from roster.domain import SpanPolicy
 from roster.handlers import RosterService
+from roster.projections import RosterProjection
 from roster.queries import RosterQueries
-from roster.view import RosterView
 from servicekit.service import open_postgres
 
 SERVICE = "roster"
@@ -65,7 +65,9 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
         prefix = f"{pg_store.schema}."
         # Revoked tokens from the roster's own events, like every other service's replica
         # (the accounts table alone would not say which tokens a password change revoked).
-        follower = PostgresFollower(pg_store, [RosterView(vault, prefix), RevokedTokens(prefix)])
+        follower = PostgresFollower(
+            pg_store, [RosterProjection(vault, prefix), RevokedTokens(prefix)]
+        )
         await follower.setup()
         queries = RosterQueries(pg_store.pool, policy, prefix)
         accounts = AccountStore(pg_store.pool, prefix)
@@ -89,7 +91,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
         await sqlite_keys.open()
         vault = PersonalDataVault(sqlite_keys)
         bus = InProcessBus(
-            [store], [RosterView(vault), RevokedTokens()], str(folder / "roster-view.sqlite")
+            [store], [RosterProjection(vault), RevokedTokens()], str(folder / "roster-view.sqlite")
         )
         await bus.open()
         queries = RosterQueries(SqliteTx(bus.db), policy)
