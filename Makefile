@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 BIN := $(VENV)/bin
 
-PACKAGES := shared/eventspine shared/servicekit shared/compliance shared/escalation shared/access shared/topology services/audit/audit services/roster/roster services/contacts/contacts \
+PACKAGES := shared/eventspine shared/contracts shared/servicekit shared/compliance shared/escalation shared/access shared/topology services/audit/audit services/roster/roster services/contacts/contacts \
             services/feedback/feedback services/reports/reports services/web/web bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 

@@ -34,7 +34,7 @@ from eventspine.replica import kafka_feed
 from eventspine.schemas import installed_registry
 from eventspine.store.base import AppendRequest, CommandContext, EventStore
 from eventspine.store.postgres import PostgresEventStore, connect_pool
-from reports.compliance import ComplianceProjection
+from reports.projections import ComplianceProjection
 from roster.events import MemberAssigned, MemberRegistered, UnitRegistered
 
 CTX = CommandContext(actor="bench")

@@ -20,12 +20,9 @@ from uuid import UUID
 
 import asyncpg
 
+from contracts.roster import AccountDisabled, AccountPasswordChanged
 from eventspine.config import Settings
-from eventspine.envelope import RecordedEvent
-from eventspine.projection import Tx
-
-REVOKING = {"AccountDisabled": "disabled_at", "AccountPasswordChanged": "changed_at"}
-"""Roster event types that revoke an account's earlier tokens, with the field of the moment."""
+from eventspine.projection import Delivered, Tx
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -77,17 +74,20 @@ class RevokedTokens:
         """Empty the table."""
         await tx.execute(f"DELETE FROM {self.p}revoked_tokens")
 
-    def statements(self, event: RecordedEvent) -> list[tuple[str, tuple[Any, ...]]]:
+    def statements(self, delivered: Delivered) -> list[tuple[str, tuple[Any, ...]]]:
         """The SQL that applies one event (none for events that revoke nothing)."""
-        field = REVOKING.get(event.event_type)
-        if field is None:
-            return []
-        moment = datetime.fromisoformat(str(event.data[field]))
-        return [(self.upsert, (str(event.data["account_id"]), microseconds(moment)))]
+        match delivered.event:
+            case (
+                AccountDisabled(account_id=account, disabled_at=moment)
+                | AccountPasswordChanged(account_id=account, changed_at=moment)
+            ):
+                return [(self.upsert, (str(account), microseconds(moment)))]
+            case _:
+                return []
 
-    async def apply(self, tx: Tx, event: RecordedEvent) -> None:
+    async def apply(self, tx: Tx, delivered: Delivered) -> None:
         """Record a revocation; other events are ignored."""
-        for sql, args in self.statements(event):
+        for sql, args in self.statements(delivered):
             await tx.execute(sql, *args)
 
 

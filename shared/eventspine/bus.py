@@ -1,7 +1,8 @@
 """The in-process bus of the embedded default: projections fed straight from local stores.
 
-It offers projections the same interface as the Kafka runner (:class:`Projection`, a ``Tx``),
-writing their rows and the positions they consumed in one SQLite transaction.
+It offers projections the same interface as the Kafka runner (:class:`Projection`, a ``Tx``,
+each event decoded and upcast by its store's registry), writing their rows and the positions
+they consumed in one SQLite transaction.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import aiosqlite
 
-from eventspine.projection import Projection
+from eventspine.projection import Decoder, Projection, apply_all
 from eventspine.store.base import EventStore
 
 _PARAM = re.compile(r"\$(\d+)")
@@ -67,6 +68,7 @@ class InProcessBus:
         idle_seconds: float = 0.05,
     ) -> None:
         self.stores = {store.service: store for store in stores}
+        self.decoders = {store.service: Decoder(store.registry) for store in stores}
         self.projections = list(projections)
         self.path = path
         self.batch_size = batch_size
@@ -136,15 +138,14 @@ class InProcessBus:
                 store = self.stores.get(service)
                 if store is None:
                     continue
-                events = await store.read_all(
-                    await self._position(projection, service), self.batch_size
+                events = self.decoders[service].decode(
+                    await store.read_all(await self._position(projection, service), self.batch_size)
                 )
                 if not events:
                     continue
                 await tx.execute("BEGIN IMMEDIATE")
                 try:
-                    for event in events:
-                        await projection.apply(tx, event)
+                    await apply_all(projection, tx, events)
                     await tx.execute(
                         "INSERT INTO projection_positions (projection, service, last_position) "
                         "VALUES ($1, $2, $3) ON CONFLICT (projection, service) DO UPDATE "

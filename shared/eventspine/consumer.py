@@ -21,9 +21,9 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from eventspine.deadletter import DeadLetters, decode
-from eventspine.envelope import RecordedEvent
 from eventspine.events import EventRegistry
-from eventspine.projection import Projection
+from eventspine.projection import Delivered, Projection, apply_all
+from eventspine.schemas import installed_registry
 from eventspine.store.postgres import checked_schema
 
 log = structlog.get_logger(__name__)
@@ -32,7 +32,7 @@ _REPORT_SECONDS = 2.0
 """How long a stopping runner waits for its last offsets report to Kafka."""
 
 ConsumerFactory = Callable[[str, list[str]], AIOKafkaConsumer]
-Decoded = dict[TopicPartition, list[tuple[int, RecordedEvent | None]]]
+Decoded = dict[TopicPartition, list[tuple[int, Delivered | None]]]
 """A poll's records per partition as ``(offset, event)``; ``None``: sent to the dead letters."""
 
 
@@ -53,16 +53,6 @@ CREATE TABLE IF NOT EXISTS {schema}.projection_offsets (
 """
 
 
-async def apply_all(projection: Projection, tx: Any, events: list[RecordedEvent]) -> None:
-    """Apply events in order, in one call when the projection can take a batch."""
-    apply_many = getattr(projection, "apply_many", None)
-    if apply_many is not None:
-        await apply_many(tx, events)
-        return
-    for event in events:
-        await projection.apply(tx, event)
-
-
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
     """On assignment, continue each partition from the offset stored with the projection."""
 
@@ -78,7 +68,11 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class ProjectionRunner:
-    """Runs one projection against Kafka topics, storing its rows and offsets in PostgreSQL."""
+    """Runs one projection against Kafka topics, storing its rows and offsets in PostgreSQL.
+
+    Each record is decoded once, by ``registry`` (default: every installed catalogue), into
+    the typed, upcast event the projection receives.
+    """
 
     def __init__(
         self,
@@ -103,7 +97,7 @@ class ProjectionRunner:
         self.group_id = f"{group_prefix}.projection.{projection.name}"
         # With a dead-letter sink a record that cannot be applied is set aside; without one it
         # stops the runner (nothing is skipped silently).
-        self.registry = registry
+        self.registry = registry if registry is not None else installed_registry()
         self.dead_letters = dead_letters
         self._consumer: AIOKafkaConsumer | None = None
         # Next offset per partition as of the last commit seen: records below it are not
@@ -174,7 +168,7 @@ class ProjectionRunner:
         decoded: Decoded = {}
         for tp, records in batches.items():
             known = self._next.get(tp, 0)
-            items: list[tuple[int, RecordedEvent | None]] = []
+            items: list[tuple[int, Delivered | None]] = []
             for record in records:
                 if record.offset < known:
                     continue  # already applied: a seek raced with a rebalance
@@ -203,7 +197,7 @@ class ProjectionRunner:
                 [tp.partition for tp in parts],
             )
             stored = {(r[0], r[1]): (r[2], r[3]) for r in rows}
-            fresh: list[RecordedEvent] = []
+            fresh: list[Delivered] = []
             moved: list[tuple[TopicPartition, int, int, datetime | None]] = []
             for tp in parts:
                 next_offset, last_position = stored.get((tp.topic, tp.partition), (0, 0))

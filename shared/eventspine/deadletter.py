@@ -18,6 +18,7 @@ from aiokafka.structs import ConsumerRecord
 from eventspine.envelope import RecordedEvent
 from eventspine.events import EventRegistry
 from eventspine.kafka import replace_producer
+from eventspine.projection import Delivered, deliver
 
 
 class DeadLetters(Protocol):
@@ -78,8 +79,8 @@ class KafkaDeadLetters:
             await self.producer.send_and_wait(topic, record.value, key=record.key, headers=headers)
 
 
-def decode(record: ConsumerRecord[Any, Any], registry: EventRegistry | None) -> RecordedEvent:
-    """The event in a record; with a registry, its data is checked against its event type.
+def decode(record: ConsumerRecord[Any, Any], registry: EventRegistry) -> Delivered:
+    """The event in a record, decoded (and upcast) by the registry into its event type.
 
     Raises ``ValueError`` (or ``KeyError``) naming what is wrong with the record.
     """
@@ -89,6 +90,4 @@ def decode(record: ConsumerRecord[Any, Any], registry: EventRegistry | None) -> 
         raise ValueError(f"missing CloudEvents header ce_{exc.args[0]}") from None
     except Exception as exc:
         raise ValueError(f"not a Sanlian CloudEvent: {exc}") from None
-    if registry is not None:
-        registry.decode(event.event_type, event.schema_version, event.data)
-    return event
+    return deliver(event, registry)

@@ -3,7 +3,8 @@
 A service that answers queries about its own aggregates (the roster's unit tree, say) follows
 its store: rows and the position consumed are written in one transaction, so nothing is
 applied twice or skipped, and a replica that appended can ``catch_up()`` before answering
-(read-your-writes). Several replicas may follow at once: the position row is locked.
+(read-your-writes). Several replicas may follow at once: the position row is locked. Events
+are decoded (and upcast) by the store's registry, once however many projections follow it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
-from eventspine.projection import Projection
+from eventspine.projection import Decoder, Projection, apply_all
 from eventspine.store.postgres import PostgresEventStore
 
 
@@ -32,6 +33,7 @@ class PostgresFollower:
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
         self.table = f"{store.schema}.projection_positions"
+        self.decoder = Decoder(store.registry)
         self._lock = asyncio.Lock()
 
     async def setup(self) -> None:
@@ -63,9 +65,8 @@ class PostgresFollower:
                 f"SELECT last_position FROM {self.table} WHERE projection = $1 FOR UPDATE",
                 projection.name,
             )
-            events = await self.store.read_all(int(after), self.batch_size)
-            for event in events:
-                await projection.apply(conn, event)
+            events = self.decoder.decode(await self.store.read_all(int(after), self.batch_size))
+            await apply_all(projection, conn, events)
             if events:
                 await conn.execute(
                     f"UPDATE {self.table} SET last_position = $2 WHERE projection = $1",
@@ -78,9 +79,10 @@ class PostgresFollower:
         """Apply everything stored so far; return how many events were applied."""
         total = 0
         async with self._lock:
-            for projection in self.projections:
-                while applied := await self._step(projection):
-                    total += applied
+            # A batch for each projection in turn: those level with each other share the
+            # decoded batch.
+            while applied := sum([await self._step(p) for p in self.projections]):
+                total += applied
         return total
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -1,10 +1,11 @@
 """Replay: rebuild the reports' projections from a history, optionally as of a moment.
 
 The projections are the reports service's own (:class:`ComplianceProjection`,
-:class:`SuggestionProjection`), applied event by event in position order per service into a
-scratch SQLite file, so the auditor sees exactly what the service computes, from the history
-alone. Every event is decoded through the registry first, so events stored in an older schema
-version are upcast to the version the projections read.
+:class:`SuggestionProjection`), applied in position order per service into a scratch SQLite
+file, so the auditor sees exactly what the service computes, from the history alone. They
+receive what every live feed gives them (:func:`eventspine.projection.deliver`): each event
+decoded by the registry, so an event stored in an older schema version arrives upcast, as it
+does on the service's own feeds.
 """
 
 from __future__ import annotations
@@ -27,11 +28,10 @@ from eventspine.bus import SqliteTx
 from eventspine.envelope import RecordedEvent
 from eventspine.errors import DomainError, SpineError
 from eventspine.events import EventRegistry
-from eventspine.projection import Projection
-from reports.compliance import ComplianceProjection
+from eventspine.projection import Delivered, Projection, deliver
 from reports.models import ComplianceReport, QueuePage
+from reports.projections import ComplianceProjection, SuggestionProjection
 from reports.queue import SuggestionViews
-from reports.suggestions import SuggestionProjection
 from reports.views import ComplianceView, parse_period
 
 EVERYTHING = 1_000_000_000  # "no page limit" for the views' paging
@@ -60,20 +60,14 @@ class Replayed:
         }
 
 
-def upcast(event: RecordedEvent, registry: EventRegistry) -> RecordedEvent:
-    """The event in the latest version of its type (unchanged when already latest)."""
+def delivered(event: RecordedEvent, registry: EventRegistry) -> Delivered:
+    """The event as the projections receive it; a history event that cannot be decoded is an
+    :class:`AuditInputError` naming it."""
     try:
-        model = registry.decode(event.event_type, event.schema_version, event.data)
+        return deliver(event, registry)
     except SpineError as exc:
         where = f"{event.service} {event.stream_id} v{event.stream_version}"
         raise AuditInputError(f"{where}: cannot be decoded: {exc}") from exc
-    _, version = model.type_key()
-    if version == event.schema_version:
-        return event
-    # The hash stays the stored one: it covers what was recorded, not the upcast form.
-    return event.model_copy(
-        update={"schema_version": version, "data": model.model_dump(mode="json")}
-    )
 
 
 def until(history: History, as_of: datetime | None) -> dict[str, list[RecordedEvent]]:
@@ -113,7 +107,7 @@ async def replay(
     """
     check_period(period, rule)
     events = until(history, as_of)
-    decoded = {s: [upcast(e, registry) for e in evs] for s, evs in events.items()}
+    decoded = {s: [delivered(e, registry) for e in evs] for s, evs in events.items()}
     times = [e.time for evs in decoded.values() for e in evs]
     now = as_of or max(times, default=datetime.fromisoformat("2000-01-01T00:00:00+00:00"))
     target_dir = db_path.parent if db_path else None
@@ -133,7 +127,7 @@ async def replay(
 
 async def _rebuild(
     path: Path,
-    events: dict[str, list[RecordedEvent]],
+    events: dict[str, list[Delivered]],
     rule: ContactRule,
     period: str,
     as_of: datetime | None,

@@ -12,9 +12,9 @@ from access.revocations import RevokedTokensReader
 from access.tree import LinkTree
 from compliance import ContactRule
 from contacts.handlers import ContactsHandlers, routes
+from contacts.projections import ContactsProjection
 from contacts.queries import ContactsQueries
 from contacts.replica import RosterReplica
-from contacts.view import ContactsView
 from eventspine.clock import FederationClock
 from eventspine.config import Settings
 from eventspine.projection import Tx
@@ -66,7 +66,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
     vault, prefix = backend.vault, backend.prefix
     replica = RosterReplica(vault, prefix)
     # The view first: the replica clears notes in the view's table when a member is forgotten.
-    read = await backend.read_models(ContactsView(vault, prefix), replica)
+    read = await backend.read_models(ContactsProjection(vault, prefix), replica)
     federation = FederationClock(clock, ZoneInfo(settings.timezone))
     handlers = ContactsHandlers(backend.store, vault, replica, read.reader, read.feed, federation)
     return Contacts(

@@ -13,9 +13,9 @@ from typing import Any
 from uuid import UUID
 
 from access.revocations import RevokedTokens
+from contracts.roster import MemberAssigned, MemberForgotten, MemberUnassigned
 from eventspine.crypto import PersonalDataVault
-from eventspine.envelope import RecordedEvent
-from eventspine.projection import Tx
+from eventspine.projection import Delivered, Tx
 
 
 @dataclass(frozen=True)
@@ -74,35 +74,37 @@ class RosterReplica:
         await tx.execute(f"DELETE FROM {self.p}replica_links")
         await self.revoked_tokens.reset(tx)
 
-    async def apply(self, tx: Tx, event: RecordedEvent) -> None:
+    async def apply(self, tx: Tx, delivered: Delivered) -> None:
         """Track links and revoked tokens; forget a forgotten member's notes."""
-        d = event.data
-        await self.revoked_tokens.apply(tx, event)
-        if event.event_type == "MemberAssigned":
-            await tx.execute(
-                f"INSERT INTO {self.p}replica_links (link_id, upper_member_id, lower_member_id, "
-                "assigned_on) VALUES ($1, $2, $3, $4) ON CONFLICT (link_id) DO NOTHING",
-                str(event.id),
-                d["upper_member_id"],
-                d["member_id"],
-                d["assigned_on"],
-            )
-        elif event.event_type == "MemberUnassigned":
-            await tx.execute(
-                f"UPDATE {self.p}replica_links SET unassigned_on = $3 WHERE upper_member_id = $1 "
-                "AND lower_member_id = $2 AND unassigned_on IS NULL",
-                d["upper_member_id"],
-                d["member_id"],
-                d["unassigned_on"],
-            )
-        elif event.event_type == "MemberForgotten":
-            # Notes are sealed with the lower member's key: destroying it makes them unreadable
-            # in every stored event; the read model's clear copy goes with it.
-            await self.vault.forget(UUID(d["member_id"]))
-            await tx.execute(
-                f"UPDATE {self.p}view_contacts SET note = NULL WHERE lower_member_id = $1",
-                d["member_id"],
-            )
+        await self.revoked_tokens.apply(tx, delivered)
+        match delivered.event:
+            case MemberAssigned() as e:
+                # A link is named by the id of the event that made it (contacts carry it).
+                await tx.execute(
+                    f"INSERT INTO {self.p}replica_links (link_id, upper_member_id, "
+                    "lower_member_id, assigned_on) VALUES ($1, $2, $3, $4) "
+                    "ON CONFLICT (link_id) DO NOTHING",
+                    str(delivered.id),
+                    str(e.upper_member_id),
+                    str(e.member_id),
+                    e.assigned_on.isoformat(),
+                )
+            case MemberUnassigned() as e:
+                await tx.execute(
+                    f"UPDATE {self.p}replica_links SET unassigned_on = $3 "
+                    "WHERE upper_member_id = $1 AND lower_member_id = $2 AND unassigned_on IS NULL",
+                    str(e.upper_member_id),
+                    str(e.member_id),
+                    e.unassigned_on.isoformat(),
+                )
+            case MemberForgotten() as e:
+                # Notes are sealed with the lower member's key: destroying it makes them
+                # unreadable in every stored event; the read model's clear copy goes with it.
+                await self.vault.forget(e.member_id)
+                await tx.execute(
+                    f"UPDATE {self.p}view_contacts SET note = NULL WHERE lower_member_id = $1",
+                    str(e.member_id),
+                )
 
     async def links_between(self, reader: Tx, upper: UUID, lower: UUID) -> list[Link]:
         """Every link period of the pair, newest first."""

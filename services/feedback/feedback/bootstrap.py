@@ -23,11 +23,11 @@ from eventspine.projection import Tx
 from eventspine.replica import Feed
 from eventspine.store.base import EventStore
 from feedback.handlers import FeedbackHandlers, routes
+from feedback.projections import FeedbackProjection
 from feedback.queries import FeedbackQueries
 from feedback.replica import Chain, RosterReplica
 from feedback.scheduler import DeadlineScheduler
 from feedback.settings import FeedbackSettings
-from feedback.view import SuggestionView
 from servicekit.backend import open_backend
 from servicekit.commands import CommandPipeline
 
@@ -58,7 +58,7 @@ class _Forgetting:
 
     def __init__(self) -> None:
         self.vault: PersonalDataVault | None = None
-        self.view: SuggestionView | None = None
+        self.view: FeedbackProjection | None = None
         self.reader: Tx | None = None
         self.queries: FeedbackQueries | None = None
         self.catch_up: Callable[[], Awaitable[int]] | None = None
@@ -86,7 +86,7 @@ async def build(
     forgetting = _Forgetting()
     backend = await open_backend(settings, SERVICE, clock)
     vault, prefix = backend.vault, backend.prefix
-    view = SuggestionView(vault, policy, prefix)
+    view = FeedbackProjection(vault, policy, prefix)
     read = await backend.read_models(view)
     reader, catch_up = read.reader, read.catch_up
     # The replica apart from the view: forgetting a member (a roster event) brings the view

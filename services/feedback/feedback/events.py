@@ -1,172 +1,42 @@
 """Events of the feedback service: a suggestion's life, from raised to closed.
 
-Names and versions are part of the public contract on ``sanlian.feedback.events``: a change of
-shape is a new version with an upcaster, never an edit. Members are referred to by id only.
-What workers said (the suggestion's text, answers, outcomes, escalation and reopening notes)
-may name people, so it travels sealed under a key of the suggestion's own (subject id = the
-suggestion id, see ``eventspine.crypto``); destroying that key shreds it everywhere.
-
-The holder is the member who must act now. ``holder_id`` null means the suggestion is at the
-top of the chain, with the federation leadership (any active leadership member may act).
+The models are the feedback topic's published contract, :mod:`contracts.feedback`; this module
+is the feedback service's own name for them (its catalogue is the ``sanlian.events`` entry
+point).
 """
 
-from __future__ import annotations
+from contracts.feedback import (
+    CATALOGUE,
+    Category,
+    Channel,
+    Deadline,
+    EscalationReason,
+    HolderTier,
+    Route,
+    SuggestionAcknowledged,
+    SuggestionAnswered,
+    SuggestionAssigned,
+    SuggestionClosed,
+    SuggestionEscalated,
+    SuggestionRaised,
+    SuggestionReopened,
+    SuggestionResolved,
+)
 
-from typing import Literal
-from uuid import UUID
-
-from pydantic import Field
-
-from eventspine.events import DomainEvent, EventCatalogue
-
-Category = Literal[
-    "rights",  # 权益保障: contracts, dismissals, overtime
-    "wages_and_welfare",  # 工资福利
-    "safety",  # 安全生产, occupational health
-    "training",  # 培训: skills, representatives' own training
-    "union_work",  # 工会工作: how the union itself works
-    "other",
+__all__ = [
+    "CATALOGUE",
+    "Category",
+    "Channel",
+    "Deadline",
+    "EscalationReason",
+    "HolderTier",
+    "Route",
+    "SuggestionAcknowledged",
+    "SuggestionAnswered",
+    "SuggestionAssigned",
+    "SuggestionClosed",
+    "SuggestionEscalated",
+    "SuggestionRaised",
+    "SuggestionReopened",
+    "SuggestionResolved",
 ]
-Channel = Literal["meeting", "visit", "phone", "online"]
-HolderTier = Literal["representative", "committee", "leader"]
-Route = Literal["upper_contact", "next_one_up", "no_upper_contact", "top_of_chain"]
-EscalationReason = Literal["by_hand", "deadline", "holder_departed"]
-Deadline = Literal["acknowledge", "answer"]
-
-SEALED_PATTERN = r"^v1\.[A-Za-z0-9_\-]+$"
-SEALED = Field(
-    pattern=SEALED_PATTERN,
-    description="sealed with the suggestion's key (v1.<base64url>); unreadable once shredded",
-)
-DEPARTMENT = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$", description="code of a federation department")
-LEVEL = Field(ge=0, description="escalations so far: 0 is the first holder")
-ROUTE = Field(
-    description="how the holder was found: the upper contact; the next one up past departed "
-    "members (listed in passed_over); nobody because a member has no upper contact; or the top "
-    "of the chain (the federation leadership)"
-)
-PASSED_OVER = "departed members the chain went past, lowest first"
-
-
-class SuggestionRaised(DomainEvent):
-    """A member raised a suggestion, for themselves or (a representative) for one of their
-    workers; it is now held by the upper contact of the one it speaks for."""
-
-    event_type = "SuggestionRaised"
-    event_version = 1
-
-    suggestion_id: UUID
-    raised_by: UUID = Field(description="the member who raised it (and confirms or reopens)")
-    on_behalf_of: UUID | None = Field(None, description="the worker it was raised for, if any")
-    category: Category
-    channel: Channel = Field(description="how it reached the union: meeting, visit, phone, online")
-    text: str = SEALED
-    holder_id: UUID | None = Field(description="null: the federation leadership")
-    holder_tier: HolderTier | None
-    route: Route = ROUTE
-    passed_over: list[UUID] = Field(default_factory=list, description=PASSED_OVER)
-
-
-class SuggestionAcknowledged(DomainEvent):
-    """The holder has seen the suggestion; the answer deadline now runs."""
-
-    event_type = "SuggestionAcknowledged"
-    event_version = 1
-
-    suggestion_id: UUID
-    acknowledged_by: UUID
-    level: int = LEVEL
-
-
-class SuggestionEscalated(DomainEvent):
-    """The suggestion moved up the chain: by hand, because a deadline passed, or because its
-    holder departed. ``level`` is the level it left."""
-
-    event_type = "SuggestionEscalated"
-    event_version = 1
-
-    suggestion_id: UUID
-    level: int = LEVEL
-    reason: EscalationReason
-    missed: Deadline | None = Field(None, description="the deadline that passed, if any")
-    escalated_by: UUID | None = Field(None, description="null when the scheduler escalated")
-    note: str | None = Field(None, pattern=SEALED_PATTERN, description="sealed note")
-    from_holder_id: UUID | None
-    to_holder_id: UUID | None = Field(description="null: the federation leadership")
-    to_holder_tier: HolderTier | None
-    route: Route = ROUTE
-    passed_over: list[UUID] = Field(default_factory=list, description=PASSED_OVER)
-
-
-class SuggestionAnswered(DomainEvent):
-    """The holder answered the raiser."""
-
-    event_type = "SuggestionAnswered"
-    event_version = 1
-
-    suggestion_id: UUID
-    answered_by: UUID
-    level: int = LEVEL
-    answer: str = SEALED
-
-
-class SuggestionAssigned(DomainEvent):
-    """At the top of the chain, the suggestion was given to a federation department to act."""
-
-    event_type = "SuggestionAssigned"
-    event_version = 1
-
-    suggestion_id: UUID
-    assigned_by: UUID
-    level: int = LEVEL
-    department: str = DEPARTMENT
-
-
-class SuggestionResolved(DomainEvent):
-    """The department's work is done; the outcome is recorded for the raiser."""
-
-    event_type = "SuggestionResolved"
-    event_version = 1
-
-    suggestion_id: UUID
-    resolved_by: UUID
-    department: str = DEPARTMENT
-    outcome: str = SEALED
-
-
-class SuggestionClosed(DomainEvent):
-    """The raiser confirmed the answer or outcome: the suggestion is done."""
-
-    event_type = "SuggestionClosed"
-    event_version = 1
-
-    suggestion_id: UUID
-    closed_by: UUID
-
-
-class SuggestionReopened(DomainEvent):
-    """The raiser was not satisfied: the suggestion is held again by the same holder."""
-
-    event_type = "SuggestionReopened"
-    event_version = 1
-
-    suggestion_id: UUID
-    reopened_by: UUID
-    reason: str = SEALED
-    holder_id: UUID | None
-    holder_tier: HolderTier | None
-    level: int = LEVEL
-
-
-CATALOGUE = EventCatalogue(
-    [
-        SuggestionRaised,
-        SuggestionAcknowledged,
-        SuggestionEscalated,
-        SuggestionAnswered,
-        SuggestionAssigned,
-        SuggestionResolved,
-        SuggestionClosed,
-        SuggestionReopened,
-    ]
-)

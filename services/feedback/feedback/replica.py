@@ -14,8 +14,16 @@ from typing import Any
 from uuid import UUID
 
 from access.revocations import RevokedTokens
-from eventspine.envelope import RecordedEvent
-from eventspine.projection import Tx
+from contracts.roster import (
+    MemberAssigned,
+    MemberDeparted,
+    MemberForgotten,
+    MemberMoved,
+    MemberRegistered,
+    MemberTierChanged,
+    MemberUnassigned,
+)
+from eventspine.projection import Delivered, Tx
 from feedback.events import Route
 from feedback.state import HOLDER_TIERS, MemberInfo, Routing
 
@@ -49,46 +57,45 @@ class RosterReplica:
         await tx.execute(f"DELETE FROM {self.p}replica_members")
         await self.revoked_tokens.reset(tx)
 
-    async def _set(self, tx: Tx, member_id: str, column: str, value: Any) -> None:
+    async def _set(self, tx: Tx, member_id: UUID, column: str, value: Any) -> None:
         await tx.execute(
             f"UPDATE {self.p}replica_members SET {column} = $2 WHERE member_id = $1",
-            member_id,
+            str(member_id),
             value,
         )
 
-    async def apply(self, tx: Tx, event: RecordedEvent) -> None:
+    async def apply(self, tx: Tx, delivered: Delivered) -> None:
         """Apply one roster event; other types are ignored."""
-        d = event.data
-        await self.revoked_tokens.apply(tx, event)
-        match event.event_type:
-            case "MemberRegistered":
+        await self.revoked_tokens.apply(tx, delivered)
+        match delivered.event:
+            case MemberRegistered() as e:
                 await tx.execute(
                     f"INSERT INTO {self.p}replica_members (member_id, unit_id, tier, status) "
                     "VALUES ($1, $2, $3, 'active') ON CONFLICT (member_id) DO NOTHING",
-                    d["member_id"],
-                    d["unit_id"],
-                    d["tier"],
+                    str(e.member_id),
+                    str(e.unit_id),
+                    e.tier,
                 )
-            case "MemberTierChanged":
-                await self._set(tx, d["member_id"], "tier", d["to_tier"])
-            case "MemberMoved":
-                await self._set(tx, d["member_id"], "unit_id", d["to_unit_id"])
-            case "MemberDeparted":
-                await self._set(tx, d["member_id"], "status", "departed")
-            case "MemberForgotten":
-                await self._set(tx, d["member_id"], "status", "forgotten")
+            case MemberTierChanged() as e:
+                await self._set(tx, e.member_id, "tier", e.to_tier)
+            case MemberMoved() as e:
+                await self._set(tx, e.member_id, "unit_id", str(e.to_unit_id))
+            case MemberDeparted() as e:
+                await self._set(tx, e.member_id, "status", "departed")
+            case MemberForgotten() as e:
+                await self._set(tx, e.member_id, "status", "forgotten")
                 if self.on_forgotten is not None:
                     # Idempotent (destroying a destroyed key is a no-op), so a replay is harmless.
-                    await self.on_forgotten(UUID(d["member_id"]))
-            case "MemberAssigned":
+                    await self.on_forgotten(e.member_id)
+            case MemberAssigned() as e:
                 await tx.execute(
                     f"UPDATE {self.p}replica_members SET upper_member_id = $2, "
                     "last_upper_member_id = $2 WHERE member_id = $1",
-                    d["member_id"],
-                    d["upper_member_id"],
+                    str(e.member_id),
+                    str(e.upper_member_id),
                 )
-            case "MemberUnassigned":
-                await self._set(tx, d["member_id"], "upper_member_id", None)
+            case MemberUnassigned() as e:
+                await self._set(tx, e.member_id, "upper_member_id", None)
 
 
 class Chain:

@@ -24,10 +24,9 @@ from eventspine.schemas import installed_registry
 from eventspine.store.base import utc_now
 from eventspine.store.postgres import checked_schema, connect_pool
 from eventspine.store.sqlite import SqliteEventStore
-from reports.compliance import ComplianceProjection
+from reports.projections import ComplianceProjection, SuggestionProjection
 from reports.queue import SuggestionViews
 from reports.rebuild import Backend, Generation, Rebuilder, Target
-from reports.suggestions import SuggestionProjection
 from reports.views import ComplianceView
 from topology.table import event_stores
 

@@ -12,13 +12,10 @@ from escalation import DeadlinePolicy
 from eventspine.errors import NotFoundError
 from eventspine.projection import Tx
 from reports.models import Overview, PerformanceRecord, QueueItem, QueuePage
+from reports.rules import hours, most_urgent_first, overdue, urgency
 from reports.views import ComplianceView, lineage, parse_period
 
 OPEN = ("held", "acknowledged", "assigned")
-
-
-def _hours(seconds: float) -> float:
-    return round(seconds / 3600, 2)
 
 
 class SuggestionViews:
@@ -71,7 +68,14 @@ class SuggestionViews:
                 department is not None and r[7] != department
             ):
                 continue
-            due = self.deadlines.due(r[2], r[4], datetime.fromisoformat(str(r[10])))
+            standing = urgency(
+                self.deadlines,
+                r[2],
+                r[4],
+                datetime.fromisoformat(str(r[9])),
+                datetime.fromisoformat(str(r[10])),
+                now,
+            )
             items.append(
                 QueueItem(
                     suggestion_id=r[0],
@@ -83,21 +87,15 @@ class SuggestionViews:
                     escalations=r[6],
                     department=r[7],
                     raiser_unit_id=r[8],
-                    age_hours=_hours((now - datetime.fromisoformat(str(r[9]))).total_seconds()),
-                    deadline=due[1] if due else None,
-                    hours_to_deadline=_hours((due[0] - now).total_seconds()) if due else None,
+                    age_hours=standing.age_hours,
+                    deadline=standing.deadline,
+                    hours_to_deadline=standing.hours_to_deadline,
                 )
             )
-        items.sort(
-            key=lambda i: (
-                i.hours_to_deadline is None,
-                i.hours_to_deadline or 0.0,
-                -i.age_hours,
-                str(i.suggestion_id),
-            )
+        items.sort(key=most_urgent_first)
+        return QueuePage(
+            data=items[offset : offset + limit], count=len(items), overdue=overdue(items)
         )
-        overdue = sum(1 for i in items if (i.hours_to_deadline or 0) < 0)
-        return QueuePage(data=items[offset : offset + limit], count=len(items), overdue=overdue)
 
     async def performance(
         self, period_label: str, tier: str | None, within: set[UUID] | None = None
@@ -145,7 +143,7 @@ class SuggestionViews:
                     suggestions_raised=len(done.get("raised", [])),
                     suggestions_relayed=len(done.get("relayed", [])),
                     suggestions_answered=len(done.get("answered", [])),
-                    median_hours_to_answer=_hours(statistics.median(waits)) if waits else None,
+                    median_hours_to_answer=hours(statistics.median(waits)) if waits else None,
                 )
             )
         return records
@@ -179,5 +177,5 @@ class SuggestionViews:
             suggestions_raised=len(rows),
             suggestions_answered=len(waits),
             suggestions_resolved=sum(1 for r in rows if r[2]),
-            median_hours_to_first_answer=_hours(statistics.median(waits)) if waits else None,
+            median_hours_to_first_answer=hours(statistics.median(waits)) if waits else None,
         )

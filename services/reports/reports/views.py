@@ -23,9 +23,9 @@ from reports.models import (
     TallyPublic,
     UnlinkedMember,
 )
+from reports.rules import least_compliant_first, link_standing
 
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?P<kind>[HQ])(?P<index>[1-4]))?$")
-SEVERITY = {"none": 0, "behind": 1, "met": 2}
 DEFAULT_SPANS = {"leader": 5, "committee": 5, "representative": 10}
 
 
@@ -112,8 +112,8 @@ class ComplianceView:
             assigned = date.fromisoformat(str(row[5]))
             ended = date.fromisoformat(str(row[6])) if row[6] else None
             dates = sorted(contacts.get(str(row[0]), []))
-            standing = self.rule.standing(period, assigned, ended, dates)
-            if standing.required == 0:
+            standing = link_standing(self.rule, period, today, assigned, ended, dates)
+            if standing is None:
                 continue
             result.append(
                 LinkCompliance(
@@ -128,10 +128,10 @@ class ComplianceView:
                     counted=standing.counted,
                     last_contact_on=dates[-1] if dates else None,
                     status=standing.status,
-                    next_due=standing.next_due if period.end >= today else None,
+                    next_due=standing.next_due,
                 )
             )
-        result.sort(key=lambda c: (SEVERITY[c.status], c.next_due or date.max, str(c.link_id)))
+        result.sort(key=least_compliant_first)
         return result
 
     async def unit_tree(self) -> dict[str, str | None]:

@@ -21,8 +21,9 @@ from eventspine.kafka import ensure_topics, make_consumer, make_producer
 from eventspine.relay import Relay
 from eventspine.replica import KafkaFeed
 from eventspine.store.base import CommandContext
-from reports.compliance import TABLES, ComplianceProjection
 from reports.main import create_app as reports_app
+from reports.projections import ComplianceProjection
+from reports.projections.compliance import TABLES
 from roster import commands as rcmd
 from support.auth import STAFF
 from support.pg import topology_settings

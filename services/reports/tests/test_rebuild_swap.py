@@ -26,8 +26,8 @@ from contacts import commands as ccmd
 from contacts_driver import Topology, topology
 from eventspine.config import Settings
 from eventspine.store.base import CommandContext
-from reports.compliance import TABLES as COMPLIANCE_TABLES
-from reports.suggestions import TABLES as SUGGESTION_TABLES
+from reports.projections.compliance import TABLES as COMPLIANCE_TABLES
+from reports.projections.suggestions import TABLES as SUGGESTION_TABLES
 
 pytestmark = pytest.mark.integration
 CTX = CommandContext(actor="staff:script")

@@ -64,8 +64,7 @@ from eventspine.schemas import installed_registry
 from eventspine.store.base import CommandContext
 from eventspine.store.sqlite import SqliteEventStore
 from feedback_driver import MovableClock
-from reports.compliance import ComplianceProjection
-from reports.suggestions import SuggestionProjection
+from reports.projections import ComplianceProjection, SuggestionProjection
 from reports_driver import LATE_IN_2026, City, city, get, reports, settle
 from roster import commands as rcmd
 from support.pg import topology_settings

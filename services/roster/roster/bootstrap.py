@@ -17,8 +17,8 @@ from eventspine.config import Settings
 from eventspine.store.base import EventStore, utc_now
 from roster.domain import SpanPolicy
 from roster.handlers import RosterHandlers, command_routes
+from roster.projections import RosterProjection
 from roster.queries import RosterQueries
-from roster.view import RosterView
 from servicekit.backend import open_backend
 from servicekit.commands import CommandPipeline
 
@@ -59,7 +59,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
     vault, prefix = backend.vault, backend.prefix
     # Revoked tokens from the roster's own events, like every other service's replica
     # (the accounts table alone would not say which tokens a password change revoked).
-    read = await backend.read_models(RosterView(vault, prefix), RevokedTokens(prefix))
+    read = await backend.read_models(RosterProjection(vault, prefix), RevokedTokens(prefix))
     accounts, close_accounts = await open_accounts(settings)
     backend.on_close(close_accounts)
     handlers = RosterHandlers(

@@ -36,10 +36,9 @@ from eventspine.kafka import make_consumer, make_producer
 from eventspine.projection import Projection
 from eventspine.schemas import installed_registry
 from feedback.replica import RosterReplica as FeedbackRosterReplica
-from reports.compliance import TABLES as COMPLIANCE_TABLES
-from reports.compliance import ComplianceProjection
-from reports.suggestions import TABLES as SUGGESTION_TABLES
-from reports.suggestions import SuggestionProjection
+from reports.projections import ComplianceProjection, SuggestionProjection
+from reports.projections.compliance import TABLES as COMPLIANCE_TABLES
+from reports.projections.suggestions import TABLES as SUGGESTION_TABLES
 from support import tally
 from support.auth import STAFF
 from support.load import Ledger

@@ -7,8 +7,7 @@ import os
 import uuid
 from datetime import date
 
-from eventspine.envelope import RecordedEvent
-from eventspine.projection import Tx
+from eventspine.projection import Delivered, Tx
 from roster.events import MemberAssigned, UnitRegistered
 
 
@@ -56,23 +55,23 @@ class AssignmentLog:
         await tx.execute(f"DELETE FROM {self.table}_counts")
         await tx.execute(f"DELETE FROM {self.table}_log")
 
-    async def apply(self, tx: Tx, event: RecordedEvent) -> None:
+    async def apply(self, tx: Tx, delivered: Delivered) -> None:
         if self.delay:
             await asyncio.sleep(self.delay)
         await tx.execute(
             f"INSERT INTO {self.table}_log (event_id, stream_id, stream_version, position) "
             "VALUES ($1, $2, $3, $4)",
-            str(event.id),
-            event.stream_id,
-            event.stream_version,
-            event.position,
+            str(delivered.id),
+            delivered.stream_id,
+            delivered.stream_version,
+            delivered.position,
         )
-        if event.event_type == "MemberAssigned":
+        if isinstance(delivered.event, MemberAssigned):
             await tx.execute(
                 f"INSERT INTO {self.table}_counts (upper_member_id, assigned) VALUES ($1, 1) "
                 f"ON CONFLICT (upper_member_id) DO UPDATE "
                 f"SET assigned = {self.table}_counts.assigned + 1",
-                event.data["upper_member_id"],
+                str(delivered.event.upper_member_id),
             )
 
 

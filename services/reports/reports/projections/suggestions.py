@@ -8,9 +8,20 @@ over these rows; the deadlines come from the shared escalation policy (:mod:`esc
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
-from eventspine.envelope import RecordedEvent, format_time
-from eventspine.projection import Tx
+from contracts.feedback import (
+    SuggestionAcknowledged,
+    SuggestionAnswered,
+    SuggestionAssigned,
+    SuggestionClosed,
+    SuggestionEscalated,
+    SuggestionRaised,
+    SuggestionReopened,
+    SuggestionResolved,
+)
+from eventspine.envelope import format_time
+from eventspine.projection import Delivered, Tx, as_text
 
 TABLES = {
     "r_suggestions": "suggestion_id TEXT PRIMARY KEY, raised_by TEXT NOT NULL, "
@@ -43,7 +54,13 @@ class SuggestionProjection:
             await tx.execute(f"DELETE FROM {self.p}{table}")
 
     async def _act(
-        self, tx: Tx, event: RecordedEvent, member: str | None, act: str, waited: bool = False
+        self,
+        tx: Tx,
+        delivered: Delivered,
+        suggestion_id: str,
+        member: UUID | None,
+        act: str,
+        waited: bool = False,
     ) -> None:
         if member is None:
             return
@@ -51,18 +68,18 @@ class SuggestionProjection:
         if waited:  # how long the suggestion had waited for this member when they acted
             arrived = await tx.fetchval(
                 f"SELECT arrived_at FROM {self.p}r_suggestions WHERE suggestion_id = $1",
-                event.data["suggestion_id"],
+                suggestion_id,
             )
             if arrived:
-                seconds = (event.time - datetime.fromisoformat(str(arrived))).total_seconds()
+                seconds = (delivered.time - datetime.fromisoformat(str(arrived))).total_seconds()
         await tx.execute(
             f"INSERT INTO {self.p}r_feedback_acts VALUES ($1, $2, $3, $4, $5, $6) "
             "ON CONFLICT (event_id) DO NOTHING",
-            str(event.id),
-            event.data["suggestion_id"],
-            member,
+            str(delivered.id),
+            suggestion_id,
+            str(member),
             act,
-            format_time(event.time),
+            format_time(delivered.time),
             seconds,
         )
 
@@ -73,66 +90,71 @@ class SuggestionProjection:
             *values,
         )
 
-    async def apply(self, tx: Tx, event: RecordedEvent) -> None:
+    async def apply(self, tx: Tx, delivered: Delivered) -> None:
         """Apply one feedback event."""
-        d, at = event.data, format_time(event.time)
-        sid = str(d["suggestion_id"])
-        match event.event_type:
-            case "SuggestionRaised":
+        at = format_time(delivered.time)
+        match delivered.event:
+            case SuggestionRaised() as e:
+                sid = str(e.suggestion_id)
                 await tx.execute(
                     f"INSERT INTO {self.p}r_suggestions VALUES ($1, $2, $3, $4, 'held', $5, $6, "
                     "0, 0, NULL, $7, $7, NULL, NULL, NULL) ON CONFLICT (suggestion_id) DO NOTHING",
                     sid,
-                    d["raised_by"],
-                    d["on_behalf_of"],
-                    d["category"],
-                    d["holder_id"],
-                    d["holder_tier"],
+                    str(e.raised_by),
+                    as_text(e.on_behalf_of),
+                    e.category,
+                    as_text(e.holder_id),
+                    e.holder_tier,
                     at,
                 )
-                await self._act(tx, event, d["raised_by"], "raised")
-            case "SuggestionAcknowledged":
-                await self._act(tx, event, d["acknowledged_by"], "acknowledged", waited=True)
+                await self._act(tx, delivered, sid, e.raised_by, "raised")
+            case SuggestionAcknowledged() as e:
+                sid = str(e.suggestion_id)
+                await self._act(tx, delivered, sid, e.acknowledged_by, "acknowledged", True)
                 await self._set(tx, sid, "status = 'acknowledged'")
-            case "SuggestionEscalated":
-                if d["reason"] == "by_hand":
-                    await self._act(tx, event, d["escalated_by"], "relayed", waited=True)
+            case SuggestionEscalated() as e:
+                sid = str(e.suggestion_id)
+                if e.reason == "by_hand":
+                    await self._act(tx, delivered, sid, e.escalated_by, "relayed", True)
                 await self._set(
                     tx,
                     sid,
                     "status = 'held', holder_id = $2, holder_tier = $3, level = $4, "
                     "escalations = escalations + 1, arrived_at = $5",
-                    d["to_holder_id"],
-                    d["to_holder_tier"],
-                    d["level"] + 1,
+                    as_text(e.to_holder_id),
+                    e.to_holder_tier,
+                    e.level + 1,
                     at,
                 )
-            case "SuggestionAnswered":
-                await self._act(tx, event, d["answered_by"], "answered", waited=True)
+            case SuggestionAnswered() as e:
+                sid = str(e.suggestion_id)
+                await self._act(tx, delivered, sid, e.answered_by, "answered", True)
                 await self._set(
                     tx,
                     sid,
                     "status = 'answered', first_answer_at = coalesce(first_answer_at, $2)",
                     at,
                 )
-            case "SuggestionAssigned":
+            case SuggestionAssigned() as e:
                 await self._set(
                     tx,
-                    sid,
+                    str(e.suggestion_id),
                     "status = 'assigned', department = $2, arrived_at = $3",
-                    d["department"],
+                    e.department,
                     at,
                 )
-            case "SuggestionResolved":
-                await self._set(tx, sid, "status = 'resolved', resolved_at = $2", at)
-            case "SuggestionClosed":
-                await self._set(tx, sid, "status = 'closed', closed_at = $2", at)
-            case "SuggestionReopened":
+            case SuggestionResolved() as e:
+                await self._set(
+                    tx, str(e.suggestion_id), "status = 'resolved', resolved_at = $2", at
+                )
+            case SuggestionClosed() as e:
+                await self._set(tx, str(e.suggestion_id), "status = 'closed', closed_at = $2", at)
+            case SuggestionReopened() as e:
                 await self._set(
                     tx,
-                    sid,
+                    str(e.suggestion_id),
                     "status = 'held', holder_id = $2, holder_tier = $3, arrived_at = $4",
-                    d["holder_id"],
-                    d["holder_tier"],
+                    as_text(e.holder_id),
+                    e.holder_tier,
                     at,
                 )

@@ -15,8 +15,21 @@ from typing import Any
 import asyncpg
 
 from access.revocations import RevokedTokens
-from eventspine.envelope import RecordedEvent
-from eventspine.projection import Tx
+from contracts.contacts import ContactCorrected, ContactMade, ContactRetracted
+from contracts.roster import (
+    MemberAssigned,
+    MemberDeparted,
+    MemberForgotten,
+    MemberMoved,
+    MemberRegistered,
+    MemberTierChanged,
+    MemberUnassigned,
+    SpanPolicyChanged,
+    UnitRegistered,
+    UnitRenamed,
+)
+from eventspine.events import DomainEvent
+from eventspine.projection import Delivered, Tx, as_text
 
 TABLES = {
     "r_units": "unit_id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
@@ -68,12 +81,12 @@ class ComplianceProjection:
             await tx.execute(f"DELETE FROM {self.p}{table}")
         await self.revoked_tokens.reset(tx)
 
-    async def apply(self, tx: Tx, event: RecordedEvent) -> None:
+    async def apply(self, tx: Tx, delivered: Delivered) -> None:
         """Apply one roster or contacts event."""
-        for sql, args in self.statements(event):
+        for sql, args in self.statements(delivered):
             await tx.execute(sql, *args)
 
-    async def apply_many(self, tx: Tx, events: list[RecordedEvent]) -> None:
+    async def apply_many(self, tx: Tx, events: list[Delivered]) -> None:
         """Apply a batch: each run of one statement goes to the server in one call.
 
         On PostgreSQL a run of inserts is one ``INSERT ... SELECT FROM unnest(...)`` over
@@ -91,85 +104,98 @@ class ComplianceProjection:
             else:
                 await tx.executemany(sql, rows)
 
-    def statements(self, event: RecordedEvent) -> list[tuple[str, tuple[Any, ...]]]:
+    def statements(self, delivered: Delivered) -> list[tuple[str, tuple[Any, ...]]]:
         """The SQL that applies one roster or contacts event (none for other types)."""
-        d = event.data
-        sql = self._sql.get(event.event_type)
+        event = delivered.event
+        sql = self._sql.get(type(event))
         if sql is None:
-            return self.revoked_tokens.statements(event)
-        match event.event_type:
-            case "UnitRegistered":
-                args: tuple[Any, ...] = (d["unit_id"], d["name"], d["kind"], d["parent_unit_id"])
-            case "UnitRenamed":
-                args = (d["unit_id"], d["name"])
-            case "MemberRegistered":
-                args = (d["member_id"], d["unit_id"], d["tier"])
-            case "MemberTierChanged":
-                args = (d["member_id"], d["to_tier"])
-            case "MemberMoved":
-                args = (d["member_id"], d["to_unit_id"])
-            case "MemberDeparted":
-                args = (d["member_id"], "departed")
-            case "MemberForgotten":
-                args = (d["member_id"], "forgotten")
-            case "MemberAssigned":
-                args = (str(event.id), d["upper_member_id"], d["member_id"], d["assigned_on"])
-            case "MemberUnassigned":
-                args = (d["upper_member_id"], d["member_id"], d["unassigned_on"])
-            case "SpanPolicyChanged":
-                args = (d["leader"], d["committee"], d["representative"])
-            case "ContactMade":
+            return self.revoked_tokens.statements(delivered)
+        args: tuple[Any, ...]
+        match event:
+            case UnitRegistered():
+                args = (str(event.unit_id), event.name, event.kind, as_text(event.parent_unit_id))
+            case UnitRenamed():
+                args = (str(event.unit_id), event.name)
+            case MemberRegistered():
+                args = (str(event.member_id), str(event.unit_id), event.tier)
+            case MemberTierChanged():
+                args = (str(event.member_id), event.to_tier)
+            case MemberMoved():
+                args = (str(event.member_id), str(event.to_unit_id))
+            case MemberDeparted():
+                args = (str(event.member_id), "departed")
+            case MemberForgotten():
+                args = (str(event.member_id), "forgotten")
+            case MemberAssigned():
+                # A link is named by the id of the event that made it (contacts carry it).
                 args = (
-                    d["contact_id"],
-                    d["link_id"],
-                    d["upper_member_id"],
-                    d["lower_member_id"],
-                    d["contacted_on"],
-                    d["method"],
+                    str(delivered.id),
+                    str(event.upper_member_id),
+                    str(event.member_id),
+                    event.assigned_on.isoformat(),
                 )
-            case "ContactCorrected":
-                args = (d["contact_id"], d["contacted_on"], d["method"])
-            case _:  # ContactRetracted
-                args = (d["contact_id"],)
+            case MemberUnassigned():
+                args = (
+                    str(event.upper_member_id),
+                    str(event.member_id),
+                    event.unassigned_on.isoformat(),
+                )
+            case SpanPolicyChanged():
+                args = (event.leader, event.committee, event.representative)
+            case ContactMade():
+                args = (
+                    str(event.contact_id),
+                    str(event.link_id),
+                    str(event.upper_member_id),
+                    str(event.lower_member_id),
+                    event.contacted_on.isoformat(),
+                    event.method,
+                )
+            case ContactCorrected():
+                args = (str(event.contact_id), event.contacted_on.isoformat(), event.method)
+            case ContactRetracted():
+                args = (str(event.contact_id),)
+            case _:
+                return []
         return [(sql, args)]
 
 
 # One statement per event type; {p} is the table prefix (a PostgreSQL schema, or nothing).
-STATEMENTS = {
-    "UnitRegistered": "INSERT INTO {p}r_units VALUES ($1, $2, $3, $4) "
+STATEMENTS: dict[type[DomainEvent], str] = {
+    UnitRegistered: "INSERT INTO {p}r_units VALUES ($1, $2, $3, $4) "
     "ON CONFLICT (unit_id) DO NOTHING",
-    "UnitRenamed": "UPDATE {p}r_units SET name = $2 WHERE unit_id = $1",
-    "MemberRegistered": "INSERT INTO {p}r_members VALUES ($1, $2, $3, 'active') "
+    UnitRenamed: "UPDATE {p}r_units SET name = $2 WHERE unit_id = $1",
+    MemberRegistered: "INSERT INTO {p}r_members VALUES ($1, $2, $3, 'active') "
     "ON CONFLICT (member_id) DO NOTHING",
-    "MemberTierChanged": "UPDATE {p}r_members SET tier = $2 WHERE member_id = $1",
-    "MemberMoved": "UPDATE {p}r_members SET unit_id = $2 WHERE member_id = $1",
-    "MemberDeparted": "UPDATE {p}r_members SET status = $2 WHERE member_id = $1",
-    "MemberForgotten": "UPDATE {p}r_members SET status = $2 WHERE member_id = $1",
-    "MemberAssigned": "INSERT INTO {p}r_links VALUES ($1, $2, $3, $4, NULL) "
+    MemberTierChanged: "UPDATE {p}r_members SET tier = $2 WHERE member_id = $1",
+    MemberMoved: "UPDATE {p}r_members SET unit_id = $2 WHERE member_id = $1",
+    MemberDeparted: "UPDATE {p}r_members SET status = $2 WHERE member_id = $1",
+    MemberForgotten: "UPDATE {p}r_members SET status = $2 WHERE member_id = $1",
+    MemberAssigned: "INSERT INTO {p}r_links VALUES ($1, $2, $3, $4, NULL) "
     "ON CONFLICT (link_id) DO NOTHING",
-    "MemberUnassigned": "UPDATE {p}r_links SET unassigned_on = $3 WHERE upper_member_id = $1 "
+    MemberUnassigned: "UPDATE {p}r_links SET unassigned_on = $3 WHERE upper_member_id = $1 "
     "AND lower_member_id = $2 AND unassigned_on IS NULL",
-    "SpanPolicyChanged": "INSERT INTO {p}r_policy VALUES (1, $1, $2, $3) ON CONFLICT (id) "
+    SpanPolicyChanged: "INSERT INTO {p}r_policy VALUES (1, $1, $2, $3) ON CONFLICT (id) "
     "DO UPDATE SET leader = excluded.leader, committee = excluded.committee, "
     "representative = excluded.representative",
-    "ContactMade": "INSERT INTO {p}r_contacts VALUES ($1, $2, $3, $4, $5, $6, 0) "
+    ContactMade: "INSERT INTO {p}r_contacts VALUES ($1, $2, $3, $4, $5, $6, 0) "
     "ON CONFLICT (contact_id) DO NOTHING",
-    "ContactCorrected": "UPDATE {p}r_contacts SET contacted_on = $2, method = $3 "
+    ContactCorrected: "UPDATE {p}r_contacts SET contacted_on = $2, method = $3 "
     "WHERE contact_id = $1",
-    "ContactRetracted": "UPDATE {p}r_contacts SET retracted = 1 WHERE contact_id = $1",
+    ContactRetracted: "UPDATE {p}r_contacts SET retracted = 1 WHERE contact_id = $1",
 }
 
 # The inserts above as one statement over column arrays (PostgreSQL): the same rows, and the
 # same "first one wins" as applying them one by one, since a key repeated inside one INSERT
 # ... ON CONFLICT DO NOTHING is skipped like a key already in the table.
-BULK = {
-    "UnitRegistered": "INSERT INTO {p}r_units SELECT * FROM "
+BULK: dict[type[DomainEvent], str] = {
+    UnitRegistered: "INSERT INTO {p}r_units SELECT * FROM "
     "unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT (unit_id) DO NOTHING",
-    "MemberRegistered": "INSERT INTO {p}r_members SELECT *, 'active' FROM "
+    MemberRegistered: "INSERT INTO {p}r_members SELECT *, 'active' FROM "
     "unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (member_id) DO NOTHING",
-    "MemberAssigned": "INSERT INTO {p}r_links SELECT *, NULL FROM "
+    MemberAssigned: "INSERT INTO {p}r_links SELECT *, NULL FROM "
     "unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT (link_id) DO NOTHING",
-    "ContactMade": "INSERT INTO {p}r_contacts SELECT *, 0 FROM "
+    ContactMade: "INSERT INTO {p}r_contacts SELECT *, 0 FROM "
     "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) "
     "ON CONFLICT (contact_id) DO NOTHING",
 }

@@ -10,11 +10,24 @@ from __future__ import annotations
 from uuid import UUID
 
 from eventspine.crypto import PersonalDataVault
-from eventspine.envelope import RecordedEvent
-from eventspine.projection import Tx
+from eventspine.projection import Delivered, Tx, as_text
+from roster.events import (
+    MemberAssigned,
+    MemberDeparted,
+    MemberDetailsChanged,
+    MemberForgotten,
+    MemberMoved,
+    MemberRegistered,
+    MemberTierChanged,
+    MemberUnassigned,
+    SpanPolicyChanged,
+    UnitClosed,
+    UnitRegistered,
+    UnitRenamed,
+)
 
 
-class RosterView:
+class RosterProjection:
     """Projection of the roster's events into query tables named ``<prefix>view_*``."""
 
     name = "roster.view"
@@ -50,113 +63,113 @@ class RosterView:
         for table in ("view_units", "view_members", "view_links", "view_policy"):
             await tx.execute(f"DELETE FROM {self.p}{table}")
 
-    async def _personal(self, tx: Tx, member_id: str, sealed: str) -> None:
-        data = await self.vault.unseal(UUID(member_id), sealed)
+    async def _personal(self, tx: Tx, member_id: UUID, sealed: str) -> None:
+        data = await self.vault.unseal(member_id, sealed)
         data = data or {}
         await tx.execute(
             f"UPDATE {self.p}view_members SET name = $2, phone = $3, wechat_id = $4, "
             "external_number = $5 WHERE member_id = $1",
-            member_id,
+            str(member_id),
             data.get("name"),
             data.get("phone"),
             data.get("wechat_id"),
             data.get("external_number"),
         )
 
-    async def apply(self, tx: Tx, event: RecordedEvent) -> None:
+    async def apply(self, tx: Tx, delivered: Delivered) -> None:
         """Apply one roster event."""
-        p, d = self.p, event.data
-        match event.event_type:
-            case "UnitRegistered":
+        p = self.p
+        match delivered.event:
+            case UnitRegistered() as e:
                 await tx.execute(
                     f"INSERT INTO {p}view_units (unit_id, name, kind, parent_unit_id) "
                     "VALUES ($1, $2, $3, $4) ON CONFLICT (unit_id) DO NOTHING",
-                    d["unit_id"],
-                    d["name"],
-                    d["kind"],
-                    d["parent_unit_id"],
+                    str(e.unit_id),
+                    e.name,
+                    e.kind,
+                    as_text(e.parent_unit_id),
                 )
-            case "UnitRenamed":
+            case UnitRenamed() as e:
                 await tx.execute(
                     f"UPDATE {p}view_units SET name = $2 WHERE unit_id = $1",
-                    d["unit_id"],
-                    d["name"],
+                    str(e.unit_id),
+                    e.name,
                 )
-            case "UnitClosed":
+            case UnitClosed() as e:
                 await tx.execute(
-                    f"UPDATE {p}view_units SET closed = 1 WHERE unit_id = $1", d["unit_id"]
+                    f"UPDATE {p}view_units SET closed = 1 WHERE unit_id = $1", str(e.unit_id)
                 )
-            case "MemberRegistered":
+            case MemberRegistered() as e:
                 await tx.execute(
                     f"INSERT INTO {p}view_members (member_id, unit_id, tier, status, "
                     "registered_on) VALUES ($1, $2, $3, 'active', $4) "
                     "ON CONFLICT (member_id) DO NOTHING",
-                    d["member_id"],
-                    d["unit_id"],
-                    d["tier"],
-                    d["registered_on"],
+                    str(e.member_id),
+                    str(e.unit_id),
+                    e.tier,
+                    e.registered_on.isoformat(),
                 )
-                await self._personal(tx, d["member_id"], d["personal_data"])
-            case "MemberDetailsChanged":
-                await self._personal(tx, d["member_id"], d["personal_data"])
-            case "MemberTierChanged":
+                await self._personal(tx, e.member_id, e.personal_data)
+            case MemberDetailsChanged() as e:
+                await self._personal(tx, e.member_id, e.personal_data)
+            case MemberTierChanged() as e:
                 await tx.execute(
                     f"UPDATE {p}view_members SET tier = $2 WHERE member_id = $1",
-                    d["member_id"],
-                    d["to_tier"],
+                    str(e.member_id),
+                    e.to_tier,
                 )
-            case "MemberMoved":
+            case MemberMoved() as e:
                 await tx.execute(
                     f"UPDATE {p}view_members SET unit_id = $2 WHERE member_id = $1",
-                    d["member_id"],
-                    d["to_unit_id"],
+                    str(e.member_id),
+                    str(e.to_unit_id),
                 )
-            case "MemberDeparted":
+            case MemberDeparted() as e:
                 await tx.execute(
                     f"UPDATE {p}view_members SET status = 'departed' WHERE member_id = $1",
-                    d["member_id"],
+                    str(e.member_id),
                 )
-            case "MemberForgotten":
+            case MemberForgotten() as e:
                 await tx.execute(
                     f"UPDATE {p}view_members SET status = 'forgotten', name = NULL, phone = NULL, "
                     "wechat_id = NULL, external_number = NULL WHERE member_id = $1",
-                    d["member_id"],
+                    str(e.member_id),
                 )
-            case "MemberAssigned":
+            case MemberAssigned() as e:
                 await tx.execute(
                     f"UPDATE {p}view_members SET upper_member_id = $2 WHERE member_id = $1",
-                    d["member_id"],
-                    d["upper_member_id"],
+                    str(e.member_id),
+                    str(e.upper_member_id),
                 )
                 await tx.execute(
                     f"INSERT INTO {p}view_links (lower_member_id, upper_member_id, assigned_on, "
                     "span_override_reason, position) VALUES ($1, $2, $3, $4, $5)",
-                    d["member_id"],
-                    d["upper_member_id"],
-                    d["assigned_on"],
-                    d["span_override_reason"],
-                    event.position,
+                    str(e.member_id),
+                    str(e.upper_member_id),
+                    e.assigned_on.isoformat(),
+                    e.span_override_reason,
+                    delivered.position,
                 )
-            case "MemberUnassigned":
+            case MemberUnassigned() as e:
                 await tx.execute(
                     f"UPDATE {p}view_members SET upper_member_id = NULL WHERE member_id = $1",
-                    d["member_id"],
+                    str(e.member_id),
                 )
                 await tx.execute(
                     f"UPDATE {p}view_links SET unassigned_on = $3, unassign_reason = $4 "
                     "WHERE lower_member_id = $1 AND upper_member_id = $2 AND unassigned_on IS NULL",
-                    d["member_id"],
-                    d["upper_member_id"],
-                    d["unassigned_on"],
-                    d["reason"],
+                    str(e.member_id),
+                    str(e.upper_member_id),
+                    e.unassigned_on.isoformat(),
+                    e.reason,
                 )
-            case "SpanPolicyChanged":
+            case SpanPolicyChanged() as e:
                 await tx.execute(
                     f"INSERT INTO {p}view_policy (id, leader, committee, representative) "
                     "VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET "
                     "leader = excluded.leader, committee = excluded.committee, "
                     "representative = excluded.representative",
-                    d["leader"],
-                    d["committee"],
-                    d["representative"],
+                    e.leader,
+                    e.committee,
+                    e.representative,
                 )

@@ -9,36 +9,108 @@ is taken again on the suggestion's stream).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from escalation import DeadlinePolicy
 from eventspine.crypto import PersonalDataVault
-from eventspine.envelope import RecordedEvent, format_time
-from eventspine.projection import Tx
-
-# Which sealed field each event carries, and the name it has inside the sealed data.
-SEALED_FIELDS = {
-    "SuggestionRaised": "text",
-    "SuggestionEscalated": "note",
-    "SuggestionAnswered": "answer",
-    "SuggestionResolved": "outcome",
-    "SuggestionReopened": "reason",
-}
-ACTOR_FIELDS = (
-    "raised_by",
-    "acknowledged_by",
-    "escalated_by",
-    "answered_by",
-    "assigned_by",
-    "resolved_by",
-    "closed_by",
-    "reopened_by",
+from eventspine.envelope import format_time
+from eventspine.events import DomainEvent
+from eventspine.projection import Delivered, Tx, as_text
+from feedback.events import (
+    SuggestionAcknowledged,
+    SuggestionAnswered,
+    SuggestionAssigned,
+    SuggestionClosed,
+    SuggestionEscalated,
+    SuggestionRaised,
+    SuggestionReopened,
+    SuggestionResolved,
 )
 
 
-class SuggestionView:
+@dataclass(frozen=True)
+class Entry:
+    """What one event adds to a suggestion's timeline (besides its type, time and text).
+
+    ``sealed`` is the event's sealed text and ``field`` its name inside the sealed data;
+    ``level`` None: the level the suggestion is at.
+    """
+
+    suggestion_id: UUID
+    actor: UUID | None = None
+    holder_id: UUID | None = None
+    level: int | None = None
+    reason: str | None = None
+    department: str | None = None
+    sealed: str | None = None
+    field: str = ""
+
+
+def entry(event: DomainEvent) -> Entry | None:
+    """The timeline entry of a feedback event (None for other events)."""
+    match event:
+        case SuggestionRaised():
+            return Entry(
+                event.suggestion_id,
+                event.raised_by,
+                event.holder_id,
+                sealed=event.text,
+                field="text",
+            )
+        case SuggestionAcknowledged():
+            return Entry(event.suggestion_id, event.acknowledged_by, level=event.level)
+        case SuggestionEscalated():
+            # ``level`` is the level it left; the timeline shows the one it reached.
+            return Entry(
+                event.suggestion_id,
+                event.escalated_by,
+                event.to_holder_id,
+                event.level + 1,
+                reason=event.reason,
+                sealed=event.note,
+                field="note",
+            )
+        case SuggestionAnswered():
+            return Entry(
+                event.suggestion_id,
+                event.answered_by,
+                level=event.level,
+                sealed=event.answer,
+                field="answer",
+            )
+        case SuggestionAssigned():
+            return Entry(
+                event.suggestion_id,
+                event.assigned_by,
+                level=event.level,
+                department=event.department,
+            )
+        case SuggestionResolved():
+            return Entry(
+                event.suggestion_id,
+                event.resolved_by,
+                department=event.department,
+                sealed=event.outcome,
+                field="outcome",
+            )
+        case SuggestionClosed():
+            return Entry(event.suggestion_id, event.closed_by)
+        case SuggestionReopened():
+            return Entry(
+                event.suggestion_id,
+                event.reopened_by,
+                event.holder_id,
+                event.level,
+                sealed=event.reason,
+                field="reason",
+            )
+    return None
+
+
+class FeedbackProjection:
     """Projection of the feedback events into ``<prefix>view_suggestions`` and its timeline."""
 
     name = "feedback.view"
@@ -78,13 +150,11 @@ class SuggestionView:
         await tx.execute(f"DELETE FROM {self.p}view_suggestions")
         await tx.execute(f"DELETE FROM {self.p}view_timeline")
 
-    async def _clear(self, event: RecordedEvent) -> str | None:
-        key = SEALED_FIELDS.get(event.event_type)
-        sealed = event.data.get(key) if key else None
-        if key is None or sealed is None:
+    async def _clear(self, step: Entry) -> str | None:
+        if step.sealed is None:
             return None
-        data = await self.vault.unseal(UUID(event.data["suggestion_id"]), sealed)
-        return None if data is None else data.get(key)
+        data = await self.vault.unseal(step.suggestion_id, step.sealed)
+        return None if data is None else data.get(step.field)
 
     async def _update(self, tx: Tx, sid: str, at: str, **columns: Any) -> None:
         names = list(columns)
@@ -111,29 +181,33 @@ class SuggestionView:
             **more,
         )
 
-    async def apply(self, tx: Tx, event: RecordedEvent) -> None:
+    async def apply(self, tx: Tx, delivered: Delivered) -> None:
         """Apply one feedback event."""
-        d, at, sid = event.data, event.time, event.data["suggestion_id"]
-        clear = await self._clear(event)
-        match event.event_type:
-            case "SuggestionRaised":
+        event = delivered.event
+        step = entry(event)
+        if step is None:
+            return
+        at, sid = delivered.time, str(step.suggestion_id)
+        clear = await self._clear(step)
+        match event:
+            case SuggestionRaised():
                 await tx.execute(
                     f"INSERT INTO {self.p}view_suggestions (suggestion_id, raised_by, "
                     "on_behalf_of, category, channel, text, status, holder_id, holder_tier, "
                     "level, raised_at, arrived_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, "
                     "'held', $7, $8, 0, $9, $9, $9) ON CONFLICT (suggestion_id) DO NOTHING",
                     sid,
-                    d["raised_by"],
-                    d["on_behalf_of"],
-                    d["category"],
-                    d["channel"],
+                    str(event.raised_by),
+                    as_text(event.on_behalf_of),
+                    event.category,
+                    event.channel,
                     clear,
-                    d["holder_id"],
-                    d["holder_tier"],
+                    as_text(event.holder_id),
+                    event.holder_tier,
                     format_time(at),
                 )
-                await self._arrived(tx, sid, at, "held", d["holder_tier"])
-            case "SuggestionAcknowledged":
+                await self._arrived(tx, sid, at, "held", event.holder_tier)
+            case SuggestionAcknowledged():
                 row = await tx.fetchrow(
                     f"SELECT holder_tier, arrived_at FROM {self.p}view_suggestions "
                     "WHERE suggestion_id = $1",
@@ -149,18 +223,18 @@ class SuggestionView:
                     due_at=format_time(due[0]) if due else None,
                     due_kind=due[1] if due else None,
                 )
-            case "SuggestionEscalated":
+            case SuggestionEscalated():
                 await self._arrived(
                     tx,
                     sid,
                     at,
                     "held",
-                    d["to_holder_tier"],
-                    holder_id=d["to_holder_id"],
-                    holder_tier=d["to_holder_tier"],
-                    level=d["level"] + 1,
+                    event.to_holder_tier,
+                    holder_id=as_text(event.to_holder_id),
+                    holder_tier=event.to_holder_tier,
+                    level=event.level + 1,
                 )
-            case "SuggestionAnswered":
+            case SuggestionAnswered():
                 await self._update(
                     tx,
                     sid,
@@ -170,56 +244,51 @@ class SuggestionView:
                     due_at=None,
                     due_kind=None,
                 )
-            case "SuggestionAssigned":
+            case SuggestionAssigned():
                 await self._update(
                     tx,
                     sid,
                     format_time(at),
                     status="assigned",
-                    department=d["department"],
+                    department=event.department,
                     due_at=None,
                     due_kind=None,
                 )
-            case "SuggestionResolved":
+            case SuggestionResolved():
                 await self._update(tx, sid, format_time(at), status="resolved", outcome=clear)
-            case "SuggestionClosed":
+            case SuggestionClosed():
                 await self._update(
                     tx, sid, format_time(at), status="closed", due_at=None, due_kind=None
                 )
-            case "SuggestionReopened":
+            case SuggestionReopened():
                 row = await tx.fetchrow(
                     f"SELECT holder_tier FROM {self.p}view_suggestions WHERE suggestion_id = $1",
                     sid,
                 )
                 await self._arrived(tx, sid, at, "held", row[0])
-        await self._timeline(tx, event, clear)
+        await self._timeline(tx, delivered, sid, step, clear)
 
-    async def _timeline(self, tx: Tx, event: RecordedEvent, clear: str | None) -> None:
-        d = event.data
-        actor = next((d[name] for name in ACTOR_FIELDS if d.get(name)), None)
-        holder = d.get("to_holder_id", d.get("holder_id"))
-        reason = d.get("reason") if event.event_type == "SuggestionEscalated" else None
-        level = d.get("level")
-        if level is None:  # closing and resolving happen at the level the suggestion is at
+    async def _timeline(
+        self, tx: Tx, delivered: Delivered, sid: str, step: Entry, clear: str | None
+    ) -> None:
+        level = step.level
+        if level is None:  # raising, resolving and closing happen at the level it is at
             level = await tx.fetchval(
-                f"SELECT level FROM {self.p}view_suggestions WHERE suggestion_id = $1",
-                d["suggestion_id"],
+                f"SELECT level FROM {self.p}view_suggestions WHERE suggestion_id = $1", sid
             )
-        elif event.event_type == "SuggestionEscalated":
-            level += 1
         await tx.execute(
             f"INSERT INTO {self.p}view_timeline (suggestion_id, stream_version, type, time, "
             "actor, level, holder_id, reason, department, text) VALUES ($1, $2, $3, $4, "
             "$5, $6, $7, $8, $9, $10) ON CONFLICT (suggestion_id, stream_version) DO NOTHING",
-            d["suggestion_id"],
-            event.stream_version,
-            event.event_type,
-            format_time(event.time),
-            f"member:{actor}" if actor else event.actor,
+            sid,
+            delivered.stream_version,
+            delivered.event.event_type,
+            format_time(delivered.time),
+            f"member:{step.actor}" if step.actor else delivered.actor,
             level,
-            holder,
-            reason,
-            d.get("department"),
+            as_text(step.holder_id),
+            step.reason,
+            step.department,
             clear,
         )
 
