@@ -13,17 +13,15 @@ the common dialect of PostgreSQL and SQLite (``ON CONFLICT ... DO UPDATE`` works
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 from eventspine.envelope import RecordedEvent
 from eventspine.events import DomainEvent, EventRegistry
 
 
-@dataclass(frozen=True, slots=True)
-class Delivered:
+class Delivered(NamedTuple):
     """An event as a projection receives it: where and when it was recorded, and what it says.
 
     ``event`` is the typed event in the latest version of its type (upcast by the registry);

@@ -9,8 +9,11 @@ tokens the guard refuses (:mod:`access.revocations`) come with the roster's even
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from datetime import date
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
+from uuid import UUID
 
 import asyncpg
 
@@ -29,7 +32,7 @@ from contracts.roster import (
     UnitRenamed,
 )
 from eventspine.events import DomainEvent
-from eventspine.projection import Delivered, Tx, as_text
+from eventspine.projection import Delivered, Tx
 
 TABLES = {
     "r_units": "unit_id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
@@ -84,7 +87,7 @@ class ComplianceProjection:
     async def apply(self, tx: Tx, delivered: Delivered) -> None:
         """Apply one roster or contacts event."""
         for sql, args in self.statements(delivered):
-            await tx.execute(sql, *args)
+            await tx.execute(sql, *_texts(args))
 
     async def apply_many(self, tx: Tx, events: list[Delivered]) -> None:
         """Apply a batch: each run of one statement goes to the server in one call.
@@ -100,64 +103,115 @@ class ComplianceProjection:
             if bulk is not None:
                 await tx.execute(bulk, *(list(column) for column in zip(*rows, strict=True)))
             elif len(rows) == 1:
-                await tx.execute(sql, *rows[0])
+                await tx.execute(sql, *_texts(rows[0]))
             else:
-                await tx.executemany(sql, rows)
+                await tx.executemany(sql, [_texts(row) for row in rows])
 
     def statements(self, delivered: Delivered) -> list[tuple[str, tuple[Any, ...]]]:
-        """The SQL that applies one roster or contacts event (none for other types)."""
-        event = delivered.event
-        sql = self._sql.get(type(event))
+        """The SQL that applies one roster or contacts event (none for other types), with its
+        arguments as the event holds them (ids, dates): the bulk statements take them so and
+        turn them into text in the database; the others get them as text."""
+        kind = type(delivered.event)
+        sql = self._sql.get(kind)
         if sql is None:
             return self.revoked_tokens.statements(delivered)
-        args: tuple[Any, ...]
-        match event:
-            case UnitRegistered():
-                args = (str(event.unit_id), event.name, event.kind, as_text(event.parent_unit_id))
-            case UnitRenamed():
-                args = (str(event.unit_id), event.name)
-            case MemberRegistered():
-                args = (str(event.member_id), str(event.unit_id), event.tier)
-            case MemberTierChanged():
-                args = (str(event.member_id), event.to_tier)
-            case MemberMoved():
-                args = (str(event.member_id), str(event.to_unit_id))
-            case MemberDeparted():
-                args = (str(event.member_id), "departed")
-            case MemberForgotten():
-                args = (str(event.member_id), "forgotten")
-            case MemberAssigned():
-                # A link is named by the id of the event that made it (contacts carry it).
-                args = (
-                    str(delivered.id),
-                    str(event.upper_member_id),
-                    str(event.member_id),
-                    event.assigned_on.isoformat(),
-                )
-            case MemberUnassigned():
-                args = (
-                    str(event.upper_member_id),
-                    str(event.member_id),
-                    event.unassigned_on.isoformat(),
-                )
-            case SpanPolicyChanged():
-                args = (event.leader, event.committee, event.representative)
-            case ContactMade():
-                args = (
-                    str(event.contact_id),
-                    str(event.link_id),
-                    str(event.upper_member_id),
-                    str(event.lower_member_id),
-                    event.contacted_on.isoformat(),
-                    event.method,
-                )
-            case ContactCorrected():
-                args = (str(event.contact_id), event.contacted_on.isoformat(), event.method)
-            case ContactRetracted():
-                args = (str(event.contact_id),)
-            case _:
-                return []
-        return [(sql, args)]
+        return [(sql, ARGUMENTS[kind](delivered))]
+
+
+def _unit_registered(d: Delivered) -> tuple[Any, ...]:
+    e = cast(UnitRegistered, d.event)
+    return (e.unit_id, e.name, e.kind, e.parent_unit_id)
+
+
+def _unit_renamed(d: Delivered) -> tuple[Any, ...]:
+    e = cast(UnitRenamed, d.event)
+    return (e.unit_id, e.name)
+
+
+def _member_registered(d: Delivered) -> tuple[Any, ...]:
+    e = cast(MemberRegistered, d.event)
+    return (e.member_id, e.unit_id, e.tier)
+
+
+def _member_tier_changed(d: Delivered) -> tuple[Any, ...]:
+    e = cast(MemberTierChanged, d.event)
+    return (e.member_id, e.to_tier)
+
+
+def _member_moved(d: Delivered) -> tuple[Any, ...]:
+    e = cast(MemberMoved, d.event)
+    return (e.member_id, e.to_unit_id)
+
+
+def _member_departed(d: Delivered) -> tuple[Any, ...]:
+    return (cast(MemberDeparted, d.event).member_id, "departed")
+
+
+def _member_forgotten(d: Delivered) -> tuple[Any, ...]:
+    return (cast(MemberForgotten, d.event).member_id, "forgotten")
+
+
+def _member_assigned(d: Delivered) -> tuple[Any, ...]:
+    e = cast(MemberAssigned, d.event)
+    # A link is named by the id of the event that made it (contacts carry it).
+    return (d.id, e.upper_member_id, e.member_id, e.assigned_on)
+
+
+def _member_unassigned(d: Delivered) -> tuple[Any, ...]:
+    e = cast(MemberUnassigned, d.event)
+    return (e.upper_member_id, e.member_id, e.unassigned_on)
+
+
+def _span_policy_changed(d: Delivered) -> tuple[Any, ...]:
+    e = cast(SpanPolicyChanged, d.event)
+    return (e.leader, e.committee, e.representative)
+
+
+def _contact_made(d: Delivered) -> tuple[Any, ...]:
+    e = cast(ContactMade, d.event)
+    return (
+        e.contact_id,
+        e.link_id,
+        e.upper_member_id,
+        e.lower_member_id,
+        e.contacted_on,
+        e.method,
+    )
+
+
+def _contact_corrected(d: Delivered) -> tuple[Any, ...]:
+    e = cast(ContactCorrected, d.event)
+    return (e.contact_id, e.contacted_on, e.method)
+
+
+def _contact_retracted(d: Delivered) -> tuple[Any, ...]:
+    return (cast(ContactRetracted, d.event).contact_id,)
+
+
+def _texts(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The arguments as the tables hold them: ids and dates as text (ISO dates)."""
+    return tuple(
+        str(a) if type(a) is UUID else a.isoformat() if type(a) is date else a for a in args
+    )
+
+
+# The arguments of each event type's statement, by the event's class: one look-up per event
+# on the rebuild's hot path, rather than a chain of class patterns.
+ARGUMENTS: dict[type[DomainEvent], Callable[[Delivered], tuple[Any, ...]]] = {
+    UnitRegistered: _unit_registered,
+    UnitRenamed: _unit_renamed,
+    MemberRegistered: _member_registered,
+    MemberTierChanged: _member_tier_changed,
+    MemberMoved: _member_moved,
+    MemberDeparted: _member_departed,
+    MemberForgotten: _member_forgotten,
+    MemberAssigned: _member_assigned,
+    MemberUnassigned: _member_unassigned,
+    SpanPolicyChanged: _span_policy_changed,
+    ContactMade: _contact_made,
+    ContactCorrected: _contact_corrected,
+    ContactRetracted: _contact_retracted,
+}
 
 
 # One statement per event type; {p} is the table prefix (a PostgreSQL schema, or nothing).
@@ -189,13 +243,17 @@ STATEMENTS: dict[type[DomainEvent], str] = {
 # same "first one wins" as applying them one by one, since a key repeated inside one INSERT
 # ... ON CONFLICT DO NOTHING is skipped like a key already in the table.
 BULK: dict[type[DomainEvent], str] = {
-    UnitRegistered: "INSERT INTO {p}r_units SELECT * FROM "
-    "unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT (unit_id) DO NOTHING",
-    MemberRegistered: "INSERT INTO {p}r_members SELECT *, 'active' FROM "
-    "unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (member_id) DO NOTHING",
-    MemberAssigned: "INSERT INTO {p}r_links SELECT *, NULL FROM "
-    "unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT (link_id) DO NOTHING",
-    ContactMade: "INSERT INTO {p}r_contacts SELECT *, 0 FROM "
-    "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) "
-    "ON CONFLICT (contact_id) DO NOTHING",
+    UnitRegistered: "INSERT INTO {p}r_units SELECT u::text, n, k, pu::text FROM "
+    "unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[]) AS x(u, n, k, pu) "
+    "ON CONFLICT (unit_id) DO NOTHING",
+    MemberRegistered: "INSERT INTO {p}r_members SELECT m::text, u::text, t, 'active' FROM "
+    "unnest($1::uuid[], $2::uuid[], $3::text[]) AS x(m, u, t) ON CONFLICT (member_id) DO NOTHING",
+    MemberAssigned: "INSERT INTO {p}r_links SELECT l::text, up::text, lo::text, "
+    "to_char(d, 'YYYY-MM-DD'), NULL FROM "
+    "unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::date[]) AS x(l, up, lo, d) "
+    "ON CONFLICT (link_id) DO NOTHING",
+    ContactMade: "INSERT INTO {p}r_contacts SELECT c::text, l::text, u::text, w::text, "
+    "to_char(d, 'YYYY-MM-DD'), m, 0 FROM "
+    "unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::date[], $6::text[]) "
+    "AS x(c, l, u, w, d, m) ON CONFLICT (contact_id) DO NOTHING",
 }
