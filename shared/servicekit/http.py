@@ -7,12 +7,14 @@ Errors follow one shape: ``{"detail": [{"loc": [...], "msg": ..., "type": ...}]}
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
@@ -227,6 +229,11 @@ class Wired(Protocol):
         """Releases everything."""
 
 
+W = TypeVar("W", bound=Wired)
+ErrorAnswer = Callable[[Request, Exception], Awaitable[Response]]
+"""An exception handler: the HTTP answer to an error a route raised."""
+
+
 def _operation_id(route: APIRoute) -> str:
     return route.name  # clean operation ids: the route function's name
 
@@ -262,6 +269,10 @@ def install_routes(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
 
+Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+"""A task a service runs beside its routes until the event is set (a scheduler's loop)."""
+
+
 def service_app(
     name: str,
     *,
@@ -270,21 +281,32 @@ def service_app(
     settings: Settings,
     clock: Callable[[], datetime],
     routers: Sequence[APIRouter],
-    open_service: Callable[[], Awaitable[Wired]],
+    open_service: Callable[[], Awaitable[W]],
     public_routers: Sequence[APIRouter] = (),
+    background: Callable[[W], Background | None] = lambda _: None,
+    error_answers: Mapping[type[Exception], ErrorAnswer] | None = None,
 ) -> FastAPI:
     """A service's FastAPI app: opened in the lifespan (nothing at import), stored on
-    ``app.state.<name>``, every route behind the access policy, the shared error answers,
-    and a ``/health`` route."""
+    ``app.state.<name>``, every route behind the access policy, the shared error answers
+    (and the service's own ``error_answers``), a ``/health`` route, and the ``background``
+    task the opened service asks for, stopped before the service closes."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         wired = await open_service()
         setattr(app.state, name, wired)
+        stop = asyncio.Event()
+        task: asyncio.Task[None] | None = None
         try:
             await wired.catch_up()
+            if (run := background(wired)) is not None:
+                task = asyncio.create_task(run(stop))
             yield
         finally:
+            stop.set()
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await wired.close()
 
     app = FastAPI(
@@ -297,6 +319,8 @@ def service_app(
         redoc_url=None,
     )
     install_routes(app, name, settings, clock, routers, public_routers)
+    for error, answer in (error_answers or {}).items():
+        app.add_exception_handler(error, answer)
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:

@@ -16,12 +16,13 @@ import abc
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
 
+from eventspine.clock import utc_now as utc_now  # re-exported: the default clock
 from eventspine.envelope import (
     SPECVERSION,
     STREAM_ID_MAX,
@@ -42,11 +43,6 @@ NO_STREAM = 0
 """``expected_version`` for a stream that must not exist yet."""
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The default clock."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
