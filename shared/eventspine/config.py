@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from eventspine.clock import FederationClock
+
 LogFormat = Literal["console", "json"]
 
 
@@ -97,8 +99,8 @@ class Settings(BaseSettings):
         return self
 
     def local_date(self, now: datetime) -> date:
-        """The federation's date at the moment ``now``."""
-        return now.astimezone(ZoneInfo(self.timezone)).date()
+        """The federation's date at the moment ``now`` (see :class:`FederationClock`)."""
+        return FederationClock(zone=ZoneInfo(self.timezone)).date_at(now)
 
     def store_schema(self, service: str) -> str:
         """The PostgreSQL schema of a service's store: ``<prefix><service>``."""

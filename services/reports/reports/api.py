@@ -78,7 +78,7 @@ async def compliance_view(
     A member sees their own part of the tree."""
     return await reports.views.report(
         period,
-        reports.today(),
+        reports.clock.today(),
         unit_id=unit_id,
         tier=tier,
         upper_member_id=upper_member_id,
@@ -100,7 +100,7 @@ async def compliance_export(
     """Every link of the period's compliance view as CSV or XLSX."""
     within = await reach_of(principal, reports.tree)
     report = await reports.views.report(
-        period, reports.today(), unit_id=unit_id, within=within, limit=1_000_000
+        period, reports.clock.today(), unit_id=unit_id, within=within, limit=1_000_000
     )
     return _export(report.data, f"compliance-{report.period}", format)
 
@@ -119,7 +119,7 @@ async def compliance_by_month(
     the share of the period's links that had already met the rule by then (a member's: their
     own part of the tree)."""
     within = await reach_of(principal, reports.tree)
-    return await reports.views.monthly(period, reports.today(), unit_id, within)
+    return await reports.views.monthly(period, reports.clock.today(), unit_id, within)
 
 
 @compliance.get("/exposure", dependencies=[OVERSIGHT])
@@ -141,7 +141,7 @@ async def escalation_queue(
     """Open suggestions with holder, level, age and time to the next deadline; overdue first.
     A member sees those held or raised in their own part of the tree."""
     return await reports.suggestions.queue(
-        reports.clock(),
+        reports.clock.now(),
         unit_id=unit_id,
         level=level,
         department=department,
@@ -157,7 +157,7 @@ async def escalation_queue_export(
 ) -> Response:
     """The whole escalation queue (a member's: their part of it) as CSV or XLSX."""
     within = await reach_of(principal, reports.tree)
-    page = await reports.suggestions.queue(reports.clock(), within=within, limit=1_000_000)
+    page = await reports.suggestions.queue(reports.clock.now(), within=within, limit=1_000_000)
     return _export(page.data, "escalation-queue", format)
 
 
@@ -177,7 +177,7 @@ async def performance_records(
 @overview.get("", responses={422: {"description": "malformed period"}})
 async def city_overview(reports: ReportsDep, period: Period) -> Overview:
     """The figures the federation reports: linked members, compliance, suggestions."""
-    return await reports.suggestions.overview(period, reports.today())
+    return await reports.suggestions.overview(period, reports.clock.today())
 
 
 def _export(items: Sequence[BaseModel], name: str, format: str) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from access.tree import LinkTree
 from compliance import ContactRule
 from escalation import DeadlineSettings
 from eventspine.bus import InProcessBus, SqliteTx
+from eventspine.clock import FederationClock
 from eventspine.config import Settings
 from eventspine.projection import Projection, Tx
 from eventspine.replica import Feed, Feeds, LocalFeed, kafka_feed
@@ -45,21 +46,16 @@ class Reports:
         self,
         backend: Backend,
         live: Generation,
-        clock: Callable[[], datetime],
+        clock: FederationClock,
         *,
-        timezone: tzinfo = UTC,
         rebuild_timeout_seconds: float = 3600.0,
     ) -> None:
         self.backend = backend
         self.live = live
         self.clock = clock
-        self.timezone = timezone
+        """The federation's clock (``SANLIAN_TIMEZONE``): its today is the day the contacts
+        service calls today, so a contact dated today counts in this period's figures at once."""
         self.rebuilds = Rebuilder(backend, self, timeout_seconds=rebuild_timeout_seconds)
-
-    def today(self) -> date:
-        """The federation's date now (``SANLIAN_TIMEZONE``): the day the contacts service
-        calls today, so a contact dated today counts in this period's figures at once."""
-        return self.clock().astimezone(self.timezone).date()
 
     @property
     def views(self) -> ComplianceView:
@@ -137,7 +133,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
     except BaseException:
         await backend.close()
         raise
-    return Reports(backend, live, clock, timezone=ZoneInfo(settings.timezone))
+    return Reports(backend, live, FederationClock(clock, ZoneInfo(settings.timezone)))
 
 
 def _views(
