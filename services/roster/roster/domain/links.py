@@ -2,10 +2,10 @@
 about as many as the span policy's target for their tier.
 
 A link is active from the day it starts up to, not including, the day it ends (that day is the
-next link's), and a contact counts on the link it was logged on only within those days. So a
-change that ends a link may not be dated before the link started, nor on or before the latest
-contact logged on it: either would leave the link's contacts on no link at all. The contacts
-are the contacts service's; the roster's handlers read them from its replica
+next link's, if any), and a contact counts on the link it was logged on only within those
+days. So a change that ends a link may not be dated before the link started, nor on or before
+the latest contact logged on it: either would leave the link's contacts on no link at all.
+The contacts are the contacts service's; the roster's handlers read them from its replica
 (:mod:`roster.contact_dates`) and pass the facts in (:data:`LatestContacts`).
 """
 
@@ -74,7 +74,7 @@ def require_link_may_end(
         raise LinkChangeBeforeContactError(
             field_name,
             f"a contact on {contact.isoformat()} was logged on {link}; a link ending on "
-            f"{on.isoformat()} would leave it on no link (the end day is the next link's). "
+            f"{on.isoformat()} would leave it on no link (its end day is not one of its days). "
             f"Date the change after {contact.isoformat()}, or correct or retract the contact",
         )
 
