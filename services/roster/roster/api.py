@@ -60,6 +60,18 @@ REFUSED: dict[int | str, dict[str, Any]] = {
     409: {"description": "the command does not fit the current state, or a concurrent change won"},
     422: {"description": "invalid input; the answer names the field"},
 }
+ENDS_LINKS: dict[int | str, dict[str, Any]] = {
+    **REFUSED,
+    409: {
+        "description": (
+            "the command does not fit the current state, or a concurrent change won; or its "
+            "date would end a link before the link started (code `link_change_before_start`) "
+            "or on or before the latest contact logged on it (code "
+            "`link_change_before_contact`), which would then count on no link: the answer "
+            "names the date field, and the reason gives the link's start or the contact's date"
+        )
+    },
+}
 
 units = APIRouter(prefix="/units", tags=["units"])
 members = APIRouter(prefix="/members", tags=["members"])
@@ -195,11 +207,12 @@ async def change_details(
     return CommandAccepted.of(outcome.events)
 
 
-@members.post("/{member_id}/tier", responses=REFUSED)
+@members.post("/{member_id}/tier", responses=ENDS_LINKS)
 async def change_tier(
     member_id: UUID, body: cmd.ChangeTier, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
-    """Change a member's tier. Every link of theirs ends; their lower members become unlinked."""
+    """Change a member's tier. Every link of theirs ends (not before it started, nor on or
+    before a contact logged on it); their lower members become unlinked."""
     outcome = await roster.commands.run(body, ctx, member_id=member_id)
     return CommandAccepted.of(outcome.events)
 
@@ -213,11 +226,12 @@ async def move_member(
     return CommandAccepted.of(outcome.events)
 
 
-@members.post("/{member_id}/departure", responses=REFUSED)
+@members.post("/{member_id}/departure", responses=ENDS_LINKS)
 async def depart_member(
     member_id: UUID, body: cmd.DepartMember, roster: RosterDep, ctx: Context
 ) -> CommandAccepted:
-    """A member leaves: every link ends and their lower members are left unlinked, visibly."""
+    """A member leaves: every link ends (not before it started, nor on or before a contact
+    logged on it) and their lower members are left unlinked, visibly."""
     outcome = await roster.commands.run(body, ctx, member_id=member_id)
     return CommandAccepted.of(outcome.events)
 
@@ -236,16 +250,18 @@ async def link_member(body: cmd.LinkMember, roster: RosterDep, ctx: Context) -> 
     return CommandAccepted.of(outcome.events)
 
 
-@links.post("/unlink", responses=REFUSED)
+@links.post("/unlink", responses=ENDS_LINKS)
 async def unlink_member(body: cmd.UnlinkMember, roster: RosterDep, ctx: Context) -> CommandAccepted:
-    """End a lower member's link to their upper member."""
+    """End a lower member's link to their upper member, on a day not before the link started
+    and after the latest contact logged on it (the end day is already the next link's)."""
     outcome = await roster.commands.run(body, ctx)
     return CommandAccepted.of(outcome.events)
 
 
-@links.post("/relink", responses=REFUSED)
+@links.post("/relink", responses=ENDS_LINKS)
 async def relink_member(body: cmd.RelinkMember, roster: RosterDep, ctx: Context) -> CommandAccepted:
-    """Move a lower member to another upper member in one step."""
+    """Move a lower member to another upper member in one step. The day ends the current
+    link: not before it started, and after the latest contact logged on it."""
     outcome = await roster.commands.run(body, ctx)
     return CommandAccepted.of(outcome.events)
 

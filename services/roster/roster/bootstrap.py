@@ -1,5 +1,5 @@
-"""The roster's composition root: the one place that wires store, keys, view, clock, settings,
-and the command pipeline."""
+"""The roster's composition root: the one place that wires store, keys, view, the replica of
+the contacts logged on its links, clock, settings, and the command pipeline."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from access.revocations import RevokedTokens, RevokedTokensReader
 from access.tree import LinkTree
 from eventspine.clock import FederationClock
 from eventspine.config import Settings
+from eventspine.replica import Feed
 from eventspine.store.base import EventStore, utc_now
+from roster.contact_dates import ContactDates
 from roster.domain import SpanPolicy
 from roster.handlers import RosterHandlers, command_routes
 from roster.projections import RosterProjection
@@ -38,6 +40,8 @@ class Roster:
     revocations: RevokedTokensReader
     catch_up: Callable[[], Awaitable[int]]
     close: Callable[[], Awaitable[None]]
+    feed: Feed
+    """Delivers the contacts service's events to the roster's replica of them."""
 
     async def member_tier(self, member_id: UUID) -> str | None:
         """The tier of an active member, or ``None`` (for opening member accounts)."""
@@ -60,6 +64,9 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
     # Revoked tokens from the roster's own events, like every other service's replica
     # (the accounts table alone would not say which tokens a password change revoked).
     read = await backend.read_models(RosterProjection(vault, prefix), RevokedTokens(prefix))
+    # Apart from the view: the contacts replica follows another service's events.
+    contact_dates = ContactDates(prefix)
+    contacts = await backend.read_models(contact_dates, name="contacts")
     accounts, close_accounts = await open_accounts(settings)
     backend.on_close(close_accounts)
     handlers = RosterHandlers(
@@ -68,6 +75,9 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
         index_secret=settings.index_secret.encode(),
         default_policy=policy,
         clock=FederationClock(clock, ZoneInfo(settings.timezone)),
+        contacts=contact_dates,
+        contacts_reader=contacts.reader,
+        contacts_feed=contacts.feed,
     )
     return Roster(
         backend.store,
@@ -79,4 +89,5 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
         RevokedTokensReader(read.reader, prefix),
         read.catch_up,
         backend.close,
+        contacts.feed,
     )

@@ -1,9 +1,15 @@
 """The roster's command handlers: load the states, let the domain decide, append in one
-transaction. The routing table at the bottom says which handler runs which command."""
+transaction. The routing table at the bottom says which handler runs which command.
+
+A change that ends links is decided on the contacts logged on them as well, read from the
+roster's replica of the contacts service's events (:mod:`roster.contact_dates`, which says what
+happens while a contact is logged but not replicated yet).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -13,14 +19,19 @@ from eventspine.clock import FederationClock
 from eventspine.crypto import PersonalDataVault, blind_index
 from eventspine.envelope import RecordedEvent
 from eventspine.events import DomainEvent
+from eventspine.projection import Tx
+from eventspine.replica import Feed
 from eventspine.store.base import AppendRequest, CommandContext, EventStore
 from roster import commands as cmd
 from roster import domain
 from roster import events as ev
+from roster.contact_dates import ContactDates
 from roster.domain import Member, NumberClaim, PersonalData, Sealing, SpanPolicy, Unit
 from servicekit.commands import Route, route
 
 POLICY_STREAM = "policy-span"
+CATCH_UP_SECONDS = 2.0
+"""How long a change that ends links waits for the contacts replica to catch up."""
 
 
 def member_stream(member_id: UUID) -> str:
@@ -78,12 +89,27 @@ class _Reads:
         self.store = store
         self.default_policy = default_policy
         self.versions: dict[str, int] = {}
+        self.link_ids: dict[UUID, UUID] = {}
+        """Each linked member read so far -> the id of its current link (its ``MemberAssigned``
+        event's id, which the contacts service's events name the link by)."""
 
     async def member(self, member_id: UUID | None) -> Member | None:
         if member_id is None:
             return None
         stream = member_stream(member_id)
-        member, self.versions[stream] = await load(self.store, stream, domain.evolve_member, None)
+        member: Member | None = None
+        version = 0
+        for recorded in await self.store.read_stream(stream):
+            event = self.store.registry.decode(
+                recorded.event_type, recorded.schema_version, recorded.data
+            )
+            member = domain.evolve_member(member, event)
+            version = recorded.stream_version
+            if isinstance(event, ev.MemberAssigned):
+                self.link_ids[member_id] = recorded.id
+        self.versions[stream] = version
+        if member is None or member.upper_member_id is None:
+            self.link_ids.pop(member_id, None)
         return member
 
     async def unit(self, unit_id: UUID | None) -> Unit | None:
@@ -144,12 +170,20 @@ class RosterHandlers:
         index_secret: bytes,
         default_policy: SpanPolicy,
         clock: FederationClock,
+        contacts: ContactDates,
+        contacts_reader: Tx,
+        contacts_feed: Feed,
+        replica_wait_seconds: float = CATCH_UP_SECONDS,
     ) -> None:
         self.store = store
         self.vault = vault
         self.index_secret = index_secret
         self.default_policy = default_policy
         self.clock = clock
+        self.contacts = contacts
+        self.contacts_reader = contacts_reader
+        self.contacts_feed = contacts_feed
+        self.replica_wait_seconds = replica_wait_seconds
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -176,6 +210,26 @@ class RosterHandlers:
 
     def _reads(self) -> _Reads:
         return _Reads(self.store, self.default_policy)
+
+    async def latest_contacts(
+        self, reads: _Reads, lowers: Iterable[Member | None]
+    ) -> dict[UUID, date]:
+        """The day of the latest contact on the current link of each linked member of
+        ``lowers`` (read through ``reads``), by lower member, as the pure deciders take it.
+
+        The contacts replica is given up to ``replica_wait_seconds`` to catch up first, so a
+        contact logged a moment ago counts; past that, the replica decides as it stands (see
+        :mod:`roster.contact_dates` for that window)."""
+        links = {
+            reads.link_ids[m.member_id]: m.member_id
+            for m in lowers
+            if m is not None and m.member_id in reads.link_ids
+        }
+        if not links:
+            return {}
+        await self.contacts_feed.catch_up(self.replica_wait_seconds)
+        latest = await self.contacts.latest(self.contacts_reader, links)
+        return {links[link_id]: day for link_id, day in latest.items()}
 
     async def _details(self, member: Member | None) -> PersonalData | None:
         """An active member's personal data (None when their key is gone)."""
@@ -249,9 +303,10 @@ class RosterHandlers:
         reads = self._reads()
         member = await reads.member(member_id)
         upper, lowers = await reads.links_of(member)
+        latest = await self.latest_contacts(reads, [member, *lowers])
         today = self.clock.today()
         return await reads.append(
-            domain.decide_change_tier(member, upper, lowers, command, today), ctx
+            domain.decide_change_tier(member, upper, lowers, command, today, latest), ctx
         )
 
     async def move_member(
@@ -280,9 +335,10 @@ class RosterHandlers:
         upper, lowers = await reads.links_of(member)
         if member is not None:
             await reads.claim(member.unit_id, member.number_index)  # released by the departure
+        latest = await self.latest_contacts(reads, [member, *lowers])
         today = self.clock.today()
         return await reads.append(
-            domain.decide_depart_member(member, upper, lowers, command, today), ctx
+            domain.decide_depart_member(member, upper, lowers, command, today, latest), ctx
         )
 
     async def forget_member(
@@ -314,22 +370,29 @@ class RosterHandlers:
         )
 
     async def unlink(self, command: cmd.UnlinkMember, ctx: CommandContext) -> list[RecordedEvent]:
-        """End a lower member's link; they are left unlinked."""
+        """End a lower member's link; they are left unlinked. Not before it started, nor on or
+        before the latest contact logged on it."""
         reads = self._reads()
         lower = await reads.member(command.lower_member_id)
         upper = await reads.member(lower.upper_member_id if lower is not None else None)
+        latest = await self.latest_contacts(reads, [lower])
         today = self.clock.today()
-        return await reads.append(domain.decide_unlink_member(lower, upper, command, today), ctx)
+        decided = domain.decide_unlink_member(lower, upper, command, today, latest)
+        return await reads.append(decided, ctx)
 
     async def relink(self, command: cmd.RelinkMember, ctx: CommandContext) -> list[RecordedEvent]:
-        """Move a lower member to another upper member in one step."""
+        """Move a lower member to another upper member in one step, on a day the current link
+        may end (not before it started, nor on or before its latest contact)."""
         reads = self._reads()
         lower = await reads.member(command.lower_member_id)
         upper = await reads.member(command.upper_member_id)
         previous = await reads.member(lower.upper_member_id if lower is not None else None)
         policy, _ = await self.policy()
+        latest = await self.latest_contacts(reads, [lower])
         today = self.clock.today()
-        decided = domain.decide_relink_member(lower, upper, previous, policy, command, today)
+        decided = domain.decide_relink_member(
+            lower, upper, previous, policy, command, today, latest
+        )
         return await reads.append(decided, ctx)
 
     async def change_span_policy(

@@ -23,7 +23,9 @@ without regard to case); an organisation registered through the API, whose id co
 code, cannot be named in a file. The same file always gives the same ids, so importing a file again
 changes nothing: a unit, member or link that is already in the roster as the file describes it
 is skipped. Something in the roster under the same key but described differently (another name,
-tier, parent or upper member) is a problem: the import adds, it never changes or moves.
+tier, parent or upper member) is a problem: the import adds, it never changes or moves. So it
+never ends a link either (a linked member is relinked through the API, where a link cannot end
+before it started nor on or before a contact logged on it).
 
 **Checks.** Every row is checked with the rules of the matching API command (same messages):
 the field formats, references within the file and to the roster (parent unit, member's unit,

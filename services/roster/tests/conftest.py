@@ -31,9 +31,16 @@ async def pg_prefix(pg_dsn: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def pg_settings(pg_dsn: str, pg_prefix: str) -> Settings:
-    """Roster settings on PostgreSQL."""
-    return Settings(store_backend="postgres", pg_dsn=pg_dsn, pg_schema_prefix=pg_prefix)
+def pg_settings(pg_dsn: str, pg_prefix: str, kafka_bootstrap: str) -> Settings:
+    """Roster settings on PostgreSQL, with Kafka topics (and so consumer groups) of the
+    test's own: the roster's replica of the contacts consumes the contacts topic."""
+    return Settings(
+        store_backend="postgres",
+        pg_dsn=pg_dsn,
+        pg_schema_prefix=pg_prefix,
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=f"test.{pg_prefix.rstrip('_')}",
+    )
 
 
 async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:

@@ -37,9 +37,9 @@ def member(
     )
 
 
-def linked(upper: Member, lower: Member) -> tuple[Member, Member]:
-    """``upper`` and ``lower`` with a link between them."""
+def linked(upper: Member, lower: Member, since: date | None = None) -> tuple[Member, Member]:
+    """``upper`` and ``lower`` with a link between them (started on ``since``, if given)."""
     return (
         replace(upper, lower_member_ids=upper.lower_member_ids | {lower.member_id}),
-        replace(lower, upper_member_id=upper.member_id),
+        replace(lower, upper_member_id=upper.member_id, linked_on=since),
     )

@@ -8,7 +8,8 @@ decision that stores personal data returns a :class:`Sealing`: what to seal, onc
 - :mod:`~roster.domain.units`: union organisations (registered, renamed, closed);
 - :mod:`~roster.domain.members`: members (registered, details changed, moved) and the
   external numbers they hold in their unit;
-- :mod:`~roster.domain.links`: links between adjacent tiers, and the span policy;
+- :mod:`~roster.domain.links`: links between adjacent tiers, the span policy, and when a link
+  may end (not before it started, nor on or before a contact logged on it);
 - :mod:`~roster.domain.departures`: a tier change, a departure, being forgotten.
 """
 
@@ -16,6 +17,9 @@ from roster.domain.departures import decide_change_tier, decide_depart_member, d
 from roster.domain.links import (
     TIER_ABOVE,
     TIER_NAMES,
+    LatestContacts,
+    LinkChangeBeforeContactError,
+    LinkChangeBeforeStartError,
     SpanPolicy,
     decide_change_span_policy,
     decide_link,
@@ -25,6 +29,8 @@ from roster.domain.links import (
     decide_unlink_member,
     end_all_links,
     evolve_policy,
+    require_link_may_end,
+    require_links_may_end,
 )
 from roster.domain.members import (
     NUMBER_TAKEN,
@@ -57,6 +63,9 @@ __all__ = [
     "PARENT_KINDS",
     "TIER_ABOVE",
     "TIER_NAMES",
+    "LatestContacts",
+    "LinkChangeBeforeContactError",
+    "LinkChangeBeforeStartError",
     "Member",
     "NumberClaim",
     "PersonalData",
@@ -86,6 +95,8 @@ __all__ = [
     "evolve_policy",
     "evolve_unit",
     "require_active",
+    "require_link_may_end",
+    "require_links_may_end",
     "require_readable",
     "require_unit",
 ]

@@ -1,6 +1,9 @@
 """A member leaving their place in the tree: a tier change, a departure, being forgotten.
 
-Each ends every link of the member; their lower members are left unlinked, visibly.
+Each ends every link of the member; their lower members are left unlinked, visibly. A tier
+change or departure is dated by whoever records it, so it may not end a link before the link
+started nor on or before the latest contact logged on it (see :mod:`roster.domain.links`);
+being forgotten is dated today by the system, and always goes through.
 """
 
 from __future__ import annotations
@@ -12,7 +15,12 @@ from eventspine.errors import NotFoundError, StateConflictError
 from eventspine.events import DomainEvent
 from roster import commands as cmd
 from roster import events as ev
-from roster.domain.links import end_all_links, in_stream_order
+from roster.domain.links import (
+    LatestContacts,
+    end_all_links,
+    in_stream_order,
+    require_links_may_end,
+)
 from roster.domain.members import Member, effective_date, require_active
 
 
@@ -22,13 +30,17 @@ def decide_change_tier(
     lowers: Iterable[Member],
     command: cmd.ChangeTier,
     today: date,
+    latest: LatestContacts,
 ) -> list[DomainEvent]:
     """Move an active member to another tier, from a day not in the future; their links
-    (to ``upper`` and ``lowers``) end."""
+    (to ``upper`` and ``lowers``) end, on a day none of them started after and none has a
+    contact (``latest``) on or after."""
     member = require_active(member, "member_id")
     if member.tier == command.tier:
         raise StateConflictError("tier", f"the member is already at tier {command.tier}")
     on = effective_date(command.changed_on, today, "changed_on")
+    lowers = list(lowers)
+    require_links_may_end(member, lowers, on, latest, "changed_on")
     changes = end_all_links(member, upper, lowers, on, "tier_changed", "tier_changed")
     changes[member.member_id].append(
         ev.MemberTierChanged(
@@ -62,11 +74,15 @@ def decide_depart_member(
     lowers: Iterable[Member],
     command: cmd.DepartMember,
     today: date,
+    latest: LatestContacts,
 ) -> list[DomainEvent]:
     """An active member leaves, on a day not in the future: their links (to ``upper`` and
-    ``lowers``) end and their external number is free again in their unit."""
+    ``lowers``) end and their external number is free again in their unit. None of those
+    links may have started after that day or have a contact (``latest``) on or after it."""
     member = require_active(member, "member_id")
     on = effective_date(command.departed_on, today, "departed_on")
+    lowers = list(lowers)
+    require_links_may_end(member, lowers, on, latest, "departed_on")
     return _departure(member, upper, lowers, on, command.reason)
 
 
@@ -74,7 +90,8 @@ def decide_forget_member(
     member: Member | None, upper: Member | None, lowers: Iterable[Member], today: date
 ) -> list[DomainEvent]:
     """Forget a member not forgotten yet; one still active departs today first. (The handler
-    destroys their key once this is stored.)"""
+    destroys their key once this is stored.) Never refused over the links' contacts: the
+    system dates it today, so only a contact logged today on one of the links stops counting."""
     if member is None:
         raise NotFoundError("member_id", "no such member")
     if member.status == "forgotten":

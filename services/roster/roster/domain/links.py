@@ -1,5 +1,13 @@
 """Links: an upper member keeps in contact with lower members of the tier directly below,
-about as many as the span policy's target for their tier."""
+about as many as the span policy's target for their tier.
+
+A link is active from the day it starts up to, not including, the day it ends (that day is the
+next link's, if any), and a contact counts on the link it was logged on only within those
+days. So a change that ends a link may not be dated before the link started, nor on or before
+the latest contact logged on it: either would leave the link's contacts on no link at all.
+The contacts are the contacts service's; the roster's handlers read them from its replica
+(:mod:`roster.contact_dates`) and pass the facts in (:data:`LatestContacts`).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +34,49 @@ TIER_NAMES = {
     "representative": "representative",
     "worker": "worker",
 }
+
+LatestContacts = Mapping[UUID, date]
+"""The day of the latest contact logged (and not retracted) on each current link, keyed by the
+link's lower member (a member has one upper member at a time); links without one are absent."""
+
+
+class LinkChangeBeforeStartError(StateConflictError):
+    """A change would end a link before the day it started."""
+
+    code = "link_change_before_start"
+
+
+class LinkChangeBeforeContactError(StateConflictError):
+    """A change would end a link on or before a contact logged on it, which then counts on no
+    link."""
+
+    code = "link_change_before_contact"
+
+
+def require_link_may_end(
+    lower: Member, on: date, latest: LatestContacts, field_name: str, *, whose: str = ""
+) -> None:
+    """Refuse (409, naming ``field_name``) to end ``lower``'s current link on ``on`` when that
+    is before the link started or on/before the latest contact logged on it (``latest``).
+
+    ``whose`` names the link in the reason when the change is not about ``lower`` itself
+    (a lower member's link, ended by their upper member's departure)."""
+    link = f"the link {whose}" if whose else "the current link"
+    started = lower.linked_on
+    if started is not None and on < started:
+        raise LinkChangeBeforeStartError(
+            field_name,
+            f"{on.isoformat()} is before {link} started on {started.isoformat()}; "
+            "a link cannot end before it started",
+        )
+    contact = latest.get(lower.member_id)
+    if contact is not None and on <= contact:
+        raise LinkChangeBeforeContactError(
+            field_name,
+            f"a contact on {contact.isoformat()} was logged on {link}; a link ending on "
+            f"{on.isoformat()} would leave it on no link (its end day is not one of its days). "
+            f"Date the change after {contact.isoformat()}, or correct or retract the contact",
+        )
 
 
 @dataclass(frozen=True)
@@ -182,6 +233,29 @@ def end_all_links(
     return streams
 
 
+def require_links_may_end(
+    member: Member, lowers: Iterable[Member], on: date, latest: LatestContacts, field_name: str
+) -> None:
+    """Refuse to end every link of ``member`` (its own, and those of its ``lowers``) on ``on``
+    when any of them would end before it started or on/before its latest contact.
+
+    The reason names the link that started last, or else the latest contact: the day after it
+    is the earliest the change could be dated."""
+    links = [(member, "")] if member.upper_member_id is not None else []
+    links += [(lower, f"with lower member {lower.member_id}") for lower in lowers]
+
+    def started(link: tuple[Member, str]) -> date:
+        return link[0].linked_on or date.min
+
+    def contacted(link: tuple[Member, str]) -> date:
+        return latest.get(link[0].member_id, date.min)
+
+    for lower, whose in sorted(links, key=started, reverse=True):
+        require_link_may_end(lower, on, {}, field_name, whose=whose)
+    for lower, whose in sorted(links, key=contacted, reverse=True):
+        require_link_may_end(lower, on, latest, field_name, whose=whose)
+
+
 def decide_link_member(
     lower: Member | None,
     upper: Member | None,
@@ -196,16 +270,22 @@ def decide_link_member(
 
 
 def decide_unlink_member(
-    lower: Member | None, upper: Member | None, command: cmd.UnlinkMember, today: date
+    lower: Member | None,
+    upper: Member | None,
+    command: cmd.UnlinkMember,
+    today: date,
+    latest: LatestContacts,
 ) -> list[DomainEvent]:
     """End an active lower member's link to ``upper``, their upper member; they are left
-    unlinked."""
+    unlinked. The end day may not be before the link started nor on or before the latest
+    contact logged on it (``latest``)."""
     on = effective_date(command.unassigned_on, today, "unassigned_on")
     lower = require_active(lower, "lower_member_id")
     if lower.upper_member_id is None:
         raise StateConflictError("lower_member_id", "the member is not linked")
     if upper is None:
         raise NotFoundError("lower_member_id", "the upper member is unknown")
+    require_link_may_end(lower, on, latest, "unassigned_on")
     return in_stream_order(decide_unlink(lower, upper, on, "unlinked"))
 
 
@@ -216,9 +296,11 @@ def decide_relink_member(
     policy: SpanPolicy,
     command: cmd.RelinkMember,
     today: date,
+    latest: LatestContacts,
 ) -> list[DomainEvent]:
     """Move a linked lower member from ``previous``, their upper member, to ``upper`` in one
-    step (see :func:`decide_link`)."""
+    step (see :func:`decide_link`). The day of the move ends the current link: it may not be
+    before that link started nor on or before the latest contact logged on it (``latest``)."""
     on = effective_date(command.assigned_on, today, "assigned_on")
     lower = require_active(lower, "lower_member_id")
     if lower.upper_member_id is None:
@@ -226,6 +308,7 @@ def decide_relink_member(
     changes = decide_link(
         lower, upper, policy, on, command.span_override_reason, relink_from=previous
     )
+    require_link_may_end(lower, on, latest, "assigned_on")
     return in_stream_order(changes)
 
 

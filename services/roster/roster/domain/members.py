@@ -32,6 +32,8 @@ class Member:
     status: Status = "active"
     upper_member_id: UUID | None = None
     lower_member_ids: frozenset[UUID] = field(default_factory=frozenset)
+    linked_on: date | None = None
+    """The day the member's current link to their upper member started (``None``: unlinked)."""
 
     @property
     def active(self) -> bool:
@@ -52,20 +54,30 @@ def evolve_member(state: Member | None, event: DomainEvent) -> Member | None:
             return replace(state, personal_data=event.personal_data)
         case ev.MemberTierChanged():  # a tier change ends every link of the member
             return replace(
-                state, tier=event.to_tier, upper_member_id=None, lower_member_ids=frozenset()
+                state,
+                tier=event.to_tier,
+                upper_member_id=None,
+                lower_member_ids=frozenset(),
+                linked_on=None,
             )
         case ev.MemberMoved():
             return replace(state, unit_id=event.to_unit_id, number_index=event.number_index)
         case ev.MemberDeparted():
             return replace(
-                state, status="departed", upper_member_id=None, lower_member_ids=frozenset()
+                state,
+                status="departed",
+                upper_member_id=None,
+                lower_member_ids=frozenset(),
+                linked_on=None,
             )
         case ev.MemberForgotten():
             return replace(state, status="forgotten")
         case ev.MemberAssigned():
-            return replace(state, upper_member_id=event.upper_member_id)
+            return replace(
+                state, upper_member_id=event.upper_member_id, linked_on=event.assigned_on
+            )
         case ev.MemberUnassigned():
-            return replace(state, upper_member_id=None)
+            return replace(state, upper_member_id=None, linked_on=None)
         case ev.LowerMemberAdded():
             return replace(state, lower_member_ids=state.lower_member_ids | {event.lower_member_id})
         case ev.LowerMemberRemoved():

@@ -16,14 +16,15 @@ from roster_states import TODAY, TOMORROW, linked, member
 def test_a_tier_change_to_the_same_tier_is_refused() -> None:
     rep = member("representative")
     with pytest.raises(StateConflictError, match="already at tier representative") as refused:
-        decide_change_tier(rep, None, [], cmd.ChangeTier(tier="representative"), TODAY)
+        decide_change_tier(rep, None, [], cmd.ChangeTier(tier="representative"), TODAY, {})
     assert refused.value.field == "tier"
 
 
 def test_a_tier_change_ends_the_members_links_and_leaves_their_lower_members_unlinked() -> None:
     committee, rep = linked(member("committee"), member("representative"))
     rep, worker = linked(rep, member("worker"))
-    events = decide_change_tier(rep, committee, [worker], cmd.ChangeTier(tier="committee"), TODAY)
+    command = cmd.ChangeTier(tier="committee")
+    events = decide_change_tier(rep, committee, [worker], command, TODAY, {})
     assert [(type(e).__name__, e.model_dump()["member_id"]) for e in events] == [
         ("MemberUnassigned", rep.member_id),
         ("MemberTierChanged", rep.member_id),
@@ -38,12 +39,13 @@ def test_a_tier_change_ends_the_members_links_and_leaves_their_lower_members_unl
 def test_a_tier_change_dated_tomorrow_is_refused() -> None:
     command = cmd.ChangeTier(tier="committee", changed_on=TOMORROW)
     with pytest.raises(DomainError, match="is in the future"):
-        decide_change_tier(member("representative"), None, [], command, TODAY)
+        decide_change_tier(member("representative"), None, [], command, TODAY, {})
 
 
 def test_a_departure_frees_the_number_and_tells_the_lower_members_their_upper_left() -> None:
     rep, worker = linked(member("representative"), member("worker"))
-    events = decide_depart_member(rep, None, [worker], cmd.DepartMember(reason="退休"), TODAY)
+    command = cmd.DepartMember(reason="退休")
+    events = decide_depart_member(rep, None, [worker], command, TODAY, {})
     departed, unassigned, released = events
     assert isinstance(departed, ev.MemberDeparted)
     assert (departed.departed_on, departed.reason) == (TODAY, "退休")
@@ -56,7 +58,7 @@ def test_a_departure_frees_the_number_and_tells_the_lower_members_their_upper_le
 def test_a_member_who_departed_cannot_depart_again() -> None:
     with pytest.raises(StateConflictError, match="the member has departed"):
         decide_depart_member(
-            replace(member(), status="departed"), None, [], cmd.DepartMember(), TODAY
+            replace(member(), status="departed"), None, [], cmd.DepartMember(), TODAY, {}
         )
 
 

@@ -42,20 +42,20 @@ def test_unlinking_a_member_who_is_not_linked_is_refused() -> None:
     worker = member()
     command = cmd.UnlinkMember(lower_member_id=worker.member_id)
     with pytest.raises(StateConflictError, match="the member is not linked"):
-        decide_unlink_member(worker, None, command, TODAY)
+        decide_unlink_member(worker, None, command, TODAY, {})
 
 
 def test_unlinking_from_an_upper_member_the_roster_does_not_know_is_not_found() -> None:
     worker = member(upper=member("representative"))
     command = cmd.UnlinkMember(lower_member_id=worker.member_id)
     with pytest.raises(NotFoundError, match="the upper member is unknown"):
-        decide_unlink_member(worker, None, command, TODAY)
+        decide_unlink_member(worker, None, command, TODAY, {})
 
 
 def test_unlinking_ends_both_sides_of_the_link() -> None:
     rep, worker = linked(member("representative"), member("worker"))
     command = cmd.UnlinkMember(lower_member_id=worker.member_id, unassigned_on=TODAY)
-    unassigned, removed = decide_unlink_member(worker, rep, command, TODAY)
+    unassigned, removed = decide_unlink_member(worker, rep, command, TODAY, {})
     assert isinstance(unassigned, ev.MemberUnassigned)
     assert (unassigned.upper_member_id, unassigned.reason) == (rep.member_id, "unlinked")
     assert isinstance(removed, ev.LowerMemberRemoved)
@@ -66,14 +66,14 @@ def test_relinking_a_member_who_is_not_linked_says_to_link_instead() -> None:
     rep, worker = member("representative"), member("worker")
     command = cmd.RelinkMember(lower_member_id=worker.member_id, upper_member_id=rep.member_id)
     with pytest.raises(StateConflictError, match="link instead"):
-        decide_relink_member(worker, rep, None, SpanPolicy(), command, TODAY)
+        decide_relink_member(worker, rep, None, SpanPolicy(), command, TODAY, {})
 
 
 def test_relinking_moves_the_member_from_the_old_upper_member_to_the_new_one() -> None:
     old, worker = linked(member("representative"), member("worker"))
     new = member("representative")
     command = cmd.RelinkMember(lower_member_id=worker.member_id, upper_member_id=new.member_id)
-    events = decide_relink_member(worker, new, old, SpanPolicy(), command, TODAY)
+    events = decide_relink_member(worker, new, old, SpanPolicy(), command, TODAY, {})
     assert [(type(e).__name__, e.model_dump()["member_id"]) for e in events] == [
         ("MemberUnassigned", worker.member_id),
         ("MemberAssigned", worker.member_id),
