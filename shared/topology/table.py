@@ -91,7 +91,8 @@ def _relay(service: str) -> Process:
 PROCESSES: tuple[Process, ...] = (
     *(_service(service) for service in SERVICES),
     # Each store's outbox to its topic. The consumers (contacts' and feedback's roster
-    # replicas, the reports projections) run inside their services and need no process.
+    # replicas, the roster's contact dates, the reports projections) run inside their
+    # services and need no process.
     *(_relay(name) for name in event_stores()),
     # The staff frontend (a backend-for-frontend over the services' HTTP APIs); its settings
     # carry the SANLIAN_WEB_ prefix.
