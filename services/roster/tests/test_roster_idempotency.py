@@ -41,12 +41,17 @@ class App:
 
 
 @pytest.fixture(params=["postgres", "sqlite"])
-async def app(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[App]:
-    """The roster app on each backend, with its store at hand."""
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """The full topology's store, then the embedded default's."""
     if request.param == "postgres":
-        settings: Settings = request.getfixturevalue("pg_settings")
-    else:
-        settings = Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))
+        chosen: Settings = request.getfixturevalue("pg_settings")
+        return chosen
+    return Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[App]:
+    """The roster app, with its store at hand."""
     roster = create_app(settings, clock)
     async with roster.router.lifespan_context(roster):
         transport = httpx.ASGITransport(app=roster)
