@@ -50,6 +50,19 @@ class IdempotencyConflictError(SpineError):
         )
 
 
+class IdempotencyKeyReusedError(SpineError):
+    """A command id (``Idempotency-Key``) already stands for a different request (another
+    body, path or acting account): a retry must repeat its request; nothing was stored (HTTP
+    422)."""
+
+    def __init__(self, command_id: str) -> None:
+        self.command_id = command_id
+        super().__init__(
+            f"Idempotency-Key {command_id} was already used for a different request; "
+            "send a new key for a new request"
+        )
+
+
 class ChainBrokenError(SpineError):
     """An event's hash does not match its content or its predecessor: history was altered."""
 

@@ -4,7 +4,9 @@ A route builds a command (a frozen pydantic model) and hands it over with
 ``await pipeline.run(command, ctx, **arguments)``; the pipeline
 
 1. answers a retry (the same ``Idempotency-Key``) with the events its first attempt appended,
-   without deciding again;
+   without deciding again, and refuses another request under a key already used
+   (:class:`~eventspine.errors.IdempotencyKeyReusedError`, HTTP 422): the request's
+   :func:`fingerprint` is recorded with its first append and compared on every retry;
 2. fills the ids of the aggregates a create command makes from the key when the client left
    them out (``uuid5(key, field)``), so a retry names the same aggregate;
 3. runs the command's handler, again when a concurrent append won the race (the handler
@@ -12,22 +14,27 @@ A route builds a command (a frozen pydantic model) and hands it over with
 4. brings the service's read models up to date before answering (read-your-writes).
 
 The store's append is the atomic guard behind step 1: two requests with one key that race each
-other append once (the store answers the second with the first's events, see
-:class:`~eventspine.store.base.EventStore`).
+other append once (the store answers the second with the first's events, or refuses it when
+its fingerprint differs, see :class:`~eventspine.store.base.EventStore`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
+import rfc8785
 from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 
 from eventspine.aggregate import retry_on_conflict
 from eventspine.envelope import RecordedEvent
 from eventspine.errors import DomainError
+from eventspine.hashing import canonical_json
 from eventspine.store.base import CommandContext, EventStore
 
 C = TypeVar("C", bound=BaseModel)
@@ -74,6 +81,27 @@ def stable_ids(command: C, ctx: CommandContext, fields: tuple[str, ...]) -> C:
     return command.model_copy(update=updates) if updates else command
 
 
+def fingerprint(command: BaseModel, ctx: CommandContext, arguments: Mapping[str, Any]) -> str:
+    """What tells a retry from another request under the same ``Idempotency-Key``: the
+    SHA-256 (hex) of the RFC 8785 canonical JSON of the command's type, its fields as the
+    client set them (before any id is filled in from the key: an id left out is left out on
+    the retry too), the handler's ``arguments`` (a path's ids, the acting member) and the
+    acting account."""
+    content = {
+        "command": type(command).__name__,
+        "fields": command.model_dump(mode="json", exclude_unset=True),
+        "arguments": to_jsonable_python(dict(arguments)),
+        "actor": ctx.actor,
+    }
+    try:
+        canonical = canonical_json(content)  # RFC 8785, as the events' digests
+    except rfc8785.CanonicalizationError:
+        # A number JCS refuses (beyond 2**53 - 1, not finite): any stable spelling still
+        # tells this request from another.
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(canonical).hexdigest()
+
+
 class UnknownCommandError(LookupError):
     """A command type no route was registered for (a wiring mistake, not the client's)."""
 
@@ -99,16 +127,21 @@ class CommandPipeline:
             target = self.routes[type(command)]
         except KeyError:
             raise UnknownCommandError(type(command).__name__) from None
+        if ctx.command_id is not None:
+            # The handler's appends record it; the store refuses them when the key was used
+            # for another request meanwhile.
+            ctx = replace(ctx, fingerprint=fingerprint(command, ctx, arguments))
         command = stable_ids(command, ctx, target.new_ids)
-        if ctx.command_id is not None and (earlier := await self.store.applied(ctx.command_id)):
+        if earlier := await self.store.replay(ctx):
             return Outcome(command, earlier)
         try:
             recorded = await retry_on_conflict(lambda: target.handler(command, ctx, **arguments))
         except DomainError:
             # A twin request with the same key may have committed between the check above and
             # the handler's read (the handler then refuses: "exists", "already linked"): the
-            # client gets what its command did, not a refusal of its own first attempt.
-            if ctx.command_id is None or not (earlier := await self.store.applied(ctx.command_id)):
+            # client gets what its command did, not a refusal of its own first attempt, unless
+            # the twin was another request (then the key's reuse is refused).
+            if not (earlier := await self.store.replay(ctx)):
                 raise
             recorded = earlier
         await self.catch_up()

@@ -2,7 +2,9 @@
 
 Errors follow one shape: ``{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`` for 422
 (the same shape FastAPI uses for request validation) and ``{"detail": "...", "code": ...}`` for
-409. A refused command stores nothing.
+409. A refused command stores nothing. An ``Idempotency-Key`` already used for a different
+request is such a 422, at ``["header", "Idempotency-Key"]`` with type
+``idempotency_key_reused`` (as the IETF draft on the header field answers it).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from eventspine.errors import (
     ConcurrencyError,
     DomainError,
     IdempotencyConflictError,
+    IdempotencyKeyReusedError,
     InvalidEventError,
 )
 from eventspine.store.base import CommandContext
@@ -46,7 +49,10 @@ def command_context(
     principal: Caller,
     idempotency_key: Annotated[
         uuid.UUID | None,
-        Header(description="client-chosen UUID: a retry with the same key changes nothing"),
+        Header(
+            description="client-chosen UUID: a retry with the same key and the same request "
+            "changes nothing; the key sent with a different request is refused (422)"
+        ),
     ] = None,
     x_correlation_id: Annotated[
         uuid.UUID | None, Header(description="ties together what one user action caused")
@@ -109,6 +115,16 @@ async def _conflict(request: Request, exc: Exception) -> JSONResponse:
         "idempotency_conflict" if isinstance(exc, IdempotencyConflictError) else "version_conflict"
     )
     return JSONResponse(status_code=409, content={"detail": str(exc), "code": code})
+
+
+KEY_REUSED = "idempotency_key_reused"
+"""The ``type`` of the 422 answering an Idempotency-Key reused for a different request."""
+
+
+async def _key_reused(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, IdempotencyKeyReusedError)
+    detail = [{"loc": ["header", "Idempotency-Key"], "msg": str(exc), "type": KEY_REUSED}]
+    return JSONResponse(status_code=422, content={"detail": detail})
 
 
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
@@ -210,6 +226,48 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidEventError, _invalid)
     app.add_exception_handler(ConcurrencyError, _conflict)
     app.add_exception_handler(IdempotencyConflictError, _conflict)
+    app.add_exception_handler(IdempotencyKeyReusedError, _key_reused)
+
+
+def _is_command_route(route: APIRoute) -> bool:
+    """A route that runs a command through the pipeline: it takes the command context (the
+    Idempotency-Key) itself and answers the events appended."""
+    model = route.response_model
+    answers_events = isinstance(model, type) and issubclass(model, CommandAccepted)
+    return answers_events and any(d.call is command_context for d in route.dependant.dependencies)
+
+
+REUSED_KEY_DOC = (
+    "or the Idempotency-Key was already used for a different request (another body, path or "
+    f"account): `{KEY_REUSED}` at `header.Idempotency-Key`, nothing stored"
+)
+
+
+def document_key_reuse(app: FastAPI, routers: Sequence[APIRouter]) -> None:
+    """Say on the 422 of every command route of ``routers`` (included in ``app`` as they are)
+    that a reused key with a different request is refused; the routes' own answers name the
+    rest."""
+    operations = {
+        (route.path, method.lower())
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and _is_command_route(route)
+        for method in route.methods or ()
+    }
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = generate()
+        for path, method in operations:
+            responses = spec["paths"][path][method].setdefault("responses", {})
+            refused = responses.setdefault("422", {})
+            said = refused.get("description") or "invalid input; the answer names the field"
+            refused["description"] = f"{said}; {REUSED_KEY_DOC}"
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class Wired(Protocol):
@@ -264,6 +322,7 @@ def install_routes(
         app.include_router(router, dependencies=[policy])
     for router in public_routers:
         app.include_router(router)
+    document_key_reuse(app, routers)
     instrument(app, name)  # /ready, /metrics, correlation ids, JSON logs: no token needed
     install_docs(app, settings.api_docs_assets)  # /docs from this service, not from a CDN
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

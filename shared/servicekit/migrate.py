@@ -6,7 +6,8 @@ and its key vault (``<service>-events.sqlite``, ``<service>-keys.sqlite``); ever
 
 1. every event, as stored: same ids, positions, stream versions, times, actors, correlation
    and causation ids, command ids (a retried command stays idempotent), hashes. The events are
-   inserted as they are, not appended again, so the hash chains verify unchanged;
+   inserted as they are, not appended again, so the hash chains verify unchanged; with them
+   each command's fingerprint (a key reused for another request stays refused);
 2. every key of the vault, and every tombstone: a forgotten member stays forgotten, and the
    others' personal data stays readable;
 3. the accounts (usernames, roles, password hashes): staff and members sign in as before;
@@ -85,6 +86,8 @@ class Moved:
     """Events the target held before (an interrupted move run again)."""
     keys: int
     tombstones: int
+    commands: int = 0
+    """Commands' fingerprints copied by this run."""
     published: int = 0
     accounts: int = 0
     """Accounts copied (the roster's move carries them)."""
@@ -166,6 +169,39 @@ async def _copy_events(
     return start, copied
 
 
+async def _copy_commands(source: aiosqlite.Connection, conn: Connection, schema: str) -> int:
+    """Copy the fingerprints of the commands the target lacks; how many were copied."""
+    table = await _rows(
+        source, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'commands'"
+    )
+    if not table:  # a store from before fingerprints were recorded
+        return 0
+    insert = (
+        f"INSERT INTO {schema}.commands (command_id, fingerprint, recorded_at) "
+        "SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) "
+        "ON CONFLICT (command_id) DO NOTHING"
+    )
+    copied, cursor = 0, ""
+    while True:
+        rows = await _rows(
+            source,
+            "SELECT command_id, fingerprint, recorded_at FROM commands WHERE command_id > ? "
+            "ORDER BY command_id LIMIT ?",
+            cursor,
+            _BATCH,
+        )
+        if not rows:
+            return copied
+        status = await conn.execute(
+            insert,
+            [UUID(row[0]) for row in rows],
+            [row[1] for row in rows],
+            [_time(row[2]) for row in rows],
+        )
+        copied += int(status.split()[-1])  # "INSERT 0 <rows>"
+        cursor = rows[-1][0]
+
+
 async def _copy_keys(path: Path | None, conn: Connection, schema: str) -> tuple[int, int]:
     """Copy keys and tombstones; a subject the target already has must agree with the source."""
     if path is None:  # the service never sealed anything
@@ -231,13 +267,14 @@ async def move_service(settings: Settings, folder: Path, service: str) -> Moved:
             try:
                 async with store.pool.acquire() as conn, conn.transaction():
                     already, copied = await _copy_events(source, conn, store.schema)
+                    commands = await _copy_commands(source, conn, store.schema)
                     keys, tombstones = await _copy_keys(keys_file, conn, store.schema)
                 source_head = await _rows(source, "SELECT coalesce(max(position), 0) FROM events")
             finally:
                 await source.execute("ROLLBACK")
         if await store.head_position() != source_head[0][0]:
             raise MigrationError(f"{service}: the target's head differs from the source's")
-        return Moved(service, copied, already, keys, tombstones)
+        return Moved(service, copied, already, keys, tombstones, commands)
     finally:
         await store.close()
 

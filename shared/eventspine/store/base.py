@@ -3,7 +3,10 @@
 An append names a stream and the version the caller last saw (``expected_version``); if the
 stream has moved on, :class:`~eventspine.errors.ConcurrencyError` is raised and nothing is
 stored. Appends carrying a ``command_id`` are idempotent: a retry of the same command returns
-the events the first attempt stored and appends nothing.
+the events the first attempt stored and appends nothing. The first append of a command id also
+records its ``fingerprint`` (what was asked for), in the same transaction; an append or replay
+under that id with another fingerprint is refused
+(:class:`~eventspine.errors.IdempotencyKeyReusedError`).
 
 Appends are serialised per store, so global positions are gap-free and commit in order: a
 reader that has seen position *n* has seen every position below it. That is what lets the
@@ -35,7 +38,7 @@ from eventspine.envelope import (
     kafka_headers,
     type_attributes,
 )
-from eventspine.errors import InvalidEventError
+from eventspine.errors import IdempotencyKeyReusedError, InvalidEventError
 from eventspine.events import DomainEvent, EventRegistry
 from eventspine.hashing import content_digest
 
@@ -51,12 +54,16 @@ class CommandContext:
 
     ``command_id`` makes the append idempotent; ``correlation_id`` ties together everything
     one user action caused; ``causation_id`` is the message (command or event) that caused it.
+    ``fingerprint`` (the command pipeline sets it) digests the request behind ``command_id``:
+    recorded with the command's first append, it tells a retry from another request that
+    reuses the id. None records and checks nothing.
     """
 
     actor: str
     correlation_id: UUID = field(default_factory=uuid.uuid4)
     causation_id: UUID | None = None
     command_id: UUID | None = None
+    fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         if not self.actor or len(self.actor) > 200:
@@ -85,6 +92,19 @@ class PreparedEvent:
     time: datetime
     data: dict[str, Any]
     digest: str
+
+
+def check_fingerprint(context: CommandContext, recorded: str | None) -> None:
+    """Refuse ``context`` when its command id was recorded for a request with another
+    fingerprint. Either side without one (a command recorded before fingerprints were, an
+    append that names none) is not compared: it is answered as a retry, as it always was."""
+    if (
+        context.command_id is not None
+        and context.fingerprint is not None
+        and recorded is not None
+        and recorded != context.fingerprint
+    ):
+        raise IdempotencyKeyReusedError(str(context.command_id))
 
 
 def validate_stream_id(stream_id: object) -> str:
@@ -286,6 +306,25 @@ class EventStore(abc.ABC):
     @abc.abstractmethod
     async def applied(self, command_id: UUID) -> list[RecordedEvent]:
         """The events a command id already appended (empty if it never ran)."""
+
+    @abc.abstractmethod
+    async def fingerprint(self, command_id: UUID) -> str | None:
+        """The fingerprint recorded with a command id's first append (None if it never ran,
+        or ran without one)."""
+
+    async def replay(self, context: CommandContext) -> list[RecordedEvent]:
+        """The events ``context``'s command id already appended (empty if it never ran, or
+        ``context`` has none); raises :class:`~eventspine.errors.IdempotencyKeyReusedError`
+        when they were appended for a request with another fingerprint.
+
+        Both rows commit in one transaction and never change, so reading them one after the
+        other cannot see one without the other."""
+        if context.command_id is None:
+            return []
+        events = await self.applied(context.command_id)
+        if events:
+            check_fingerprint(context, await self.fingerprint(context.command_id))
+        return events
 
     @abc.abstractmethod
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:

@@ -22,6 +22,7 @@ from eventspine.store.base import (
     CommandContext,
     EventStore,
     PreparedEvent,
+    check_fingerprint,
     outbox_record,
     utc_now,
     validate_stream_id,
@@ -84,6 +85,7 @@ class _Item:
     """One append as ``append_group`` takes it (its share of the flattened arrays)."""
 
     command_id: UUID | None
+    fingerprint: str | None
     actor: str
     correlation_id: UUID
     causation_id: UUID | None
@@ -104,6 +106,7 @@ def _group_arguments(items: Sequence[_Item]) -> tuple[list[Any], ...]:
         [len(i.streams) for i in items],
         [len(i.event_ids) for i in items],
         [i.command_id for i in items],
+        [i.fingerprint for i in items],
         [i.actor for i in items],
         [i.correlation_id for i in items],
         [i.causation_id for i in items],
@@ -149,7 +152,7 @@ class PostgresEventStore(EventStore):
         self._pool: asyncpg.Pool | None = None
         self._pending: list[tuple[_Item, asyncio.Future[list[asyncpg.Record]]]] = []
         self._committer: asyncio.Task[None] | None = None
-        params = ", ".join(f"${n}" for n in range(1, 16))
+        params = ", ".join(f"${n}" for n in range(1, 17))
         self._group_sql = f"SELECT * FROM {self.schema}.append_group({params})"
 
     @property
@@ -183,6 +186,7 @@ class PostgresEventStore(EventStore):
         rows = await self._submit(
             _Item(
                 context.command_id,
+                context.fingerprint,
                 context.actor,
                 context.correlation_id,
                 context.causation_id,
@@ -198,6 +202,7 @@ class PostgresEventStore(EventStore):
             )
         )
         if rows and rows[0]["out_replayed"]:
+            check_fingerprint(context, rows[0]["out_detail"])
             return await self._replayed(requests, [row["out_position"] for row in rows], context)
         return [
             # Plain construction: validating typed values costs less than model_construct().
@@ -306,6 +311,13 @@ class PostgresEventStore(EventStore):
             command_id,
         )
         return [self._event(row) for row in rows]
+
+    async def fingerprint(self, command_id: UUID) -> str | None:
+        """The fingerprint recorded with a command id's first append."""
+        value: Any = await self.pool.fetchval(
+            f"SELECT fingerprint FROM {self.schema}.commands WHERE command_id = $1", command_id
+        )
+        return None if value is None else str(value)
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         """A stream's events in version order."""

@@ -2,9 +2,10 @@
 
 One schema per service (``roster``, ``contacts``...). The ``append_group`` function does one
 or more appends in one round trip: it takes the service's advisory lock (so positions are
-gap-free and commit in order), and for each append replays an already applied command, or
-checks each stream's version, links each event to its predecessor's hash and inserts. The
-lock is held until the statement's transaction commits.
+gap-free and commit in order), and for each append replays an already applied command (with
+the fingerprint its first append recorded), or checks each stream's version, links each event
+to its predecessor's hash and inserts (with the command's fingerprint). The lock is held until
+the statement's transaction commits.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ CREATE TABLE IF NOT EXISTS {s}.checkpoints (
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- What each command id's first append was asked for (a digest), to tell a retry from another
+-- request under the same id.
+CREATE TABLE IF NOT EXISTS {s}.commands (
+    command_id   uuid PRIMARY KEY,
+    fingerprint  text,
+    recorded_at  timestamptz NOT NULL DEFAULT now()
+);
+
 -- Events are immutable: corrections are new events, never edits.
 CREATE OR REPLACE FUNCTION {s}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -59,21 +68,25 @@ CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON {s}.events
 
 -- Superseded signatures (earlier versions of this schema).
 DROP FUNCTION IF EXISTS {s}.append_group(jsonb);
+DROP FUNCTION IF EXISTS {s}.append_group(integer[], integer[], uuid[], text[], uuid[], uuid[],
+    text[], integer[], integer[], uuid[], text[], integer[], timestamptz[], jsonb[], text[]);
 DROP FUNCTION IF EXISTS {s}.append_events(uuid, text[], integer[], integer[], uuid[], text[],
     integer[], timestamptz[], text, uuid, uuid, jsonb[], text[]);
 
 -- A group of appends (one or more commands) in one call: one round trip, one transaction, one
--- WAL flush. The arrays are flattened: per append (item) its command, audit fields and how
--- many streams and events it has; per stream its expected version; per event its stream
--- (1-based, within its append) and columns. Each append keeps its own outcome: its rows, its
--- earlier rows when its command id was already applied (replayed), or one row naming the
--- version clash. A clash is found before anything of that append is written, so no savepoint
--- is needed; any other error fails the whole call and the caller retries the appends one by
--- one.
+-- WAL flush. The arrays are flattened: per append (item) its command (id and fingerprint),
+-- audit fields and how many streams and events it has; per stream its expected version; per
+-- event its stream (1-based, within its append) and columns. Each append keeps its own
+-- outcome: its rows, its earlier rows when its command id was already applied (replayed, with
+-- the fingerprint recorded then in out_detail, for the caller to compare), or one row naming
+-- the version clash. A clash is found before anything of that append is written, so no
+-- savepoint is needed; any other error fails the whole call and the caller retries the
+-- appends one by one.
 CREATE OR REPLACE FUNCTION {s}.append_group(
     p_item_streams integer[],
     p_item_events integer[],
     p_command_ids uuid[],
+    p_fingerprints text[],
     p_actors text[],
     p_correlation_ids uuid[],
     p_causation_ids uuid[],
@@ -108,8 +121,9 @@ BEGIN
         IF p_command_ids[i] IS NOT NULL THEN
             RETURN QUERY
                 SELECT i - 1, e.position, e.stream_version, e.prev_hash, e.hash, true,
-                       NULL::text, NULL::text
-                FROM {s}.events e WHERE e.command_id = p_command_ids[i] ORDER BY e.position;
+                       NULL::text, c.fingerprint
+                FROM {s}.events e LEFT JOIN {s}.commands c ON c.command_id = e.command_id
+                WHERE e.command_id = p_command_ids[i] ORDER BY e.position;
         END IF;
         IF p_command_ids[i] IS NULL OR NOT FOUND THEN
             v_versions := '{{}}';
@@ -162,6 +176,10 @@ BEGIN
                     v_versions[v_idx] := v_version;
                     v_heads[v_idx] := v_hash;
                 END LOOP;
+                IF p_command_ids[i] IS NOT NULL THEN
+                    INSERT INTO {s}.commands (command_id, fingerprint)
+                    VALUES (p_command_ids[i], p_fingerprints[i]);
+                END IF;
             END IF;
         END IF;
         v_s := v_s + p_item_streams[i];

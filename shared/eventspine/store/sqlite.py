@@ -26,6 +26,7 @@ from eventspine.store.base import (
     CommandContext,
     EventStore,
     PreparedEvent,
+    check_fingerprint,
     outbox_record,
     utc_now,
     validate_stream_id,
@@ -54,6 +55,11 @@ CREATE INDEX IF NOT EXISTS events_command_id ON events (command_id) WHERE comman
 CREATE TABLE IF NOT EXISTS checkpoints (
     name      TEXT PRIMARY KEY,
     position  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS commands (
+    command_id   TEXT PRIMARY KEY,
+    fingerprint  TEXT,
+    recorded_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are immutable: append a correcting event instead'); END;
@@ -145,6 +151,7 @@ class SqliteEventStore(EventStore):
                 writer=True,
             )
             if rows:
+                check_fingerprint(context, await self._fingerprint(context.command_id, True))
                 events = [self._event(row) for row in rows]
                 recorded = {e.stream_id for e in events}
                 for request in requests:
@@ -212,6 +219,11 @@ class SqliteEventStore(EventStore):
             )
             heads[p.stream_index] = (version, digest_hash)
             recorded_events.append(event)
+        if context.command_id is not None:
+            await self.db.execute(
+                "INSERT INTO commands (command_id, fingerprint) VALUES (?, ?)",
+                (str(context.command_id), context.fingerprint),
+            )
         return recorded_events
 
     async def _fetch(self, sql: str, *args: Any, writer: bool = False) -> list[Any]:
@@ -250,6 +262,16 @@ class SqliteEventStore(EventStore):
             f"SELECT {_COLUMNS} FROM events WHERE command_id = ? ORDER BY position", str(command_id)
         )
         return [self._event(row) for row in rows]
+
+    async def fingerprint(self, command_id: UUID) -> str | None:
+        """The fingerprint recorded with a command id's first append."""
+        return await self._fingerprint(command_id)
+
+    async def _fingerprint(self, command_id: UUID, writer: bool = False) -> str | None:
+        rows = await self._fetch(
+            "SELECT fingerprint FROM commands WHERE command_id = ?", str(command_id), writer=writer
+        )
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         """A stream's events in version order."""

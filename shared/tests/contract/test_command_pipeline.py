@@ -1,18 +1,20 @@
-"""The command pipeline on both store backends: idempotency, stable ids, retries."""
+"""The command pipeline on both store backends: idempotency (a key reused for another request
+refused), stable ids, retries."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from eventspine.envelope import RecordedEvent
-from eventspine.errors import StateConflictError
+from eventspine.errors import IdempotencyKeyReusedError, StateConflictError
 from eventspine.store.base import CommandContext, EventStore
-from roster.events import UnitRegistered
+from roster.events import UnitRegistered, UnitRenamed
 from servicekit.commands import CommandPipeline, Route, UnknownCommandError, route
 
 pytestmark = pytest.mark.integration
@@ -21,6 +23,11 @@ pytestmark = pytest.mark.integration
 class RegisterUnit(BaseModel):
     model_config = ConfigDict(frozen=True)
     unit_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    name: str
+
+
+class RenameUnit(BaseModel):
+    model_config = ConfigDict(frozen=True)
     name: str
 
 
@@ -53,6 +60,15 @@ class Handlers:
         event = self._event(command, command.name)
         return await self.store.append(stream, version, [event], ctx)
 
+    async def rename(
+        self, command: RenameUnit, ctx: CommandContext, unit_id: uuid.UUID
+    ) -> list[RecordedEvent]:
+        self.calls += 1
+        stream = f"unit-{unit_id}"
+        version = len(await self.store.read_stream(stream))
+        event = UnitRenamed(unit_id=unit_id, name=command.name)
+        return await self.store.append(stream, version, [event], ctx)
+
     @staticmethod
     def _event(command: RegisterUnit, name: str) -> UnitRegistered:
         return UnitRegistered(unit_id=command.unit_id, name=name, kind="city_federation")
@@ -74,7 +90,10 @@ class CatchUp:
 def _pipeline(store: EventStore) -> tuple[CommandPipeline, Handlers, CatchUp]:
     handlers = Handlers(store)
     catch_up = CatchUp()
-    routes: dict[type[BaseModel], Route] = {RegisterUnit: route(handlers.register, "unit_id")}
+    routes: dict[type[BaseModel], Route] = {
+        RegisterUnit: route(handlers.register, "unit_id"),
+        RenameUnit: route(handlers.rename),
+    }
     return CommandPipeline(store, routes, catch_up), handlers, catch_up
 
 
@@ -142,6 +161,91 @@ async def test_concurrent_retries_with_one_key_append_once(store: EventStore) ->
     )
     assert len({tuple(e.id for e in o.events) for o in outcomes}) == 1
     assert await store.head_position() == 1
+
+
+async def test_a_key_reused_with_another_body_is_refused_and_the_same_body_still_answered(
+    store: EventStore,
+) -> None:
+    pipeline, handlers, _ = _pipeline(store)
+    ctx = CommandContext(actor="staff:test", command_id=uuid.uuid4())
+    first = await pipeline.run(RegisterUnit(name="阳泉市总工会"), ctx)
+    with pytest.raises(IdempotencyKeyReusedError) as info:
+        await pipeline.run(RegisterUnit(name="平定县总工会"), ctx)
+    assert info.value.command_id == str(ctx.command_id)
+    assert handlers.calls == 1  # refused before deciding
+    assert await store.head_position() == 1
+    again = await pipeline.run(RegisterUnit(name="阳泉市总工会"), ctx)
+    assert [e.id for e in again.events] == [e.id for e in first.events]
+    assert await store.head_position() == 1
+
+
+async def test_a_key_reused_by_another_account_or_with_another_path_id_is_refused(
+    store: EventStore,
+) -> None:
+    pipeline, _, _ = _pipeline(store)
+    made = await pipeline.run(RegisterUnit(name="阳泉市总工会"), CommandContext(actor="staff:a"))
+    unit = made.command
+    ctx = CommandContext(actor="staff:test", command_id=uuid.uuid4())
+    first = await pipeline.run(RenameUnit(name="阳泉市总工会"), ctx, unit_id=unit.unit_id)
+    with pytest.raises(IdempotencyKeyReusedError):
+        await pipeline.run(RenameUnit(name="阳泉市总工会"), ctx, unit_id=uuid.uuid4())
+    with pytest.raises(IdempotencyKeyReusedError):
+        await pipeline.run(
+            RenameUnit(name="阳泉市总工会"), replace(ctx, actor="staff:other"), unit_id=unit.unit_id
+        )
+    assert await store.head_position() == 2
+    again = await pipeline.run(RenameUnit(name="阳泉市总工会"), ctx, unit_id=unit.unit_id)
+    assert [e.id for e in again.events] == [e.id for e in first.events]
+
+
+async def test_an_id_left_out_is_not_a_different_request(store: EventStore) -> None:
+    # RegisterUnit's unit_id has a fresh default each time it is left out; the fingerprint
+    # takes the fields as the client set them, so a retry that leaves it out again matches.
+    pipeline, _, _ = _pipeline(store)
+    ctx = CommandContext(actor="staff:test", command_id=uuid.uuid4())
+    first = await pipeline.run(RegisterUnit.model_validate({"name": "盂县总工会"}), ctx)
+    again = await pipeline.run(RegisterUnit.model_validate({"name": "盂县总工会"}), ctx)
+    assert [e.id for e in again.events] == [e.id for e in first.events]
+    with pytest.raises(IdempotencyKeyReusedError):  # naming the id is another request
+        await pipeline.run(RegisterUnit(unit_id=first.command.unit_id, name="盂县总工会"), ctx)
+
+
+async def test_a_twin_with_another_body_that_committed_meanwhile_is_refused(
+    store: EventStore,
+) -> None:
+    pipeline, handlers, _ = _pipeline(store)
+    ctx = CommandContext(actor="staff:test", command_id=uuid.uuid4())
+    twin: list[RecordedEvent] = []
+
+    async def twin_commits() -> None:
+        # A different request under the same key (naming the same new unit) runs through the
+        # pipeline while this one is between its check and its read: this one's handler then
+        # refuses ("exists"), and the pipeline finds the twin's events, of another request.
+        other = RegisterUnit.model_validate({"name": "平定县总工会"})
+        twin.extend((await pipeline.run(other, ctx)).events)
+
+    handlers.before_read = twin_commits
+    with pytest.raises(IdempotencyKeyReusedError):
+        await pipeline.run(RegisterUnit.model_validate({"name": "阳泉市总工会"}), ctx)
+    assert handlers.calls == 2  # this one's handler ran, and refused
+    assert [e.id for e in await store.read_all()] == [e.id for e in twin]
+    assert [e.data["name"] for e in twin] == ["平定县总工会"]
+
+
+async def test_concurrent_requests_with_one_key_and_other_bodies_append_one(
+    store: EventStore,
+) -> None:
+    pipeline, _, _ = _pipeline(store)
+    ctx = CommandContext(actor="staff:test", command_id=uuid.uuid4())
+    names = ["阳泉市总工会", "平定县总工会", "盂县总工会", "郊区总工会", "矿区总工会"]
+    outcomes = await asyncio.gather(
+        *(pipeline.run(RegisterUnit(name=name), ctx) for name in names), return_exceptions=True
+    )
+    done = [o for o in outcomes if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(done) == 1
+    assert [type(o) for o in refused] == [IdempotencyKeyReusedError] * 4
+    assert [e.data["name"] for e in await store.read_all()] == [done[0].command.name]
 
 
 async def test_a_command_without_a_route_is_a_wiring_error(store: EventStore) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from eventspine.envelope import GENESIS_HASH, RecordedEvent
 from eventspine.errors import (
     ConcurrencyError,
     IdempotencyConflictError,
+    IdempotencyKeyReusedError,
     InvalidEventError,
     UnknownEventTypeError,
 )
@@ -96,6 +99,55 @@ async def test_a_retried_command_appends_nothing_twice(store: EventStore) -> Non
     assert await store.head_position() == 1
     with pytest.raises(IdempotencyConflictError):
         await store.append("unit-other", NO_STREAM, [unit()], ctx)
+    assert await store.head_position() == 1
+
+
+async def test_a_command_id_keeps_the_fingerprint_of_its_first_request(store: EventStore) -> None:
+    ctx = CommandContext(actor="staff:test", command_id=uuid.uuid4(), fingerprint="a" * 64)
+    first = await store.append("unit-1", NO_STREAM, [unit()], ctx)
+    assert ctx.command_id is not None
+    assert await store.fingerprint(ctx.command_id) == "a" * 64
+    assert await store.fingerprint(uuid.uuid4()) is None
+    retry = await store.append("unit-1", NO_STREAM, [unit()], ctx)
+    assert [e.id for e in retry] == [e.id for e in first]
+    assert await store.replay(ctx) == first
+    other = replace(ctx, fingerprint="b" * 64)
+    for stream in ("unit-1", "unit-other"):  # another request, whatever stream it names
+        with pytest.raises(IdempotencyKeyReusedError):
+            await store.append(stream, NO_STREAM, [unit()], other)
+    with pytest.raises(IdempotencyKeyReusedError):
+        await store.replay(other)
+    assert await store.head_position() == 1
+    # Without a fingerprint on either side nothing is compared: a retry, as before.
+    assert await store.replay(replace(ctx, fingerprint=None)) == first
+    bare = CommandContext(actor="staff:test", command_id=uuid.uuid4())
+    made = await store.append("unit-2", NO_STREAM, [unit()], bare)
+    assert bare.command_id is not None
+    assert await store.fingerprint(bare.command_id) is None
+    assert await store.replay(replace(bare, fingerprint="c" * 64)) == made
+    await store.close()
+    await store.open()
+    assert await store.fingerprint(ctx.command_id) == "a" * 64
+
+
+async def test_concurrent_appends_under_one_command_id_keep_the_first_fingerprint(
+    store: EventStore,
+) -> None:
+    key = uuid.uuid4()
+    contexts = [
+        CommandContext(actor="staff:test", command_id=key, fingerprint=f"{n}" * 64)
+        for n in range(6)
+    ]
+    outcomes = await asyncio.gather(
+        *(store.append(f"unit-{n}", NO_STREAM, [unit()], c) for n, c in enumerate(contexts)),
+        return_exceptions=True,
+    )
+    done = [o for o in outcomes if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(done) == 1
+    assert [type(o) for o in refused] == [IdempotencyKeyReusedError] * 5
+    winner = outcomes.index(done[0])
+    assert await store.fingerprint(key) == contexts[winner].fingerprint
     assert await store.head_position() == 1
 
 

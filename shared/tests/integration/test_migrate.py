@@ -1,5 +1,6 @@
 """An embedded installation moves to the full topology: the auditor verifies the moved history
-(stores and topics), personal data stays readable, the forgotten stay forgotten."""
+(stores and topics), personal data stays readable, the forgotten stay forgotten, a command's
+Idempotency-Key stays bound to its request."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from web.demo import generate
 
 pytestmark = pytest.mark.integration
 PASSWORD = "the-chairs-password"
+KEY = uuid.uuid4()
 
 
 def clock() -> datetime:
@@ -47,7 +49,7 @@ async def embedded(tmp_path: Path) -> tuple[Settings, uuid.UUID]:
         found = await roster.queries.search("YQ00002", 10, 0)
         forgotten = found.data[0].member_id
         forget = rcmd.ForgetMember(member_id=forgotten)
-        await roster.handlers.forget_member(forget, CommandContext(actor="staff:test"))
+        await roster.commands.run(forget, CommandContext(actor="staff:test", command_id=KEY))
     finally:
         await roster.close()
     accounts, close = await open_accounts(settings)
@@ -124,6 +126,16 @@ async def test_the_moved_history_verifies_and_stays_readable(
         )
         assert moved[0].keys + moved[0].tombstones == len(roster_keys)
         assert moved[0].tombstones >= 1
+        commands = await _sqlite_rows(
+            folder / "roster-events.sqlite", "SELECT command_id, fingerprint FROM commands"
+        )
+        assert moved[0].commands == len(commands) >= 1
+        rows = await conn.fetch(
+            f"SELECT command_id::text, fingerprint FROM {target.store_schema('roster')}.commands"
+        )
+        assert sorted(tuple(row) for row in rows) == sorted(commands)
+        fingerprints = {command_id: fingerprint for command_id, fingerprint in commands}
+        assert fingerprints[str(KEY)]  # the forget's, recorded with its append
     finally:
         await conn.close()
 
@@ -175,7 +187,8 @@ async def test_the_moved_history_verifies_and_stays_readable(
 
     # Run again (an interrupted move is resumed): nothing more to copy or publish.
     again = await migrate(target, folder)
-    assert [(m.events, m.published, m.accounts) for m in again] == [(0, 0, 0)] * len(SERVICES)
+    copied = [(m.events, m.commands, m.published, m.accounts) for m in again]
+    assert copied == [(0, 0, 0, 0)] * len(SERVICES)
     assert [m.already for m in again] == [m.events for m in moved]
 
 
