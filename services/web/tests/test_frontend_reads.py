@@ -129,4 +129,4 @@ async def test_the_card_marks_withdrawn_and_corrected_contacts_and_links_say_wha
             assert "全年结对的，每年应至少联系 2 次" in dashboard
             assert "按结对天数折算应联系次数，至少 1 次" in dashboard
             table = (await client.get("/compliance", params={"period": "2026"})).text
-            assert "2026 应联系 1 次（7月1日起结对）" in table
+            assert "2026 年度应联系 1 次（7月1日起结对）" in table
