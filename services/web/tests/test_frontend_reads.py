@@ -99,6 +99,8 @@ async def test_the_card_marks_withdrawn_and_corrected_contacts_and_links_say_wha
 
             await sign_in(client, "rep")
             card = (await client.get(f"/my-contacts/card/{link_of[early]}")).text
+            assert card.count("已撤回") == 1
+            assert card.count("已更正") == 1
             withdrawn_row = card.split(f'id="contact-{withdrawn}"')[1].split("</tr>")[0]
             assert 'class="retracted"' in card.split(f'id="contact-{withdrawn}"')[1][:30]
             assert "<s>2026年5月1日</s>" in withdrawn_row
