@@ -84,7 +84,7 @@ async def log_meeting(
 
 @contact_routes.get("/{contact_id}", responses=NOT_FOUND)
 async def get_contact(contact_id: UUID, contacts: ContactsDep, principal: Caller) -> ContactPublic:
-    """One contact with its current values."""
+    """One contact with its current values, its corrections and its retraction, if any."""
     contact = await existing_contact(contacts, contact_id)
     if principal.member_id != contact.lower_member_id:
         await check_reach(principal, contacts.tree, [contact.upper_member_id])
@@ -123,7 +123,12 @@ async def retract_contact(
 
 @link_routes.get("/{link_id}/card", responses=NOT_FOUND)
 async def contact_card(link_id: UUID, contacts: ContactsDep, principal: Caller) -> ContactCard:
-    """The contact card of a link: every contact, counts per year, last contact, next due."""
+    """The contact card of a link: every contact, retracted ones included (``retracted``, with
+    their ``retraction``) and corrected ones with their ``corrections`` (when, why, each value
+    before and after); the counts per year, the last contact and the standing count only
+    contacts not retracted. The standing says what the link owes this period (``required``):
+    the rule's minimum for a link active the whole period, its prorated share (at least 1) for
+    one active from ``active_from`` to ``active_until`` only."""
     card = await contacts.queries.card(link_id, contacts.clock.today())
     if card is None:
         raise HTTPException(404, "no such link")
@@ -136,7 +141,9 @@ async def contact_card(link_id: UUID, contacts: ContactsDep, principal: Caller) 
 async def member_links(
     member_id: UUID, contacts: ContactsDep, principal: Caller
 ) -> list[LinkStatus]:
-    """The member's current links (as the upper member) and where each stands this period."""
+    """The member's current links (as the upper member) and where each stands this period:
+    contacts counted and owed (``required``: prorated, at least 1, for a link that started
+    inside the period, from ``active_from``)."""
     await check_reach(principal, contacts.tree, [member_id])
     return await contacts.queries.links_of(member_id, contacts.clock.today())
 

@@ -1,4 +1,5 @@
-"""The contacts read model: every contact with its current (corrected) values."""
+"""The contacts read model: every contact with its current (corrected) values, and the history
+of each (made, each correction, the retraction) for the contact card."""
 
 from __future__ import annotations
 
@@ -7,13 +8,22 @@ from uuid import UUID
 
 from contacts.events import ContactCorrected, ContactMade, ContactRetracted
 from eventspine.crypto import PersonalDataVault
+from eventspine.envelope import format_time
 from eventspine.projection import Delivered, Tx, as_text
 
 
 class ContactsProjection:
-    """Projection of the contacts service's own events into ``<prefix>view_contacts``."""
+    """Projection of the contacts service's own events into ``<prefix>view_contacts`` (current
+    values) and ``<prefix>view_contact_history`` (one row per event about a contact).
 
-    name = "contacts.view"
+    The history keeps each event's date and method and the note as sealed in the event (never
+    in clear, so forgetting the lower member needs nothing here): a correction's "before" is
+    the row before it, and whether it changed the note is decided when it is applied.
+    """
+
+    # Named anew whenever its tables change: every feed replays the whole store into a
+    # projection it holds no position for, so the history is complete on existing data too.
+    name = "contacts.view-2"
     services = ("contacts",)
 
     def __init__(self, vault: PersonalDataVault, prefix: str = "") -> None:
@@ -34,16 +44,58 @@ class ContactsProjection:
             f"CREATE INDEX IF NOT EXISTS {self.p.replace('.', '_')}view_contacts_link "
             f"ON {self.p}view_contacts (link_id)"
         )
+        await tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.p}view_contact_history (event_id TEXT PRIMARY KEY, "
+            "contact_id TEXT NOT NULL, position BIGINT NOT NULL, kind TEXT NOT NULL, "
+            "recorded_at TEXT NOT NULL, contacted_on TEXT, method TEXT, sealed_note TEXT, "
+            "note_changed INTEGER, reason TEXT)"
+        )
+        await tx.execute(
+            f"CREATE INDEX IF NOT EXISTS {self.p.replace('.', '_')}view_contact_history_contact "
+            f"ON {self.p}view_contact_history (contact_id, position)"
+        )
 
     async def reset(self, tx: Tx) -> None:
-        """Empty the table."""
+        """Empty the tables."""
         await tx.execute(f"DELETE FROM {self.p}view_contacts")
+        await tx.execute(f"DELETE FROM {self.p}view_contact_history")
 
     async def _note(self, lower_member_id: object, sealed: str | None) -> str | None:
         if sealed is None:
             return None
         data = await self.vault.unseal(UUID(str(lower_member_id)), sealed)
         return None if data is None else data.get("note")
+
+    async def _note_changed(
+        self, tx: Tx, contact_id: str, position: int, lower_member_id: object, sealed: str | None
+    ) -> bool | None:
+        """Whether a correction's note differs from the one before it (``None``: unreadable)."""
+        before: str | None = await tx.fetchval(
+            f"SELECT sealed_note FROM {self.p}view_contact_history WHERE contact_id = $1 "
+            "AND position < $2 AND kind <> 'retracted' ORDER BY position DESC LIMIT 1",
+            contact_id,
+            position,
+        )
+        if before is None or sealed is None or before == sealed:
+            return before != sealed
+        old = await self._note(lower_member_id, before)
+        new = await self._note(lower_member_id, sealed)
+        return None if old is None or new is None else old != new
+
+    async def _history(
+        self, tx: Tx, delivered: Delivered, contact_id: str, kind: str, *values: object
+    ) -> None:
+        await tx.execute(
+            f"INSERT INTO {self.p}view_contact_history (event_id, contact_id, position, kind, "
+            "recorded_at, contacted_on, method, sealed_note, note_changed, reason) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (event_id) DO NOTHING",
+            str(delivered.id),
+            contact_id,
+            delivered.position,
+            kind,
+            format_time(delivered.time),
+            *values,
+        )
 
     async def apply(self, tx: Tx, delivered: Delivered) -> None:
         """Apply one contacts event."""
@@ -66,10 +118,35 @@ class ContactsProjection:
                     await self._note(e.lower_member_id, e.note),
                     as_text(e.meeting_id),
                 )
+                await self._history(
+                    tx,
+                    delivered,
+                    str(e.contact_id),
+                    "made",
+                    e.contacted_on.isoformat(),
+                    e.method,
+                    e.note,
+                    None,
+                    None,
+                )
             case ContactCorrected() as e:
                 lower = await tx.fetchval(
                     f"SELECT lower_member_id FROM {p}view_contacts WHERE contact_id = $1",
                     str(e.contact_id),
+                )
+                changed = await self._note_changed(
+                    tx, str(e.contact_id), delivered.position, lower, e.note
+                )
+                await self._history(
+                    tx,
+                    delivered,
+                    str(e.contact_id),
+                    "corrected",
+                    e.contacted_on.isoformat(),
+                    e.method,
+                    e.note,
+                    None if changed is None else int(changed),
+                    e.reason,
                 )
                 await tx.execute(
                     f"UPDATE {p}view_contacts SET contacted_on = $2, method = $3, note = $4 "
@@ -83,4 +160,7 @@ class ContactsProjection:
                 await tx.execute(
                     f"UPDATE {p}view_contacts SET retracted = 1 WHERE contact_id = $1",
                     str(e.contact_id),
+                )
+                await self._history(
+                    tx, delivered, str(e.contact_id), "retracted", None, None, None, None, e.reason
                 )

@@ -9,13 +9,27 @@ from typing import Any
 from uuid import UUID
 
 from compliance import ContactRule
-from contacts.models import ContactCard, ContactPublic, DueList, LinkPublic, LinkStatus, Standing
+from contacts.models import (
+    ContactCard,
+    ContactCorrection,
+    ContactPublic,
+    ContactRetraction,
+    CorrectedField,
+    DueList,
+    LinkPublic,
+    LinkStatus,
+    Standing,
+)
 from contacts.replica import Link, link_of
 from eventspine.projection import Tx
 
 _CONTACT = (
     "SELECT contact_id, link_id, upper_member_id, lower_member_id, contacted_on, method, "
     "initiated_by, topics, note, meeting_id, retracted FROM {p}view_contacts"
+)
+_HISTORY = (
+    "SELECT contact_id, kind, recorded_at, contacted_on, method, note_changed, reason "
+    "FROM {p}view_contact_history"
 )
 _LINK = (
     "SELECT link_id, upper_member_id, lower_member_id, assigned_on, unassigned_on "
@@ -39,6 +53,50 @@ def _contact(row: Any) -> ContactPublic:
     )
 
 
+def fold_history(rows: list[Any]) -> tuple[list[ContactCorrection], ContactRetraction | None]:
+    """One contact's corrections and retraction from its history rows (kind, recorded at,
+    date, method, note changed, reason), oldest first: each correction's values before it are
+    those of the row before."""
+    corrections: list[ContactCorrection] = []
+    retraction = None
+    before: tuple[date, str] | None = None
+    for kind, at, on, method, note_changed, reason in rows:
+        if kind == "retracted":
+            retraction = ContactRetraction(retracted_at=at, reason=reason)
+            continue
+        values = (date.fromisoformat(str(on)), str(method))
+        if kind == "corrected" and before is not None:
+            note = None if note_changed is None else bool(note_changed)
+            changed: list[CorrectedField] = []
+            if values[0] != before[0]:
+                changed.append("contacted_on")
+            if values[1] != before[1]:
+                changed.append("method")
+            if note:
+                changed.append("note")
+            corrections.append(
+                ContactCorrection.model_validate(
+                    {
+                        "corrected_at": at,
+                        "reason": reason,
+                        "changed": changed,
+                        "contacted_on_from": before[0],
+                        "contacted_on_to": values[0],
+                        "method_from": before[1],
+                        "method_to": values[1],
+                        "note_changed": note,
+                    }
+                )
+            )
+        before = values
+    return corrections, retraction
+
+
+def _with_history(contact: ContactPublic, rows: list[Any]) -> ContactPublic:
+    corrections, retraction = fold_history(rows)
+    return contact.model_copy(update={"corrections": corrections, "retraction": retraction})
+
+
 def _link(link: Link) -> LinkPublic:
     return LinkPublic(
         link_id=link.link_id,
@@ -56,14 +114,36 @@ class ContactsQueries:
         self.reader = reader
         self.rule = rule
         self.contact_sql = _CONTACT.format(p=prefix)
+        self.history_sql = _HISTORY.format(p=prefix)
         self.link_sql = _LINK.format(p=prefix)
+        self.p = prefix
 
     async def contact(self, contact_id: UUID) -> ContactPublic | None:
-        """One contact."""
+        """One contact, with its corrections and retraction."""
         row = await self.reader.fetchrow(
             f"{self.contact_sql} WHERE contact_id = $1", str(contact_id)
         )
-        return None if row is None else _contact(row)
+        if row is None:
+            return None
+        history = await self.reader.fetch(
+            f"{self.history_sql} WHERE contact_id = $1 ORDER BY position", str(contact_id)
+        )
+        return _with_history(_contact(row), [tuple(h)[1:] for h in history])
+
+    async def _card_contacts(self, link_id: UUID) -> list[ContactPublic]:
+        """Every contact of a link, retracted ones included, each with its history."""
+        rows = await self.reader.fetch(
+            f"{self.contact_sql} WHERE link_id = $1 ORDER BY contacted_on, contact_id",
+            str(link_id),
+        )
+        history: dict[str, list[Any]] = {}
+        for h in await self.reader.fetch(
+            f"{self.history_sql} WHERE contact_id IN (SELECT contact_id FROM "
+            f"{self.p}view_contacts WHERE link_id = $1) ORDER BY position",
+            str(link_id),
+        ):
+            history.setdefault(str(h[0]), []).append(tuple(h)[1:])
+        return [_with_history(_contact(r), history.get(str(r[0]), [])) for r in rows]
 
     async def _contacts(self, link_id: UUID) -> list[ContactPublic]:
         rows = await self.reader.fetch(
@@ -77,12 +157,16 @@ class ContactsQueries:
         standing = self.rule.standing(
             period, link.assigned_on, link.unassigned_on, [c.contacted_on for c in contacts]
         )
+        window = self.rule.active_window(period, link.assigned_on, link.unassigned_on)
         return Standing(
             period=period.label,
             required=standing.required,
             counted=standing.counted,
             status=standing.status,
             next_due=standing.next_due,
+            active_from=window[0] if window else None,
+            active_until=window[1] if window else None,
+            whole_period=window == (period.start, period.end),
         )
 
     async def card(self, link_id: UUID, today: date) -> ContactCard | None:
@@ -91,11 +175,12 @@ class ContactsQueries:
         if row is None:
             return None
         link = link_of(row)
-        contacts = await self._contacts(link.link_id)
+        every = await self._card_contacts(link.link_id)
+        contacts = [c for c in every if not c.retracted]
         per_year = Counter(str(c.contacted_on.year) for c in contacts)
         return ContactCard(
             link=_link(link),
-            contacts=contacts,
+            contacts=every,
             counts_per_year=dict(sorted(per_year.items())),
             last_contact_on=contacts[-1].contacted_on if contacts else None,
             standing=self._standing(link, contacts, today),

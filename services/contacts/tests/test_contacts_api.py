@@ -165,6 +165,82 @@ async def test_corrections_and_retractions_are_new_events(both: Topology) -> Non
     assert again.status_code == 409
 
 
+async def test_the_card_shows_every_contact_the_retracted_marked_the_corrected_with_what_changed(
+    both: Topology,
+) -> None:
+    _, rep, worker = await pair(both)
+
+    async def logged(on: date, **extra: object) -> str:
+        made = await both.contact(rep, worker, on, **extra)
+        assert made.status_code == 201, made.text
+        return str(made.json()["events"][0]["stream_id"].removeprefix("contact-"))
+
+    corrected, withdrawn = (
+        await logged(date(2026, 3, 1), note="初稿"),
+        await logged(date(2026, 5, 1)),
+    )
+    redated = await logged(date(2026, 8, 1), note="谈了工资")
+    for contact_id, body in (
+        (corrected, {"contacted_on": "2026-03-02", "method": "phone", "note": "更正"}),
+        (redated, {"contacted_on": "2026-08-03"}),
+    ):
+        await both.ok(
+            both.contacts,
+            "POST",
+            f"/contacts/{contact_id}/correction",
+            json={**body, "reason": "日期记错"},
+        )
+    await both.ok(
+        both.contacts, "POST", f"/contacts/{withdrawn}/retraction", json={"reason": "重复录入"}
+    )
+    link_id = (await both.ok(both.contacts, "GET", f"/members/{rep}/links"))[0]["link"]["link_id"]
+    card = await both.ok(both.contacts, "GET", f"/links/{link_id}/card")
+
+    assert [c["contact_id"] for c in card["contacts"]] == [corrected, withdrawn, redated]
+    by_id = {c["contact_id"]: c for c in card["contacts"]}
+    assert by_id[withdrawn]["retracted"] is True
+    assert by_id[withdrawn]["retraction"] == {
+        "retracted_at": "2026-11-20T09:00:00Z",
+        "reason": "重复录入",
+    }
+    assert by_id[withdrawn]["corrections"] == []
+    assert by_id[corrected]["retraction"] is None
+    assert by_id[corrected]["corrections"] == [
+        {
+            "corrected_at": "2026-11-20T09:00:00Z",
+            "reason": "日期记错",
+            "changed": ["contacted_on", "method", "note"],
+            "contacted_on_from": "2026-03-01",
+            "contacted_on_to": "2026-03-02",
+            "method_from": "visit",
+            "method_to": "phone",
+            "note_changed": True,
+        }
+    ]
+    only_date = by_id[redated]["corrections"]
+    assert [(c["changed"], c["note_changed"]) for c in only_date] == [(["contacted_on"], False)]
+    # What counts leaves the withdrawn contact out.
+    assert card["counts_per_year"] == {"2026": 2}
+    assert card["standing"]["counted"] == 2
+    assert card["last_contact_on"] == "2026-08-03"
+    one = await both.ok(both.contacts, "GET", f"/contacts/{corrected}")
+    assert one["corrections"] == by_id[corrected]["corrections"]
+
+
+async def test_the_standing_says_from_when_a_link_started_in_the_period_owes_its_share(
+    both: Topology,
+) -> None:
+    _, rep, _ = await pair(both, linked_on=date(2026, 7, 1))
+    links = await both.ok(both.contacts, "GET", f"/members/{rep}/links")
+    standing = links[0]["standing"]
+    assert (standing["required"], standing["active_from"], standing["active_until"]) == (
+        1,
+        "2026-07-01",
+        "2026-12-31",
+    )
+    assert standing["whole_period"] is False
+
+
 async def test_a_link_the_replica_has_not_seen_yet_is_a_retryable_409(
     pg_topology: Topology,
 ) -> None:

@@ -75,7 +75,15 @@ async def compliance_view(
 ) -> ComplianceReport:
     """Per link: contacts counted, required, last contact, status; rolled up for the city,
     per tier and per unit (each unit including its sub-units). The least compliant first.
-    A member sees their own part of the tree."""
+
+    What a link owes (``required``): the rule's minimum (``SANLIAN_CONTACT_MINIMUM``, 2 a year)
+    when it was active the whole period; when it started or ended inside the period, its share
+    of the minimum by its active days (``active_from`` to ``active_until``), rounded to the
+    nearest whole contact (halves up) and at least 1: a link started on 1 July owes 1 in its
+    year. ``met`` means counted >= required.
+
+    A member sees their own part of the tree: the links below them, their own link upwards,
+    and the links they held earlier in the period (``ended``, with ``unassigned_on``)."""
     return await reports.views.report(
         period,
         reports.clock.today(),
@@ -97,7 +105,8 @@ async def compliance_export(
     format: Literal["csv", "xlsx"] = "csv",
     unit_id: UUID | None = None,
 ) -> Response:
-    """Every link of the period's compliance view as CSV or XLSX."""
+    """Every link of the period's compliance view as CSV or XLSX (the columns of
+    ``GET /compliance``'s links, ``required`` prorated as described there)."""
     within = await reach_of(principal, reports.tree)
     report = await reports.views.report(
         period, reports.clock.today(), unit_id=unit_id, within=within, limit=1_000_000
@@ -116,8 +125,9 @@ async def compliance_by_month(
     reports: ReportsDep, principal: Caller, period: Period, unit_id: UUID | None = None
 ) -> list[MonthCompliance]:
     """Compliance at the end of each month of the period so far (for a chart over the months):
-    the share of the period's links that had already met the rule by then (a member's: their
-    own part of the tree)."""
+    the share of the period's links that had already met the rule by then, each against what
+    it owes in the whole period (prorated for a link active part of it, at least 1; see
+    ``GET /compliance``). A member's: the links ``GET /compliance`` shows them."""
     within = await reach_of(principal, reports.tree)
     return await reports.views.monthly(period, reports.clock.today(), unit_id, within)
 
@@ -132,14 +142,23 @@ async def exposure(reports: ReportsDep) -> Exposure:
 async def escalation_queue(
     reports: ReportsDep,
     principal: Caller,
-    unit_id: Annotated[UUID | None, Query(description="the raiser's unit, with sub-units")] = None,
+    unit_id: Annotated[
+        UUID | None,
+        Query(
+            description="the unit (with its sub-units) of the member the suggestion speaks for: "
+            "the worker it was raised on behalf of, or else the raiser (subject_unit_id)"
+        ),
+    ] = None,
     level: Annotated[int | None, Query(ge=0, le=10, description="escalations so far")] = None,
     department: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{1,39}$")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> QueuePage:
     """Open suggestions with holder, level, age and time to the next deadline; overdue first.
-    A member sees those held or raised in their own part of the tree."""
+    Each names the unit of the member it speaks for (``subject_unit_id``: the worker, when a
+    representative raised it for a worker) and the raiser's own unit (``raised_by_unit_id``);
+    ``raiser_unit_id`` is kept, with the subject's unit in it. A member sees those held or
+    raised in their own part of the tree."""
     return await reports.suggestions.queue(
         reports.clock.now(),
         unit_id=unit_id,

@@ -11,19 +11,37 @@ from compliance.rule import Status
 
 
 class LinkCompliance(BaseModel):
-    """One link in one period under the contact rule."""
+    """One link in one period under the contact rule (:mod:`compliance.rule`): a link active
+    the whole period owes the rule's minimum (2 a year by default); one that started or ended
+    inside the period owes its share of the minimum by its active days, rounded to the nearest
+    whole contact (halves up) and at least 1 (a link started on 1 July owes 1 in the year)."""
 
     link_id: UUID
     upper_member_id: UUID
     lower_member_id: UUID
     upper_tier: str
     lower_unit_id: UUID
-    assigned_on: date
-    unassigned_on: date | None
-    required: int
-    counted: int
+    assigned_on: date = Field(description="the day the link started")
+    unassigned_on: date | None = Field(
+        description="the day the link ended (the lower member moved to another upper member, "
+        "or was unlinked): its first day no longer active; null while the link lasts"
+    )
+    ended: bool = Field(
+        description="the link has ended (on unassigned_on): the upper member held it earlier "
+        "in the period and still answers for it here"
+    )
+    active_from: date = Field(description="the first day of the period the link was active")
+    active_until: date = Field(description="the last day of the period the link was active")
+    whole_period: bool = Field(
+        description="active every day of the period, so it owes the rule's full minimum"
+    )
+    required: int = Field(
+        description="contacts the link owes in the period: the rule's minimum for a whole "
+        "period, its prorated share (at least 1) for part of it"
+    )
+    counted: int = Field(description="contacts (not retracted) dated on its active days")
     last_contact_on: date | None
-    status: Status
+    status: Status = Field(description="met: counted >= required; behind: some; none: 0")
     next_due: date | None
 
 
@@ -49,7 +67,10 @@ class Tally(BaseModel):
 class TallyPublic(Tally):
     """A tally as the API shows it."""
 
-    compliance_pct: float = Field(description="met / links x 100, one decimal")
+    compliance_pct: float = Field(
+        description="met / links x 100, one decimal; a link is met when it has the contacts it "
+        "owes: the rule's minimum for a whole period, a prorated share (at least 1) for part"
+    )
 
 
 class GroupTally(BaseModel):
@@ -114,7 +135,18 @@ class QueueItem(BaseModel):
     level: int
     escalations: int
     department: str | None
-    raiser_unit_id: UUID | None
+    raiser_unit_id: UUID | None = Field(
+        description="kept for existing clients; despite its name, the same as subject_unit_id "
+        "(the unit of the worker when a representative raised the suggestion for a worker)"
+    )
+    subject_unit_id: UUID | None = Field(
+        description="the unit of the member the suggestion speaks for: the worker it was "
+        "raised on behalf of, or else the member who raised it (the queue's unit_id filter)"
+    )
+    raised_by_unit_id: UUID | None = Field(
+        description="the unit of the member who raised it (the representative, when raised "
+        "for a worker); null if the reports do not know the member"
+    )
     age_hours: float = Field(description="since the suggestion was raised")
     deadline: str | None = Field(description="acknowledge or answer, if a deadline runs")
     hours_to_deadline: float | None = Field(description="negative when overdue")
@@ -146,7 +178,10 @@ class Overview(BaseModel):
 
     period: str
     linked_members: dict[str, int] = Field(description="members with an upper link now, per tier")
-    compliance_pct: float
+    compliance_pct: float = Field(
+        description="links met / links x 100 in the period, each against what it owes "
+        "(prorated for a link active part of the period, at least 1)"
+    )
     suggestions_raised: int = Field(description="raised in the period")
     suggestions_answered: int = Field(description="of those, answered since")
     suggestions_resolved: int = Field(description="of those, resolved since")

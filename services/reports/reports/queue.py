@@ -41,14 +41,17 @@ class SuggestionViews:
         offset: int = 0,
     ) -> QueuePage:
         """Open suggestions, the most urgent first: overdue, then soonest deadline, then oldest.
-        With ``within``, only those held by or raised by (or for) one of those members."""
+        With ``unit_id``, those whose subject (the member raised for, or else the raiser) is in
+        that unit or its sub-units; with ``within``, only those held by or raised by (or for)
+        one of those members."""
         p = self.p
         rows = await self.reader.fetch(
             f"SELECT s.suggestion_id, s.category, s.status, s.holder_id, s.holder_tier, s.level, "
             f"s.escalations, s.department, m.unit_id, s.raised_at, s.arrived_at, "
-            "coalesce(s.on_behalf_of, s.raised_by), s.raised_by "
+            "coalesce(s.on_behalf_of, s.raised_by), s.raised_by, r.unit_id "
             f"FROM {p}r_suggestions s LEFT JOIN {p}r_members m "
             "ON m.member_id = coalesce(s.on_behalf_of, s.raised_by) "
+            f"LEFT JOIN {p}r_members r ON r.member_id = s.raised_by "
             "WHERE s.status IN ('held', 'acknowledged', 'assigned')"
         )
         units: set[str] | None = None
@@ -87,6 +90,8 @@ class SuggestionViews:
                     escalations=r[6],
                     department=r[7],
                     raiser_unit_id=r[8],
+                    subject_unit_id=r[8],
+                    raised_by_unit_id=r[13],
                     age_hours=standing.age_hours,
                     deadline=standing.deadline,
                     hours_to_deadline=standing.hours_to_deadline,

@@ -82,14 +82,16 @@ class ComplianceView:
     async def chosen_links(
         self, period: Period, today: date, unit_id: UUID | None, within: set[UUID] | None
     ) -> tuple[list[LinkCompliance], dict[str, str | None]]:
-        """The period's links in ``unit_id`` (with its sub-units) and, when given, whose lower
-        member is in ``within``; and the unit tree they were chosen with."""
+        """The period's links in ``unit_id`` (with its sub-units) and, when given, those with an
+        end in ``within``: the lower member is one of them (links below them, their own link
+        upwards), or the upper member is (a link one of them held, even one that ended in the
+        period after the lower member moved on); and the unit tree they were chosen with."""
         parents = await self.unit_tree()
         if unit_id is not None and str(unit_id) not in parents:
             raise NotFoundError("unit_id", "no such union organisation")
         links = await self.links(period, today)
         if within is not None:
-            links = [c for c in links if c.lower_member_id in within]
+            links = [c for c in links if c.lower_member_id in within or c.upper_member_id in within]
         if unit_id is not None:
             links = [c for c in links if str(unit_id) in lineage(str(c.lower_unit_id), parents)]
         return links, parents
@@ -113,7 +115,8 @@ class ComplianceView:
             ended = date.fromisoformat(str(row[6])) if row[6] else None
             dates = sorted(contacts.get(str(row[0]), []))
             standing = link_standing(self.rule, period, today, assigned, ended, dates)
-            if standing is None:
+            window = self.rule.active_window(period, assigned, ended)
+            if standing is None or window is None:
                 continue
             result.append(
                 LinkCompliance(
@@ -124,6 +127,10 @@ class ComplianceView:
                     lower_unit_id=row[4],
                     assigned_on=assigned,
                     unassigned_on=ended,
+                    ended=ended is not None and ended <= today,
+                    active_from=window[0],
+                    active_until=window[1],
+                    whole_period=window == (period.start, period.end),
                     required=standing.required,
                     counted=standing.counted,
                     last_contact_on=dates[-1] if dates else None,
@@ -153,8 +160,9 @@ class ComplianceView:
         offset: int = 0,
     ) -> ComplianceReport:
         """The compliance view of a period: filtered links, a page of them, and roll-ups.
-        With ``within``, only the links whose lower member is one of those members (a member's
-        own part of the tree: the links below them and their own link upwards)."""
+        With ``within``, only the links with an end among those members (a member's own part
+        of the tree: the links below them, their own link upwards, and the links they held
+        earlier in the period, marked ``ended``)."""
         period = parse_period(period_label, self.rule)
         links, parents = await self.chosen_links(period, today, unit_id, within)
         city = Tally()
@@ -190,7 +198,7 @@ class ComplianceView:
     ) -> list[MonthCompliance]:
         """Compliance as it stood at the end of each month of the period so far: the share of
         the period's links that had already met the rule with the contacts dated until then
-        (only links whose lower member is in ``within``, when given)."""
+        (only the links ``report`` chooses with ``within``, when given)."""
         period = parse_period(period_label, self.rule)
         links, _ = await self.chosen_links(period, today, unit_id, within)
         contacts = await self.contact_dates(period)

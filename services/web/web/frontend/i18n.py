@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 
@@ -82,6 +82,14 @@ class Language:
     def gettext(self, message: str) -> str:
         """Translate one message."""
         return self.catalogue.gettext(message)
+
+    def day(self, value: date | str | None) -> str:
+        """A day of the year without the year (``7月1日``, ``Jul 1``), where the year is said."""
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, str):
+            value = date.fromisoformat(value[:10])
+        return format_skeleton("MMMd", value, locale=self.locale)
 
     def date(self, value: date | datetime | str | None, format: str = "medium") -> str:
         """A date as the locale writes it."""

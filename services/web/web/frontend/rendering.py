@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from web.frontend import actors, i18n, labels
+from web.frontend import actors, i18n, labels, owing
 from web.frontend.deps import current_user
 from web.frontend.session import csrf_token
 
@@ -34,6 +34,7 @@ def environment() -> Environment:
     )
     env.globals["status_class"] = STATUS_CLASSES
     env.globals["actor_member"] = actors.actor_member
+    env.globals["owed_reason"] = owing.owed_reason
     env.globals.update(labels.ALL)
     return env
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from web.frontend.deps import ApiDep, StaffDep
+from web.frontend.owing import contact_rule
 from web.frontend.rendering import render
 from web.frontend.routes.common import flatten_units, members_by_id
 
@@ -78,6 +79,7 @@ async def dashboard(
         "months": months,
         "overview": overview,
         "queue": queue,
+        "rule": contact_rule(),
         "years": [str(y) for y in range(datetime.now(UTC).year, datetime.now(UTC).year - 4, -1)],
     }
     return render(request, "dashboard.html", context)
