@@ -81,6 +81,7 @@ def link_for(
     field_name: str = "contacted_on",
     *,
     replica_level: bool = False,
+    member_field: str = "lower_member_id",
 ) -> Link:
     """The link period a contact on ``day`` belongs to, or the reason there is none.
 
@@ -88,13 +89,14 @@ def link_for(
     the roster has published: when it shows no link for the pair and ``replica_level`` (it has
     applied everything the roster published), the pair is not linked (422); while it is behind,
     the link may be too new to have arrived, and the answer is a 409 that a retry will settle.
-    A date outside the known links' active days is a 422.
+    Both name ``member_field``. A date outside the known links' active days is a 422 naming
+    ``field_name``.
     """
     if not links and replica_level:
-        raise DomainError("lower_member_id", "is not linked to the upper member")
+        raise DomainError(member_field, "is not linked to the upper member")
     if not links:
         raise StateConflictError(
-            "lower_member_id",
+            member_field,
             "is not one of the upper member's contacts as far as the roster has published; "
             "if the link was just made, retry shortly",
         )
@@ -166,7 +168,8 @@ def decide_log_meeting(
         raise DomainError("lower_member_ids", "a participant is listed twice")
     made = []
     for index, (lower, theirs) in enumerate(zip(command.lower_member_ids, links, strict=True)):
-        link = link_for(theirs, day, f"lower_member_ids.{index}", replica_level=replica_level)
+        field = f"lower_member_ids.{index}"
+        link = link_for(theirs, day, field, replica_level=replica_level, member_field=field)
         made.append(
             ev.ContactMade(
                 contact_id=meeting_contact_id(command.meeting_id, lower),

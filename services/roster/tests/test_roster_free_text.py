@@ -49,7 +49,7 @@ async def test_names_and_reasons_refuse_control_characters(roster: Roster) -> No
     member = {"unit_id": county, "tier": "committee", "external_number": "X-1"}
     await _refused_naming(roster, "POST", "/members", {**member, "name": "李\x08建华"}, "name")
     await _refused_naming(
-        roster, "POST", f"/units/{county}/closure", {"reason": "合并\x1b"}, "reason"
+        roster, "POST", f"/units/{county}/closure", {"reason": "合\x1b并"}, "reason"
     )
     policy = {"leader": 1, "committee": 5, "representative": 10, "reason": "调整\x7f"}
     await _refused_naming(roster, "PUT", "/policy/span", policy, "reason")
@@ -60,7 +60,7 @@ async def test_names_and_reasons_refuse_control_characters(roster: Roster) -> No
         roster,
         "POST",
         "/links",
-        {**override, "span_override_reason": "特批\x0c"},
+        {**override, "span_override_reason": "特\x0c批"},
         "span_override_reason",
     )
     # Free text keeps its line breaks and tabs; a name with ordinary punctuation is fine.
