@@ -15,7 +15,7 @@ PACKAGES := shared/eventspine shared/contracts shared/servicekit shared/complian
             services/feedback/feedback services/reports/reports services/web/web bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 
-.PHONY: help install messages run demo stack stack-down bench-quick lint format schemas test test-unit test-integration test-faults bench up down clean
+.PHONY: help install messages run demo stack stack-down admin bench-quick lint format schemas test test-unit test-integration test-faults bench up down clean
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -73,6 +73,11 @@ demo: install ## make run with a generated demo city (10/59/300/3,000, a year of
 
 stack: install ## the full topology without Docker: PostgreSQL, Kafka, each service and relay a process (Ctrl-C stops)
 	$(BIN)/sanlian-stack up
+
+ADMIN ?= admin
+
+admin: install ## an admin account for the full topology (make stack's settings; asks the password); ADMIN=<username>
+	$(BIN)/sanlian-stack create-admin --username $(ADMIN)
 
 stack-down: ## stop what make stack started, from another terminal (PostgreSQL and Kafka keep running)
 	$(BIN)/sanlian-stack down

@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
+from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
 import aiosqlite
@@ -219,23 +220,71 @@ class AccountStore:
         await self.db.execute(f"DELETE FROM {self.p}login_failures WHERE username = $1", username)
 
 
+def postgres_address(dsn: str) -> str:
+    """``host:port/database`` of a PostgreSQL DSN (URL or ``key=value`` form), without the
+    user or the password: what an operator may be shown of where something was written."""
+    if "://" in dsn:
+        parts = urlsplit(dsn)
+        query = parse_qs(parts.query)
+        hosts = parts.netloc.rpartition("@")[2] or ",".join(query.get("host", [])) or "localhost"
+        database = unquote(parts.path.lstrip("/")) or ",".join(query.get("dbname", []))
+    else:
+        pairs = dict(item.split("=", 1) for item in dsn.split() if "=" in item)
+        hosts = pairs.get("host", "localhost") + (f":{pairs['port']}" if "port" in pairs else "")
+        database = pairs.get("dbname", "")
+    return f"{hosts}/{database}" if database else hosts
+
+
+@dataclass(frozen=True)
+class AccountsPlace:
+    """Where accounts live: the roster's PostgreSQL schema, or ``accounts.sqlite`` in the
+    embedded default's folder. ``str()`` says which, without credentials."""
+
+    backend: Literal["postgres", "sqlite"]
+    dsn: str = ""
+    schema: str = ""
+    path: Path | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> AccountsPlace:
+        """The place the settings' backend (``SANLIAN_STORE_BACKEND``) names."""
+        if settings.store_backend == "postgres":
+            return cls.postgres(settings)
+        return cls("sqlite", path=Path(settings.sqlite_dir) / "accounts.sqlite")
+
+    @classmethod
+    def postgres(cls, settings: Settings) -> AccountsPlace:
+        """The roster's schema on the settings' PostgreSQL, whatever their backend says."""
+        return cls("postgres", dsn=settings.pg_dsn, schema=settings.store_schema("roster"))
+
+    def __str__(self) -> str:
+        if self.backend == "postgres":
+            return f"PostgreSQL {postgres_address(self.dsn)}, schema {self.schema}"
+        return f"SQLite {self.path}"
+
+    async def open(self) -> tuple[AccountStore, Callable[[], Awaitable[None]]]:
+        """The account store, on its own connection (tables created if missing), and how to
+        close it."""
+        if self.backend == "postgres":
+            pool = await connect_pool(self.dsn, max_size=2)
+            await pool.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            store = AccountStore(pool, f"{self.schema}.")
+            await store.setup()
+            return store, pool.close
+        assert self.path is not None
+        db = await open_sqlite_db(self.path)
+        sqlite_store = AccountStore(SqliteTx(db), "")
+        await sqlite_store.setup()
+        return sqlite_store, db.close
+
+
 async def open_accounts(settings: Settings) -> tuple[AccountStore, Callable[[], Awaitable[None]]]:
     """The account store the settings name, on its own connection, and how to close it.
 
     PostgreSQL: tables in the roster's schema. SQLite: ``accounts.sqlite`` in the embedded
     default's folder. The roster service opens its accounts with this too.
     """
-    if settings.store_backend == "postgres":
-        schema = settings.store_schema("roster")
-        pool = await connect_pool(settings.pg_dsn, max_size=2)
-        await pool.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        store = AccountStore(pool, f"{schema}.")
-        await store.setup()
-        return store, pool.close
-    db = await open_sqlite_db(Path(settings.sqlite_dir) / "accounts.sqlite")
-    store = AccountStore(SqliteTx(db), "")
-    await store.setup()
-    return store, db.close
+    return await AccountsPlace.of(settings).open()
 
 
 async def open_sqlite_db(path: Path) -> aiosqlite.Connection:

@@ -5,7 +5,9 @@
     sanlian-access ensure-admin                           # make run: only if none exists
 
 Both read the same ``SANLIAN_*`` settings as the services (``SANLIAN_STORE_BACKEND``,
-``SANLIAN_PG_DSN``, ``SANLIAN_SQLITE_DIR``...). Exit 0 done, 1 refused, 2 bad input.
+``SANLIAN_PG_DSN``, ``SANLIAN_SQLITE_DIR``...), and say where they wrote: with no settings,
+that is the embedded default's ``var/accounts.sqlite``, which the full topology never reads
+(``sanlian-stack create-admin`` uses its settings). Exit 0 done, 1 refused, 2 bad input.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from access.accounts import USERNAME, AccountStore, UsernameTakenError, open_accounts
+from access.accounts import USERNAME, AccountsPlace, AccountStore, UsernameTakenError
 from access.passwords import hash_password, password_problem
 from eventspine.config import Settings
 from eventspine.store.base import utc_now
@@ -26,8 +28,17 @@ app = typer.Typer(help="Sanlian accounts: bootstrap the first federation admin."
 ACTOR = "cli:sanlian-access"
 
 
-async def _create(settings: Settings, username: str, password: str) -> None:
-    store, close = await open_accounts(settings)
+def _where(place: AccountsPlace) -> str:
+    if place.backend == "postgres":
+        return str(place)
+    return (
+        f"{place} (the embedded default, as make run reads it; the full topology reads "
+        "PostgreSQL: sanlian-stack create-admin, or SANLIAN_STORE_BACKEND=postgres)"
+    )
+
+
+async def _create(place: AccountsPlace, username: str, password: str) -> None:
+    store, close = await place.open()
     try:
         await _add_admin(store, username, password)
     finally:
@@ -66,16 +77,17 @@ def create_admin(
     if why := password_problem(password, username):
         typer.echo(f"password: {why}", err=True)
         raise typer.Exit(2)
+    place = AccountsPlace.of(Settings())
     try:
-        asyncio.run(_create(Settings(), username, password))
+        asyncio.run(_create(place, username, password))
     except UsernameTakenError:
-        typer.echo(f"username: {username!r} is already taken", err=True)
+        typer.echo(f"username: {username!r} is already taken in {place}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"admin account {username!r} created")
+    typer.echo(f"admin account {username!r} created in {_where(place)}")
 
 
-async def _ensure(settings: Settings, username: str) -> str | None:
-    store, close = await open_accounts(settings)
+async def _ensure(place: AccountsPlace, username: str) -> str | None:
+    store, close = await place.open()
     try:
         if await store.count_admins() > 0:
             return None
@@ -92,16 +104,20 @@ def ensure_admin(
 ) -> None:
     """Create an admin with a generated password if there is no admin yet, and print the
     credentials once; otherwise do nothing."""
+    place = AccountsPlace.of(Settings())
     try:
-        password = asyncio.run(_ensure(Settings(), username))
+        password = asyncio.run(_ensure(place, username))
     except UsernameTakenError:
-        typer.echo(f"username: {username!r} is taken by an account that is not an admin", err=True)
+        typer.echo(
+            f"username: {username!r} is taken by an account that is not an admin in {place}",
+            err=True,
+        )
         raise typer.Exit(1) from None
     if password is None:
-        typer.echo("an admin account exists already; sign in with it")
+        typer.echo(f"an admin account exists already in {place}; sign in with it")
         return
     typer.echo(
-        f"First admin created. Sign in as '{username}' with password: {password}\n"
+        f"First admin created in {place}. Sign in as '{username}' with password: {password}\n"
         "(shown once; change it after signing in: the 密码 (Password) link at the top of the "
         "page, or POST /roster/accounts/{id}/password with current_password)"
     )

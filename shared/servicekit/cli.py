@@ -72,13 +72,19 @@ def migrate(
     ] = True,
 ) -> None:
     """Move an embedded installation (SQLite) to the full topology: every event as stored
-    (ids, positions, hashes, actors) and every key into the PostgreSQL schemas, then to Kafka.
+    (ids, positions, hashes, actors), every key and every account into the PostgreSQL
+    schemas, then to Kafka.
 
-    The target comes from SANLIAN_PG_DSN, SANLIAN_PG_SCHEMA_PREFIX, SANLIAN_KAFKA_BOOTSTRAP and
-    SANLIAN_TOPIC_PREFIX. Stop the embedded app first. Safe to run again after an interruption.
+    The target is always PostgreSQL, whatever SANLIAN_STORE_BACKEND says: SANLIAN_PG_DSN,
+    SANLIAN_PG_SCHEMA_PREFIX, SANLIAN_KAFKA_BOOTSTRAP and SANLIAN_TOPIC_PREFIX name it, and it
+    is printed first. Stop the embedded app first. Safe to run again after an interruption.
     """
+    settings = Settings()
+    typer.echo(
+        f"moving {from_sqlite} (SQLite) to {migration.target_of(settings, to_kafka=to_kafka)}"
+    )
     try:
-        moved = asyncio.run(migration.migrate(Settings(), from_sqlite, to_kafka=to_kafka))
+        moved = asyncio.run(migration.migrate(settings, from_sqlite, to_kafka=to_kafka))
     except migration.MigrationError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

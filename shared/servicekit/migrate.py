@@ -33,7 +33,7 @@ import aiosqlite
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from access.accounts import AccountStore, UsernameTakenError, open_accounts
+from access.accounts import AccountsPlace, AccountStore, UsernameTakenError, postgres_address
 from eventspine.bus import SqliteTx
 from eventspine.config import Settings
 from eventspine.crypto import PostgresKeyStore
@@ -59,16 +59,33 @@ class MigrationError(SpineError):
     """The source or the target is not what a move can continue from."""
 
 
-async def move_accounts(settings: Settings, folder: Path) -> int:
-    """Copy the embedded installation's accounts into the roster's schema; how many moved."""
+def target_of(settings: Settings, *, to_kafka: bool = True) -> str:
+    """Where a move writes, for the operator: always PostgreSQL (and Kafka), whatever
+    ``SANLIAN_STORE_BACKEND`` says; no credentials."""
+    schemas = ", ".join(settings.store_schema(service) for service in SERVICES)
+    where = (
+        f"PostgreSQL {postgres_address(settings.pg_dsn)}, schemas {schemas} "
+        f"(accounts in {settings.store_schema('roster')})"
+    )
+    if to_kafka:
+        topics = ", ".join(settings.topic(service) for service in SERVICES)
+        where += f"; Kafka {settings.kafka_bootstrap}, topics {topics}"
+    return where
+
+
+async def move_accounts(target: AccountsPlace, folder: Path) -> int:
+    """Copy the embedded installation's accounts to ``target`` (the roster's PostgreSQL
+    schema); how many moved. A target that is the source itself is refused."""
     source_file = folder / "accounts.sqlite"
     if not source_file.is_file():
         return 0
-    target, close_target = await open_accounts(settings)
+    if target.path is not None and target.path.resolve() == source_file.resolve():
+        raise MigrationError(f"the accounts' target is their source, {source_file}")
+    target_store, close_target = await target.open()
     try:
         async with aiosqlite.connect(f"file:{source_file}?mode=ro", uri=True) as db:
             try:
-                return await AccountStore(SqliteTx(db)).copy_to(target)
+                return await AccountStore(SqliteTx(db)).copy_to(target_store)
             except UsernameTakenError as exc:
                 raise MigrationError(f"another account already holds username {exc}") from exc
     finally:
@@ -286,10 +303,11 @@ async def publish(settings: Settings, service: str) -> int:
 
 
 async def migrate(settings: Settings, folder: Path, *, to_kafka: bool = True) -> list[Moved]:
-    """Move every service of the embedded installation in ``folder`` to the stores (and, with
-    ``to_kafka``, the topics) that ``settings`` name."""
+    """Move every service of the embedded installation in ``folder`` to the PostgreSQL stores
+    (and, with ``to_kafka``, the topics) that ``settings`` name: the target is PostgreSQL
+    whatever their ``store_backend`` says (see :func:`target_of`)."""
     moved = [await move_service(settings, folder, service) for service in SERVICES]
-    moved[0].accounts = await move_accounts(settings, folder)
+    moved[0].accounts = await move_accounts(AccountsPlace.postgres(settings), folder)
     if to_kafka:
         for result in moved:
             result.published = await publish(settings, result.service)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from rich.table import Table
 
 from topology import compose
 from topology.supervisor import Stack, alive, down, read_state, ready
-from topology.table import DEFAULT_PORT_BASE, Addresses, enabled
+from topology.table import DEFAULT_PORT_BASE, Addresses, by_name, enabled, settings_of
 
 app = typer.Typer(
     help="The full Sanlian topology on one machine (no Docker), and its docker-compose.yml.",
@@ -120,6 +121,30 @@ def _exit(code: int | None) -> str:
     if code is None:
         return "killed"
     return signal.Signals(-code).name if code < 0 else f"exit {code}"
+
+
+@app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="the admin's username")] = "admin",
+    password_stdin: Annotated[
+        bool, typer.Option(help="read the password from standard input instead of asking")
+    ] = False,
+    port_base: PortBase = DEFAULT_PORT_BASE,
+) -> None:
+    """Add a federation admin to the full topology's accounts: ``sanlian-access
+    create-admin`` with the settings ``make stack`` gives the roster (PostgreSQL, whatever
+    SANLIAN_STORE_BACKEND says), so the admin signs in on the stack."""
+    dsn, bootstrap = _infrastructure()
+    addresses = Addresses(
+        dsn, bootstrap, host="127.0.0.1", port_base=port_base, url_host="127.0.0.1"
+    )
+    # The roster's own environment: its accounts are where the roster service reads them.
+    env = {**os.environ, **settings_of(by_name("roster"), addresses)}
+    argv = [sys.executable, "-m", "access", "create-admin", "--username", username]
+    if password_stdin:
+        argv.append("--password-stdin")
+    # The terminal and standard input pass through, for the password prompt.
+    raise typer.Exit(subprocess.run(argv, env=env, check=False).returncode)
 
 
 @app.command("down")

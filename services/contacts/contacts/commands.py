@@ -10,13 +10,17 @@ from uuid import UUID
 from pydantic import ConfigDict, Field, StringConstraints
 
 from contacts.events import Initiator, Method, Topic
-from eventspine.text import StorableText
+from eventspine.text import FREE_TEXT, StorableText
 
 NOTE_LIMIT = 500
 """The longest note a contact may carry, in characters (documented in the API)."""
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_LIMIT)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Note = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_LIMIT), FREE_TEXT
+]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), FREE_TEXT
+]
 
 
 class Command(StorableText):

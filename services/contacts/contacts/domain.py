@@ -75,17 +75,28 @@ def covers(links: Sequence[Link], day: date) -> bool:
     return any(link.active_on(day) for link in links)
 
 
-def link_for(links: Sequence[Link], day: date, field_name: str = "contacted_on") -> Link:
+def link_for(
+    links: Sequence[Link],
+    day: date,
+    field_name: str = "contacted_on",
+    *,
+    replica_level: bool = False,
+    member_field: str = "lower_member_id",
+) -> Link:
     """The link period a contact on ``day`` belongs to, or the reason there is none.
 
     ``links`` are the pair's link periods from the roster replica. The replica only knows what
-    the roster has published: when it shows no link for the pair, the answer is a 409 (they are
-    not linked, or the link is too new to have arrived, and a retry will tell). A date outside
-    the known links' active days is a 422.
+    the roster has published: when it shows no link for the pair and ``replica_level`` (it has
+    applied everything the roster published), the pair is not linked (422); while it is behind,
+    the link may be too new to have arrived, and the answer is a 409 that a retry will settle.
+    Both name ``member_field``. A date outside the known links' active days is a 422 naming
+    ``field_name``.
     """
+    if not links and replica_level:
+        raise DomainError(member_field, "is not linked to the upper member")
     if not links:
         raise StateConflictError(
-            "lower_member_id",
+            member_field,
             "is not one of the upper member's contacts as far as the roster has published; "
             "if the link was just made, retry shortly",
         )
@@ -111,13 +122,20 @@ def require_contact(contact: Contact | None) -> Contact:
 
 
 def decide_log_contact(
-    command: cmd.LogContact, existing: Contact | None, links: Sequence[Link], today: date
+    command: cmd.LogContact,
+    existing: Contact | None,
+    links: Sequence[Link],
+    today: date,
+    *,
+    replica_level: bool = False,
 ) -> ev.ContactMade:
-    """A contact on the link of the pair that was active on its date (note not yet sealed)."""
+    """A contact on the link of the pair that was active on its date (note not yet sealed);
+    ``replica_level``: the roster replica has applied all the roster published (see
+    :func:`link_for`)."""
     day = not_in_future(command.contacted_on, today, "contacted_on")
     if existing is not None:
         raise StateConflictError("contact_id", "a contact with this id exists")
-    link = link_for(links, day, "contacted_on")
+    link = link_for(links, day, "contacted_on", replica_level=replica_level)
     return ev.ContactMade(
         contact_id=command.contact_id,
         link_id=link.link_id,
@@ -137,7 +155,11 @@ def meeting_contact_id(meeting_id: UUID, lower_member_id: UUID) -> UUID:
 
 
 def decide_log_meeting(
-    command: cmd.LogMeeting, links: Sequence[Sequence[Link]], today: date
+    command: cmd.LogMeeting,
+    links: Sequence[Sequence[Link]],
+    today: date,
+    *,
+    replica_level: bool = False,
 ) -> list[ev.ContactMade]:
     """One contact per participant, each on their own link active on the meeting's date
     (``links[i]`` are participant ``i``'s links with the upper member); all or none."""
@@ -146,7 +168,8 @@ def decide_log_meeting(
         raise DomainError("lower_member_ids", "a participant is listed twice")
     made = []
     for index, (lower, theirs) in enumerate(zip(command.lower_member_ids, links, strict=True)):
-        link = link_for(theirs, day, f"lower_member_ids.{index}")
+        field = f"lower_member_ids.{index}"
+        link = link_for(theirs, day, field, replica_level=replica_level, member_field=field)
         made.append(
             ev.ContactMade(
                 contact_id=meeting_contact_id(command.meeting_id, lower),
@@ -164,7 +187,12 @@ def decide_log_meeting(
 
 
 def decide_correction(
-    contact: Contact | None, command: cmd.CorrectContact, links: Sequence[Link], today: date
+    contact: Contact | None,
+    command: cmd.CorrectContact,
+    links: Sequence[Link],
+    today: date,
+    *,
+    replica_level: bool = False,
 ) -> ev.ContactCorrected:
     """The contact's values after the correction (the note as it was: the handler puts in the
     new one, sealed). A new date must not be in the future and must fall on the contact's own
@@ -175,7 +203,8 @@ def decide_correction(
     day = contact.contacted_on
     if command.contacted_on is not None:
         day = not_in_future(command.contacted_on, today, "contacted_on")
-        if link_for(links, day, "contacted_on").link_id != contact.link_id:
+        link = link_for(links, day, "contacted_on", replica_level=replica_level)
+        if link.link_id != contact.link_id:
             raise DomainError("contacted_on", "the new date falls on another link period")
     return ev.ContactCorrected(
         contact_id=contact.contact_id,

@@ -19,7 +19,7 @@ from eventspine.clock import FederationClock
 from eventspine.crypto import PersonalDataVault
 from eventspine.envelope import RecordedEvent
 from eventspine.projection import Tx
-from eventspine.replica import Feed
+from eventspine.replica import Feed, FeedRestartingError
 from eventspine.store.base import NO_STREAM, AppendRequest, CommandContext, EventStore
 from servicekit.commands import Route, route
 
@@ -65,6 +65,14 @@ class ContactsHandlers:
             links = await self.replica.links_between(self.reader, upper, lower)
         return links
 
+    async def replica_level(self) -> bool:
+        """Whether the roster replica has applied everything the roster has published (asked
+        only when a pair shows no link, after :meth:`links` caught it up)."""
+        try:
+            return await self.feed.behind() == 0
+        except FeedRestartingError:
+            return False
+
     async def _with_note(self, event: Noted, lower: UUID, note: str | None) -> Noted:
         # Sealing creates the lower member's key: only for a decision that stands.
         if note is None:
@@ -79,7 +87,10 @@ class ContactsHandlers:
         links = await self.links(
             command.upper_member_id, command.lower_member_id, command.contacted_on
         )
-        event = domain.decide_log_contact(command, existing, links, self.clock.today())
+        level = not links and await self.replica_level()
+        event = domain.decide_log_contact(
+            command, existing, links, self.clock.today(), replica_level=level
+        )
         event = await self._with_note(event, command.lower_member_id, command.note)
         return await self.store.append(contact_stream(command.contact_id), version, [event], ctx)
 
@@ -91,7 +102,8 @@ class ContactsHandlers:
             await self.links(command.upper_member_id, lower, command.contacted_on)
             for lower in command.lower_member_ids
         ]
-        made = domain.decide_log_meeting(command, links, self.clock.today())
+        level = not all(links) and await self.replica_level()
+        made = domain.decide_log_meeting(command, links, self.clock.today(), replica_level=level)
         requests = [
             AppendRequest(
                 contact_stream(event.contact_id),
@@ -108,11 +120,15 @@ class ContactsHandlers:
         """Correct a contact; a new date must still fall on the same link."""
         contact, version = await self.contact(contact_id)
         links: list[Link] = []
+        level = False
         if contact is not None and command.contacted_on is not None:
             links = await self.links(
                 contact.upper_member_id, contact.lower_member_id, command.contacted_on
             )
-        event = domain.decide_correction(contact, command, links, self.clock.today())
+            level = not links and await self.replica_level()
+        event = domain.decide_correction(
+            contact, command, links, self.clock.today(), replica_level=level
+        )
         assert contact is not None  # the decision refuses an unknown contact
         event = await self._with_note(event, contact.lower_member_id, command.note)
         return await self.store.append(contact_stream(contact_id), version, [event], ctx)

@@ -14,12 +14,16 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from eventspine.text import StorableText
+from eventspine.text import FREE_TEXT, StorableText
 from feedback.events import Category, Channel
 
 MAX_TEXT = 2000
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT), FREE_TEXT
+]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), FREE_TEXT
+]
 
 
 class Command(StorableText):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -230,6 +231,33 @@ class PostgresBackend:
         """One round trip to the database."""
         await self.pool.fetchval("SELECT 1")
 
+    async def drop_except(self, keep: Collection[Target]) -> list[str]:
+        """Drop the rebuilds' schemas not in ``keep``; the first generation, which shares
+        ``<base>`` with the pointer, by dropping its tables (the pointer's table stays)."""
+        kept = {target.location for target in keep}
+        rebuilt = re.compile(re.escape(self.base) + r"_r[0-9a-f]+")
+        rows = await self.pool.fetch(
+            "SELECT nspname FROM pg_namespace WHERE left(nspname, length($1)) = $1 "
+            "ORDER BY nspname",
+            f"{self.base}_r",
+        )
+        dropped = []
+        for name in (row["nspname"] for row in rows):
+            if rebuilt.fullmatch(name) and name not in kept:
+                await self.pool.execute(f"DROP SCHEMA {checked_schema(name)} CASCADE")
+                dropped.append(name)
+        if self.base not in kept:
+            tables = await self.pool.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = $1 "
+                "AND tablename <> 'current_generation'",
+                self.base,
+            )
+            if tables:
+                names = ", ".join(f'{self.base}."{row["tablename"]}"' for row in tables)
+                await self.pool.execute(f"DROP TABLE {names} CASCADE")
+                dropped.append(self.base)
+        return dropped
+
     async def close(self) -> None:
         await self.pool.close()
 
@@ -249,6 +277,20 @@ def _write_pointer(path: Path, name: str) -> None:
         file.flush()
         os.fsync(file.fileno())
     os.replace(temporary, path)
+
+
+_GENERATION_FILE = re.compile(r"reports(-r[0-9a-f]+)?\.sqlite")
+
+
+def _delete_generations(folder: Path, kept: set[str]) -> list[str]:
+    dropped = []
+    for path in sorted(folder.iterdir()):
+        if _GENERATION_FILE.fullmatch(path.name) and path.name not in kept:
+            for suffix in ("-wal", "-shm", "-journal"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+            path.unlink()
+            dropped.append(path.name)
+    return dropped
 
 
 class SqliteBackend:
@@ -308,6 +350,12 @@ class SqliteBackend:
         """Read the store files the projections follow."""
         for store in self.stores:
             await store.head_position()
+
+    async def drop_except(self, keep: Collection[Target]) -> list[str]:
+        """Delete the generations' files (with their WAL and shared-memory files) not in
+        ``keep``."""
+        kept = {target.location for target in keep}
+        return await asyncio.to_thread(_delete_generations, self.folder, kept)
 
     async def close(self) -> None:
         for store in self.stores:

@@ -10,8 +10,10 @@ consumer groups ``<topic prefix>.r<id>.projection.<name>``, so every offset star
 SQLite: the file ``reports-r<id>.sqlite`` fed by its own bus), lets it consume while the live
 one keeps feeding and answering, waits until it has caught up with the topics (or stores) and
 has applied at least what the live one had, then moves the pointer, swaps the generation the
-views answer from (one assignment) and stops the old generation's feed. The old schema or file
-is kept, named in the status, so an operator can compare it and drop it.
+views answer from (one assignment) and stops the old generation's feed. The previous generation
+is kept, so an operator can compare it with the new one; every older one is dropped (its schema
+or file), so repeated rebuilds leave two generations, not one more each time. The status names
+both (``kept``, ``dropped``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -83,6 +85,10 @@ class Backend(Protocol):
     async def ping(self) -> None:
         """Raise when the database cannot be reached."""
 
+    async def drop_except(self, keep: Collection[Target]) -> list[str]:
+        """Drop every generation but ``keep`` (none of the others is fed or read any more);
+        the locations dropped."""
+
     async def close(self) -> None:
         """Release what every generation shares (the pool, the store files)."""
 
@@ -100,13 +106,23 @@ class RebuildStatus(BaseModel):
     state: Literal["running", "swapped", "failed"]
     target: str = Field(description="the new schema (PostgreSQL) or file (SQLite)")
     previous: str = Field(description="the generation answering when it started; kept")
+    kept: list[str] = Field(
+        default_factory=list,
+        description="once swapped: the generations kept, the new one and the previous one",
+    )
+    dropped: list[str] = Field(
+        default_factory=list,
+        description="once swapped: the older generations dropped (schemas or files)",
+    )
     group_prefix: str = Field("", description="consumer-group prefix of the new runners")
     events_behind: int | None = Field(
         None, description="while running: events the new projections have not applied yet"
     )
     started_at: datetime
     finished_at: datetime | None = None
-    error: str | None = None
+    error: str | None = Field(
+        None, description="why it failed, or why older generations could not be dropped"
+    )
 
 
 class Rebuilder:
@@ -170,10 +186,12 @@ class Rebuilder:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
 
-    def _finish(self, state: Literal["swapped", "failed"], error: str | None = None) -> None:
+    def _finish(
+        self, state: Literal["swapped", "failed"], error: str | None = None, **done: list[str]
+    ) -> None:
         assert self._status is not None
         self._status = self._status.model_copy(
-            update={"state": state, "finished_at": datetime.now(UTC), "error": error}
+            update={"state": state, "finished_at": datetime.now(UTC), "error": error, **done}
         )
 
     async def _run(self, target: Target) -> None:
@@ -194,7 +212,15 @@ class Rebuilder:
                 await asyncio.sleep(self.backend.retire_after_seconds)
             finally:
                 await old.feed.stop()
-            self._finish("swapped")
+            kept = [target.location, old.target.location]
+            try:
+                dropped = await self.backend.drop_except((target, old.target))
+            except Exception as exc:  # swapped all the same: the next rebuild drops them
+                log.exception("reports.rebuild.drop_failed", kept=kept)
+                self._finish("swapped", f"{type(exc).__name__}: {exc}", kept=kept)
+            else:
+                log.info("reports.rebuild.dropped", kept=kept, dropped=dropped)
+                self._finish("swapped", kept=kept, dropped=dropped)
         except asyncio.CancelledError:
             self._finish("failed", "abandoned: the service stopped")
             raise

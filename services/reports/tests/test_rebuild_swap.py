@@ -228,3 +228,72 @@ async def test_a_rebuild_is_swapped_in_while_the_live_projections_keep_answering
             assert state.live.target.location == target
             assert await state.feed.catch_up(60.0)
             assert await answers(client) == after
+
+
+async def generations(settings: Settings) -> set[str]:
+    """The generations the backend holds: schemas with projection tables, or files."""
+    if settings.store_backend == "postgres":
+        conn = await asyncpg.connect(settings.pg_dsn)
+        try:
+            found = await conn.fetch(
+                "SELECT DISTINCT schemaname FROM pg_tables WHERE left(schemaname, length($1)) = $1"
+                " AND tablename = 'r_links'",
+                settings.store_schema("reports"),
+            )
+            return {row[0] for row in found}
+        finally:
+            await conn.close()
+    folder = Path(settings.sqlite_dir)
+    return set(await asyncio.to_thread(lambda: [p.name for p in folder.glob("reports*.sqlite*")]))
+
+
+async def test_repeated_rebuilds_keep_the_live_and_the_previous_generation_only(
+    backend: Settings,
+) -> None:
+    settings = backend
+    full = settings.store_backend == "postgres"
+    first = settings.store_schema("reports") if full else "reports.sqlite"
+    async with topology(settings) as t:
+        await script_year(t)
+        await publish_all(t)
+        async with reports_client(settings) as (client, state):
+            assert await state.feed.catch_up(60.0)
+            before = await answers(client)
+            assert await generations(settings) >= {first}
+            done = []
+            for _ in range(3):
+                started = await client.post("/admin/rebuild")
+                assert started.status_code == 202, started.text
+                await state.rebuilds.wait()
+                status = await rebuild_status(client)
+                assert status["state"] == "swapped", status
+                assert status["error"] is None, status
+                done.append(status)
+            locations = [first] + [status["target"] for status in done]
+            assert [(s["kept"], s["dropped"]) for s in done] == [
+                ([locations[1], locations[0]], []),
+                ([locations[2], locations[1]], [locations[0]]),
+                ([locations[3], locations[2]], [locations[1]]),
+            ]
+            held = await generations(settings)
+            if full:
+                assert held == {locations[3], locations[2]}
+            else:  # each file may have its WAL and shared-memory files beside it
+                assert {name.split(".sqlite")[0] + ".sqlite" for name in held} == {
+                    locations[3],
+                    locations[2],
+                }
+            assert await pointer(settings) == locations[3]
+            assert await answers(client) == before
+            # The previous generation is still there to compare with, row for row.
+            assert await rows(settings, locations[2]) == await rows(settings, locations[3])
+
+        # A restart opens the live generation, and the next rebuild drops the oldest.
+        async with reports_client(settings) as (client, state):
+            assert state.live.target.location == locations[3]
+            assert await state.feed.catch_up(60.0)
+            assert (await client.post("/admin/rebuild")).status_code == 202
+            await state.rebuilds.wait()
+            status = await rebuild_status(client)
+            assert status["dropped"] == [locations[2]], status
+            assert await answers(client) == before

@@ -229,11 +229,20 @@ def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRout
         await access.commands.run(changed, ctx)
         await access.accounts.set_password(account_id, password_hash)
 
-    @accounts.post("/{account_id}/disabling", dependencies=[STAFF], responses={404: {}})
-    async def disable_account(account_id: UUID, access: AccessDep, ctx: Context) -> AccountPublic:
-        """Stop an account from signing in (federation staff only); the last admin stays.
-        Its tokens stop working on every service (within its replica's lag)."""
+    @accounts.post("/{account_id}/disabling", dependencies=[STAFF], responses={404: {}, 409: {}})
+    async def disable_account(
+        account_id: UUID, access: AccessDep, ctx: Context, principal: Caller
+    ) -> AccountPublic:
+        """Stop an account from signing in (federation staff only); the last admin stays, and
+        no admin disables their own account (another admin does). Its tokens stop working on
+        every service (within its replica's lag)."""
         account = await existing(access, account_id)
+        if principal.account_id == account_id:
+            # It would end the admin's own session with a click meant for someone else's row,
+            # and could leave the federation with no admin who knows it happened.
+            raise StateConflictError(
+                "account_id", "is your own account: another admin must disable it"
+            )
         if account.disabled_at is not None:
             return _public(account)  # already disabled: nothing more to record
         if account.role == "admin" and await access.accounts.count_admins() <= 1:

@@ -157,6 +157,18 @@ def test_a_pair_the_replica_shows_no_link_for_is_a_conflict_to_retry() -> None:
     assert "retry shortly" in error.value.reason
 
 
+def test_a_pair_with_no_link_on_a_level_replica_is_not_linked_without_a_retry() -> None:
+    with pytest.raises(DomainError) as error:
+        domain.link_for([], TODAY, replica_level=True)
+    assert refusal(error) == (422, "lower_member_id", "is not linked to the upper member")
+    with pytest.raises(DomainError) as error:
+        domain.decide_log_contact(log(), None, [], TODAY, replica_level=True)
+    assert "retry" not in error.value.reason
+    with pytest.raises(DomainError) as error:
+        domain.decide_log_meeting(meeting(LOWER, OTHER), [RELINKED, []], TODAY, replica_level=True)
+    assert refusal(error) == (422, "lower_member_ids.1", "is not linked to the upper member")
+
+
 # require_contact
 
 
