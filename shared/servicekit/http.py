@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from access.guard import Caller, install_tokens, service_policy
 from access.revocations import Revocations
 from access.tokens import TokenService
+from eventspine.clock import utc_now
 from eventspine.config import Settings
 from eventspine.crypto import KeyDestroyedError
 from eventspine.envelope import RecordedEvent
@@ -387,3 +388,43 @@ def service_app(
         return {"status": "ok"}
 
     return app
+
+
+class AppFactory(Protocol):
+    """``create_app(settings, clock)``: what ``uvicorn --factory <service>.main:create_app``
+    calls (with nothing: the settings come from ``SANLIAN_*``) and tests call with theirs."""
+
+    def __call__(
+        self, settings: Settings | None = None, clock: Callable[[], datetime] = utc_now
+    ) -> FastAPI:
+        """Build the app; the service is opened in the app's lifespan, not at import."""
+
+
+def service_factory(
+    name: str,
+    *,
+    title: str,
+    summary: str,
+    routers: Sequence[APIRouter],
+    build: Callable[[Settings, Callable[[], datetime]], Awaitable[Wired]],
+    public_routers: Sequence[APIRouter] = (),
+) -> AppFactory:
+    """The app factory of a service whose composition root is ``build(settings, clock)``."""
+
+    def create_app(
+        settings: Settings | None = None, clock: Callable[[], datetime] = utc_now
+    ) -> FastAPI:
+        """Build the app; the service is opened in the app's lifespan, not at import."""
+        chosen = settings or Settings()
+        return service_app(
+            name,
+            title=title,
+            summary=summary,
+            settings=chosen,
+            clock=clock,
+            routers=routers,
+            public_routers=public_routers,
+            open_service=lambda: build(chosen, clock),
+        )
+
+    return create_app
