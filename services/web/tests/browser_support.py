@@ -95,6 +95,19 @@ def watched_page(browser: Any, base: str, viewport: dict[str, int]) -> Iterator[
         context.close()
 
 
+def header_menu(page: Any) -> Any:
+    """The header's menu (language, password, sign-out), opened with a tap when closed."""
+    menu = page.locator("header details.menu")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    return menu
+
+
+def choose_language(page: Any, name: str) -> None:
+    """Switch the page's language from the header's menu (``English``, ``中文``)."""
+    header_menu(page).get_by_role("button", name=name).click()
+
+
 UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea, button")]
   .filter((el) => el.type !== "hidden")
   .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
