@@ -1,7 +1,8 @@
 """The embedded app on a clock the test sets: ``uvicorn --factory fixed_clock_app:create_app``
-with ``FIXED_NOW`` an ISO moment (``2027-10-15T02:00:00+00:00``). Every service and the
+with ``FIXED_NOW`` an ISO moment (``2026-10-15T02:00:00+00:00``). Every service and the
 frontend read that moment as "now", so a page shows what is overdue on the day the test
-chose, whatever the day it runs."""
+chose, whatever the day it runs. The moment must be in the past: a token's issue time is
+checked against the wall clock too, so one issued "in the future" is refused."""
 
 from __future__ import annotations
 

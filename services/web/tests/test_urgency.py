@@ -36,8 +36,8 @@ def en() -> Language:
     return Languages().pick("en")
 
 
-def link(required: int, counted: int) -> dict[str, Any]:
-    return {"standing": {"required": required, "counted": counted}}
+def link(required: int, counted: int, next_due: str | None = None) -> dict[str, Any]:
+    return {"standing": {"required": required, "counted": counted, "next_due": next_due}}
 
 
 def test_a_due_date_reads_as_days_overdue_or_left_and_is_coloured_by_how_near_it_is(
@@ -103,6 +103,8 @@ def test_the_period_summary_says_the_days_left_and_who_and_how_often_is_still_ow
         "28 days left in the year; still to contact: 2 people, 3 contacts"
     )
     assert summary.level == "later"
+    late = period_summary([link(2, 0, "2026-07-02"), link(2, 1, "2026-12-31")], TODAY, YEAR)
+    assert (late.people_overdue, late.level) == (1, "overdue")
     met = period_summary([link(2, 2)], date(2026, 12, 30), YEAR)
     assert summary_text(zh, met) == "本年度还剩 1 天，所有联系对象均已达标"
     assert summary_text(en, met) == "1 day left in the year; every contact is met"

@@ -141,12 +141,14 @@ class Summary:
     days_left: int
     people_owed: int
     contacts_owed: int
+    people_overdue: int = 0
 
     @property
     def level(self) -> Level:
-        """``soon`` when contacts are still owed and the period ends within
-        :data:`SOON_DAYS`; ``later`` otherwise (each link's own due date says when it is
-        overdue)."""
+        """``overdue`` when a link is past its due date, ``soon`` when contacts are still
+        owed and the period ends within :data:`SOON_DAYS`, ``later`` otherwise."""
+        if self.people_overdue:
+            return "overdue"
         if self.contacts_owed and self.days_left <= SOON_DAYS:
             return "soon"
         return "later"
@@ -155,10 +157,9 @@ class Summary:
 def period_summary(links: Iterable[Mapping[str, Any]], today: date, rule: ContactRule) -> Summary:
     """The summary of a member's links (each with the contacts service's ``standing``)."""
     period = rule.period_of(today)
-    owed = [
-        max(0, int(link["standing"]["required"]) - int(link["standing"]["counted"]))
-        for link in links
-    ]
+    standings = [link["standing"] for link in links]
+    owed = [max(0, int(s["required"]) - int(s["counted"])) for s in standings]
+    late = [due(s.get("next_due"), today) for s in standings]
     return Summary(
         period=period.label,
         whole_year=rule.period_months == 12,
@@ -166,6 +167,7 @@ def period_summary(links: Iterable[Mapping[str, Any]], today: date, rule: Contac
         days_left=(period.end - today).days,
         people_owed=sum(1 for n in owed if n),
         contacts_owed=sum(owed),
+        people_overdue=sum(1 for d in late if d is not None and d.level == "overdue"),
     )
 
 
