@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -9,8 +14,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+import pytest
+
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
+ROOT = Path(__file__).resolve().parents[3]
+TESTS = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,106 @@ class Admin:
     def headers(self) -> dict[str, str]:
         """The headers of a call made as this admin."""
         return {"Authorization": f"Bearer {self.token}"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve_embedded(
+    data: Path, factory: str = "web.embedded:create_app", **env: str
+) -> Iterator[Server]:
+    """The embedded app made by ``factory`` (a module of the app, or of this folder) served
+    on a loopback port until the block ends, its stores in ``data``; ``env`` adds settings."""
+    port = _free_port()
+    settings = {
+        **os.environ,
+        "SANLIAN_STORE_BACKEND": "sqlite",
+        "SANLIAN_SQLITE_DIR": str(data),
+        "SANLIAN_ENVIRONMENT": "test",
+        # Outside development the signing secret must be set (the default is refused).
+        "SANLIAN_AUTH_SECRET": "browser-tests-signing-secret-0123456789",
+        **env,
+    }
+    log = (data / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            factory,
+            "--app-dir",
+            str(TESTS),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=settings,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(
+                    f"the embedded app exited:\n{(data / 'server.log').read_text()[-3000:]}"
+                )
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("the embedded app did not answer /health within 60 s")
+            time.sleep(0.2)
+        yield Server(base, settings)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def create_admin(server: Server, username: str = "admin-web") -> Admin:
+    """``sanlian-access create-admin`` on the server's data, then a token by signing in."""
+    password = "Sanlian-15510-admin"
+    made = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "sanlian-access"),
+            "create-admin",
+            "--username",
+            username,
+            "--password-stdin",
+        ],
+        input=password + "\n",
+        env=server.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    granted = httpx.post(
+        f"{server.base}/roster/auth/token",
+        data={"username": username, "password": password},
+        timeout=10,
+    )
+    assert granted.status_code == 200, granted.text
+    return Admin(username, password, granted.json()["access_token"])
 
 
 @dataclass
@@ -82,9 +192,12 @@ class Watch:
 
 
 @contextmanager
-def watched_page(browser: Any, base: str, viewport: dict[str, int]) -> Iterator[tuple[Any, Watch]]:
-    """A fresh browser context (its own cookies) and page, watched until the block ends."""
-    context = browser.new_context(viewport=viewport, base_url=base, locale="zh-CN")
+def watched_page(
+    browser: Any, base: str, viewport: dict[str, int], **options: Any
+) -> Iterator[tuple[Any, Watch]]:
+    """A fresh browser context (its own cookies) and page, watched until the block ends;
+    ``options`` go to the context (``has_touch=True, is_mobile=True`` for a phone)."""
+    context = browser.new_context(viewport=viewport, base_url=base, locale="zh-CN", **options)
     context.set_default_timeout(15_000)
     page = context.new_page()
     watch = Watch(host=urlsplit(base).netloc)
@@ -93,6 +206,19 @@ def watched_page(browser: Any, base: str, viewport: dict[str, int]) -> Iterator[
         yield page, watch
     finally:
         context.close()
+
+
+def header_menu(page: Any) -> Any:
+    """The header's menu (language, password, sign-out), opened with a tap when closed."""
+    menu = page.locator("header details.menu")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    return menu
+
+
+def choose_language(page: Any, name: str) -> None:
+    """Switch the page's language from the header's menu (``English``, ``中文``)."""
+    header_menu(page).get_by_role("button", name=name).click()
 
 
 UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea, button")]

@@ -18,7 +18,17 @@ import pytest
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
-from browser_support import DESKTOP, PHONE, Admin, Server, Watch, shoot, watched_page
+from browser_support import (
+    DESKTOP,
+    PHONE,
+    Admin,
+    Server,
+    Watch,
+    choose_language,
+    header_menu,
+    shoot,
+    watched_page,
+)
 from web_seed import PASSWORD, Seeded, accounts, seed
 
 
@@ -28,11 +38,11 @@ def sign_in(page: Any, username: str) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
+    expect(page.locator("#whoami")).to_be_visible()
 
 
 def sign_out(page: Any) -> None:
-    page.get_by_role("button", name="退出").click()
+    header_menu(page).get_by_role("button", name="退出").click()
     expect(page.get_by_role("heading", name="登录")).to_be_visible()
 
 
@@ -136,12 +146,12 @@ def test_a_link_is_met_after_two_contacts_and_a_suggestion_climbs_to_an_answer(
         expect(page.locator("#suggestion-status")).to_have_attribute("data-status", "closed")
         no_sideways_scroll(page, viewport)
         shoot(page, artifacts, f"suggestion-{size}")
-        page.get_by_role("button", name="English").click()
+        choose_language(page, "English")
         expect(page.get_by_role("heading", name="Suggestion", exact=True)).to_be_visible()
         expect(page.locator("#suggestion-status")).to_have_text("Closed")
         page.get_by_role("link", name="My contacts").click()
         expect(page.locator(f"#link-{worker} [data-status]")).to_have_text("Met")
-        page.get_by_role("button", name="中文").click()
+        choose_language(page, "中文")
         expect(page.get_by_role("heading", name="我的联系")).to_be_visible()
         watch.assert_clean()
 
@@ -184,7 +194,7 @@ def test_a_member_changes_their_password_and_an_admin_disables_an_account(
     ):
         sign_in(committee, users["committee"])  # a session the disabling will end
         sign_in(page, users["representative"])
-        page.get_by_role("link", name="密码", exact=True).click()
+        header_menu(page).get_by_role("link", name="密码", exact=True).click()
         expect(page.get_by_role("heading", name="修改密码")).to_be_visible()
         page.get_by_label("当前密码").fill("not my password at all")
         page.locator("#f-password").fill(new_password)
@@ -414,5 +424,5 @@ def check_pages(page: Any, watch: Watch, artifacts: Path, city: Seeded) -> None:
     expect(page.locator(".timeline li").first).to_be_visible()
     shoot(page, artifacts, "history")
     page.goto("/directory/exposure")
-    expect(page.get_by_role("heading", name="超额与未联系人员")).to_be_visible()
+    expect(page.get_by_role("heading", name="超额与未结对人员")).to_be_visible()
     assert "/dashboard" in watch.pages_seen

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from browser_support import DESKTOP, PHONE, Server, shoot, watched_page
+from browser_support import DESKTOP, PHONE, Server, choose_language, shoot, watched_page
 
 
 def test_the_sign_in_page_speaks_chinese_and_switches_to_english(
@@ -16,11 +16,11 @@ def test_the_sign_in_page_speaks_chinese_and_switches_to_english(
         page.goto("/")
         assert page.locator("html").get_attribute("lang") == "zh-CN"
         assert page.get_by_role("heading", name="登录").is_visible()
-        page.get_by_role("button", name="English").click()
+        choose_language(page, "English")
         assert page.get_by_role("heading", name="Sign in").is_visible()
         assert page.locator("html").get_attribute("lang") == "en"
         shoot(page, artifacts, "login-en-phone")
-        page.get_by_role("button", name="中文").click()
+        choose_language(page, "中文")
         assert page.get_by_label("用户名").is_visible()
         # The page is no wider than the phone: nothing scrolls sideways.
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -119,7 +119,7 @@ async def test_the_card_marks_withdrawn_and_corrected_contacts_and_links_say_wha
             assert "本年度应联系 2 次" in mine
             client.cookies.set("sanlian_lang", "en")
             english = (await client.get(f"/my-contacts/card/{link_of[late]}")).text
-            assert "contacts owed this year: 1 (linked from Jul 1)" in english
+            assert "contacts owed this year: 1 (linked from 1 Jul)" in english
             english_card = (await client.get(f"/my-contacts/card/{link_of[early]}")).text
             assert "withdrawn" in english_card
             assert "corrected" in english_card

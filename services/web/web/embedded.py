@@ -12,12 +12,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from importlib import import_module
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI
 
 from access.guard import OVERSIGHT, install_tokens, service_policy
 from access.tokens import TokenService
 from audit import api as audit_api
+from eventspine.clock import FederationClock
 from eventspine.config import Settings
 from eventspine.store.base import utc_now
 from servicekit.apidocs import install_docs
@@ -51,7 +53,11 @@ def create_app(
     settings = (settings or Settings()).model_copy(update={"store_backend": "sqlite"})
     apps = _service_apps(settings, clock)
     # The frontend calls the services through this very app, in-process (no network hop).
-    frontend = create_frontend(lambda: Services.in_process(app), web_settings or WebSettings())
+    # The pages see the same "today" as the services they show.
+    federation = FederationClock(clock, ZoneInfo(settings.timezone))
+    frontend = create_frontend(
+        lambda: Services.in_process(app), web_settings or WebSettings(), federation
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -11,12 +11,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from eventspine.clock import FederationClock
+from eventspine.config import Settings
 from web.frontend import i18n
 from web.frontend.deps import FormExpired, NotAllowed, SignInRequired
 from web.frontend.errors import describe
@@ -50,13 +53,22 @@ SECURITY_HEADERS = {
 CallNext = Callable[[Request], Awaitable[Response]]
 
 
-def create_frontend(services: Callable[[], Services], settings: WebSettings) -> FastAPI:
-    """The frontend app; ``services`` makes the service clients when the app starts."""
+def create_frontend(
+    services: Callable[[], Services],
+    settings: WebSettings,
+    clock: FederationClock | None = None,
+) -> FastAPI:
+    """The frontend app; ``services`` makes the service clients when the app starts.
+
+    ``clock`` is where every page reads "today" and "now" (what is overdue, how long is left):
+    by default the wall clock in the federation's time zone (``SANLIAN_TIMEZONE``); the
+    embedded app passes the one its services use."""
+    federation = clock or FederationClock(zone=ZoneInfo(Settings().timezone))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = services()
-        app.state.languages = i18n.Languages()
+        app.state.languages = i18n.Languages(federation.zone)
         app.state.templates = environment()
         try:
             yield
@@ -71,6 +83,7 @@ def create_frontend(services: Callable[[], Services], settings: WebSettings) -> 
         openapi_url=None,
     )
     app.state.settings = settings
+    app.state.clock = federation
     app.add_middleware(
         SessionMiddleware,
         secret=settings.session_secret,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from eventspine.clock import FederationClock
 from web.frontend.services import Service, ServiceError, Services
 from web.frontend.session import csrf_ok
 
@@ -20,6 +21,13 @@ class User:
     account_id: str | None
     member_id: str | None
     token: str
+    name: str | None = None
+    tier: str | None = None
+
+    @property
+    def shown_name(self) -> str:
+        """The person's name as the roster has it (members), else the username."""
+        return self.name or self.username
 
     @property
     def is_staff(self) -> bool:
@@ -44,6 +52,12 @@ class FormExpired(Exception):
     """A form arrived without the session's CSRF token."""
 
 
+def federation_clock(request: Request) -> FederationClock:
+    """The app's clock: the one place a page reads "today" and "now" from."""
+    clock: FederationClock = request.app.state.clock
+    return clock
+
+
 def current_user(request: Request) -> User | None:
     """The signed-in user, if any."""
     data = request.scope.get("session", {}).get("user")
@@ -55,6 +69,8 @@ def current_user(request: Request) -> User | None:
         account_id=data.get("account_id"),
         member_id=data.get("member_id"),
         token=data["token"],
+        name=data.get("name"),
+        tier=data.get("tier"),
     )
 
 

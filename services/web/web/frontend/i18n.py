@@ -11,11 +11,11 @@ import gettext
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_skeleton
+from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 
@@ -23,6 +23,12 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT = "zh_CN"
 COOKIE = "sanlian_lang"
+PATTERNS = {
+    "zh_CN": {"date": "y年M月d日", "day": "M月d日", "time": "HH:mm"},
+    "en": {"date": "d MMM y", "day": "d MMM", "time": "HH:mm"},
+}
+"""One way of writing dates per language (``2026年12月3日``, ``3 Dec 2026``): every page, table
+and deadline says a day the same way; a moment adds the 24-hour time."""
 
 
 def N_(message: str) -> str:
@@ -66,6 +72,12 @@ def load_catalogue(language: str) -> Catalogue:
     return Catalogue(messages)
 
 
+def _local(moment: datetime, zone: tzinfo) -> datetime:
+    """``moment`` in the time zone ``zone`` (a naive one is taken as UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone)
+
+
 @dataclass(frozen=True)
 class Language:
     """One language: its catalogue and its Babel locale."""
@@ -73,6 +85,8 @@ class Language:
     code: str
     catalogue: Catalogue
     locale: Locale
+    zone: tzinfo = UTC
+    """The federation's time zone: moments are shown as its clocks read them."""
 
     @property
     def html_lang(self) -> str:
@@ -83,31 +97,41 @@ class Language:
         """Translate one message."""
         return self.catalogue.gettext(message)
 
-    def day(self, value: date | str | None) -> str:
-        """A day of the year without the year (``7月1日``, ``Jul 1``), where the year is said."""
-        if value is None or value == "":
-            return "—"
-        if isinstance(value, str):
-            value = date.fromisoformat(value[:10])
-        return format_skeleton("MMMd", value, locale=self.locale)
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """Translate a message that depends on a count."""
+        return self.catalogue.ngettext(singular, plural, n)
 
-    def date(self, value: date | datetime | str | None, format: str = "medium") -> str:
-        """A date as the locale writes it."""
+    def _pattern(self, kind: str) -> str:
+        return PATTERNS.get(self.code, PATTERNS["en"])[kind]
+
+    def day(self, value: date | str | None) -> str:
+        """A day of the year without the year (``7月1日``, ``1 Jul``), where the year is said."""
         if value is None or value == "":
             return "—"
         if isinstance(value, str):
             value = date.fromisoformat(value[:10])
+        return format_date(value, format=self._pattern("day"), locale=self.locale)
+
+    def date(self, value: date | datetime | str | None) -> str:
+        """A date, the one way this language writes dates (``2026年12月3日``, ``3 Dec 2026``);
+        a moment is first turned into the federation's date."""
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
         if isinstance(value, datetime):
-            value = value.date()
-        return format_date(value, format=format, locale=self.locale)
+            value = _local(value, self.zone).date()
+        return format_date(value, format=self._pattern("date"), locale=self.locale)
 
     def datetime(self, value: datetime | str | None) -> str:
-        """A moment as the locale writes it, short."""
+        """A moment in the federation's time zone: its date as :meth:`date` writes it, then
+        the time (``2026年12月6日 10:52``, ``6 Dec 2026 10:52``)."""
         if value is None or value == "":
             return "—"
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        return format_datetime(value, format="short", locale=self.locale)
+        pattern = self._pattern("date") + " " + self._pattern("time")
+        return format_datetime(_local(value, self.zone), format=pattern, locale=self.locale)
 
     def number(self, value: float | int | None, digits: int = 0) -> str:
         """A number with the locale's grouping."""
@@ -126,9 +150,10 @@ class Language:
 class Languages:
     """Every language's catalogue, read once at start."""
 
-    def __init__(self) -> None:
+    def __init__(self, zone: tzinfo = UTC) -> None:
         self.by_code = {
-            code: Language(code, load_catalogue(code), Locale.parse(code)) for code in LANGUAGES
+            code: Language(code, load_catalogue(code), Locale.parse(code), zone)
+            for code in LANGUAGES
         }
 
     def pick(self, code: str | None) -> Language:

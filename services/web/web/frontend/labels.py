@@ -44,7 +44,7 @@ STEP_LABELS = {
     "SuggestionEscalated": N_("Escalated"),
     "SuggestionAnswered": N_("Answered"),
     "SuggestionAssigned": N_("Assigned to a department"),
-    "SuggestionResolved": N_("Resolved"),
+    "SuggestionResolved": N_("Handled"),
     "SuggestionClosed": N_("Closed"),
     "SuggestionReopened": N_("Reopened"),
 }

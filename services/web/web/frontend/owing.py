@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Literal
 
+from compliance.rule import ContactRule
 from eventspine.config import Settings
 
 Why = Literal["whole", "from", "until", "between"]
@@ -46,3 +47,12 @@ def contact_rule() -> dict[str, int]:
     same settings the services apply (``SANLIAN_CONTACT_MINIMUM``, ``..._PERIOD_MONTHS``)."""
     settings = Settings()
     return {"minimum": settings.contact_minimum, "months": settings.contact_period_months}
+
+
+@cache
+def rule() -> ContactRule:
+    """The contact rule itself (:class:`compliance.rule.ContactRule`), from the same settings."""
+    found = contact_rule()
+    return ContactRule.model_validate(
+        {"minimum": found["minimum"], "period_months": found["months"]}
+    )

@@ -10,8 +10,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from web.frontend import actors, i18n, labels, owing
-from web.frontend.deps import current_user
+from web.frontend import actors, i18n, labels, owing, urgency
+from web.frontend.deps import current_user, federation_clock
 from web.frontend.session import csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -35,6 +35,8 @@ def environment() -> Environment:
     env.globals["status_class"] = STATUS_CLASSES
     env.globals["actor_member"] = actors.actor_member
     env.globals["owed_reason"] = owing.owed_reason
+    env.globals["urgency"] = urgency
+    env.globals["contact_rule"] = owing.rule
     env.globals.update(labels.ALL)
     return env
 
@@ -56,6 +58,8 @@ def render(
     i18n.CURRENT.set(language)
     env: Environment = request.app.state.templates
     session = request.scope.get("session", {})
+    clock = federation_clock(request)
+    now = clock.now()
     values: dict[str, Any] = {
         "request": request,
         "lang": language,
@@ -63,6 +67,9 @@ def render(
         "user": current_user(request),
         "csrf": csrf_token(session),
         "new_key": lambda: str(uuid.uuid4()),
+        # One reading of the clock per page: every due date on it is seen from the same moment.
+        "clock_now": now,
+        "clock_today": clock.date_at(now),
         "values": {},
         "errors": {},
         "message": None,

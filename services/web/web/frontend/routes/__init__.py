@@ -11,6 +11,7 @@ from web.frontend.routes import (
     dashboard,
     history,
     password,
+    performance,
     roster,
     suggestions,
     tables,
@@ -26,4 +27,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     history.router,
     accounts.router,
     password.router,
+    performance.router,
 )

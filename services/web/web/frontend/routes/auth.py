@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from web.frontend import i18n
-from web.frontend.deps import ApiDep, FormDep, current_user
+from web.frontend.deps import Api, ApiDep, FormDep, current_user
 from web.frontend.i18n import N_
 from web.frontend.rendering import render
 from web.frontend.services import ServiceError
@@ -79,6 +79,7 @@ async def login(request: Request, form: FormDep, api: ApiDep) -> Response:
         context = {"values": values, "message": message, "retry_after": error.retry_after}
         return render(request, "login.html", context)
     granted = response.json()
+    me = await _member_of(api, granted)
     session = request.scope["session"]
     session.clear()  # a new session on sign-in: no fixation of an earlier one
     session["user"] = {
@@ -87,8 +88,27 @@ async def login(request: Request, form: FormDep, api: ApiDep) -> Response:
         "account_id": granted.get("account_id"),
         "member_id": granted.get("member_id"),
         "token": granted["access_token"],
+        # The header says who is signed in by their name and tier, read once here.
+        "name": me.get("name"),
+        "tier": me.get("tier"),
     }
     return RedirectResponse(values["next"] or "/", status_code=303)
+
+
+async def _member_of(api: Api, granted: dict[str, Any]) -> dict[str, Any]:
+    """The signed-in member's roster entry (``GET /members/{id}`` with their new token); empty
+    for staff, or when the roster cannot say (the header then shows the username)."""
+    member_id = granted.get("member_id")
+    if not member_id:
+        return {}
+    try:
+        response = await api.services.request(
+            "roster", "GET", f"/members/{member_id}", token=granted["access_token"]
+        )
+    except ServiceError:
+        return {}
+    found: dict[str, Any] = response.json()
+    return found
 
 
 @router.post("/logout")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from web.frontend.deps import ApiDep, StaffDep
+from web.frontend.deps import ApiDep, StaffDep, federation_clock
 from web.frontend.owing import contact_rule
 from web.frontend.rendering import render
 from web.frontend.routes.common import flatten_units, members_by_id
@@ -45,7 +44,8 @@ async def dashboard(
     unit_id: str | None = None,
 ) -> Response:
     """City (or one unit's) compliance, its history over the months, and the queue's state."""
-    period = period or str(datetime.now(UTC).year)
+    year = federation_clock(request).today().year
+    period = period or str(year)
     report = await api.get("reports", "/compliance", period=period, unit_id=unit_id, limit=20)
     months = await api.get("reports", "/compliance/monthly", period=period, unit_id=unit_id)
     overview = await api.get("reports", "/overview", period=period)
@@ -80,6 +80,6 @@ async def dashboard(
         "overview": overview,
         "queue": queue,
         "rule": contact_rule(),
-        "years": [str(y) for y in range(datetime.now(UTC).year, datetime.now(UTC).year - 4, -1)],
+        "years": [str(y) for y in range(year, year - 4, -1)],
     }
     return render(request, "dashboard.html", context)

@@ -8,12 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web.frontend.deps import AdminDep, ApiDep, FormDep, StaffDep
+from web.frontend.deps import AdminDep, ApiDep, FormDep, StaffDep, federation_clock
 from web.frontend.errors import Problem, describe
 from web.frontend.i18n import N_
 from web.frontend.rendering import render
 from web.frontend.routes.common import unit_names
-from web.frontend.routes.contacts import today
 from web.frontend.services import ServiceError
 
 router = APIRouter(prefix="/directory", tags=["frontend"])
@@ -55,6 +54,7 @@ async def _member_page(
         candidates = [
             m for m in hits["data"] if m["tier"] == upper_tier and m["status"] == "active"
         ]
+    today = federation_clock(request).today().isoformat()
     context = {
         "member": member,
         "chain": chain,
@@ -67,8 +67,8 @@ async def _member_page(
         "candidates": candidates,
         "units": await unit_names(api),
         "problem": problem,
-        "values": values or {"assigned_on": today()},
-        "today": today(),
+        "values": values or {"assigned_on": today},
+        "today": today,
     }
     return render(request, "member.html", context, status)
 

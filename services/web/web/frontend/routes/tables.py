@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from web.frontend.deps import ApiDep, StaffDep
+from web.frontend.deps import ApiDep, StaffDep, federation_clock
 from web.frontend.rendering import render
 from web.frontend.routes.common import flatten_units, members_by_id
 
@@ -68,7 +67,7 @@ async def compliance(
     page: str | None = None,
 ) -> Response:
     """Every link's standing in the period, filtered by unit, tier or status."""
-    period = period or str(datetime.now(UTC).year)
+    period = period or str(federation_clock(request).today().year)
     found = await api.get(
         "reports",
         "/compliance",
@@ -102,6 +101,7 @@ async def compliance(
 
 @router.get("/export/{table}.{format}")
 async def export(
+    request: Request,
     table: Literal["compliance", "queue"],
     format: Literal["csv", "xlsx"],
     user: StaffDep,
@@ -111,7 +111,7 @@ async def export(
 ) -> Response:
     """The reports service's export, fetched with the user's token and handed on."""
     if table == "compliance":
-        period = period or str(datetime.now(UTC).year)
+        period = period or str(federation_clock(request).today().year)
         answer = await api.download(
             "reports", "/compliance/export", period=period, unit_id=unit_id, format=format
         )
