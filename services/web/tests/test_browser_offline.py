@@ -131,8 +131,11 @@ def test_contacts_logged_offline_wait_on_the_phone_and_are_stored_once_each_when
         shoot(page, artifacts, "offline-pending-phone")
 
         # Reloaded without a network: the page comes from the phone, the entries too.
+        probe = "fetch('/health').then(() => 'network', () => 'no network')"
+        assert context.service_workers[0].evaluate(probe) == "no network"
         reloaded = page.reload()
-        assert reloaded is not None and reloaded.from_service_worker
+        assert reloaded is not None
+        assert reloaded.from_service_worker
         expect(page.get_by_role("heading", name="我的联系")).to_be_visible()
         expect(outbox.locator(".outbox-count")).to_have_text("待发送 3 条")
         assert api_contacts(server, admin, city.representative) == {
