@@ -206,7 +206,16 @@ def test_a_wrong_tap_is_undone_and_the_count_returns(
         order = form.evaluate(
             "(f) => [...f.querySelectorAll('input:not([type=hidden]), button')].map((e) => e.name)"
         )
-        assert order[:2] == ["note", "contacted_on"], order
+        assert order[1:3] == ["note", "contacted_on"], order  # after the disabled default
+        # Enter in the note sends nothing: only a way of contacting does.
+        row = page.locator(f"#link-{worker}")
+        row.locator("summary").tap()
+        row.get_by_label("备注（可不填）").fill("打错了")
+        row.get_by_label("备注（可不填）").press("Enter")
+        page.wait_for_timeout(500)
+        expect(page.locator("#outbox")).to_be_hidden()
+        expect(counted(page, worker)).to_have_attribute("data-counted", "0")
+        row.locator("summary").tap()  # closed again
         log(page, worker, "电话")
         row = page.locator(f"#link-{worker}")
         expect(row.get_by_role("status")).to_have_text("联系已记录。")
@@ -319,6 +328,11 @@ def test_without_javascript_the_forms_post_as_before_and_only_the_logged_row_con
         row.get_by_role("button", name="撤销这次记录").tap()
         expect(row.get_by_role("status")).to_have_text("已撤销，不再计入。")
         expect(counted(page, worker)).to_have_attribute("data-counted", "0")
+        # A refusal is shown in the row, beside its field, with what was typed.
+        log(page, worker, "电话", note="补记", day="2024-06-01")
+        expect(row.get_by_role("alert").first).to_be_visible()
+        expect(row.get_by_label("日期")).to_have_attribute("aria-invalid", "true")
+        expect(row.get_by_label("备注（可不填）")).to_have_value("补记")
         held = api_contacts(server, admin, city.representative)[worker]
         assert [(c["note"], c["retracted"]) for c in held] == [("谈了培训", True)]
         watch.assert_clean()
