@@ -175,7 +175,10 @@ def test_a_contact_is_logged_with_the_keyboard_alone(
         sign_in(page, users["representative"])
         tab_to(page, f"#link-{worker} summary")
         page.keyboard.press("Enter")  # opens the row's form
-        page.keyboard.press("Tab")  # the first way of contacting
+        page.keyboard.press("Tab")  # the note comes first, before the ways of contacting
+        assert page.evaluate("document.activeElement.name") == "note"
+        page.keyboard.type("电话里谈了培训")
+        tab_to(page, f"#link-{worker} fieldset.methods button")  # the first way of contacting
         page.keyboard.press("Enter")
         row = page.locator(f"#link-{worker}")
         expect(row.get_by_role("status")).to_have_text("联系已记录。")

@@ -107,6 +107,12 @@ def create_frontend(
             return Response(status_code=404)
         return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
 
+    @app.get("/sw.js", include_in_schema=False)
+    async def service_worker() -> Response:
+        """The service worker, at the root: a worker controls only the paths under its own."""
+        headers = {"Cache-Control": "no-cache"}  # a new version reaches the phones at once
+        return FileResponse(STATIC / "sw.js", media_type="text/javascript", headers=headers)
+
     for router in ROUTERS:
         app.include_router(router)
     _install_handlers(app)

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from web.frontend.routes import (
     accounts,
     auth,
+    changes,
     contacts,
     dashboard,
     history,
@@ -20,6 +21,7 @@ from web.frontend.routes import (
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     contacts.router,
+    changes.router,
     suggestions.router,
     dashboard.router,
     tables.router,
