@@ -16,7 +16,7 @@ from eventspine.config import Settings
 from eventspine.consumer import ProjectionRunner
 from eventspine.kafka import ensure_topics, make_consumer, make_producer
 from eventspine.projection import Projection
-from eventspine.relay import Relay
+from eventspine.relay import Relay, RelayLease
 from eventspine.schemas import installed_registry
 from eventspine.store.postgres import PostgresEventStore, connect_pool
 
@@ -35,7 +35,11 @@ def stop_on_signals() -> asyncio.Event:
 @asynccontextmanager
 async def open_relay(settings: Settings, service: str) -> AsyncIterator[Relay]:
     """A started relay from ``service``'s PostgreSQL store to its topic (created if missing);
-    its producer and store are closed on leaving."""
+    its producer and store are closed on leaving.
+
+    The relay carries its store's lease: :meth:`Relay.run` publishes only while it holds it, so
+    a second relay process on the same store stands by and takes over when the first is gone.
+    (:meth:`Relay.drain`, as the migration uses it, publishes once without the lease.)"""
     store = PostgresEventStore(
         settings.pg_dsn,
         service,
@@ -56,10 +60,13 @@ async def open_relay(settings: Settings, service: str) -> AsyncIterator[Relay]:
         idle_seconds=settings.relay_idle_seconds,
         ack_timeout=settings.relay_ack_timeout_seconds,
         producer_factory=lambda: make_producer(settings),
+        lease=RelayLease(settings.pg_dsn, store.schema),
     )
     try:
         yield relay
     finally:
+        if relay.lease is not None:
+            await relay.lease.release()
         await relay.producer.stop()  # the relay may have renewed its producer
         await store.close()
 
