@@ -287,11 +287,15 @@ class Relay:
         log.info("relay.started", topic=self.topic, position=await self.position(), role=self.role)
         backoff = 0.5
         rest = 0.0
+        # Whether this relay may publish; a lease lost meanwhile is found out by drain, which
+        # raises LeaseLost (rather than winning the lock straight back here).
+        active = self.lease is None
         try:
             while not stop.is_set():
-                if self.lease is not None and not self.lease.held:
+                if self.lease is not None and not active:
                     if not await self.lease.acquire(stop, rest_seconds=rest):
                         break
+                    active = True
                     self._position = None  # the previous active relay moved the checkpoint
                     log.info(
                         "relay.active",
@@ -308,6 +312,7 @@ class Relay:
                         "relay.lease_lost", topic=self.topic, error=str(exc), role="standby"
                     )
                     self._position = None
+                    active = False
                     if self.lease is not None:
                         await self.lease.release()
                         rest = 4 * self.lease.poll_seconds
