@@ -240,7 +240,8 @@ async def test_a_relay_whose_lease_session_is_cut_stops_and_the_other_takes_over
     with two_relays(settings, tmp_path) as relays:
         await _both_started(relays)
         await _append(store, range(4), 5)
-        await _published_up_to(store, settings, 60)
+        before = await _published_up_to(store, settings, 60)
+        _assert_once_in_order(await _positions(settings), before)
         (cut, cut_log), (other, other_log) = await _active_and_standby(relays)
 
         await _cut_lease_session(settings.pg_dsn, store.schema)
