@@ -84,8 +84,9 @@ def _service(service: Service) -> Process:
     return Process(service.name, "service", command, service.port_offset)
 
 
-def _relay(service: str) -> Process:
-    return Process(f"{service}-relay", "relay", ("-m", "servicekit", "relay", "--service", service))
+def _relay(service: str, suffix: str = "") -> Process:
+    command = ("-m", "servicekit", "relay", "--service", service)
+    return Process(f"{service}-relay{suffix}", "relay", command)
 
 
 PROCESSES: tuple[Process, ...] = (
@@ -94,6 +95,9 @@ PROCESSES: tuple[Process, ...] = (
     # replicas, the roster's contact dates, the reports projections) run inside their
     # services and need no process.
     *(_relay(name) for name in event_stores()),
+    # A second relay per store waits for the store's lease and takes over when the first is
+    # gone (eventspine.relay.RelayLease): only one of the two publishes at a time.
+    *(_relay(name, "-standby") for name in event_stores()),
     # The staff frontend (a backend-for-frontend over the services' HTTP APIs); its settings
     # carry the SANLIAN_WEB_ prefix.
     Process(

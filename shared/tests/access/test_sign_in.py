@@ -19,7 +19,7 @@ import pytest
 from eventspine.config import Settings
 from roster.main import create_app
 from support.auth import STAFF
-from support.pg import throwaway_prefix
+from support.pg import topology_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -50,10 +50,10 @@ async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         yield Settings(store_backend="sqlite", sqlite_dir=str(tmp_path), login_max_failures=3)
         return
     dsn: str = request.getfixturevalue("pg_dsn")
-    async with throwaway_prefix(dsn, "a") as prefix:
-        yield Settings(
-            store_backend="postgres", pg_dsn=dsn, pg_schema_prefix=prefix, login_max_failures=3
-        )
+    # The full topology: the roster also follows the contacts topic (its contact dates).
+    bootstrap: str = request.getfixturevalue("kafka_bootstrap")
+    async with topology_settings(dsn, bootstrap, "a") as full:
+        yield full.model_copy(update={"login_max_failures": 3})
 
 
 async def sign_in(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:

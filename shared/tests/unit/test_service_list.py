@@ -13,12 +13,13 @@ def test_the_services_with_an_event_store_are_those_that_publish_event_types() -
     assert set(event_stores()) == published
 
 
-def test_every_service_is_a_process_and_every_event_store_has_a_relay() -> None:
+def test_every_service_is_a_process_and_every_event_store_has_a_relay_and_a_standby() -> None:
     names = {process.name for process in PROCESSES}
     assert {service.name for service in SERVICES} <= names
-    assert {f"{name}-relay" for name in event_stores()} <= names
-    assert not {p.name for p in PROCESSES if p.kind == "relay"} - {
-        f"{name}-relay" for name in event_stores()
+    relays = {p.name for p in PROCESSES if p.kind == "relay"}
+    stores = event_stores()
+    assert relays == {f"{name}-relay" for name in stores} | {
+        f"{name}-relay-standby" for name in stores
     }
 
 
