@@ -21,6 +21,7 @@ its fingerprint differs, see :class:`~eventspine.store.base.EventStore`).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -81,12 +82,18 @@ def stable_ids(command: C, ctx: CommandContext, fields: tuple[str, ...]) -> C:
     return command.model_copy(update=updates) if updates else command
 
 
-def fingerprint(command: BaseModel, ctx: CommandContext, arguments: Mapping[str, Any]) -> str:
+def fingerprint(
+    command: BaseModel, ctx: CommandContext, arguments: Mapping[str, Any], key: bytes = b""
+) -> str:
     """What tells a retry from another request under the same ``Idempotency-Key``: the
-    SHA-256 (hex) of the RFC 8785 canonical JSON of the command's type, its fields as the
-    client set them (before any id is filled in from the key: an id left out is left out on
-    the retry too), the handler's ``arguments`` (a path's ids, the acting member) and the
-    acting account."""
+    HMAC-SHA-256 (hex) under ``key`` of the RFC 8785 canonical JSON of the command's type, its
+    fields as the client set them (before any id is filled in from the key: an id left out is
+    left out on the retry too), the handler's ``arguments`` (a path's ids, the acting member)
+    and the acting account.
+
+    A body may hold personal data (a name, a phone) and its fingerprint outlives a forgotten
+    member's key, so it is keyed with the installation's secret: without the secret, nobody
+    can confirm a guess of what a request said by hashing it."""
     content = {
         "command": type(command).__name__,
         "fields": command.model_dump(mode="json", exclude_unset=True),
@@ -99,7 +106,7 @@ def fingerprint(command: BaseModel, ctx: CommandContext, arguments: Mapping[str,
         # A number JCS refuses (beyond 2**53 - 1, not finite): any stable spelling still
         # tells this request from another.
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
-    return hashlib.sha256(canonical).hexdigest()
+    return hmac.new(key, canonical, hashlib.sha256).hexdigest()
 
 
 class UnknownCommandError(LookupError):
@@ -115,10 +122,14 @@ class CommandPipeline:
         store: EventStore,
         routes: Mapping[type[BaseModel], Route],
         catch_up: Callable[[], Awaitable[int]],
+        *,
+        fingerprint_key: bytes = b"",
     ) -> None:
         self.store = store
         self.routes = dict(routes)
         self.catch_up = catch_up
+        self.fingerprint_key = fingerprint_key
+        """Keys the requests' fingerprints (``SANLIAN_INDEX_SECRET`` in the services)."""
 
     async def run(self, command: C, ctx: CommandContext, **arguments: Any) -> Outcome[C]:
         """Run ``command`` as ``ctx``'s actor; ``arguments`` (a path's ids, the acting member)
@@ -130,7 +141,9 @@ class CommandPipeline:
         if ctx.command_id is not None:
             # The handler's appends record it; the store refuses them when the key was used
             # for another request meanwhile.
-            ctx = replace(ctx, fingerprint=fingerprint(command, ctx, arguments))
+            ctx = replace(
+                ctx, fingerprint=fingerprint(command, ctx, arguments, self.fingerprint_key)
+            )
         command = stable_ids(command, ctx, target.new_ids)
         if earlier := await self.store.replay(ctx):
             return Outcome(command, earlier)

@@ -72,7 +72,12 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
     return Contacts(
         store=backend.store,
         handlers=handlers,
-        commands=CommandPipeline(backend.store, routes(handlers), read.catch_up),
+        commands=CommandPipeline(
+            backend.store,
+            routes(handlers),
+            read.catch_up,
+            fingerprint_key=settings.index_secret.encode(),
+        ),
         queries=ContactsQueries(read.reader, contact_rule(settings), prefix),
         clock=federation,
         feed=read.feed,

@@ -110,7 +110,9 @@ async def build(
         replica_wait_seconds=config.replica_wait_seconds,
         cheap_catch_up=backend.local,
     )
-    commands = CommandPipeline(store, routes(handlers), catch_up)
+    commands = CommandPipeline(
+        store, routes(handlers), catch_up, fingerprint_key=settings.index_secret.encode()
+    )
     scheduler = DeadlineScheduler(
         handlers,
         queries,

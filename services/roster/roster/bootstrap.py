@@ -82,7 +82,12 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
     return Roster(
         backend.store,
         handlers,
-        CommandPipeline(backend.store, command_routes(handlers), read.catch_up),
+        CommandPipeline(
+            backend.store,
+            command_routes(handlers),
+            read.catch_up,
+            fingerprint_key=settings.index_secret.encode(),
+        ),
         RosterQueries(read.reader, policy, prefix),
         accounts,
         LinkTree(read.reader, _edges(prefix)),
