@@ -16,12 +16,13 @@ from datetime import datetime
 from typing import Annotated, Any, Protocol
 from uuid import UUID
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from access.principal import Principal, Role
 from access.revocations import Revocations
 from access.tokens import InvalidTokenError, TokenService
+from eventspine.errors import NotPermittedError, NotSignedInError
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -32,8 +33,10 @@ bearer = HTTPBearer(
 )
 
 
-def _unauthorized(reason: str) -> HTTPException:
-    return HTTPException(401, reason, headers={"WWW-Authenticate": "Bearer"})
+def _unauthorized(reason: str, code: str) -> NotSignedInError:
+    return NotSignedInError(
+        "Authorization", reason, code=code, headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 def install_tokens(
@@ -56,21 +59,23 @@ async def authenticate(
 ) -> Principal:
     """The principal of the request's bearer token, or 401 saying what is wrong with it."""
     if credentials is None:
-        raise _unauthorized("sign in first: send Authorization: Bearer <token>")
+        raise _unauthorized("sign in first: send Authorization: Bearer <token>", "not_signed_in")
     state = request.app.state
     tokens: TokenService = state.tokens
     clock: Callable[[], datetime] = state.token_clock
     try:
         verified = tokens.check(credentials.credentials, clock())
     except InvalidTokenError as exc:
-        raise _unauthorized(str(exc)) from None
+        code = "token_expired" if exc.expired else "token_invalid"
+        raise _unauthorized(str(exc), code) from None
     principal = verified.principal
     revocations: Revocations = state.token_revocations()
     revoked_until = await revocations.revoked_until(principal.account_id)
     if revoked_until is not None and verified.issued_at <= revoked_until:
         raise _unauthorized(
             "this token was revoked (the account was disabled or its password changed); "
-            "sign in again"
+            "sign in again",
+            "token_revoked",
         )
     request.state.principal = principal
     return principal
@@ -98,12 +103,26 @@ def service_policy(service: str) -> Callable[..., Awaitable[None]]:
     async def policy(request: Request, principal: Caller) -> None:
         if request.method in READS:
             if not principal.may_read(service):
-                raise HTTPException(403, f"this token may not read the {service} service")
+                raise NotPermittedError(
+                    "Authorization",
+                    f"this token may not read the {service} service",
+                    code="may_not_read",
+                    service=service,
+                )
         elif principal.role in ("auditor", "system"):
-            raise HTTPException(403, f"the {principal.role} role reads only; it cannot act")
+            raise NotPermittedError(
+                "Authorization",
+                f"the {principal.role} role reads only; it cannot act",
+                code="read_only_role",
+                role=principal.role,
+            )
         elif principal.role not in commanders:
-            raise HTTPException(
-                403, f"only {' or '.join(commanders)} may act on the {service} service"
+            raise NotPermittedError(
+                "Authorization",
+                f"only {' or '.join(commanders)} may act on the {service} service",
+                code="may_not_act",
+                service=service,
+                roles=list(commanders),
             )
 
     return policy
@@ -114,7 +133,12 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
     async def check(principal: Caller) -> Principal:
         if principal.role not in roles:
-            raise HTTPException(403, f"only {' or '.join(roles)} may do this")
+            raise NotPermittedError(
+                "Authorization",
+                f"only {' or '.join(roles)} may do this",
+                code="role_required",
+                roles=list(roles),
+            )
         return principal
 
     return check
@@ -149,12 +173,18 @@ async def check_reach(principal: Principal, tree: Tree, members: Iterable[UUID |
     if reach is None:
         return
     if not any(m in reach for m in members if m is not None):
-        raise HTTPException(403, "this is outside your part of the contact tree")
+        raise NotPermittedError(
+            "Authorization", "this is outside your part of the contact tree", code="outside_tree"
+        )
 
 
 def only_member(principal: Principal) -> UUID:
     """The member a ``member`` principal is; 403 for other roles (commands that only a member
     of the tree can give, such as acting on a suggestion)."""
     if principal.role != "member" or principal.member_id is None:
-        raise HTTPException(403, "a member of the contact tree must act: sign in as a member")
+        raise NotPermittedError(
+            "Authorization",
+            "a member of the contact tree must act: sign in as a member",
+            code="member_must_act",
+        )
     return principal.member_id

@@ -18,8 +18,12 @@ ALGORITHM = "HS256"
 
 
 class InvalidTokenError(Exception):
-    """A token that is missing, malformed, tampered with or expired. The message never
-    contains the token."""
+    """A token that is missing, malformed, tampered with or expired (``expired``). The
+    message never contains the token."""
+
+    def __init__(self, reason: str, *, expired: bool = False) -> None:
+        self.expired = expired
+        super().__init__(reason)
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ class TokenService:
             raise InvalidTokenError(f"the token is not valid ({type(exc).__name__})") from None
         # Expiry against the injected clock, not the wall clock, so tests can move time.
         if int(claims["exp"]) <= int(now.timestamp()):
-            raise InvalidTokenError("the token has expired; sign in again")
+            raise InvalidTokenError("the token has expired; sign in again", expired=True)
         role = claims.get("role")
         if role not in ROLES:
             raise InvalidTokenError("the token names no known role")

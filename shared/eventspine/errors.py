@@ -70,16 +70,36 @@ class ChainBrokenError(SpineError):
 class DomainError(SpineError):
     """A command broke a business rule; nothing was stored.
 
-    ``field`` names the input at fault, ``reason`` says why in words a user understands;
-    ``status`` is the HTTP answer (422 invalid input, 404 unknown thing, 409 wrong state).
+    ``field`` names the input at fault, ``reason`` says why in English (for integrators and
+    logs); ``code`` is the refusal's stable code in the published catalogue
+    (``contracts.refusals``) and ``params`` the values that explain it (the span and its
+    limit, the conflicting date), which the frontend fills into its own words. ``status`` is
+    the HTTP answer (422 invalid input, 404 unknown thing, 409 wrong state, 403 not allowed,
+    401 not signed in, 429 too many attempts); ``headers`` go with the answer
+    (``Retry-After``); ``location`` says where the field was sent (``query``), when it is not
+    the body.
     """
 
     status = 422
-    code = "invalid"
+    code = "invalid_request"
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(
+        self,
+        field: str,
+        reason: str,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        location: str | None = None,
+        **params: object,
+    ) -> None:
         self.field = field
+        self.location = location
         self.reason = reason
+        if code is not None:
+            self.code = code
+        self.headers = headers or {}
+        self.params = params
         super().__init__(f"{field}: {reason}")
 
 
@@ -102,3 +122,17 @@ class NotPermittedError(DomainError):
 
     status = 403
     code = "not_permitted"
+
+
+class NotSignedInError(DomainError):
+    """The request carries no valid sign-in (HTTP 401)."""
+
+    status = 401
+    code = "not_signed_in"
+
+
+class TooManyAttemptsError(DomainError):
+    """Too many attempts in a short time: wait (HTTP 429, with ``Retry-After``)."""
+
+    status = 429
+    code = "too_many_attempts"

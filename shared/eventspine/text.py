@@ -13,10 +13,13 @@ Free-text fields of commands also refuse control characters (:data:`ONE_LINE` fo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
-from pydantic import AfterValidator, BaseModel, model_validator
+from dataclasses import dataclass
+
+from pydantic import BaseModel, GetCoreSchemaHandler, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -48,8 +51,10 @@ class StorableText(BaseModel):
     @classmethod
     def _storable(cls, data: Any) -> Any:
         if (where := unstorable_at(data)) is not None:
-            raise ValueError(
-                f"{where or 'the body'}: a NUL character or an unpaired surrogate cannot be stored"
+            raise PydanticCustomError(
+                "unstorable_text",
+                "{field}: a NUL character or an unpaired surrogate cannot be stored",
+                {"field": where or "the body"},
             )
         return data
 
@@ -58,25 +63,46 @@ class StorableText(BaseModel):
 # line or paragraph separator; free text (a note, a reason) may keep its tabs and line breaks.
 # Both are valid JSON and storable, but the others render as nothing, or as another line, on
 # every page and export that shows the text, so they are refused where the text comes in.
-_CONTROL_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_CONTROLS = "\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029"
+_TEXT_CONTROLS = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"
 
 
-def _no_control(pattern: re.Pattern[str]) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if (found := pattern.search(value)) is not None:
-            raise ValueError(
-                f"holds a control character (U+{ord(found.group()):04X}) at position "
-                f"{found.start()}; remove it"
-            )
-        return value
+@dataclass(frozen=True)
+class NoControl:
+    """Refuses text holding one of ``controls`` (a regex character range) with the field code
+    ``control_character``, and says so in the JSON Schema: a pattern of text with at least one
+    character that is not white space (what stripping leaves) and none of ``controls``."""
 
-    return check
+    controls: str
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        found = re.compile(f"[{self.controls}]")
+
+        def check(value: str) -> str:
+            if (hit := found.search(value)) is not None:
+                char = f"U+{ord(hit.group()):04X}"
+                raise PydanticCustomError(
+                    "control_character",
+                    "holds a control character ({char}) at position {position}; remove it",
+                    {"char": char, "position": hit.start()},
+                )
+            return value
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        described = handler(schema)
+        c = self.controls
+        described["pattern"] = f"^[^{c}]*[^\\s{c}][^{c}]*$"
+        return described
 
 
-ONE_LINE = AfterValidator(_no_control(_CONTROL_IN_LINE))
+ONE_LINE = NoControl(_LINE_CONTROLS)
 """Refuses a value holding a control character, a line break or a tab (names)."""
-
-FREE_TEXT = AfterValidator(_no_control(_CONTROL_IN_TEXT))
+FREE_TEXT = NoControl(_TEXT_CONTROLS)
 """Refuses a value holding a control character other than a tab or a line break (notes,
 reasons, a suggestion's text)."""

@@ -1,17 +1,15 @@
 """What every service's HTTP API shares: the command context and the error answers.
 
-Errors follow one shape: ``{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`` for 422
-(the same shape FastAPI uses for request validation) and ``{"detail": "...", "code": ...}`` for
-409. A refused command stores nothing. An ``Idempotency-Key`` already used for a different
-request is such a 422, at ``["header", "Idempotency-Key"]`` with type
-``idempotency_key_reused`` (as the IETF draft on the header field answers it).
+Every error is an RFC 9457 problem document with a stable code (:mod:`servicekit.problems`,
+the codes in :mod:`contracts.refusals`). A refused command stores nothing. An
+``Idempotency-Key`` already used for a different request is a 422 ``idempotency_key_reused``
+naming the header (as the IETF draft on the header field answers it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -20,15 +18,17 @@ from typing import Annotated, Any, Protocol, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from access.guard import Caller, install_tokens, service_policy
 from access.revocations import Revocations
 from access.tokens import TokenService
+from contracts.refusals import FIELD_CODES
 from eventspine.clock import utc_now
 from eventspine.config import Settings
 from eventspine.crypto import KeyDestroyedError
@@ -42,8 +42,15 @@ from eventspine.errors import (
 )
 from eventspine.store.base import CommandContext
 from servicekit.apidocs import install_docs
+from servicekit.documents import complete_document, document_answers
 from servicekit.limits import BodyLimit
 from servicekit.operability import instrument
+from servicekit.problems import (
+    FieldProblem,
+    problem_response,
+    problems_router,
+    validation_response,
+)
 
 
 def command_context(
@@ -102,49 +109,60 @@ def refs(events: Sequence[RecordedEvent]) -> list[RecordedRef]:
     ]
 
 
-async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+async def _invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InvalidEventError)
-    loc = ["body", *exc.field.split(".")]
-    return JSONResponse(
-        status_code=422,
-        content={"detail": [{"loc": loc, "msg": exc.reason, "type": "value_error"}]},
+    error = FieldProblem(field=exc.field, code="invalid_value", detail=exc.reason)
+    return problem_response(
+        "invalid_request", str(exc), field=exc.field, params={"count": 1}, errors=[error]
     )
 
 
-async def _conflict(request: Request, exc: Exception) -> JSONResponse:
-    code = (
-        "idempotency_conflict" if isinstance(exc, IdempotencyConflictError) else "version_conflict"
-    )
-    return JSONResponse(status_code=409, content={"detail": str(exc), "code": code})
+async def _conflict(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, IdempotencyConflictError):
+        return problem_response("idempotency_conflict", str(exc), field="Idempotency-Key")
+    assert isinstance(exc, ConcurrencyError)
+    params = {"expected": exc.expected, "actual": exc.actual}
+    return problem_response("version_conflict", str(exc), params=params)
 
 
 KEY_REUSED = "idempotency_key_reused"
-"""The ``type`` of the 422 answering an Idempotency-Key reused for a different request."""
+"""The code of the 422 answering an Idempotency-Key reused for a different request."""
 
 
-async def _key_reused(request: Request, exc: Exception) -> JSONResponse:
+async def _key_reused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, IdempotencyKeyReusedError)
-    detail = [{"loc": ["header", "Idempotency-Key"], "msg": str(exc), "type": KEY_REUSED}]
-    return JSONResponse(status_code=422, content={"detail": detail})
+    error = FieldProblem(
+        field="Idempotency-Key", location="header", code=KEY_REUSED, detail=str(exc)
+    )
+    return problem_response(KEY_REUSED, str(exc), field="Idempotency-Key", errors=[error])
 
 
-async def _domain(request: Request, exc: Exception) -> JSONResponse:
+async def _domain(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    if exc.status == 422:
-        loc = ["body", *exc.field.split(".")]
-        detail = [{"loc": loc, "msg": exc.reason, "type": "value_error"}]
-        return JSONResponse(status_code=422, content={"detail": detail})
-    return JSONResponse(
-        status_code=exc.status,
-        content={"detail": exc.reason, "field": exc.field, "code": exc.code},
+    error = FieldProblem(
+        field=exc.field,
+        location=exc.location,
+        code=exc.code,
+        detail=exc.reason,
+        params=exc.params,
+    )
+    if exc.code in FIELD_CODES:  # a field's own fault (a value not among the configured ones)
+        return problem_response(
+            "invalid_request", str(exc), field=exc.field, params={"count": 1}, errors=[error]
+        )
+    return problem_response(
+        exc.code,
+        exc.reason,
+        field=exc.field,
+        params=exc.params,
+        errors=[error],
+        headers=exc.headers,
     )
 
 
-async def _forgotten(request: Request, exc: Exception) -> JSONResponse:
+async def _forgotten(request: Request, exc: Exception) -> Response:
     # A concurrent forget won the race: the subject's data may not be written again.
-    return JSONResponse(
-        status_code=409, content={"detail": "the member was forgotten", "code": "forgotten"}
-    )
+    return problem_response("forgotten", "the member was forgotten")
 
 
 UNAVAILABLE = (
@@ -157,25 +175,18 @@ UNAVAILABLE = (
 """Errors meaning the database cannot be reached right now (restart, failover, network)."""
 
 
-async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+async def _unavailable(request: Request, exc: Exception) -> Response:
     # Nothing was acknowledged, so a retry is safe (and harmless with an Idempotency-Key).
-    return JSONResponse(
-        status_code=503,
-        content={
-            "detail": "the service's database is unavailable; retry shortly",
-            "code": "unavailable",
-        },
+    return problem_response(
+        "unavailable",
+        "the service's database is unavailable; retry shortly",
         headers={"Retry-After": "1"},
     )
 
 
 async def _request_invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    # FastAPI's own 422, with non-ASCII escaped: it echoes the input, which may hold an
-    # unpaired surrogate (sent as "\ud800") that UTF-8 cannot encode; the refusal would
-    # otherwise fail itself, with a 500.
-    body = json.dumps(jsonable_encoder({"detail": exc.errors()}))
-    return Response(body, status_code=422, media_type="application/json")
+    return validation_response(exc.errors())
 
 
 UNSTORABLE_TEXT = (
@@ -186,13 +197,41 @@ UNSTORABLE_TEXT = (
 """Valid JSON whose text no encoder or column takes (an unpaired surrogate, a NUL)."""
 
 
-async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+async def _unstorable(request: Request, exc: Exception) -> Response:
     # Command bodies refuse such text before anything is stored (eventspine.text); this
     # answers the rest (a query parameter, say) as the client's error, not the server's.
     msg = "text holds a character that cannot be stored (NUL or an unpaired surrogate)"
-    return JSONResponse(
-        status_code=422, content={"detail": [{"loc": ["body"], "msg": msg, "type": "value_error"}]}
-    )
+    return problem_response("unstorable_text", msg, params={"field": ""})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    # Starlette's own refusals: an unknown address, a method the address does not take, a
+    # body it could not parse.
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Every method the address takes, over all its routes (Starlette names only the
+        # first route's).
+        allowed = sorted(_methods_at(request))
+        headers["Allow"] = ", ".join(allowed)
+        detail = "the address does not take this method"
+        return problem_response(
+            "method_not_allowed", detail, params={"allowed": allowed}, headers=headers
+        )
+    if exc.status_code == 404:
+        return problem_response("route_not_found", "no such address", headers=headers)
+    if exc.status_code == 400:
+        return problem_response("malformed_body", str(exc.detail), headers=headers)
+    raise exc  # no other status is answered this way: a bug, the server's 500
+
+
+def _methods_at(request: Request) -> set[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "\x00"})
+        if match is not Match.NONE and isinstance(route, APIRoute | Route):
+            methods |= set(route.methods or ())
+    return methods
 
 
 def _outage(exc: BaseException | None) -> bool:
@@ -215,8 +254,9 @@ async def _interface_error(request: Request, exc: Exception) -> Response:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map the platform's errors to HTTP answers on ``app``."""
+    """Answer the platform's errors on ``app`` with problem documents."""
     app.add_exception_handler(RequestValidationError, _request_invalid)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     for text_error in UNSTORABLE_TEXT:
         app.add_exception_handler(text_error, _unstorable)
     for error in UNAVAILABLE:
@@ -324,6 +364,18 @@ def install_routes(
     for router in public_routers:
         app.include_router(router)
     document_key_reuse(app, routers)
+    guarded = {id(route) for router in routers for route in router.routes}
+    document_answers(
+        app,
+        [
+            r
+            for router in (*routers, *public_routers)
+            for r in router.routes
+            if isinstance(r, APIRoute)
+        ],
+        lambda route: id(route) in guarded,
+    )
+    app.include_router(problems_router())
     instrument(app, name)  # /ready, /metrics, correlation ids, JSON logs: no token needed
     install_docs(app, settings.api_docs_assets)  # /docs from this service, not from a CDN
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -345,11 +397,13 @@ def service_app(
     public_routers: Sequence[APIRouter] = (),
     background: Callable[[W], Background | None] = lambda _: None,
     error_answers: Mapping[type[Exception], ErrorAnswer] | None = None,
+    document: Callable[[dict[str, Any]], None] | None = None,
 ) -> FastAPI:
     """A service's FastAPI app: opened in the lifespan (nothing at import), stored on
     ``app.state.<name>``, every route behind the access policy, the shared error answers
     (and the service's own ``error_answers``), a ``/health`` route, and the ``background``
-    task the opened service asks for, stopped before the service closes."""
+    task the opened service asks for, stopped before the service closes. ``document``
+    completes the OpenAPI document with what only the settings know (a pattern, an enum)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -381,6 +435,8 @@ def service_app(
     install_routes(app, name, settings, clock, routers, public_routers)
     for error, answer in (error_answers or {}).items():
         app.add_exception_handler(error, answer)
+    if document is not None:
+        complete_document(app, document)
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:
@@ -408,6 +464,7 @@ def service_factory(
     routers: Sequence[APIRouter],
     build: Callable[[Settings, Callable[[], datetime]], Awaitable[Wired]],
     public_routers: Sequence[APIRouter] = (),
+    document: Callable[[dict[str, Any], Settings], None] | None = None,
 ) -> AppFactory:
     """The app factory of a service whose composition root is ``build(settings, clock)``."""
 
@@ -425,6 +482,7 @@ def service_factory(
             routers=routers,
             public_routers=public_routers,
             open_service=lambda: build(chosen, clock),
+            document=(lambda spec: document(spec, chosen)) if document else None,
         )
 
     return create_app

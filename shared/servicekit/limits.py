@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from servicekit.problems import MEDIA_TYPE, problem_body
+
 
 class BodyLimit:
     """ASGI middleware: a request body over ``max_bytes`` is answered 413 and never reaches
@@ -54,18 +56,16 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
+        detail = f"the request body is larger than {self.max_bytes} bytes"
         body = json.dumps(
-            {
-                "detail": f"the request body is larger than {self.max_bytes} bytes",
-                "code": "too_large",
-            }
+            problem_body("body_too_large", detail, params={"max_bytes": self.max_bytes})
         ).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", MEDIA_TYPE.encode()),
                     (b"content-length", str(len(body)).encode()),
                 ],
             }

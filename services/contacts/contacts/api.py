@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Request, status
 
 from access.guard import Caller, check_reach
 from access.principal import Principal
@@ -17,6 +17,7 @@ from contacts.models import (
     DueList,
     LinkStatus,
 )
+from eventspine.errors import NotFoundError, NotPermittedError
 from eventspine.store.base import CommandContext
 from servicekit.http import CommandAccepted, command_context
 
@@ -33,14 +34,18 @@ ContactsDep = Annotated[Contacts, Depends(get_contacts)]
 def own_link(principal: Principal, *ends: UUID) -> None:
     """A member acts only on links they are an end of; staff act on any."""
     if principal.role == "member" and principal.member_id not in ends:
-        raise HTTPException(403, "you may log contacts only on your own links")
+        raise NotPermittedError(
+            "upper_member_id",
+            "you may log contacts only on your own links",
+            code="own_links_only",
+        )
 
 
 async def existing_contact(contacts: Contacts, contact_id: UUID) -> ContactPublic:
     """A contact, or 404."""
     contact = await contacts.queries.contact(contact_id)
     if contact is None:
-        raise HTTPException(404, "no such contact")
+        raise NotFoundError("contact_id", "no such contact", code="contact_not_found")
     return contact
 
 
@@ -131,7 +136,7 @@ async def contact_card(link_id: UUID, contacts: ContactsDep, principal: Caller) 
     one active from ``active_from`` to ``active_until`` only."""
     card = await contacts.queries.card(link_id, contacts.clock.today())
     if card is None:
-        raise HTTPException(404, "no such link")
+        raise NotFoundError("link_id", "no such link", code="link_not_found")
     if principal.member_id != card.link.lower_member_id:
         await check_reach(principal, contacts.tree, [card.link.upper_member_id])
     return card

@@ -63,7 +63,12 @@ class LogMeeting(Command):
 
     meeting_id: UUID = Field(default_factory=uuid.uuid4)
     upper_member_id: UUID
-    lower_member_ids: list[UUID] = Field(min_length=1, max_length=200)
+    lower_member_ids: list[UUID] = Field(
+        min_length=1,
+        max_length=200,
+        json_schema_extra={"uniqueItems": True},
+        description="the participants, each once",
+    )
     contacted_on: date
     method: Method = "meeting"
     topics: list[Topic] = Field(default_factory=list, max_length=8)
@@ -71,7 +76,17 @@ class LogMeeting(Command):
 
 
 class CorrectContact(Command):
-    """Correct a contact's date, method or note (the others stay as they were)."""
+    """Correct a contact's date, method or note (the others stay as they were); at least one
+    of them is given."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("contacted_on", "method", "note")
+            ]
+        }
+    )
 
     contacted_on: date | None = None
     method: Method | None = None

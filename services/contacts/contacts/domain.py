@@ -65,7 +65,13 @@ def evolve_contact(state: Contact | None, event: DomainEvent) -> Contact | None:
 def not_in_future(day: date, today: date, field_name: str) -> date:
     """Refuse a date after today."""
     if day > today:
-        raise DomainError(field_name, f"{day.isoformat()} is in the future")
+        raise StateConflictError(
+            field_name,
+            f"{day.isoformat()} is in the future",
+            code="date_in_future",
+            date=day.isoformat(),
+            today=today.isoformat(),
+        )
     return day
 
 
@@ -87,37 +93,54 @@ def link_for(
 
     ``links`` are the pair's link periods from the roster replica. The replica only knows what
     the roster has published: when it shows no link for the pair and ``replica_level`` (it has
-    applied everything the roster published), the pair is not linked (422); while it is behind,
-    the link may be too new to have arrived, and the answer is a 409 that a retry will settle.
-    Both name ``member_field``. A date outside the known links' active days is a 422 naming
+    applied everything the roster published), the pair is not linked (409 ``pair_not_linked``);
+    while it is behind, the link may be too new to have arrived, and the answer is a 409
+    ``link_not_known_yet`` that a retry will settle. Both name ``member_field``. A date outside
+    the known links' active days is a 409 (``before_link``, ``after_link``) naming
     ``field_name``.
     """
     if not links and replica_level:
-        raise DomainError(member_field, "is not linked to the upper member")
+        raise StateConflictError(
+            member_field, "is not linked to the upper member", code="pair_not_linked"
+        )
     if not links:
         raise StateConflictError(
             member_field,
             "is not one of the upper member's contacts as far as the roster has published; "
             "if the link was just made, retry shortly",
+            code="link_not_known_yet",
+            headers={"Retry-After": "1"},
         )
     for link in links:
         if link.active_on(day):
             return link
     first = min(link.assigned_on for link in links)
     if day < first:
-        raise DomainError(
-            field_name, f"{day.isoformat()} is before the link existed (linked on {first})"
+        raise StateConflictError(
+            field_name,
+            f"{day.isoformat()} is before the link existed (linked on {first})",
+            code="before_link",
+            date=day.isoformat(),
+            linked_on=first.isoformat(),
         )
     ended = max((link.unassigned_on for link in links if link.unassigned_on), default=None)
-    raise DomainError(field_name, f"{day.isoformat()} is after the link ended (on {ended})")
+    raise StateConflictError(
+        field_name,
+        f"{day.isoformat()} is after the link ended (on {ended})",
+        code="after_link",
+        date=day.isoformat(),
+        ended_on=ended.isoformat() if ended else None,
+    )
 
 
 def require_contact(contact: Contact | None) -> Contact:
     """The contact, or 404/409 when unknown or already retracted."""
     if contact is None:
-        raise NotFoundError("contact_id", "no such contact")
+        raise NotFoundError("contact_id", "no such contact", code="contact_not_found")
     if contact.retracted:
-        raise StateConflictError("contact_id", "the contact was retracted")
+        raise StateConflictError(
+            "contact_id", "the contact was retracted", code="contact_retracted"
+        )
     return contact
 
 
@@ -134,7 +157,9 @@ def decide_log_contact(
     :func:`link_for`)."""
     day = not_in_future(command.contacted_on, today, "contacted_on")
     if existing is not None:
-        raise StateConflictError("contact_id", "a contact with this id exists")
+        raise StateConflictError(
+            "contact_id", "a contact with this id exists", code="contact_exists"
+        )
     link = link_for(links, day, "contacted_on", replica_level=replica_level)
     return ev.ContactMade(
         contact_id=command.contact_id,
@@ -165,7 +190,9 @@ def decide_log_meeting(
     (``links[i]`` are participant ``i``'s links with the upper member); all or none."""
     day = not_in_future(command.contacted_on, today, "contacted_on")
     if len(set(command.lower_member_ids)) != len(command.lower_member_ids):
-        raise DomainError("lower_member_ids", "a participant is listed twice")
+        raise DomainError(
+            "lower_member_ids", "a participant is listed twice", code="duplicate_items"
+        )
     made = []
     for index, (lower, theirs) in enumerate(zip(command.lower_member_ids, links, strict=True)):
         field = f"lower_member_ids.{index}"
@@ -199,13 +226,22 @@ def decide_correction(
     link period (``links`` are the pair's; unused when the date stays)."""
     contact = require_contact(contact)
     if command.contacted_on is None and command.method is None and command.note is None:
-        raise DomainError("contacted_on", "nothing to correct: give a date, method or note")
+        raise DomainError(
+            "contacted_on",
+            "nothing to correct: give a date, method or note",
+            code="nothing_to_correct",
+        )
     day = contact.contacted_on
     if command.contacted_on is not None:
         day = not_in_future(command.contacted_on, today, "contacted_on")
         link = link_for(links, day, "contacted_on", replica_level=replica_level)
         if link.link_id != contact.link_id:
-            raise DomainError("contacted_on", "the new date falls on another link period")
+            raise StateConflictError(
+                "contacted_on",
+                "the new date falls on another link period",
+                code="other_link_period",
+                date=day.isoformat(),
+            )
     return ev.ContactCorrected(
         contact_id=contact.contact_id,
         contacted_on=day,

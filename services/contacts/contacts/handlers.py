@@ -98,10 +98,18 @@ class ContactsHandlers:
         self, command: cmd.LogMeeting, ctx: CommandContext
     ) -> list[RecordedEvent]:
         """Log one meeting: a contact on each participant's link, all or nothing."""
+        upper, day = command.upper_member_id, command.contacted_on
         links = [
-            await self.links(command.upper_member_id, lower, command.contacted_on)
+            await self.replica.links_between(self.reader, upper, lower)
             for lower in command.lower_member_ids
         ]
+        if not all(domain.covers(theirs, day) for theirs in links):
+            # Caught up once for the whole meeting, not once per participant.
+            await self.feed.catch_up(CATCH_UP_SECONDS)
+            links = [
+                await self.replica.links_between(self.reader, upper, lower)
+                for lower in command.lower_member_ids
+            ]
         level = not all(links) and await self.replica_level()
         made = domain.decide_log_meeting(command, links, self.clock.today(), replica_level=level)
         requests = [

@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from access.guard import Caller, check_reach, only_member
 from access.principal import Principal
+from eventspine.errors import NotFoundError, NotPermittedError
 from eventspine.store.base import CommandContext
 from feedback import commands as cmd
 from feedback.bootstrap import Feedback
@@ -63,7 +64,11 @@ async def at_the_top(feedback: Feedback, principal: Principal) -> None:
         return
     info = await feedback.chain.member(principal.member_id)
     if info is None or not info.active or info.tier != "leader":
-        raise HTTPException(403, "the federation inbox is for leadership members")
+        raise NotPermittedError(
+            "Authorization",
+            "the federation inbox is for leadership members",
+            code="leadership_inbox",
+        )
 
 
 FeedbackDep = Annotated[Feedback, Depends(get_feedback)]
@@ -104,7 +109,7 @@ async def get_suggestion(
     await feedback.catch_up()
     found = await feedback.queries.suggestion(suggestion_id)
     if found is None:
-        raise HTTPException(404, "no such suggestion")
+        raise NotFoundError("suggestion_id", "no such suggestion", code="suggestion_not_found")
     await may_see(feedback, principal, found)
     return found
 

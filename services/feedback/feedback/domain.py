@@ -49,7 +49,7 @@ Decision = list[DomainEvent | Unsealed]
 def require(state: Suggestion | None) -> Suggestion:
     """The suggestion, or 404."""
     if state is None:
-        raise NotFoundError("suggestion_id", "no such suggestion")
+        raise NotFoundError("suggestion_id", "no such suggestion", code="suggestion_not_found")
     return state
 
 
@@ -59,6 +59,9 @@ def _status(state: Suggestion, allowed: tuple[Status, ...], doing: str) -> None:
             "status",
             f"cannot {doing} a suggestion that is {state.status}; "
             f"it must be {' or '.join(allowed)}",
+            code="wrong_status",
+            status=state.status,
+            allowed=list(allowed),
         )
 
 
@@ -68,30 +71,38 @@ def _holder(state: Suggestion, actor: MemberInfo) -> None:
         if actor.active and actor.tier == "leader":
             return
         raise NotPermittedError(
-            "actor", "the suggestion is with the federation leadership: a leadership member acts"
+            "actor",
+            "the suggestion is with the federation leadership: a leadership member acts",
+            code="leadership_acts",
         )
     if state.holder_id != actor.member_id:
-        raise NotPermittedError("actor", "you do not hold this suggestion")
+        raise NotPermittedError("actor", "you do not hold this suggestion", code="not_holder")
 
 
 def _by_the_raiser(state: Suggestion, actor_id: UUID) -> None:
     """The raiser confirms or rejects an answer or an outcome."""
     if state.raised_by != actor_id:
-        raise NotPermittedError("actor", "only the member who raised the suggestion may do this")
+        raise NotPermittedError(
+            "actor", "only the member who raised the suggestion may do this", code="raiser_only"
+        )
     _status(state, ("answered", "resolved"), "confirm or reopen")
 
 
 def _speaks_for(actor: MemberInfo, worker: MemberInfo | None, worker_id: UUID | None) -> None:
     """The actor raises for themselves, or for a worker they are the upper contact of."""
     if not actor.active:
-        raise NotPermittedError("actor", "the acting member is not an active member")
+        raise NotPermittedError(
+            "actor", "the acting member is not an active member", code="actor_not_active"
+        )
     if worker_id is None:
         return
     if worker is None:
-        raise NotFoundError("on_behalf_of", "no such member")
+        raise NotFoundError("on_behalf_of", "no such member", code="member_not_found")
     if not worker.active or worker.upper_member_id != actor.member_id:
         raise NotPermittedError(
-            "on_behalf_of", "this worker is not yours: you are not their upper contact"
+            "on_behalf_of",
+            "this worker is not yours: you are not their upper contact",
+            code="not_your_worker",
         )
 
 
@@ -107,7 +118,9 @@ def decide_raise(
     actor, or ``worker``: the member ``command.on_behalf_of`` names, None if unknown)."""
     _speaks_for(actor, worker, command.on_behalf_of)
     if existing is not None:
-        raise StateConflictError("suggestion_id", "a suggestion with this id exists")
+        raise StateConflictError(
+            "suggestion_id", "a suggestion with this id exists", code="suggestion_exists"
+        )
     return [
         Unsealed(
             "text",
@@ -189,7 +202,9 @@ def decide_escalate(
     _holder(state, actor)
     _status(state, ("held", "acknowledged"), "escalate")
     if state.holder_id is None:
-        raise StateConflictError("status", "the suggestion is already at the top of the chain")
+        raise StateConflictError(
+            "status", "the suggestion is already at the top of the chain", code="at_top"
+        )
     return [
         Unsealed(
             "note",
@@ -237,11 +252,18 @@ def decide_assign(
     """At the top of the chain, the holder gives the suggestion to a federation department."""
     _holder(state, actor)
     if command.department not in departments:
-        raise DomainError("department", f"unknown department; one of {sorted(departments)}")
+        raise DomainError(
+            "department",
+            f"unknown department; one of {sorted(departments)}",
+            code="not_one_of",
+            expected=sorted(departments),
+        )
     _status(state, ("acknowledged",), "assign")
     if state.holder_id is not None and state.holder_tier != "leader":
         raise StateConflictError(
-            "status", "only a leadership member, at the top of the chain, assigns a department"
+            "status",
+            "only a leadership member, at the top of the chain, assigns a department",
+            code="leadership_assigns",
         )
     return [
         ev.SuggestionAssigned(

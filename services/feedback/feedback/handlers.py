@@ -48,7 +48,12 @@ class ReplicaBehindError(StateConflictError):
     """The roster replica has not seen the member yet: retry shortly (HTTP 409)."""
 
     def __init__(self) -> None:
-        super().__init__("actor", "the roster replica has not caught up yet; retry")
+        super().__init__(
+            "actor",
+            "the roster replica has not caught up yet; retry",
+            code="replica_behind",
+            headers={"Retry-After": "1"},
+        )
 
 
 class FeedbackHandlers:
@@ -119,7 +124,9 @@ class FeedbackHandlers:
     async def _actor(self, member_id: UUID) -> MemberInfo:
         info = await self._member(member_id)
         if info is None:
-            raise NotPermittedError("actor", "the acting member is not in the roster")
+            raise NotPermittedError(
+                "actor", "the acting member is not in the roster", code="actor_not_in_roster"
+            )
         return info
 
     async def _append(

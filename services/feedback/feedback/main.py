@@ -5,24 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from eventspine.config import Settings
 from eventspine.store.base import utc_now
 from feedback import bootstrap
 from feedback.api import ROUTERS
-from feedback.handlers import ReplicaBehindError
 from feedback.settings import FeedbackSettings
 from servicekit.http import service_app
-
-
-async def _replica_behind(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(
-        status_code=409,
-        content={"detail": str(exc.args[0]).split(": ", 1)[-1], "code": "replica_behind"},
-        headers={"Retry-After": "1"},
-    )
 
 
 def create_app(
@@ -43,5 +33,4 @@ def create_app(
         background=lambda feedback: (
             feedback.scheduler.run if feedback.settings.scheduler_enabled else None
         ),
-        error_answers={ReplicaBehindError: _replica_behind},
     )

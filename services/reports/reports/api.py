@@ -43,6 +43,16 @@ Period = Annotated[
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORTED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the rows as CSV (UTF-8) or as an XLSX workbook (`format`)",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 compliance = APIRouter(prefix="/compliance", tags=["compliance"])
@@ -97,7 +107,7 @@ async def compliance_view(
     )
 
 
-@compliance.get("/export", responses={200: {"content": {"text/csv": {}}}})
+@compliance.get("/export", responses=EXPORTED)
 async def compliance_export(
     reports: ReportsDep,
     principal: Caller,
@@ -170,7 +180,7 @@ async def escalation_queue(
     )
 
 
-@queue.get("/export", responses={200: {"content": {"text/csv": {}}}})
+@queue.get("/export", responses=EXPORTED)
 async def escalation_queue_export(
     reports: ReportsDep, principal: Caller, format: Literal["csv", "xlsx"] = "csv"
 ) -> Response:
@@ -208,7 +218,7 @@ def _export(items: Sequence[BaseModel], name: str, format: str) -> Response:
         )
     return Response(
         to_xlsx(items, name),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
     )
 
@@ -236,7 +246,9 @@ async def rebuild_status(reports: ReportsDep) -> RebuildStatus:
     """The running rebuild with its progress, or the last one and how it ended."""
     found = await reports.rebuilds.status()
     if found is None:
-        raise NotFoundError("rebuild", "no rebuild since the service started")
+        raise NotFoundError(
+            "rebuild", "no rebuild since the service started", code="rebuild_not_found"
+        )
     return found
 
 

@@ -58,7 +58,7 @@ class SuggestionViews:
         if unit_id is not None:
             parents = await self.compliance.unit_tree()
             if str(unit_id) not in parents:
-                raise NotFoundError("unit_id", "no such union organisation")
+                raise NotFoundError("unit_id", "no such union organisation", code="unit_not_found")
             units = {u for u in parents if str(unit_id) in lineage(u, parents)}
         seen = {str(m) for m in within or ()}
         items = []

@@ -142,7 +142,9 @@ class Rebuilder:
     async def start(self) -> RebuildStatus:
         """Start a rebuild and return at once (its status says how it goes)."""
         if self._lock.locked():
-            raise StateConflictError("rebuild", "a rebuild is already running")
+            raise StateConflictError(
+                "rebuild", "a rebuild is already running", code="rebuild_running"
+            )
         await self._lock.acquire()  # free: taken without yielding, so no second one slips in
         try:
             rebuild_id = uuid.uuid4().hex[:8]

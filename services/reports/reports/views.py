@@ -29,19 +29,32 @@ _PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?P<kind>[HQ])(?P<index>[1-4]))?$")
 DEFAULT_SPANS = {"leader": 5, "committee": 5, "representative": 10}
 
 
+PERIOD_PATTERNS = {12: r"^20\d\d$", 6: r"^20\d\d-H[12]$", 3: r"^20\d\d-Q[1-4]$"}
+"""The form of a period label for a rule counting periods of 12, 6 or 3 months (the OpenAPI
+document states the configured one on every ``period`` parameter)."""
+
+
+def period_pattern(rule: ContactRule) -> str:
+    """The pattern a period label of ``rule`` matches (years 2000 to 2099)."""
+    return PERIOD_PATTERNS[rule.period_months]
+
+
 def parse_period(label: str, rule: ContactRule) -> Period:
     """``2026`` (a year), ``2026-H2`` or ``2026-Q3``, matching the rule's period length."""
+    pattern = period_pattern(rule)
     match = _PERIOD.match(label)
-    if match is None or not 2000 <= int(match["year"]) <= 2100:
-        raise DomainError("period", "expected a period like 2026, 2026-H1 or 2026-Q3")
-    months = {None: 12, "H": 6, "Q": 3}[match["kind"]]
-    if months != rule.period_months:
+    if match is None or not re.match(pattern, label):
+        example = {12: "2026", 6: "2026-H1", 3: "2026-Q3"}[rule.period_months]
         raise DomainError(
-            "period", f"the contact rule counts periods of {rule.period_months} months"
+            "period",
+            f"expected a period like {example}: the contact rule counts periods of "
+            f"{rule.period_months} months",
+            code="pattern_mismatch",
+            location="query",
+            pattern=pattern,
         )
+    months = {None: 12, "H": 6, "Q": 3}[match["kind"]]
     index = int(match["index"] or 1)
-    if index > 12 // months:
-        raise DomainError("period", f"there is no {label}")
     return rule.period_of(date(int(match["year"]), (index - 1) * months + 1, 1))
 
 
@@ -88,7 +101,7 @@ class ComplianceView:
         period after the lower member moved on); and the unit tree they were chosen with."""
         parents = await self.unit_tree()
         if unit_id is not None and str(unit_id) not in parents:
-            raise NotFoundError("unit_id", "no such union organisation")
+            raise NotFoundError("unit_id", "no such union organisation", code="unit_not_found")
         links = await self.links(period, today)
         if within is not None:
             links = [c for c in links if c.lower_member_id in within or c.upper_member_id in within]

@@ -11,20 +11,28 @@ oldest failure leaves the window, whether or not the password is right.
 # Annotations are evaluated at definition: the routes use a dependency alias made in routers().
 
 import math
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Form, Query, Request, status
 
-from access.accounts import Account, AccountStore, UsernameTakenError
+from access.accounts import USERNAME, Account, AccountStore, UsernameTakenError
 from access.guard import STAFF, Caller
 from access.passwords import check_password, hash_password, password_problem
 from access.tokens import TokenService
 from eventspine.config import Settings
-from eventspine.errors import DomainError, StateConflictError
+from eventspine.errors import (
+    DomainError,
+    NotFoundError,
+    NotPermittedError,
+    NotSignedInError,
+    StateConflictError,
+    TooManyAttemptsError,
+)
 from eventspine.store.base import CommandContext
 from roster import commands as cmd
 from roster.accounts_models import (
@@ -68,8 +76,20 @@ def _public(account: Account) -> AccountPublic:
     )
 
 
-def _invalid(field: str, reason: str) -> DomainError:
-    return DomainError(field, reason)
+def _sign_in_failed() -> NotSignedInError:
+    return NotSignedInError(
+        "password",
+        "wrong username or password",
+        code="sign_in_failed",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def refuse_password(password: str, username: str) -> None:
+    """Refuse a new password the rules do not take (its lengths are in the schema too)."""
+    if why := password_problem(password, username):
+        code = "password_is_username" if password.casefold() == username.casefold() else None
+        raise DomainError("password", why, code=code or "invalid_password", min_length=10)
 
 
 def _account_context(ctx: Annotated[CommandContext, Depends(command_context)]) -> CommandContext:
@@ -84,17 +104,28 @@ async def _check_current(access: Access, username: str, current: str | None) -> 
     as failed sign-ins, so a stolen session cannot try passwords faster than the sign-in
     form allows."""
     if not current:
-        raise _invalid("current_password", "is required to change your own password")
+        raise DomainError(
+            "current_password",
+            "is required to change your own password",
+            code="current_password_required",
+        )
     s, now = access.settings, access.clock()
     failures = await access.accounts.failures_since(
         username, now - timedelta(seconds=s.login_window_seconds)
     )
     if len(failures) >= s.login_max_failures:
-        raise _invalid("current_password", "too many wrong passwords; wait and try again")
+        raise TooManyAttemptsError(
+            "current_password",
+            "too many wrong passwords; wait and try again",
+            headers={"Retry-After": str(s.login_window_seconds)},
+            retry_after=s.login_window_seconds,
+        )
     found = await access.accounts.credentials(username)
     if found is None or not check_password(found[1], current):
         await access.accounts.record_failure(username, now)
-        raise _invalid("current_password", "is not this account's password")
+        raise StateConflictError(
+            "current_password", "is not this account's password", code="wrong_password"
+        )
 
 
 def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRouter]:
@@ -111,29 +142,31 @@ def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRout
     @auth.post("/token", responses=refused)
     async def sign_in(
         access: AccessDep,
-        username: Annotated[str, Form(max_length=64)],
-        password: Annotated[str, Form(max_length=200)],
+        username: Annotated[str, Form(min_length=1, max_length=64)],
+        password: Annotated[str, Form(min_length=1, max_length=200)],
     ) -> TokenPublic:
         """Sign in with a username and password (OAuth2 password flow); the answer's
         ``access_token`` goes in ``Authorization: Bearer`` on every other request."""
+        if not re.fullmatch(USERNAME, username):
+            raise _sign_in_failed()  # no account has such a name: nothing to look up or count
         s, now = access.settings, access.clock()
         window = timedelta(seconds=s.login_window_seconds)
         failures = await access.accounts.failures_since(username, now - window)
         if len(failures) >= s.login_max_failures:
             wait = failures[-s.login_max_failures] + window - now
-            raise HTTPException(
-                429,
+            seconds = max(1, math.ceil(wait.total_seconds()))
+            raise TooManyAttemptsError(
+                "username",
                 "too many failed sign-ins for this username; wait and try again",
-                headers={"Retry-After": str(max(1, math.ceil(wait.total_seconds())))},
+                headers={"Retry-After": str(seconds)},
+                retry_after=seconds,
             )
         found = await access.accounts.credentials(username)
         account, stored = found if found else (None, None)
         matches = check_password(stored, password)  # the same work for unknown usernames
         if account is None or not matches or account.disabled_at or account.role == "system":
             await access.accounts.record_failure(username, now)
-            raise HTTPException(
-                401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"}
-            )
+            raise _sign_in_failed()
         await access.accounts.clear_failures(username)
         lifetime = timedelta(minutes=s.token_minutes)
         return TokenPublic(
@@ -161,14 +194,20 @@ def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRout
         body: AccountCreate, access: AccessDep, principal: Caller
     ) -> AccountPublic:
         """Open an account (federation staff only)."""
-        if body.password is not None and (why := password_problem(body.password, body.username)):
-            raise _invalid("password", why)
+        if body.password is not None:
+            refuse_password(body.password, body.username)
         if body.member_id is not None:
             tier = await access.member_tier(body.member_id)
             if tier is None:
-                raise _invalid("member_id", "no active member has this id")
+                raise NotFoundError(
+                    "member_id", "no active member has this id", code="member_not_found"
+                )
             if tier == "worker":
-                raise _invalid("member_id", "workers do not sign in; their upper contact acts")
+                raise StateConflictError(
+                    "member_id",
+                    "workers do not sign in; their upper contact acts",
+                    code="worker_no_account",
+                )
         try:
             account = await access.accounts.create(
                 username=body.username,
@@ -180,7 +219,9 @@ def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRout
                 created_by=principal.actor,
             )
         except UsernameTakenError:
-            raise StateConflictError("username", "is already taken") from None
+            raise StateConflictError(
+                "username", "is already taken", code="username_taken", username=body.username
+            ) from None
         return _public(account)
 
     @accounts.get("", dependencies=[STAFF])
@@ -196,12 +237,14 @@ def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRout
     async def existing(access: Access, account_id: UUID) -> Account:
         account = await access.accounts.get(account_id)
         if account is None:
-            raise HTTPException(404, "no such account")
+            raise NotFoundError("account_id", "no such account", code="account_not_found")
         return account
 
     async def own_or_staff(account_id: UUID, principal: Caller) -> None:
         if principal.role != "admin" and principal.account_id != account_id:
-            raise HTTPException(403, "you may change only your own password")
+            raise NotPermittedError(
+                "account_id", "you may change only your own password", code="own_password_only"
+            )
 
     @accounts.post(
         "/{account_id}/password",
@@ -217,11 +260,14 @@ def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRout
         lag); sign in again."""
         account = await existing(access, account_id)
         if account.role == "system":
-            raise _invalid("password", "system clients sign in with issued tokens only")
+            raise StateConflictError(
+                "password",
+                "system clients sign in with issued tokens only",
+                code="not_for_system",
+            )
         if principal.account_id == account_id:
             await _check_current(access, account.username, body.current_password)
-        if why := password_problem(body.password, account.username):
-            raise _invalid("password", why)
+        refuse_password(body.password, account.username)
         password_hash = hash_password(body.password)
         # The event first: should the table update fail, the old tokens are refused anyway and
         # a retry sets the password; the other order could leave old tokens working.
@@ -241,12 +287,16 @@ def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRout
             # It would end the admin's own session with a click meant for someone else's row,
             # and could leave the federation with no admin who knows it happened.
             raise StateConflictError(
-                "account_id", "is your own account: another admin must disable it"
+                "account_id",
+                "is your own account: another admin must disable it",
+                code="own_account",
             )
         if account.disabled_at is not None:
             return _public(account)  # already disabled: nothing more to record
         if account.role == "admin" and await access.accounts.count_admins() <= 1:
-            raise StateConflictError("account_id", "the last admin cannot be disabled")
+            raise StateConflictError(
+                "account_id", "the last admin cannot be disabled", code="last_admin"
+            )
         now = access.clock()
         # The event first, for the same reason as for a password change.
         await access.commands.run(
@@ -268,9 +318,13 @@ def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRout
         shown once)."""
         account = await existing(access, account_id)
         if account.role != "system":
-            raise StateConflictError("account_id", "only system clients get issued tokens")
+            raise StateConflictError(
+                "account_id", "only system clients get issued tokens", code="not_system_client"
+            )
         if account.disabled_at is not None:
-            raise StateConflictError("account_id", "the account is disabled")
+            raise StateConflictError(
+                "account_id", "the account is disabled", code="account_disabled"
+            )
         now = access.clock()
         lifetime = timedelta(days=body.days)
         return SystemTokenPublic(

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Any, Literal, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from access.accounts import USERNAME
+from access.passwords import MAX_LENGTH, MIN_LENGTH
 from access.principal import SCOPES, Role
+
+Scope = Literal["roster:read", "contacts:read", "feedback:read", "reports:read", "audit:read"]
+"""A system client's read scope (one per service: ``access.principal.SCOPES``)."""
 
 
 class TokenPublic(BaseModel):
@@ -32,36 +37,88 @@ class PrincipalPublic(BaseModel):
     scopes: list[str]
 
 
+PASSWORD = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH, description="10 to 200 characters")
+
+_NONE = {"type": "null"}
+_ROLE_SHAPES: dict[str, Any] = {
+    "oneOf": [
+        {
+            "properties": {
+                "role": {"const": "member"},
+                "member_id": {"type": "string"},
+                "password": {"type": "string"},
+                "scopes": {"maxItems": 0},
+            },
+            "required": ["role", "member_id", "password"],
+        },
+        {
+            "properties": {
+                "role": {"enum": ["admin", "auditor"]},
+                "member_id": _NONE,
+                "password": {"type": "string"},
+                "scopes": {"maxItems": 0},
+            },
+            "required": ["role", "password"],
+        },
+        {
+            "properties": {
+                "role": {"const": "system"},
+                "member_id": _NONE,
+                "password": _NONE,
+                "scopes": {"minItems": 1},
+            },
+            "required": ["role", "scopes"],
+        },
+    ]
+}
+"""Which fields each role takes, as JSON Schema states it (the validator says the same)."""
+
+
+def _not_for(role: str, field: str, why: str) -> PydanticCustomError:
+    return PydanticCustomError("not_for_role", why, {"field": field, "role": role})
+
+
 class AccountCreate(BaseModel):
     """A new account. Members name their member id; system clients name their read scopes
     and get tokens from ``POST /accounts/{id}/tokens`` instead of a password."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_ROLE_SHAPES)
 
     username: str = Field(pattern=USERNAME, examples=["zhang.dongfeng"])
-    password: str | None = Field(None, description="10 to 200 characters; not for system")
+    password: str | None = Field(
+        None,
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        description="10 to 200 characters, not the username; every role but system",
+    )
     role: Role
-    member_id: UUID | None = None
-    scopes: list[str] = Field(default_factory=list, description=f"system only: {SCOPES}")
+    member_id: UUID | None = Field(None, description="member accounts only, and required")
+    scopes: list[Scope] = Field(
+        default_factory=list, description="system only, at least one", max_length=len(SCOPES)
+    )
 
     @model_validator(mode="after")
     def _role_fields(self) -> Self:
-        if self.role == "member" and self.member_id is None:
-            raise ValueError("member_id: a member account must name its member")
-        if self.role != "member" and self.member_id is not None:
-            raise ValueError("member_id: only member accounts name a member")
-        if self.role == "system":
+        role = self.role
+        if role == "member" and self.member_id is None:
+            raise PydanticCustomError(
+                "required", "a member account must name its member", {"field": "member_id"}
+            )
+        if role != "member" and self.member_id is not None:
+            raise _not_for(role, "member_id", "only member accounts name a member")
+        if role == "system":
             if self.password is not None:
-                raise ValueError("password: system clients sign in with issued tokens only")
+                raise _not_for(role, "password", "system clients sign in with issued tokens only")
             if not self.scopes:
-                raise ValueError("scopes: a system client needs at least one read scope")
+                raise PydanticCustomError(
+                    "too_few",
+                    "a system client needs at least one read scope",
+                    {"field": "scopes", "min_length": 1},
+                )
         elif self.password is None:
-            raise ValueError("password: required")
+            raise PydanticCustomError("required", "a password is required", {"field": "password"})
         elif self.scopes:
-            raise ValueError("scopes: only system clients have scopes")
-        unknown = sorted(set(self.scopes) - set(SCOPES))
-        if unknown:
-            raise ValueError(f"scopes: unknown {unknown}; known are {list(SCOPES)}")
+            raise _not_for(role, "scopes", "only system clients have scopes")
         return self
 
 
@@ -89,7 +146,7 @@ class PasswordChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    password: str = Field(description="10 to 200 characters")
+    password: str = PASSWORD
     current_password: str | None = Field(
         None,
         max_length=200,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile, status
+from fastapi.responses import Response
 
 from access.guard import OVERSIGHT, Caller, check_reach, reach_of
+from eventspine.errors import NotFoundError
 from eventspine.store.base import CommandContext
 from roster import accounts_api as access_api
 from roster import commands as cmd
@@ -26,6 +27,7 @@ from roster.models import (
     UnitPublic,
 )
 from servicekit.http import CommandAccepted, command_context
+from servicekit.problems import problem_response
 
 
 def get_roster(request: Request) -> Roster:
@@ -97,7 +99,7 @@ async def get_unit(unit_id: UUID, roster: RosterDep) -> UnitPublic:
     """One union organisation."""
     unit = await roster.queries.unit(unit_id)
     if unit is None:
-        raise HTTPException(404, "no such union organisation")
+        raise NotFoundError("unit_id", "no such union organisation", code="unit_not_found")
     return unit
 
 
@@ -173,7 +175,7 @@ async def get_member(member_id: UUID, roster: RosterDep, principal: Caller) -> M
             await check_reach(principal, roster.tree, [member_id])
     member = await roster.queries.member(member_id)
     if member is None:
-        raise HTTPException(404, "no such member")
+        raise NotFoundError("member_id", "no such member", code="member_not_found")
     return member
 
 
@@ -184,7 +186,7 @@ async def lower_members(
     """The members this member keeps in contact with."""
     await check_reach(principal, roster.tree, [member_id])
     if await roster.queries.member(member_id) is None:
-        raise HTTPException(404, "no such member")
+        raise NotFoundError("member_id", "no such member", code="member_not_found")
     return await roster.queries.lower_members(member_id, limit, offset)
 
 
@@ -194,7 +196,7 @@ async def member_chain(member_id: UUID, roster: RosterDep, principal: Caller) ->
     await check_reach(principal, roster.tree, [member_id])
     chain = await roster.queries.chain(member_id)
     if not chain:
-        raise HTTPException(404, "no such member")
+        raise NotFoundError("member_id", "no such member", code="member_not_found")
     return chain
 
 
@@ -284,21 +286,13 @@ async def change_span_policy(
 imports = APIRouter(prefix="/imports", tags=["imports"])
 IMPORT_ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {"description": "the report: what was (in a dry run: would be) created and skipped"},
+    413: {"description": "the file is larger than 10 MiB: `file_too_large`"},
     422: {
-        # Either shape, as the description says (both schemas are in every roster document).
-        "content": {
-            "application/json": {
-                "schema": {
-                    "anyOf": [
-                        {"$ref": "#/components/schemas/ImportReport"},
-                        {"$ref": "#/components/schemas/HTTPValidationError"},
-                    ]
-                }
-            }
-        },
-        "description": "the file has problems: this report lists them and nothing was stored; "
-        "or the file cannot be read at all (too large, not XLSX, not UTF-8 CSV) or `kind` is "
-        "unknown: then the usual `detail` list names the problem",
+        "description": "`import_problems`: the file has problems, nothing was stored, and the "
+        "problem document's `report` member (an `ImportReport`) lists them by sheet, row and "
+        "column; or the file cannot be read at all (`file_empty`, `file_not_xlsx`, "
+        "`file_is_xlsx`, `file_not_utf8`, `file_not_csv`, `too_many_rows`), or the request is "
+        "not valid (`invalid_request`)"
     },
 }
 
@@ -311,19 +305,32 @@ IMPORT_ANSWERS: dict[int | str, dict[str, Any]] = {
     description=importer.__doc__ or "",
 )
 async def import_roster(
-    file: Annotated[UploadFile, File(description="an XLSX workbook, or a CSV file with `kind`")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="an XLSX workbook, or a CSV file with `kind`; not empty",
+            json_schema_extra={"minLength": 1},
+        ),
+    ],
     roster: RosterDep,
     ctx: Context,
     kind: Annotated[
         Kind | None, Query(description="what a CSV file holds; leave out for an XLSX workbook")
     ] = None,
     dry_run: Annotated[bool, Query(description="check and report only; store nothing")] = False,
-) -> ImportReport | JSONResponse:
+) -> ImportReport | Response:
     """Check an uploaded file and, unless a dry run or the file has problems, store it."""
     data = await file.read(MAX_BYTES + 1)  # one byte more than allowed is enough to refuse it
     report = await importer.import_file(roster, data, kind, dry_run=dry_run, ctx=ctx)
     if report.problem_count and not dry_run:
-        return JSONResponse(status_code=422, content=report.model_dump(mode="json"))
+        detail = f"the file has {report.problem_count} problems; nothing was stored"
+        return problem_response(
+            "import_problems",
+            detail,
+            field="file",
+            params={"count": report.problem_count},
+            extra={"report": report.model_dump(mode="json")},
+        )
     return report
 
 

@@ -54,7 +54,23 @@ class RegisterUnit(Command):
                     "kind": "county_union",
                     "parent_unit_id": "0b6f1c1e-8d4e-4a8f-9d55-7c1f0f6a0001",
                 }
-            ]
+            ],
+            # A city federation stands under none; every other kind under a parent.
+            "oneOf": [
+                {
+                    "properties": {
+                        "kind": {"const": "city_federation"},
+                        "parent_unit_id": {"type": "null"},
+                    }
+                },
+                {
+                    "properties": {
+                        "kind": {"enum": ["county_union", "enterprise_union"]},
+                        "parent_unit_id": {"type": "string"},
+                    },
+                    "required": ["parent_unit_id"],
+                },
+            ],
         }
     )
 

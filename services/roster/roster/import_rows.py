@@ -143,9 +143,12 @@ def read_rows(data: bytes, kind: Kind | None) -> ImportRows:
     """Read an uploaded file and make each row a command: an XLSX workbook when ``kind`` is
     None, else a CSV file of that kind. Raises ``DomainError("file", ...)`` when unreadable."""
     if not data:
-        raise DomainError("file", "the file is empty")
+        raise DomainError("file", "the file is empty", code="file_empty")
     if len(data) > MAX_BYTES:
-        raise DomainError("file", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        mib = MAX_BYTES // (1024 * 1024)
+        raise DomainError(
+            "file", f"the file is larger than {mib} MiB", code="file_too_large", max_mib=mib
+        )
     found = ImportRows()
     tables = _xlsx_tables(data, found) if kind is None else {kind: _csv_table(data)}
     rows = {k: _rows(k, tables[k], found) if k in tables else [] for k in KINDS}
@@ -246,30 +249,43 @@ def _xlsx_tables(data: bytes, found: ImportRows) -> dict[Kind, list[Sequence[obj
             "file",
             f"the file is not a readable XLSX workbook ({type(exc).__name__}: {exc}); "
             "for a CSV file give kind=units, members or links",
+            code="file_not_xlsx",
         ) from None
     return tables
 
 
 def _csv_table(data: bytes) -> list[Sequence[object]]:
     if data.startswith(_XLSX_MAGIC):
-        raise DomainError("file", "the file is an XLSX workbook, not CSV: leave out kind")
+        raise DomainError(
+            "file", "the file is an XLSX workbook, not CSV: leave out kind", code="file_is_xlsx"
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DomainError(
-            "file", f"the file is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8"
+            "file",
+            f"the file is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8",
+            code="file_not_utf8",
+            byte=exc.start,
         ) from None
     try:
         return _bounded("file", csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise DomainError("file", f"the file is not readable CSV: {exc}") from None
+        raise DomainError(
+            "file", f"the file is not readable CSV: {exc}", code="file_not_csv"
+        ) from None
 
 
 def _bounded(what: str, rows: Iterable[Sequence[object]]) -> list[Sequence[object]]:
     table: list[Sequence[object]] = []
     for row in rows:
         if len(table) > MAX_ROWS:  # the header and MAX_ROWS rows are allowed
-            raise DomainError("file", f"the {what} has more than {MAX_ROWS} rows")
+            raise DomainError(
+                "file",
+                f"the {what} has more than {MAX_ROWS} rows",
+                code="too_many_rows",
+                max_rows=MAX_ROWS,
+            )
         table.append(row)
     return table
 

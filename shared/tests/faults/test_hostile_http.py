@@ -6,22 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
-import hypothesis
 import pytest
-import schemathesis
-from schemathesis import APIOperation, Case
-from schemathesis.checks import not_a_server_error, response_schema_conformance
-from schemathesis.core.result import Err
-from schemathesis.generation import GenerationMode
 
+from access.principal import SCOPES
 from support import tally
-from support.auth import STAFF, as_member
+from support.auth import STAFF, as_member, token
 from support.load import City
 from support.own_servers import OwnServer
 from support.running import running_topology
@@ -273,81 +274,82 @@ async def test_oversized_deeply_nested_and_invalid_utf8_bodies_are_refused_never
     assert all(400 <= status < 500 for status in statuses.values()), statuses
 
 
-EXAMPLES = 12
-"""Generated requests per operation and generation mode (valid, then invalid input)."""
+EXAMPLES = 10
+"""Generated requests per operation, phase and generation mode."""
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+ROLES = ("admin", "member", "auditor", "system")
 
 
-def _fuzz_operation(
-    operation: APIOperation[Any, Any, Any, Any],
-    mode: GenerationMode,
-    url: str,
-    headers: dict[str, str],
-) -> tuple[int, list[str]]:
-    """``EXAMPLES`` generated requests to one operation; returns (requests, failures)."""
-    requests, failures = 0, []
+def _token(role: str, member: str) -> str:
+    if role == "member":
+        return token("member", member)
+    if role == "system":
+        return token("system", scopes=SCOPES)
+    return token(role)  # type: ignore[arg-type]
 
-    @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
-    @hypothesis.settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(hypothesis.HealthCheck),
-        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
-    )
-    def probe(case: Case[Any]) -> None:
-        nonlocal requests
-        response = case.call(base_url=url, headers=headers, timeout=60)
-        requests += 1
-        checks = [response_schema_conformance]
-        # /ready's documented answer while a dependency is away is 503 (a feed restarting
-        # after a broker timeout, say): that is the probe working, not a server error.
-        if not (operation.path == "/ready" and response.status_code == 503):
-            checks.append(not_a_server_error)
-        try:
-            case.validate_response(response, checks=checks)
-        except Exception as failure:  # every failure is collected, none shrunk
-            failures.append(f"{operation.label} [{mode.value}]: {failure}"[:1500])
 
-    try:
-        probe()
-    except hypothesis.errors.Unsatisfiable:
-        assert mode is GenerationMode.NEGATIVE  # no input at all: nothing to make invalid
+def _fuzz(url: str, authorization: str, report: Path) -> tuple[int, list[str]]:
+    """Schemathesis, as a client runs it, with every check on every operation of the app at
+    ``url`` (valid and invalid input, the examples, coverage and fuzzing phases); returns
+    (requests, failures) from its JUnit report. Blocks: run it in a thread."""
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "support.fuzz_hooks"}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1]), env.get("PYTHONPATH", "")])
+    command = [
+        str(Path(sys.executable).with_name("schemathesis")),
+        "--config-file",
+        str(CONFIG),
+        "--no-color",
+        "run",
+        f"{url}/openapi.json",
+        "--checks",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        str(EXAMPLES),
+        "--seed",
+        "1",
+        "--workers",
+        "1",
+        "--header",
+        f"Authorization: Bearer {authorization}",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(report),
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    tree = ElementTree.parse(report)
+    failures = [
+        f"{case.get('name')}: {(failure.get('message') or failure.text or '')[:1500]}"
+        for case in tree.iter("testcase")
+        for failure in [*case.iter("failure"), *case.iter("error")]
+    ]
+    requests = int(re.search(r"(\d+) generated", done.stdout).group(1))  # type: ignore[union-attr]
+    if done.returncode != 0 and not failures:
+        failures.append(f"schemathesis exited {done.returncode}: {done.stdout[-3000:]}")
     return requests, failures
 
 
-def _fuzz(url: str, headers: dict[str, str]) -> tuple[int, int, list[str]]:
-    """Every operation of the app at ``url`` with schemathesis-generated requests, valid and
-    invalid; returns (operations, requests, failures). Runs in a thread: it blocks."""
-    schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
-    operations, requests, failures = 0, 0, []
-    for result in schema.get_all_operations():
-        if isinstance(result, Err):
-            failures.append(f"the OpenAPI document has an unusable operation: {result.err()}")
-            continue
-        operations += 1
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            sent, failed = _fuzz_operation(result.ok(), mode, url, headers)
-            requests += sent
-            failures += failed
-    return operations, requests, failures
-
-
+@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("app", APPS)
-async def test_schemathesis_finds_no_5xx_and_no_answer_off_its_own_schema(
-    services: tuple[Topology, City], app: str
+async def test_schemathesis_with_every_check_finds_no_answer_the_document_does_not_promise(
+    services: tuple[Topology, City], app: str, role: str, tmp_path: Path
 ) -> None:
+    """No server error, no status or content type or header the document does not list, no
+    answer off its schema, no valid request refused and no invalid one accepted: the checks
+    of ``--checks all`` with each kind of caller."""
     topology, city = services
     representative, _ = city.pairs[0]
-    # Feedback's commands need a member acting; the others take staff.
-    headers = as_member(representative) if app == "feedback" else STAFF
-    operations, requests, failures = await asyncio.to_thread(_fuzz, topology.url(app), headers)
+    authorization = _token(role, representative)
+    report = tmp_path / f"{app}-{role}.xml"
+    requests, failures = await asyncio.to_thread(_fuzz, topology.url(app), authorization, report)
     tally.record(
         tally.ScenarioResult(
-            f"schemathesis: {app}",
+            f"schemathesis --checks all: {app} as {role}",
             commands_sent=requests,
-            notes={"operations": operations, "failures": len(failures)},
+            notes={"failures": len(failures)},
         )
     )
-    assert operations > 0
+    assert requests > 0
     assert failures == [], "\n\n".join(failures[:10])

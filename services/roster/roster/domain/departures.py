@@ -37,7 +37,12 @@ def decide_change_tier(
     contact (``latest``) on or after."""
     member = require_active(member, "member_id")
     if member.tier == command.tier:
-        raise StateConflictError("tier", f"the member is already at tier {command.tier}")
+        raise StateConflictError(
+            "tier",
+            f"the member is already at tier {command.tier}",
+            code="tier_unchanged",
+            tier=command.tier,
+        )
     on = effective_date(command.changed_on, today, "changed_on")
     lowers = list(lowers)
     require_links_may_end(member, lowers, on, latest, "changed_on")
@@ -93,9 +98,11 @@ def decide_forget_member(
     destroys their key once this is stored.) Never refused over the links' contacts: the
     system dates it today, so only a contact logged today on one of the links stops counting."""
     if member is None:
-        raise NotFoundError("member_id", "no such member")
+        raise NotFoundError("member_id", "no such member", code="member_not_found")
     if member.status == "forgotten":
-        raise StateConflictError("member_id", "the member was already forgotten")
+        raise StateConflictError(
+            "member_id", "the member was already forgotten", code="already_forgotten"
+        )
     forgotten = ev.MemberForgotten(member_id=member.member_id)
     if member.active:
         return _departure(member, upper, lowers, today, "forgotten", forgotten)

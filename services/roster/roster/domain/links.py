@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from eventspine.errors import DomainError, NotFoundError, StateConflictError
+from eventspine.errors import NotFoundError, StateConflictError
 from eventspine.events import DomainEvent
 from roster import commands as cmd
 from roster import events as ev
@@ -68,6 +68,8 @@ def require_link_may_end(
             field_name,
             f"{on.isoformat()} is before {link} started on {started.isoformat()}; "
             "a link cannot end before it started",
+            date=on.isoformat(),
+            started_on=started.isoformat(),
         )
     contact = latest.get(lower.member_id)
     if contact is not None and on <= contact:
@@ -76,6 +78,8 @@ def require_link_may_end(
             f"a contact on {contact.isoformat()} was logged on {link}; a link ending on "
             f"{on.isoformat()} would leave it on no link (its end day is not one of its days). "
             f"Date the change after {contact.isoformat()}, or correct or retract the contact",
+            date=on.isoformat(),
+            contacted_on=contact.isoformat(),
         )
 
 
@@ -121,21 +125,32 @@ def decide_link(
     lower = require_active(lower, "lower_member_id")
     upper = require_active(upper, "upper_member_id")
     if lower.member_id == upper.member_id:
-        raise DomainError("lower_member_id", "a member cannot keep in contact with themself")
+        raise StateConflictError(
+            "lower_member_id", "a member cannot keep in contact with themself", code="self_link"
+        )
     expected_upper = TIER_ABOVE.get(lower.tier)
     if expected_upper != upper.tier:
         wanted = f"a {TIER_NAMES[expected_upper]}" if expected_upper else "nobody (top tier)"
-        raise DomainError(
+        raise StateConflictError(
             "upper_member_id",
             f"a {TIER_NAMES[lower.tier]} is linked under {wanted}, not a {TIER_NAMES[upper.tier]}",
+            code="tier_mismatch",
+            lower_tier=lower.tier,
+            upper_tier=upper.tier,
+            expected_tier=expected_upper,
         )
     if relink_from is None and lower.upper_member_id is not None:
         raise StateConflictError(
             "lower_member_id",
             f"the member is already linked to {lower.upper_member_id}; relink instead",
+            code="already_linked",
         )
     if relink_from is not None and lower.upper_member_id == upper.member_id:
-        raise StateConflictError("upper_member_id", "the member is already linked to this member")
+        raise StateConflictError(
+            "upper_member_id",
+            "the member is already linked to this member",
+            code="already_linked_here",
+        )
     target = policy.target(upper.tier)
     span = len(upper.lower_member_ids) + 1
     if span > target and not override_reason:
@@ -143,6 +158,10 @@ def decide_link(
             "upper_member_id",
             f"the span of this {TIER_NAMES[upper.tier]} is full ({span - 1} of {target}); "
             "give an override reason to exceed it",
+            code="span_full",
+            tier=upper.tier,
+            span=span - 1,
+            limit=target,
         )
     reason = override_reason if span > target else None
     streams: dict[UUID, list[DomainEvent]] = {lower.member_id: [], upper.member_id: []}
@@ -282,9 +301,11 @@ def decide_unlink_member(
     on = effective_date(command.unassigned_on, today, "unassigned_on")
     lower = require_active(lower, "lower_member_id")
     if lower.upper_member_id is None:
-        raise StateConflictError("lower_member_id", "the member is not linked")
+        raise StateConflictError("lower_member_id", "the member is not linked", code="not_linked")
     if upper is None:
-        raise NotFoundError("lower_member_id", "the upper member is unknown")
+        raise NotFoundError(
+            "lower_member_id", "the upper member is unknown", code="member_not_found"
+        )
     require_link_may_end(lower, on, latest, "unassigned_on")
     return in_stream_order(decide_unlink(lower, upper, on, "unlinked"))
 
@@ -304,7 +325,9 @@ def decide_relink_member(
     on = effective_date(command.assigned_on, today, "assigned_on")
     lower = require_active(lower, "lower_member_id")
     if lower.upper_member_id is None:
-        raise StateConflictError("lower_member_id", "the member is not linked; link instead")
+        raise StateConflictError(
+            "lower_member_id", "the member is not linked; link instead", code="not_linked"
+        )
     changes = decide_link(
         lower, upper, policy, on, command.span_override_reason, relink_from=previous
     )

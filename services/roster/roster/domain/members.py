@@ -8,7 +8,7 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from eventspine.errors import DomainError, NotFoundError, StateConflictError
+from eventspine.errors import NotFoundError, StateConflictError
 from eventspine.events import DomainEvent
 from roster import commands as cmd
 from roster import events as ev
@@ -118,23 +118,34 @@ def effective_date(given: date | None, today: date, field_name: str) -> date:
     if given is None:
         return today
     if given > today:
-        raise DomainError(field_name, "is in the future")
+        raise StateConflictError(
+            field_name,
+            "is in the future",
+            code="date_in_future",
+            date=given.isoformat(),
+            today=today.isoformat(),
+        )
     return given
 
 
 def require_active(member: Member | None, field_name: str) -> Member:
     """The member, or a 404/409 naming ``field_name``."""
     if member is None:
-        raise NotFoundError(field_name, "no such member")
+        raise NotFoundError(field_name, "no such member", code="member_not_found")
     if not member.active:
-        raise StateConflictError(field_name, f"the member has {member.status}")
+        raise StateConflictError(
+            field_name,
+            f"the member has {member.status}",
+            code="member_not_active",
+            status=member.status,
+        )
     return member
 
 
 def require_readable(personal_data: PersonalData | None) -> PersonalData:
     """A member's unsealed data, or a 409 when their key is gone."""
     if personal_data is None:
-        raise StateConflictError("member_id", "the member was forgotten")
+        raise StateConflictError("member_id", "the member was forgotten", code="member_forgotten")
     return personal_data
 
 
@@ -150,10 +161,10 @@ def decide_register_member(
     number nobody in the unit holds (``claim``, the claim on ``number_index``)."""
     require_unit(unit, "unit_id")
     if existing is not None:
-        raise StateConflictError("member_id", "a member with this id exists")
+        raise StateConflictError("member_id", "a member with this id exists", code="member_exists")
     on = effective_date(command.registered_on, today, "registered_on")
     if claim.member_id is not None:
-        raise StateConflictError("external_number", NUMBER_TAKEN)
+        raise StateConflictError("external_number", NUMBER_TAKEN, code="external_number_taken")
 
     def events(sealed: str) -> list[DomainEvent]:
         return [
@@ -214,12 +225,16 @@ def decide_move_member(
     member = require_active(member, "member_id")
     require_unit(target, "unit_id")
     if member.unit_id == command.unit_id:
-        raise StateConflictError("unit_id", "the member is already in this organisation")
+        raise StateConflictError(
+            "unit_id", "the member is already in this organisation", code="already_in_unit"
+        )
     on = effective_date(command.moved_on, today, "moved_on")
     require_readable(current)
     if claim.member_id is not None:
         raise StateConflictError(
-            "unit_id", "the member's external number is already used in that organisation"
+            "unit_id",
+            "the member's external number is already used in that organisation",
+            code="external_number_taken",
         )
     return [
         ev.MemberMoved(

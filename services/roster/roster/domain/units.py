@@ -45,9 +45,14 @@ def evolve_unit(state: Unit | None, event: DomainEvent) -> Unit | None:
 def require_unit(unit: Unit | None, field_name: str, *, open_: bool = True) -> Unit:
     """The unit, or a 404/409 naming ``field_name``."""
     if unit is None:
-        raise NotFoundError(field_name, "no such union organisation")
+        raise NotFoundError(field_name, "no such union organisation", code="unit_not_found")
     if open_ and unit.closed:
-        raise StateConflictError(field_name, f"the union organisation {unit.name!r} is closed")
+        raise StateConflictError(
+            field_name,
+            f"the union organisation {unit.name!r} is closed",
+            code="unit_closed",
+            name=unit.name,
+        )
     return unit
 
 
@@ -57,7 +62,9 @@ def decide_register_unit(
     """Register a unit with a new id under an open parent of the right kind (a city
     federation under none)."""
     if existing is not None:
-        raise StateConflictError("unit_id", "a union organisation with this id exists")
+        raise StateConflictError(
+            "unit_id", "a union organisation with this id exists", code="unit_exists"
+        )
     event = ev.UnitRegistered(
         unit_id=command.unit_id,
         name=command.name,
@@ -67,14 +74,27 @@ def decide_register_unit(
     allowed = PARENT_KINDS[command.kind]
     if not allowed:
         if command.parent_unit_id is not None:
-            raise DomainError("parent_unit_id", "a city federation has no parent organisation")
+            raise DomainError(
+                "parent_unit_id",
+                "a city federation has no parent organisation",
+                code="parent_not_allowed",
+            )
         return [event]
     if command.parent_unit_id is None:
-        raise DomainError("parent_unit_id", f"a {command.kind} needs a parent organisation")
+        raise DomainError(
+            "parent_unit_id",
+            f"a {command.kind} needs a parent organisation",
+            code="parent_required",
+            kind=command.kind,
+        )
     parent = require_unit(parent, "parent_unit_id")
     if parent.kind not in allowed:
-        raise DomainError(
-            "parent_unit_id", f"a {command.kind} belongs under a {' or '.join(allowed)}"
+        raise StateConflictError(
+            "parent_unit_id",
+            f"a {command.kind} belongs under a {' or '.join(allowed)}",
+            code="parent_kind_wrong",
+            kind=command.kind,
+            allowed=list(allowed),
         )
     return [event]
 
@@ -83,7 +103,9 @@ def decide_rename_unit(unit: Unit | None, command: cmd.RenameUnit) -> list[Domai
     """Rename an open unit to a name it does not already have."""
     unit = require_unit(unit, "unit_id")
     if unit.name == command.name:
-        raise StateConflictError("name", "the union organisation already has this name")
+        raise StateConflictError(
+            "name", "the union organisation already has this name", code="unit_name_unchanged"
+        )
     return [ev.UnitRenamed(unit_id=unit.unit_id, name=command.name)]
 
 
