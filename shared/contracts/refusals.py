@@ -153,7 +153,7 @@ REFUSALS: Mapping[str, Refusal] = _catalogue(
     # Roster import.
     R("import_problems", 422, "The file has problems; nothing was stored", ("count",)),
     R("file_empty", 422, "The file is empty"),
-    R("file_too_large", 413, "The file is too large", ("max_mib",)),
+    R("file_too_large", 422, "The file is too large", ("max_mib",)),
     R("file_not_xlsx", 422, "The file is not a readable XLSX workbook"),
     R("file_is_xlsx", 422, "The file is an XLSX workbook, not CSV: leave out kind"),
     R("file_not_utf8", 422, "The file is not UTF-8 text", ("byte",)),

@@ -13,9 +13,8 @@ Free-text fields of commands also refuse control characters (:data:`ONE_LINE` fo
 from __future__ import annotations
 
 import re
-from typing import Any
-
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, GetCoreSchemaHandler, GetJsonSchemaHandler, model_validator
 from pydantic.json_schema import JsonSchemaValue

@@ -18,7 +18,6 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from access.guard import authenticate
-
 from contracts.refusals import FIELD_CODES, REFUSALS
 from servicekit.problems import MEDIA_TYPE, FieldProblem, Problem
 

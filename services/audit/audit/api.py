@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 
 from audit import timeline
 from audit.crosscheck import verify as run_verify
 from audit.loading import Source, load
 from audit.sources import AuditInputError
 from eventspine.config import Settings
+from eventspine.errors import DomainError
 from eventspine.schemas import installed_registry
 
 ROUTER = APIRouter(prefix="/audit", tags=["audit"])
@@ -38,7 +39,7 @@ async def verify(
     try:
         histories = [await load(one, settings) for one in sources]
     except AuditInputError as exc:
-        raise HTTPException(422, str(exc)) from exc
+        raise DomainError("source", str(exc), code="audit_input", location="query") from exc
     return run_verify(histories, installed_registry()).as_dict()
 
 
@@ -55,12 +56,17 @@ async def history(
         (k, v) for k, v in (("member", member), ("suggestion", suggestion), ("link", link)) if v
     ]
     if len(chosen) != 1:
-        raise HTTPException(422, "give exactly one of member, suggestion, link")
+        raise DomainError(
+            "member",
+            "give exactly one of member, suggestion, link",
+            code="one_subject_required",
+            location="query",
+        )
     kind, ident = chosen[0]
     try:
         events = (await load(Source(source), settings)).all_events()
     except AuditInputError as exc:
-        raise HTTPException(422, str(exc)) from exc
+        raise DomainError("source", str(exc), code="audit_input", location="query") from exc
     pick = {"member": timeline.about_member, "suggestion": timeline.about_suggestion}
     found = pick.get(kind, timeline.about_link)(events, ident)
     return [{**e.cloudevent_attributes(), "data": e.data} for e in found]

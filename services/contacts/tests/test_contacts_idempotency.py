@@ -21,9 +21,10 @@ async def _refused(t: Topology, key: str, url: str, body: dict[str, Any]) -> dic
     answer = await t.contacts.post(url, json=body, headers={"Idempotency-Key": key})
     assert answer.status_code == 422, answer.text
     assert await store.head_position() == before
-    refusal: dict[str, Any] = answer.json()["detail"][0]
-    assert refusal["loc"] == ["header", "Idempotency-Key"]
-    assert refusal["type"] == "idempotency_key_reused"
+    assert answer.json()["code"] == "idempotency_key_reused"
+    refusal: dict[str, Any] = answer.json()["errors"][0]
+    assert (refusal["in"], refusal["field"]) == ("header", "Idempotency-Key")
+    assert refusal["code"] == "idempotency_key_reused"
     return refusal
 
 
@@ -43,7 +44,7 @@ async def test_a_key_reused_with_another_contact_or_path_is_refused(both: Topolo
     first = await both.contacts.post("/contacts", json=body, headers={"Idempotency-Key": key})
     assert first.status_code == 201, first.text
     refusal = await _refused(both, key, "/contacts", {**body, "contacted_on": "2026-09-09"})
-    assert key in refusal["msg"]
+    assert key in refusal["detail"]
     card = (await both.ok(both.contacts, "GET", f"/members/{rep}/links"))[0]
     assert (card["standing"]["counted"], card["last_contact_on"]) == (1, "2026-05-05")
     again = await both.contacts.post("/contacts", json=body, headers={"Idempotency-Key": key})

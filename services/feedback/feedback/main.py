@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -22,6 +23,13 @@ def create_app(
 ) -> FastAPI:
     """Build the app; the service, its replica feed and its scheduler start in the lifespan."""
     settings = settings or Settings()
+    departments = sorted((feedback_settings or FeedbackSettings()).departments)
+
+    def document(spec: dict[str, Any]) -> None:
+        # The departments this installation has: the only codes an assignment takes.
+        schema = spec["components"]["schemas"]["AssignSuggestion"]["properties"]["department"]
+        schema["enum"] = departments
+
     return service_app(
         "feedback",
         title="Sanlian feedback",
@@ -33,4 +41,5 @@ def create_app(
         background=lambda feedback: (
             feedback.scheduler.run if feedback.settings.scheduler_enabled else None
         ),
+        document=document,
     )

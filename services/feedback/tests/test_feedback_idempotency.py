@@ -29,9 +29,9 @@ async def _refused(
     headers = {"Idempotency-Key": key, **member(actor)}
     answer = await t.feedback.client.post(url, json=body, headers=headers)
     assert answer.status_code == 422, answer.text
-    refusal = answer.json()["detail"][0]
-    assert refusal["loc"] == ["header", "Idempotency-Key"]
-    assert refusal["type"] == "idempotency_key_reused"
+    assert answer.json()["code"] == "idempotency_key_reused"
+    refusal = answer.json()["errors"][0]
+    assert (refusal["in"], refusal["field"]) == ("header", "Idempotency-Key")
     assert await store.head_position() == before
 
 

@@ -42,24 +42,28 @@ async def test_bad_input_is_refused_with_a_clear_answer_and_nothing_stored(
     empty = await _refused(
         full, 422, "POST", "/suggestions", headers=rep, json={**body, "text": " "}
     )
-    assert empty["detail"][0]["loc"] == ["body", "text"]
+    assert [(e["field"], e["code"]) for e in empty["errors"]] == [("text", "too_short")]
     huge = {**body, "text": "长" * 2001}
-    assert (await _refused(full, 422, "POST", "/suggestions", headers=rep, json=huge))["detail"]
+    too_long = await _refused(full, 422, "POST", "/suggestions", headers=rep, json=huge)
+    assert [(e["field"], e["code"]) for e in too_long["errors"]] == [("text", "too_long")]
+    assert too_long["errors"][0]["params"] == {"max_length": 2000}
     odd = {**body, "category": "gossip"}
     unknown = await _refused(full, 422, "POST", "/suggestions", headers=rep, json=odd)
-    assert unknown["detail"][0]["loc"] == ["body", "category"]
+    assert [(e["field"], e["code"]) for e in unknown["errors"]] == [("category", "not_one_of")]
 
     # Raising for a worker who is not yours (the committee member is not the worker's upper).
     theirs = {**body, "on_behalf_of": tree.worker}
     refused = await _refused(
         full, 403, "POST", "/suggestions", headers=member(tree.committee), json=theirs
     )
+    assert refused["code"] == "not_your_worker"
     assert "not yours" in refused["detail"]
 
     # Acting on a suggestion you do not hold: 403, naming why.
     sid = await full.feedback.raise_(tree.representative, "加班费计算不清")
     url = f"/suggestions/{sid}/acknowledgement"
     held = await _refused(full, 403, "POST", url, headers=member(tree.leader))
+    assert held["code"] == "not_holder"
     assert held["detail"] == "you do not hold this suggestion"
 
     # Answering a closed suggestion: 409, naming the state.
@@ -72,15 +76,15 @@ async def test_bad_input_is_refused_with_a_clear_answer_and_nothing_stored(
         headers=member(tree.committee),
         json={"answer": "再答一次"},
     )
-    assert "closed" in late["detail"]
+    assert late["code"] == "wrong_status"
+    assert late["params"]["status"] == "closed"
 
     # Not signed in (401), or signed in but not a member of the tree (403).
     anonymous = {"Authorization": ""}
-    assert (await _refused(full, 401, "POST", "/suggestions", headers=anonymous, json=body))[
-        "detail"
-    ]
+    signed_out = await _refused(full, 401, "POST", "/suggestions", headers=anonymous, json=body)
+    assert signed_out["code"] == "not_signed_in"
     staff = await _refused(full, 403, "POST", "/suggestions", headers=STAFF, json=body)
-    assert "member" in staff["detail"]
+    assert staff["code"] == "may_not_act"  # only members act on suggestions
     await _refused(full, 404, "POST", f"/suggestions/{uuid.uuid4()}/closure", headers=rep)
     await _refused(
         full,

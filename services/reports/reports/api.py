@@ -6,7 +6,7 @@ Readiness, lag and metrics are the platform's (:mod:`servicekit.operability`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status

@@ -164,7 +164,7 @@ async def test_a_rebuild_is_swapped_in_while_the_live_projections_keep_answering
             # One rebuild at a time.
             second = await client.post("/admin/rebuild")
             assert second.status_code == 409, second.text
-            assert second.json()["code"] == "state_conflict"
+            assert second.json()["code"] == "rebuild_running"
 
             # The live projections answer (the same) all along.
             served_while_running, progress = 0, set()

@@ -286,13 +286,12 @@ async def change_span_policy(
 imports = APIRouter(prefix="/imports", tags=["imports"])
 IMPORT_ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {"description": "the report: what was (in a dry run: would be) created and skipped"},
-    413: {"description": "the file is larger than 10 MiB: `file_too_large`"},
     422: {
         "description": "`import_problems`: the file has problems, nothing was stored, and the "
         "problem document's `report` member (an `ImportReport`) lists them by sheet, row and "
-        "column; or the file cannot be read at all (`file_empty`, `file_not_xlsx`, "
-        "`file_is_xlsx`, `file_not_utf8`, `file_not_csv`, `too_many_rows`), or the request is "
-        "not valid (`invalid_request`)"
+        "column; or the file cannot be read at all (`file_empty`, `file_too_large`, "
+        "`file_not_xlsx`, `file_is_xlsx`, `file_not_utf8`, `file_not_csv`, `too_many_rows`), "
+        "or the request is not valid (`invalid_request`)"
     },
 }
 

@@ -25,9 +25,11 @@ async def _refused_naming(roster: Roster, method: str, url: str, body: Any, fiel
     before = await _stored(roster)
     answer = await roster.client.request(method, url, json=body)
     assert answer.status_code == 422, (url, body, answer.text)
-    detail = answer.json()["detail"]
-    assert detail[0]["loc"][-1] == field, detail
-    assert "control character" in detail[0]["msg"], detail
+    errors = answer.json()["errors"]
+    assert [(e["field"].split(".")[-1], e["code"]) for e in errors] == [
+        (field, "control_character")
+    ], errors
+    assert "control character" in errors[0]["detail"], errors
     assert await _stored(roster) == before
 
 

@@ -36,7 +36,8 @@ class App:
         answer = await self.client.request(method, url, headers={"Idempotency-Key": key}, **kwargs)
         assert answer.status_code == 422, answer.text
         assert await self.store.head_position() == before
-        refusal: dict[str, Any] = answer.json()["detail"][0]
+        assert answer.json()["code"] == "idempotency_key_reused"
+        refusal: dict[str, Any] = answer.json()["errors"][0]
         return refusal
 
 
@@ -67,9 +68,9 @@ async def test_a_key_reused_with_another_body_or_path_is_refused_naming_the_key(
     assert first.status_code == 201, first.text
     other = {"name": "盂县总工会", "kind": "county_union"}
     refusal = await app.refused(key, "POST", "/units", json={**other, "parent_unit_id": None})
-    assert refusal["loc"] == ["header", "Idempotency-Key"]
-    assert refusal["type"] == "idempotency_key_reused"
-    assert key in refusal["msg"]
+    assert (refusal["in"], refusal["field"]) == ("header", "Idempotency-Key")
+    assert refusal["code"] == "idempotency_key_reused"
+    assert key in refusal["detail"]
     units = (await app.client.get("/units")).json()
     assert [u["name"] for u in units] == ["阳泉市总工会"]  # the second unit was not made
     again = await app.client.post("/units", json=city, headers={"Idempotency-Key": key})
@@ -87,5 +88,5 @@ async def test_a_key_reused_with_another_body_or_path_is_refused_naming_the_key(
     )
     assert renamed.status_code == 200, renamed.text
     refusal = await app.refused(rename, "PUT", f"/units/{unit_id}/name", json=body)
-    assert refusal["type"] == "idempotency_key_reused"
+    assert refusal["code"] == "idempotency_key_reused"
     assert (await app.client.get(f"/units/{unit_id}")).json()["name"] == "阳泉市总工会"

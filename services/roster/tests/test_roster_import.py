@@ -180,7 +180,7 @@ async def test_a_dry_run_reports_every_problem_where_a_spreadsheet_shows_it(
         },
     )
     assert api.status_code == 422
-    assert messages["members", 10] == api.json()["detail"][0]["msg"]
+    assert messages["members", 10] == api.json()["errors"][0]["detail"]
     await assert_nothing_stored(client, pg_settings)
 
 
@@ -190,7 +190,9 @@ async def test_a_file_with_problems_is_refused_as_a_whole(
     answer = await upload(client, flawed_file())
 
     assert answer.status_code == 422, answer.text
-    report = answer.json()
+    assert answer.json()["code"] == "import_problems"
+    report = answer.json()["report"]
+    assert answer.json()["params"] == {"count": report["problem_count"]}
     assert where(report) == FLAWS
     assert (report["dry_run"], report["applied"]) == (False, False)
     await assert_nothing_stored(client, pg_settings)
@@ -362,16 +364,15 @@ async def test_unreadable_files_and_unfit_headers_are_refused_naming_the_problem
     extra = (await upload(client, csv_bytes([header]), kind="members", dry_run=True)).json()
     assert where(extra) == [("members", 1, "remark")]
 
-    for data, kind, words in (
-        (b"not a workbook", None, "not a readable XLSX workbook"),
-        ("名字".encode("gbk") + b",x\r\n", "members", "not UTF-8"),
-        (workbook(members=[header]), "members", "leave out kind"),
-        (b"x" * (10 * 1024 * 1024 + 1), "members", "larger than 10 MiB"),
+    for data, kind, code in (
+        (b"not a workbook", None, "file_not_xlsx"),
+        ("名字".encode("gbk") + b",x\r\n", "members", "file_not_utf8"),
+        (workbook(members=[header]), "members", "file_is_xlsx"),
+        (b"x" * (10 * 1024 * 1024 + 1), "members", "file_too_large"),
     ):
         answer = await upload(client, data, kind=kind)
         assert answer.status_code == 422, answer.text
-        assert words in answer.json()["detail"][0]["msg"]
-        assert answer.json()["detail"][0]["loc"] == ["body", "file"]
+        assert (answer.json()["code"], answer.json()["field"]) == (code, "file")
     assert (await upload(client, b"code\r\n", kind="people")).status_code == 422
     odd = (await upload(client, workbook(Members=[], notes=[["x"]]), dry_run=True)).json()
     assert where(odd) == [("notes", None, None)]

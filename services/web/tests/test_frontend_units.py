@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from babel.messages.extract import extract_from_dir
 
+from servicekit.problems import FieldProblem, problem_body
 from web.frontend.app import create_frontend
 from web.frontend.errors import describe
 from web.frontend.i18n import Languages, load_catalogue
@@ -52,27 +53,43 @@ def test_dates_and_numbers_follow_the_language() -> None:
 
 
 def test_a_validation_refusal_goes_beside_its_field_and_a_state_refusal_to_the_top() -> None:
+    zh = Languages().pick("zh_CN")
     invalid = error_from(
         httpx.Response(
             422,
-            json={
-                "detail": [
-                    {"loc": ["body", "text"], "msg": "too short", "type": "string_too_short"},
-                    {"loc": ["body", "suggestion_id"], "msg": "odd", "type": "value_error"},
-                ]
-            },
+            json=problem_body(
+                "invalid_request",
+                "text: too short; topic: unknown",
+                params={"count": 2},
+                errors=[
+                    FieldProblem(field="text", location="body", code="required", detail="x"),
+                    FieldProblem(field="topic", location="body", code="not_one_of", detail="y"),
+                ],
+            ),
         )
     )
     problem = describe(invalid, {"text"})
-    assert problem.fields == {"text": "Please fill this in."}
-    assert problem.message == "odd"
+    assert {k: zh.gettext(v) for k, v in problem.fields.items()} == {"text": "请填写此项。"}
+    assert problem.message is not None
+    assert zh.gettext(problem.message) == "请选择一个选项。"
     conflict = error_from(
-        httpx.Response(409, json={"detail": "the suggestion is closed", "code": "wrong_state"})
+        httpx.Response(
+            409,
+            json=problem_body(
+                "wrong_status",
+                "cannot answer a suggestion that is closed",
+                field="status",
+                params={"status": "closed", "allowed": ["held", "acknowledged"]},
+            ),
+        )
     )
     problem = describe(conflict, {"answer"})
     assert problem.fields == {}
-    assert problem.message == "This cannot be done now."
-    assert problem.detail == "the suggestion is closed"
+    assert problem.message is not None
+    said = zh.gettext(problem.message)
+    assert said == "该意见建议当前为“已办结”，此操作须为“待签收、已签收”。"
+    assert "closed" not in said
+    assert problem.detail == []
 
 
 async def test_a_form_without_the_session_csrf_token_is_refused() -> None:

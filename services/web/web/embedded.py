@@ -23,6 +23,7 @@ from eventspine.clock import FederationClock
 from eventspine.config import Settings
 from eventspine.store.base import utc_now
 from servicekit.apidocs import install_docs
+from servicekit.http import install_error_handlers
 from topology.table import SERVICES
 from web.frontend.app import create_frontend
 from web.frontend.services import Services
@@ -75,6 +76,7 @@ def create_app(
         redoc_url=None,
     )
     install_docs(app, settings.api_docs_assets)
+    install_error_handlers(app)  # the auditors' routes below refuse as every service does
     for name, service_app in apps.items():
         app.mount(f"/{name}", service_app)
     # The auditor's read-only endpoints, over this installation's stores: for auditors,

@@ -20,6 +20,7 @@ from access.tokens import TokenService
 from audit import api as audit_api
 from eventspine.config import Settings
 from eventspine.store.base import utc_now
+from servicekit.http import install_error_handlers
 from servicekit.operability import instrument
 from topology.table import by_name
 from web.frontend.app import create_frontend
@@ -32,6 +33,7 @@ def audit_app(settings: Settings) -> FastAPI:
     access policy as in the embedded app (revoked tokens read from the roster's table); the
     frontend calls it in process."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    install_error_handlers(app)  # refusals as problem documents, as every service answers
     revocations = RosterRevocations(settings)  # the roster's table, as the stores are read
     install_tokens(app.state, TokenService(settings.auth_secret), utc_now, lambda: revocations)
     policy = [Depends(service_policy("audit")), OVERSIGHT]

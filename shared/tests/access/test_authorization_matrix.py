@@ -20,7 +20,14 @@ from support.auth import token
 from support.city import NOW, Branch, embedded_city
 
 SERVICES = ("roster", "contacts", "feedback", "reports")
-PUBLIC = {("POST", "/auth/token"), ("GET", "/health"), ("GET", "/ready"), ("GET", "/metrics")}
+PUBLIC = {
+    ("POST", "/auth/token"),
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("GET", "/metrics"),
+    ("GET", "/problems"),  # the refusals' catalogue, which a problem document's type names
+    ("GET", "/problems/{code}"),
+}
 READS = {"GET", "HEAD"}
 QUERY = {"period": "2026", "q": "平定县"}
 NOT_FOR_MEMBERS = {
@@ -86,6 +93,7 @@ def _fill(path: str, b: Branch, account_id: str) -> tuple[str, bool]:
         "suggestion_id": b.suggestions[0],
         "unit_id": b.unit,
         "account_id": account_id,
+        "code": "span_full",
     }
     names = re.findall(r"{(\w+)}", path)
     unknown = set(names) - set(values)

@@ -147,33 +147,52 @@ async def test_accounts_refuse_bad_input_and_keep_one_admin(settings: Settings) 
     async with roster(settings, Clock()) as client:
         worker = await representative(client, "worker")
 
-        async def refused(status: int, field: str, **body: Any) -> None:
+        async def refused(status: int, field: str, code: str, **body: Any) -> None:
             answer = await open_account(client, **body)
             assert answer.status_code == status, answer.text
-            assert field in answer.text
+            problem = answer.json()
+            assert [(e["field"], e["code"]) for e in problem["errors"]] == [(field, code)]
 
-        await refused(422, "password", username="short.pw", password="短", role="admin")
-        await refused(422, "username", username="x", password="long-enough-pw", role="admin")
         await refused(
-            422, "member_id", username="no.member", password="long-enough-pw", role="member"
+            422, "password", "too_short", username="short.pw", password="短", role="admin"
+        )
+        await refused(
+            422,
+            "username",
+            "pattern_mismatch",
+            username="x",
+            password="long-enough-pw",
+            role="admin",
         )
         await refused(
             422,
             "member_id",
+            "required",
+            username="no.member",
+            password="long-enough-pw",
+            role="member",
+        )
+        await refused(
+            404,
+            "member_id",
+            "member_not_found",
             username="ghost",
             password="long-enough-pw",
             role="member",
             member_id=str(uuid.uuid4()),
         )
         await refused(
-            422,
-            "workers",
+            409,
+            "member_id",
+            "worker_no_account",
             username="a.worker",
             password="long-enough-pw",
             role="member",
             member_id=worker,
         )
-        await refused(422, "scopes", username="city.sys", role="system", scopes=["everything"])
+        await refused(
+            422, "scopes.0", "not_one_of", username="city.sys", role="system", scopes=["everything"]
+        )
         listed = (await client.get("/accounts", headers=STAFF)).json()
         assert listed == {"data": [], "count": 0}  # nothing refused was stored
 

@@ -259,9 +259,11 @@ async def test_a_password_change_revokes_the_older_tokens_only(settings: Setting
         bearer = {"Authorization": f"Bearer {older}"}
         without = await s.roster.post(change, headers=bearer, json={"password": new_password})
         assert without.status_code == 422, without.text
-        assert "current_password" in without.text
+        assert without.json()["code"] == "current_password_required"
         wrong = {"password": new_password, "current_password": "not the password at all"}
-        assert (await s.roster.post(change, headers=bearer, json=wrong)).status_code == 422
+        mistaken = await s.roster.post(change, headers=bearer, json=wrong)
+        assert mistaken.status_code == 409, mistaken.text
+        assert mistaken.json()["code"] == "wrong_password"
         assert (await sign_in(s.roster, username, new_password)).status_code == 401
         body = {"password": new_password, "current_password": old_password}
         changed = await s.roster.post(change, headers=bearer, json=body)

@@ -8,10 +8,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from audit.api import ROUTER
+from servicekit.http import install_error_handlers
 
 
 def _client() -> TestClient:
     app = FastAPI()
+    install_error_handlers(app)  # as the embedded app and the web process answer refusals
     app.include_router(ROUTER)
     return TestClient(app)
 
@@ -24,5 +26,7 @@ def test_verify_and_history_endpoints(year: Any) -> None:
     events = client.get("/audit/history", params={"suggestion": str(year.suggestion)}).json()
     assert [e["type"] for e in events] == ["sanlian.feedback.SuggestionRaised.v1"]
     assert events[0]["actor"] == "staff:auditor-test"
-    assert client.get("/audit/history").status_code == 422
+    refused = client.get("/audit/history")
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "one_subject_required"
     assert client.post("/audit/verify").status_code == 405  # read-only

@@ -68,7 +68,12 @@ async def test_a_version_clash_is_a_409_that_says_why(client: httpx.AsyncClient)
 async def test_an_invalid_payload_is_a_422_naming_the_field(client: httpx.AsyncClient) -> None:
     answer = await client.post("/units/u-1", json={"expected_version": 0, "name": ""})
     assert answer.status_code == 422
-    assert answer.json()["detail"][0]["loc"] == ["body", "data", "name"]
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["code"] == "invalid_request"
+    assert problem["type"] == "/problems/invalid_request"
+    assert problem["field"] == "data.name"
+    assert [(e["field"], e["code"]) for e in problem["errors"]] == [("data.name", "invalid_value")]
 
 
 async def test_a_retry_with_the_same_idempotency_key_changes_nothing(

@@ -40,7 +40,9 @@ async def test_bodies_up_to_the_limit_pass_and_larger_ones_are_refused() -> None
         assert (await client.post("/echo", content=b"x" * LIMIT)).json() == {"bytes": LIMIT}
         declared = await client.post("/echo", content=b"x" * (LIMIT + 1))
         assert declared.status_code == 413
-        assert declared.json()["code"] == "too_large"
+        assert declared.headers["content-type"] == "application/problem+json"
+        assert declared.json()["code"] == "body_too_large"
+        assert declared.json()["params"] == {"max_bytes": LIMIT}
         streamed_ok = await client.post("/echo", content=_chunks(LIMIT))
         assert streamed_ok.json() == {"bytes": LIMIT}
         streamed = await client.post("/echo", content=_chunks(LIMIT * 50))

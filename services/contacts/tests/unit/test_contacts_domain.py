@@ -108,7 +108,7 @@ def test_a_date_of_today_is_not_in_the_future() -> None:
 def test_a_date_after_today_is_refused_naming_the_field() -> None:
     with pytest.raises(DomainError) as error:
         domain.not_in_future(date(2026, 7, 1), TODAY, "contacted_on")
-    assert refusal(error) == (422, "contacted_on", "2026-07-01 is in the future")
+    assert refusal(error) == (409, "contacted_on", "2026-07-01 is in the future")
 
 
 # covers and link_for
@@ -133,7 +133,7 @@ def test_a_date_before_the_first_link_is_refused_with_the_day_they_were_linked()
     with pytest.raises(DomainError) as error:
         domain.link_for(RELINKED, date(2025, 12, 31), "lower_member_ids.2")
     assert refusal(error) == (
-        422,
+        409,
         "lower_member_ids.2",
         "2025-12-31 is before the link existed (linked on 2026-01-01)",
     )
@@ -143,7 +143,7 @@ def test_a_date_after_the_last_link_ended_is_refused_with_the_day_it_ended() -> 
     with pytest.raises(DomainError) as error:
         domain.link_for([FIRST], date(2026, 3, 5))
     assert refusal(error) == (
-        422,
+        409,
         "contacted_on",
         "2026-03-05 is after the link ended (on 2026-03-01)",
     )
@@ -160,13 +160,13 @@ def test_a_pair_the_replica_shows_no_link_for_is_a_conflict_to_retry() -> None:
 def test_a_pair_with_no_link_on_a_level_replica_is_not_linked_without_a_retry() -> None:
     with pytest.raises(DomainError) as error:
         domain.link_for([], TODAY, replica_level=True)
-    assert refusal(error) == (422, "lower_member_id", "is not linked to the upper member")
+    assert refusal(error) == (409, "lower_member_id", "is not linked to the upper member")
     with pytest.raises(DomainError) as error:
         domain.decide_log_contact(log(), None, [], TODAY, replica_level=True)
     assert "retry" not in error.value.reason
     with pytest.raises(DomainError) as error:
         domain.decide_log_meeting(meeting(LOWER, OTHER), [RELINKED, []], TODAY, replica_level=True)
-    assert refusal(error) == (422, "lower_member_ids.1", "is not linked to the upper member")
+    assert refusal(error) == (409, "lower_member_ids.1", "is not linked to the upper member")
 
 
 # require_contact
@@ -219,7 +219,7 @@ def test_a_contact_id_already_used_is_refused() -> None:
 def test_a_future_date_is_refused_before_the_id_is_looked_at() -> None:
     with pytest.raises(DomainError) as error:
         domain.decide_log_contact(log(date(2026, 7, 1)), contact(), [], TODAY)
-    assert error.value.status == 422
+    assert error.value.status == 409
 
 
 def test_a_contact_between_members_not_linked_is_refused() -> None:
@@ -308,7 +308,7 @@ def test_a_new_date_on_another_link_period_is_refused() -> None:
     command = cmd.CorrectContact(contacted_on=date(2026, 2, 1), reason="日期记错")
     with pytest.raises(DomainError) as error:
         domain.decide_correction(contact(), command, RELINKED, TODAY)
-    assert refusal(error) == (422, "contacted_on", "the new date falls on another link period")
+    assert refusal(error) == (409, "contacted_on", "the new date falls on another link period")
 
 
 def test_a_new_date_in_the_future_is_refused() -> None:

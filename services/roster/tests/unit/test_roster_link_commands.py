@@ -25,7 +25,7 @@ def test_a_link_dated_tomorrow_is_refused_before_its_members_are_looked_at() -> 
     )
     with pytest.raises(DomainError, match="is in the future") as refused:
         decide_link_member(None, None, SpanPolicy(), command, TODAY)
-    assert (refused.value.field, refused.value.status) == ("assigned_on", 422)
+    assert (refused.value.field, refused.value.status) == ("assigned_on", 409)
 
 
 def test_a_link_without_a_date_starts_today() -> None:

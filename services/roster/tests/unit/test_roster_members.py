@@ -46,7 +46,7 @@ def test_a_date_left_out_is_today_and_today_is_not_in_the_future() -> None:
 def test_a_date_after_today_is_refused_naming_its_field() -> None:
     with pytest.raises(DomainError, match="is in the future") as refused:
         effective_date(TOMORROW, TODAY, "registered_on")
-    assert (refused.value.field, refused.value.status) == ("registered_on", 422)
+    assert (refused.value.field, refused.value.status) == ("registered_on", 409)
 
 
 def test_a_registration_seals_the_personal_data_into_its_events_only_when_asked() -> None:

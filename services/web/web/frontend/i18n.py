@@ -36,6 +36,26 @@ def N_(message: str) -> str:
     return message
 
 
+class Said(str):
+    """A catalogue message with values to fill into its ``%(name)s`` placeholders once it is
+    translated: a label (itself a ``Said``) is translated, a date written as the language
+    writes dates, a list joined, a number grouped. It is a ``str``, so it goes wherever a
+    message id goes; ``Language.gettext`` (the templates' ``_``) fills it in."""
+
+    params: dict[str, object]
+
+    def __new__(cls, message: str, params: dict[str, object] | None = None) -> Said:
+        said = super().__new__(cls, message)
+        said.params = dict(params or {})
+        return said
+
+
+class _Values(dict[str, str]):
+    # A value the service did not send reads as a dash rather than breaking the sentence.
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
 class Catalogue(gettext.NullTranslations):
     """Translations read from a .po file; a missing or empty entry falls back to the id."""
 
@@ -94,8 +114,27 @@ class Language:
         return self.code.replace("_", "-")
 
     def gettext(self, message: str) -> str:
-        """Translate one message."""
-        return self.catalogue.gettext(message)
+        """Translate one message; a :class:`Said` gets its values filled in."""
+        translated = self.catalogue.gettext(message)
+        if not isinstance(message, Said) or not message.params:
+            return translated
+        values = _Values({k: self._value(v) for k, v in message.params.items()})
+        try:
+            return translated % values
+        except (TypeError, ValueError):  # a translation with a broken placeholder
+            return translated
+
+    def _value(self, value: object) -> str:
+        if isinstance(value, Said):
+            return self.gettext(value)
+        if isinstance(value, date):
+            return self.date(value)
+        if isinstance(value, list | tuple):
+            joiner = "、" if self.code.startswith("zh") else ", "
+            return joiner.join(self._value(v) for v in value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return self.number(value)
+        return str(value)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         """Translate a message that depends on a count."""

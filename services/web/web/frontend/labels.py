@@ -49,6 +49,11 @@ STEP_LABELS = {
     "SuggestionReopened": N_("Reopened"),
 }
 DEADLINE_LABELS = {"acknowledge": N_("to acknowledge"), "answer": N_("to answer")}
+MEMBER_STATUS_LABELS = {
+    "active": N_("Active"),
+    "departed": N_("Departed"),
+    "forgotten": N_("Personal data erased"),
+}
 ROLE_LABELS = {
     "admin": N_("Federation staff"),
     "member": N_("Member"),
@@ -66,5 +71,6 @@ ALL = {
     "STEP_LABELS": STEP_LABELS,
     "DEADLINE_LABELS": DEADLINE_LABELS,
     "ROLE_LABELS": ROLE_LABELS,
+    "MEMBER_STATUS_LABELS": MEMBER_STATUS_LABELS,
 }
 """Every table, as the templates' globals."""

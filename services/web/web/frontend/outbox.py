@@ -40,8 +40,7 @@ def reason(request: Request, problem: Problem) -> str:
     language = language_of(request)
     parts = [problem.message, *problem.fields.values()]
     text = [language.gettext(part) for part in parts if part]
-    if problem.detail:
-        text.append(problem.detail)
+    text.extend(language.gettext(more) for more in problem.detail)
     return " ".join(dict.fromkeys(text))  # each message once, in order
 
 

@@ -21,49 +21,59 @@ Service = Literal["roster", "contacts", "feedback", "reports", "audit"]
 SERVICES: tuple[Service, ...] = ("roster", "contacts", "feedback", "reports", "audit")
 
 
+@dataclass(frozen=True)
+class Refused:
+    """One thing a service refused: its code (``contracts.refusals``) and the values that
+    explain it."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class ServiceError(Exception):
-    """A service refused a request: the status, messages per field, and a general message."""
+    """A service refused a request: the status, its problem document's code and values, the
+    fields at fault (by name: the last part of the field's path), and the English detail
+    (for logs; the pages speak for the code)."""
 
     status: int
     message: str | None = None
     code: str | None = None
-    fields: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, Refused] = field(default_factory=dict)
     retry_after: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.status} {self.code or ''} {self.message or ''} {self.fields}"
 
 
 def error_from(response: httpx.Response) -> ServiceError:
-    """Read the services' error shapes: 422 ``{"detail": [{"loc", "msg", "type"}]}``, others
-    ``{"detail": "...", "code": ..., "field": ...}``."""
+    """Read a service's problem document (RFC 9457, ``application/problem+json``)."""
     error = ServiceError(response.status_code, retry_after=response.headers.get("Retry-After"))
     try:
         body = response.json()
     except ValueError:
         error.message = response.reason_phrase or None
         return error
-    detail = body.get("detail") if isinstance(body, dict) else None
-    if isinstance(detail, list):
-        for item in detail:
-            if not isinstance(item, dict):
-                continue
-            loc = [str(part) for part in item.get("loc", []) if not isinstance(part, int)]
-            name = loc[-1] if len(loc) > 1 else "__all__"
-            error.fields.setdefault(name, _message(item))
-    elif isinstance(detail, str):
-        error.message = detail
-        error.code = body.get("code")
-        if isinstance(body.get("field"), str) and body["field"]:
-            error.fields[body["field"].split(".")[-1]] = detail
+    if not isinstance(body, dict):
+        return error
+    error.message = body.get("detail") if isinstance(body.get("detail"), str) else None
+    error.code = body.get("code") if isinstance(body.get("code"), str) else None
+    params = body.get("params")
+    error.params = params if isinstance(params, dict) else {}
+    known = {"type", "title", "status", "detail", "code", "field", "params", "errors"}
+    error.extra = {k: v for k, v in body.items() if k not in known}
+    for item in body.get("errors") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("code"), str):
+            continue
+        path = [p for p in str(item.get("field") or "").split(".") if p and not p.isdigit()]
+        name = path[-1] if path else "__all__"
+        values = item.get("params")
+        error.fields.setdefault(
+            name, Refused(item["code"], values if isinstance(values, dict) else {})
+        )
     return error
-
-
-def _message(item: Mapping[str, Any]) -> str:
-    # Keep pydantic's error type: the page translates the common ones ("missing", ...).
-    kind = str(item.get("type", ""))
-    return f"{kind}|{item.get('msg', '')}" if kind else str(item.get("msg", ""))
 
 
 class Services:

@@ -13,7 +13,6 @@ from web.frontend.services import ServiceError
 
 router = APIRouter(prefix="/password", tags=["frontend"])
 FIELDS = frozenset({"current_password", "password"})
-NOT_YOURS = N_("This is not your current password.")
 
 
 def _page(request: Request, problem: Problem | None = None) -> Response:
@@ -49,15 +48,7 @@ async def change_password(request: Request, user: UserDep, api: ApiDep, form: Fo
     except ServiceError as error:
         if error.status == 401:
             raise
-        problem = describe(error, FIELDS)
-        said = problem.fields.get("current_password", "")
-        if said and "too many" not in said:
-            problem.fields["current_password"] = NOT_YOURS
-        elif said:
-            problem.fields["current_password"] = N_(
-                "Too many attempts. Please wait a moment and try again."
-            )
-        return _page(request, problem)
+        return _page(request, describe(error, FIELDS))
     # The service revoked every token of the account, this session's included.
     request.scope["session"].clear()
     return RedirectResponse("/login?changed=1", status_code=303)

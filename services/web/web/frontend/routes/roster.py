@@ -157,6 +157,11 @@ async def import_file(request: Request, user: AdminDep, api: ApiDep, form: FormD
     except ServiceError as error:
         if error.status == 401:
             raise
+        if error.code == "import_problems" and isinstance(error.extra.get("report"), dict):
+            # The file's problems, as the dry run reports them: nothing was stored.
+            return render(
+                request, "import.html", {"values": values, "report": error.extra["report"]}
+            )
         problem = describe(error, {"file", "kind"})
         context = {"values": values, "errors": problem.fields, "problem": problem, "report": None}
         return render(request, "import.html", context)
