@@ -158,7 +158,8 @@ class FeedbackHandlers:
                 worker = await self.chain.member(command.on_behalf_of)
         # An unknown worker is refused by the decision, so the actor's routing goes unused then.
         routing = await self._route(worker.member_id if worker is not None else actor_id)
-        decision = domain.decide_raise(command, suggestion_id, existing, actor, worker, routing)
+        up = await self._route(actor_id) if command.then == "pass_up" else None
+        decision = domain.decide_raise(command, suggestion_id, existing, actor, worker, routing, up)
         return await self._append(suggestion_id, version, decision, ctx)
 
     async def acknowledge(

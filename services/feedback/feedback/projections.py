@@ -26,9 +26,16 @@ from feedback.events import (
     SuggestionClosed,
     SuggestionEscalated,
     SuggestionRaised,
+    SuggestionRated,
+    SuggestionReceived,
     SuggestionReopened,
     SuggestionResolved,
+    SuggestionSetAside,
 )
+
+NO_MEMBER = "00000000-0000-0000-0000-000000000000"
+"""``raised_by`` of a suggestion a worker raised by an intake link (the column predates them
+and is NOT NULL); the queries answer null for it."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,29 @@ def entry(event: DomainEvent) -> Entry | None:
                 event.reopened_by,
                 event.holder_id,
                 event.level,
+                sealed=event.reason,
+                field="reason",
+            )
+        case SuggestionReceived():
+            return Entry(
+                event.suggestion_id, None, event.holder_id, sealed=event.text, field="text"
+            )
+        case SuggestionRated():
+            return Entry(
+                event.suggestion_id,
+                event.rated_by,
+                event.holder_id if event.reopened else None,
+                event.level,
+                reason=event.rating,
+                sealed=event.comment,
+                field="comment",
+            )
+        case SuggestionSetAside():
+            return Entry(
+                event.suggestion_id,
+                event.set_aside_by,
+                level=event.level,
+                reason=event.mark,
                 sealed=event.reason,
                 field="reason",
             )
@@ -207,6 +237,33 @@ class FeedbackProjection:
                     format_time(at),
                 )
                 await self._arrived(tx, sid, at, "held", event.holder_tier)
+            case SuggestionReceived():
+                # A QR code or link is the online channel; the event itself says it was a link.
+                await tx.execute(
+                    f"INSERT INTO {self.p}view_suggestions (suggestion_id, raised_by, "
+                    "on_behalf_of, category, channel, text, status, holder_id, holder_tier, "
+                    "level, raised_at, arrived_at, updated_at) VALUES ($1, $2, $3, $4, 'online', "
+                    "$5, 'held', $6, $7, 0, $8, $8, $8) ON CONFLICT (suggestion_id) DO NOTHING",
+                    sid,
+                    NO_MEMBER,
+                    as_text(event.worker_id),
+                    event.category,
+                    clear,
+                    as_text(event.holder_id),
+                    event.holder_tier,
+                    format_time(at),
+                )
+                await self._arrived(tx, sid, at, "held", event.holder_tier)
+            case SuggestionRated(reopened=True):
+                await self._arrived(tx, sid, at, "held", event.holder_tier)
+            case SuggestionRated():
+                await self._update(
+                    tx, sid, format_time(at), status="closed", due_at=None, due_kind=None
+                )
+            case SuggestionSetAside():
+                await self._update(
+                    tx, sid, format_time(at), status="set_aside", due_at=None, due_kind=None
+                )
             case SuggestionAcknowledged():
                 row = await tx.fetchrow(
                     f"SELECT holder_tier, arrived_at FROM {self.p}view_suggestions "

@@ -14,6 +14,7 @@ from feedback.models import (
     SuggestionWithTimeline,
     TimelineEntry,
 )
+from feedback.projections import NO_MEMBER
 from feedback.state import OPEN
 
 _COLUMNS = (
@@ -24,7 +25,10 @@ _OPEN = ", ".join(f"'{status}'" for status in OPEN)
 
 
 def _suggestion(row: Any) -> SuggestionPublic:
-    return SuggestionPublic(**dict(zip(_COLUMNS.split(", "), row, strict=True)))
+    values = dict(zip(_COLUMNS.split(", "), row, strict=True))
+    if values["raised_by"] == NO_MEMBER:
+        values["raised_by"] = None  # a worker by an intake link
+    return SuggestionPublic(**values)
 
 
 class FeedbackQueries:

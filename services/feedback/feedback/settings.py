@@ -46,6 +46,13 @@ class FeedbackSettings(DeadlineSettings):
         2.0, ge=0, le=60, description="how long a command waits for the roster replica"
     )
 
+    intake_per_link_per_hour: int = Field(
+        30, ge=1, le=10_000, description="suggestions one intake link takes per hour at most"
+    )
+    intake_duplicate_hours: float = Field(
+        24, ge=0, le=24 * 90, description="the same text by the same link is refused this long"
+    )
+
     @model_validator(mode="after")
     def _known_codes(self) -> FeedbackSettings:
         for code in self.departments:
