@@ -26,6 +26,8 @@ from reports.models import (
     QueuePage,
 )
 from reports.rebuild import RebuildStatus
+from reports.satisfaction import By, Satisfaction, SatisfactionViews
+from reports.views import parse_period
 
 
 def get_reports(request: Request) -> Reports:
@@ -50,6 +52,7 @@ queue = APIRouter(prefix="/escalation-queue", tags=["suggestions"])
 performance = APIRouter(prefix="/performance", tags=["performance"])
 overview = APIRouter(prefix="/overview", tags=["overview"])
 admin = APIRouter(prefix="/admin", tags=["operations"])
+satisfaction = APIRouter(prefix="/satisfaction", tags=["performance"])
 
 
 @compliance.get(
@@ -240,4 +243,16 @@ async def rebuild_status(reports: ReportsDep) -> RebuildStatus:
     return found
 
 
-ROUTERS = (compliance, queue, performance, overview, admin)
+@satisfaction.get(
+    "", dependencies=[OVERSIGHT], responses={422: {"description": "malformed period"}}
+)
+async def satisfaction_report(
+    reports: ReportsDep, period: Period, by: By = "unit"
+) -> list[Satisfaction]:
+    """How the raisers rated the answers (满意度) in the period, per unit or department."""
+    span = parse_period(period, reports.suggestions.compliance.rule)
+    views = SatisfactionViews(reports.suggestions.reader, reports.suggestions.p)
+    return await views.grouped(by, span.start, span.end)
+
+
+ROUTERS = (compliance, queue, performance, overview, admin, satisfaction)

@@ -16,6 +16,7 @@ from web.frontend.routes import (
     roster,
     suggestions,
     tables,
+    voice,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -30,4 +31,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     accounts.router,
     password.router,
     performance.router,
+    voice.router,
 )
