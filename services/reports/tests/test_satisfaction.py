@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from test_escalation_queue import get, settle
 
 from eventspine.config import Settings
 from feedback_driver import MovableClock, build_tree, topology
 from reports.main import create_app as reports_app
 from support.auth import STAFF
-from test_escalation_queue import get, settle
 
 
 async def worker_suggestion(t: Any, token: str, text: str) -> tuple[str, str]:

@@ -11,9 +11,11 @@ from web.frontend.routes import (
     contacts,
     dashboard,
     history,
+    intake_links,
     password,
     performance,
     roster,
+    satisfaction,
     suggestions,
     tables,
     voice,
@@ -32,4 +34,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     password.router,
     performance.router,
     voice.router,
+    intake_links.router,
+    satisfaction.router,
 )

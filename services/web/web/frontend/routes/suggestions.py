@@ -17,7 +17,9 @@ from web.frontend.routes.common import members_by_id
 from web.frontend.services import ServiceError
 
 router = APIRouter(prefix="/suggestions", tags=["frontend"])
-RAISE_FIELDS = frozenset({"text", "category", "channel", "on_behalf_of"})
+RAISE_FIELDS = frozenset(
+    {"text", "category", "channel", "on_behalf_of", "then", "answer", "reason"}
+)
 # What each step posts to the feedback service, and the form field it carries.
 STEPS: dict[str, tuple[str, str | None]] = {
     "acknowledge": ("acknowledgement", None),
@@ -27,6 +29,7 @@ STEPS: dict[str, tuple[str, str | None]] = {
     "resolve": ("resolution", "outcome"),
     "close": ("closure", None),
     "reopen": ("reopening", "reason"),
+    "set_aside": ("setting-aside", "reason"),
 }
 DONE = {
     "acknowledge": N_("Acknowledged."),
@@ -36,7 +39,11 @@ DONE = {
     "resolve": N_("Outcome recorded."),
     "close": N_("Closed."),
     "reopen": N_("Reopened."),
+    "raise_answer": N_("Suggestion raised and answered: the worker's answer is recorded."),
+    "raise_pass_up": N_("Suggestion raised and passed up the chain at once."),
+    "set_aside": N_("Set aside."),
 }
+CHOOSE = N_("Choose whether you answer it now or pass it up.")
 
 
 async def _lists(api: Api, user: User) -> dict[str, Any]:
@@ -83,13 +90,23 @@ async def raise_suggestion(
     request: Request, user: MemberDep, api: ApiDep, form: FormDep
 ) -> Response:
     """Raise a suggestion (for oneself, or a representative for one of their workers)."""
-    body = {
+    body: dict[str, Any] = {
         "text": (form.get("text") or "").strip(),
         "category": form.get("category") or None,
         "channel": form.get("channel") or None,
         "on_behalf_of": form.get("on_behalf_of") or None,
     }
+    then = form.get("then") or None
+    if body["on_behalf_of"]:
+        # For one of my workers I would hold it myself: I say now what becomes of it.
+        body["then"] = then
+        if then == "answer":
+            body["answer"] = (form.get("answer") or "").strip()
+        elif then == "pass_up":
+            body["reason"] = (form.get("reason") or "").strip()
     try:
+        if body["on_behalf_of"] and then not in ("answer", "pass_up"):
+            raise ServiceError(422, fields={"then": CHOOSE})
         done = await api.post("feedback", "/suggestions", body, key=form.get("key"))
     except ServiceError as error:
         if error.status == 401:
@@ -98,7 +115,8 @@ async def raise_suggestion(
         lists = await _lists(api, user)
         context = {**lists, **_raise_options(), "values": form, "problem": problem}
         return render(request, "suggestions.html", context)
-    return RedirectResponse(f"/suggestions/{done['suggestion_id']}?done=raise", status_code=303)
+    step = f"raise_{then}" if body.get("then") else "raise"
+    return RedirectResponse(f"/suggestions/{done['suggestion_id']}?done={step}", status_code=303)
 
 
 async def _page(
@@ -156,7 +174,10 @@ async def take_step(
     if step not in STEPS:
         return render(request, "error.html", {"message": N_("Page not found.")}, 404)
     path, field = STEPS[step]
-    body = {field: (form.get(field) or "").strip()} if field else None
+    body: dict[str, Any] | None = {field: (form.get(field) or "").strip()} if field else None
+    if step == "set_aside" and body is not None:  # spam, or a duplicate of which suggestion
+        body["mark"] = form.get("mark") or None
+        body["duplicate_of"] = (form.get("duplicate_of") or "").strip() or None
     try:
         await api.post(
             "feedback", f"/suggestions/{suggestion_id}/{path}", body, key=form.get("key")
@@ -164,7 +185,8 @@ async def take_step(
     except ServiceError as error:
         if error.status in (401, 404):
             raise
-        problem = describe(error, {field} if field else set())
+        known = {field, "mark", "duplicate_of"} if field and step == "set_aside" else {field}
+        problem = describe(error, {name for name in known if name})
         return await _page(
             request, api, user, suggestion_id, problem=problem, step=step, values=form
         )
