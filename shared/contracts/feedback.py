@@ -253,6 +253,42 @@ class SuggestionSetAside(DomainEvent):
     level: int = LEVEL
 
 
+class DepartmentMemberAppointed(DomainEvent):
+    """A leadership member appointed a member to act for a federation department: they see
+    what is assigned to it, take it up and record the outcome."""
+
+    event_type = "DepartmentMemberAppointed"
+    event_version = 1
+
+    department: str = DEPARTMENT
+    member_id: UUID
+    appointed_by: UUID
+
+
+class DepartmentMemberReleased(DomainEvent):
+    """A member no longer acts for a department."""
+
+    event_type = "DepartmentMemberReleased"
+    event_version = 1
+
+    department: str = DEPARTMENT
+    member_id: UUID
+    released_by: UUID
+
+
+class SuggestionTakenUp(DomainEvent):
+    """A member acting for the department it was assigned to took the suggestion up (the
+    department's acknowledgement); the outcome is theirs to record now."""
+
+    event_type = "SuggestionTakenUp"
+    event_version = 1
+
+    suggestion_id: UUID
+    department: str = DEPARTMENT
+    taken_up_by: UUID
+    level: int = LEVEL
+
+
 CATALOGUE = EventCatalogue(
     [
         SuggestionRaised,
@@ -268,5 +304,8 @@ CATALOGUE = EventCatalogue(
         SuggestionReceived,
         SuggestionRated,
         SuggestionSetAside,
+        DepartmentMemberAppointed,
+        DepartmentMemberReleased,
+        SuggestionTakenUp,
     ]
 )

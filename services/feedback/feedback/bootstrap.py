@@ -22,6 +22,8 @@ from eventspine.crypto import PersonalDataVault
 from eventspine.projection import Tx
 from eventspine.replica import Feed
 from eventspine.store.base import EventStore
+from feedback.department_handlers import DepartmentHandlers, department_routes
+from feedback.departments import DepartmentQueries, DepartmentsProjection
 from feedback.handlers import FeedbackHandlers, routes
 from feedback.intake_handlers import IntakeHandlers, intake_routes
 from feedback.intake_view import IntakeProjection, IntakeQueries
@@ -56,6 +58,7 @@ class Feedback:
     intake: IntakeQueries
     intake_handlers: IntakeHandlers
     signer: Signer
+    departments: DepartmentQueries
 
 
 class _Forgetting:
@@ -95,9 +98,9 @@ async def build(
     forgetting = _Forgetting()
     backend = await open_backend(settings, SERVICE, clock)
     vault, prefix = backend.vault, backend.prefix
-    view = FeedbackProjection(vault, policy, prefix)
+    view = FeedbackProjection(vault, policy, prefix, config.department_days)
     intake_view = IntakeProjection(vault, prefix)
-    read = await backend.read_models(view, intake_view)
+    read = await backend.read_models(view, intake_view, DepartmentsProjection(prefix))
     reader, catch_up = read.reader, read.catch_up
     # The replica apart from the view: forgetting a member (a roster event) brings the view
     # up to date first, which cannot happen inside the delivery that feeds the view.
@@ -135,7 +138,11 @@ async def build(
     )
     commands = CommandPipeline(
         store,
-        {**routes(handlers), **intake_routes(intake_handlers)},
+        {
+            **routes(handlers),
+            **intake_routes(intake_handlers),
+            **department_routes(DepartmentHandlers(handlers)),
+        },
         catch_up,
         fingerprint_key=settings.index_secret.encode(),
     )
@@ -168,4 +175,5 @@ async def build(
         intake,
         intake_handlers,
         signer,
+        DepartmentQueries(reader, prefix),
     )

@@ -319,10 +319,15 @@ def decide_assign(
 
 
 def decide_resolve(
-    state: Suggestion, actor: MemberInfo, command: cmd.ResolveSuggestion
+    state: Suggestion,
+    actor: MemberInfo,
+    command: cmd.ResolveSuggestion,
+    department_members: frozenset[UUID] = frozenset(),
 ) -> Decision:
-    """The holder records the department's outcome of an assigned suggestion."""
-    _holder(state, actor)
+    """The department's outcome of an assigned suggestion, recorded by a member acting for
+    the department (``department_members``) or by the holder for it."""
+    if not (actor.active and actor.member_id in department_members):
+        _holder(state, actor)
     _status(state, ("assigned",), "resolve")
     return [
         Unsealed(

@@ -10,6 +10,8 @@ from contracts.feedback import (
     Category,
     Channel,
     Deadline,
+    DepartmentMemberAppointed,
+    DepartmentMemberReleased,
     EscalationReason,
     HolderTier,
     IntakeLinkIssued,
@@ -29,6 +31,7 @@ from contracts.feedback import (
     SuggestionReopened,
     SuggestionResolved,
     SuggestionSetAside,
+    SuggestionTakenUp,
     Verification,
 )
 
@@ -37,6 +40,8 @@ __all__ = [
     "Category",
     "Channel",
     "Deadline",
+    "DepartmentMemberAppointed",
+    "DepartmentMemberReleased",
     "EscalationReason",
     "HolderTier",
     "IntakeLinkIssued",
@@ -56,5 +61,6 @@ __all__ = [
     "SuggestionReopened",
     "SuggestionResolved",
     "SuggestionSetAside",
+    "SuggestionTakenUp",
     "Verification",
 ]

@@ -24,7 +24,7 @@ from eventspine.events import DomainEvent
 from eventspine.replica import Feed
 from eventspine.store.base import CommandContext, EventStore
 from feedback import commands as cmd
-from feedback import domain
+from feedback import departments, domain
 from feedback.domain import Decision, Unsealed
 from feedback.replica import Chain
 from feedback.state import MemberInfo, Routing, Suggestion, evolve
@@ -240,9 +240,15 @@ class FeedbackHandlers:
         suggestion_id: UUID,
         actor_id: UUID,
     ) -> list[RecordedEvent]:
-        """Record the department's outcome."""
+        """Record the department's outcome (a member acting for it, or the holder)."""
         state, version = await self._existing(suggestion_id)
-        decision = domain.decide_resolve(state, await self._actor(actor_id), command)
+        # Who acts for the department, from its own stream.
+        acting = (
+            (await departments.load(self.store, state.department))[0].members
+            if state.department
+            else frozenset()
+        )
+        decision = domain.decide_resolve(state, await self._actor(actor_id), command, acting)
         return await self._append(suggestion_id, version, decision, ctx)
 
     async def close(

@@ -10,7 +10,7 @@ is taken again on the suggestion's stream).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +31,7 @@ from feedback.events import (
     SuggestionReopened,
     SuggestionResolved,
     SuggestionSetAside,
+    SuggestionTakenUp,
 )
 
 NO_MEMBER = "00000000-0000-0000-0000-000000000000"
@@ -128,6 +129,13 @@ def entry(event: DomainEvent) -> Entry | None:
                 sealed=event.comment,
                 field="comment",
             )
+        case SuggestionTakenUp():
+            return Entry(
+                event.suggestion_id,
+                event.taken_up_by,
+                level=event.level,
+                department=event.department,
+            )
         case SuggestionSetAside():
             return Entry(
                 event.suggestion_id,
@@ -146,10 +154,18 @@ class FeedbackProjection:
     name = "feedback.view"
     services = ("feedback",)
 
-    def __init__(self, vault: PersonalDataVault, policy: DeadlinePolicy, prefix: str = "") -> None:
+    def __init__(
+        self,
+        vault: PersonalDataVault,
+        policy: DeadlinePolicy,
+        prefix: str = "",
+        department_days: float | None = None,
+    ) -> None:
         self.vault = vault
         self.policy = policy
         self.p = prefix
+        self.department_days = department_days
+        """How long a department has for its outcome (None: no deadline runs)."""
 
     async def setup(self, tx: Tx) -> None:
         """Create the tables."""
@@ -302,17 +318,26 @@ class FeedbackProjection:
                     due_kind=None,
                 )
             case SuggestionAssigned():
+                days = self.department_days
                 await self._update(
                     tx,
                     sid,
                     format_time(at),
                     status="assigned",
                     department=event.department,
+                    due_at=None if days is None else format_time(at + timedelta(days=days)),
+                    due_kind=None if days is None else "department",
+                )
+            case SuggestionResolved():
+                await self._update(
+                    tx,
+                    sid,
+                    format_time(at),
+                    status="resolved",
+                    outcome=clear,
                     due_at=None,
                     due_kind=None,
                 )
-            case SuggestionResolved():
-                await self._update(tx, sid, format_time(at), status="resolved", outcome=clear)
             case SuggestionClosed():
                 await self._update(
                     tx, sid, format_time(at), status="closed", due_at=None, due_kind=None

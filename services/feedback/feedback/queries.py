@@ -94,6 +94,13 @@ class FeedbackQueries:
             offset,
         )
 
+    async def assigned_to(self, department: str, limit: int, offset: int) -> SuggestionsPublic:
+        """What waits on a department's outcome, soonest deadline first."""
+        order = "CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, arrived_at"
+        return await self._page(
+            "department = $1 AND status = 'assigned'", [department], order, limit, offset
+        )
+
     async def overdue(self, now: datetime, limit: int) -> list[UUID]:
         """Suggestions whose holder's deadline has passed by ``now`` (the scheduler's index)."""
         rows = await self.reader.fetch(

@@ -61,6 +61,7 @@ class Suggestion:
     arrived_at: datetime
     department: str | None = None
     follow_up_index: str | None = None  # the keyed hash of the worker's follow-up code
+    taken_up_by: UUID | None = None  # who took it up for the department it was assigned to
 
 
 def evolve(state: Suggestion | None, event: DomainEvent, at: datetime) -> Suggestion | None:
@@ -119,4 +120,6 @@ def evolve(state: Suggestion | None, event: DomainEvent, at: datetime) -> Sugges
             return replace(state, status="closed")
         case ev.SuggestionSetAside():
             return replace(state, status="set_aside")
+        case ev.SuggestionTakenUp():
+            return replace(state, taken_up_by=event.taken_up_by)
     return state

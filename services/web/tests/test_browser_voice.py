@@ -24,6 +24,7 @@ from browser_support import PHONE, Admin, Server, shoot, watched_page
 
 def issue_link(page: Any) -> str:
     """As the signed-in representative: issue the QR code; the address it carries."""
+    page.get_by_role("link", name="意见建议", exact=True).click()
     page.get_by_role("link", name="我的二维码").click()
     page.get_by_role("button", name="生成我的二维码").click()
     expect(page.locator("#intake-qr")).to_be_visible()
@@ -201,4 +202,54 @@ def test_a_representative_answers_at_once_or_passes_up_at_once(
         expect(page.get_by_role("status")).to_have_text("意见建议已提交并答复，答复已记录。")
         expect(page.locator("#suggestion-status")).to_have_attribute("data-status", "answered")
         expect(page.locator("#answer")).to_have_text("已报修，明天上门。")
+        w.assert_clean()
+
+
+def test_a_department_member_resolves_what_the_leader_assigned(
+    browser: Any, server: Server, admin: Admin, artifacts: Path
+) -> None:
+    _, users = seeded_city(server, admin)
+    text = f"希望举办职工代表培训班{uuid.uuid4().hex[:4]}"
+    with watched_page(browser, server.base, PHONE, has_touch=True, is_mobile=True) as (page, w):
+        # The leader appoints the committee member to the training department...
+        sign_in(page, users["leader"])
+        page.get_by_role("link", name="意见建议", exact=True).click()
+        page.get_by_role("link", name="部门办理人员").click()
+        page.get_by_label("部门").select_option("training")
+        page.get_by_label("成员姓名（全名）").fill("李卫国")
+        page.get_by_role("button", name="指定").click()
+        expect(page.get_by_role("status")).to_have_text("该成员已被指定为部门办理人员。")
+        expect(page.locator("#department-training")).to_contain_text("李卫国")
+        shoot(page, artifacts, "voice-department-members-phone")
+        # ... and gives a suggestion to the department.
+        page.get_by_role("link", name="意见建议", exact=True).click()
+        page.get_by_label("意见建议内容").fill(text)
+        page.get_by_label("类别").select_option("training")
+        page.get_by_role("button", name="提交意见建议").click()
+        page.get_by_role("button", name="签收：我已看到").click()
+        page.locator("#f-department").select_option("training")
+        page.get_by_role("button", name="交办部门").click()
+        expect(page.locator("#suggestion-status")).to_have_attribute("data-status", "assigned")
+        suggestion_url = page.url.split("?")[0]
+        sign_out(page)
+
+        # The department member sees it, takes it up and records the outcome.
+        sign_in(page, users["committee"])
+        page.get_by_role("link", name="意见建议", exact=True).click()
+        expect(page.get_by_role("heading", name="交办：宣教部")).to_be_visible()
+        page.get_by_role("link", name=text[:20]).first.click()
+        page.get_by_role("button", name="由本部门签收办理").click()
+        expect(page.get_by_role("status")).to_have_text("已由本部门签收。")
+        page.get_by_label("办理结果").fill("举办首期职工代表培训班，培训125名职工代表")
+        page.get_by_role("button", name="记录办理结果").click()
+        expect(page.locator("#suggestion-status")).to_have_attribute("data-status", "resolved")
+        no_sideways_scroll(page, PHONE)
+        shoot(page, artifacts, "voice-department-resolved-phone")
+        sign_out(page)
+
+        # The leader follows it: resolved, and the department's steps on the timeline.
+        sign_in(page, users["leader"])
+        page.goto(suggestion_url)
+        expect(page.locator("#outcome")).to_have_text("举办首期职工代表培训班，培训125名职工代表")
+        expect(page.locator(".timeline")).to_contain_text("部门已签收")
         w.assert_clean()

@@ -51,6 +51,7 @@ STEP_LABELS = {
     "SuggestionReceived": N_("Received by QR code"),
     "SuggestionRated": N_("Rated"),
     "SuggestionSetAside": N_("Set aside"),
+    "SuggestionTakenUp": N_("Taken up by the department"),
 }
 RATING_LABELS = {
     "satisfied": N_("Satisfied"),
@@ -79,7 +80,11 @@ VOICE_STAGE_LABELS = {
     "federation": N_("With the city federation"),
     "department": N_("With a federation department"),
 }
-DEADLINE_LABELS = {"acknowledge": N_("to acknowledge"), "answer": N_("to answer")}
+DEADLINE_LABELS = {
+    "acknowledge": N_("to acknowledge"),
+    "answer": N_("to answer"),
+    "department": N_("for the department's outcome"),
+}
 ROLE_LABELS = {
     "admin": N_("Federation staff"),
     "member": N_("Member"),

@@ -10,6 +10,7 @@ from web.frontend.routes import (
     changes,
     contacts,
     dashboard,
+    department_members,
     history,
     intake_links,
     password,
@@ -36,4 +37,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     voice.router,
     intake_links.router,
     satisfaction.router,
+    department_members.router,
 )

@@ -30,6 +30,7 @@ STEPS: dict[str, tuple[str, str | None]] = {
     "close": ("closure", None),
     "reopen": ("reopening", "reason"),
     "set_aside": ("setting-aside", "reason"),
+    "take_up": ("taking-up", None),
 }
 DONE = {
     "acknowledge": N_("Acknowledged."),
@@ -42,6 +43,7 @@ DONE = {
     "raise_answer": N_("Suggestion raised and answered: the worker's answer is recorded."),
     "raise_pass_up": N_("Suggestion raised and passed up the chain at once."),
     "set_aside": N_("Set aside."),
+    "take_up": N_("Taken up for the department."),
 }
 CHOOSE = N_("Choose whether you answer it now or pass it up.")
 
@@ -58,6 +60,13 @@ async def _lists(api: Api, user: User) -> dict[str, Any]:
         if me["tier"] == "representative":
             lower = await api.get("roster", f"/members/{user.member_id}/lower-members", limit=500)
             lists["workers"] = lower["data"]
+        # What waits on the departments this member acts for (交办).
+        codes = await api.get("feedback", f"/members/{user.member_id}/departments")
+        names = {d["code"]: d["name"] for d in await api.get("feedback", "/departments")}
+        lists["departments"] = [
+            (names.get(code, code), await api.get("feedback", f"/departments/{code}/inbox"))
+            for code in codes
+        ]
     else:
         lists["federation"] = await api.get("feedback", "/federation/inbox")
     ids = [
@@ -145,6 +154,13 @@ async def _page(
         )
     )
     raised = bool(me and found["raised_by"] == me["member_id"])
+    acts_for = bool(
+        me
+        and found["department"]
+        and found["department"]
+        in await api.get("feedback", f"/members/{me['member_id']}/departments")
+    )
+    taken = await api.get("feedback", f"/suggestions/{suggestion_id}/taken-up")
     done = request.query_params.get("done")
     context = {
         "s": found,
@@ -152,6 +168,8 @@ async def _page(
         "departments": departments,
         "holds": holds,
         "raised": raised,
+        "acts_for": acts_for,
+        "taken_up_by": taken["taken_up_by"],
         "problem": problem,
         "step": step,
         "values": values or {},
