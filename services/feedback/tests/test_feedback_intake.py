@@ -216,3 +216,31 @@ async def test_a_holder_sets_a_suggestion_aside_as_spam_and_the_worker_sees_why(
     assert seen["set_aside_reason"] == "与工会工作无关的广告"
     inbox = await fb.ok("GET", f"/members/{tree.representative}/inbox")
     assert inbox["count"] == 0
+
+
+async def test_an_enterprise_unions_link_is_issued_by_a_committee_member_for_its_member(
+    running: Topology,
+) -> None:
+    tree = await build_tree(running.roster)
+    fb = running.feedback
+    body = {"owner": "unit", "unit_id": tree.enterprise, "holder_id": tree.representative}
+    refused = await fb.client.post("/intake-links", json=body, headers=member(tree.representative))
+    assert refused.status_code == 403
+    elsewhere = await fb.client.post(
+        "/intake-links",
+        json={**body, "unit_id": tree.county},
+        headers=member(tree.committee),
+    )
+    assert elsewhere.status_code == 422
+    assert elsewhere.json()["detail"][0]["loc"][-1] == "holder_id"
+
+    link = await issue(running, tree.committee, **body)
+    assert (link["owner"], link["unit_id"], link["holder_id"]) == (
+        "unit",
+        tree.enterprise,
+        tree.representative,
+    )
+    assert (await fb.ok("GET", f"/intake-links/of/{tree.enterprise}"))["link_id"] == link["link_id"]
+    assert (await submit(running, link["token"])).status_code == 201
+    inbox = await fb.ok("GET", f"/members/{tree.representative}/inbox")
+    assert inbox["count"] == 1

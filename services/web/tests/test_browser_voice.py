@@ -253,3 +253,47 @@ def test_a_department_member_resolves_what_the_leader_assigned(
         expect(page.locator("#outcome")).to_have_text("举办首期职工代表培训班，培训125名职工代表")
         expect(page.locator(".timeline")).to_contain_text("部门已签收")
         w.assert_clean()
+
+
+def test_a_committee_member_issues_an_enterprise_unions_qr_code_and_poster(
+    browser: Any, server: Server, admin: Admin, artifacts: Path
+) -> None:
+    city, users = seeded_city(server, admin)
+    with (
+        watched_page(browser, server.base, PHONE, has_touch=True, is_mobile=True) as (page, w),
+        watched_page(browser, server.base, PHONE, java_script_enabled=False) as (worker, _),
+    ):
+        sign_in(page, users["committee"])
+        page.get_by_role("link", name="意见建议", exact=True).click()
+        page.get_by_role("link", name="我的二维码").click()
+        union = page.locator(f"#unit-link-{city.unit}")
+        union.get_by_label("接收人").select_option(city.representative)
+        union.get_by_role("button", name="生成企业工会二维码").click()
+        expect(page.get_by_role("status")).to_have_text("已生成新的二维码，旧二维码已失效。")
+        url = page.locator(f"#unit-link-{city.unit} .unit-url").get_attribute("href")
+        no_sideways_scroll(page, PHONE)
+        shoot(page, artifacts, "voice-union-link-phone")
+
+        # What arrives by the union's code waits on the representative it names.
+        worker.goto(url)
+        worker.get_by_label("您的意见建议").fill(f"职工食堂排队太久{uuid.uuid4().hex[:4]}")
+        worker.get_by_label("类别").select_option("other")
+        worker.get_by_role("button", name="提交").click()
+        expect(worker.get_by_role("heading", name="已收到")).to_be_visible()
+
+        poster = httpx.get(
+            f"{server.base}/my-link/unit/{city.unit}/poster.pdf",
+            cookies={c["name"]: c["value"] for c in page.context.cookies()},
+            timeout=60,
+        )
+        assert poster.status_code == 200
+        words = PdfReader(io.BytesIO(poster.content)).pages[0].extract_text()
+        assert f"跃进煤业工会{city.tag}" in words, words
+        assert "工会代表：张东峰" in words, words
+        w.assert_clean()
+    with httpx.Client(base_url=server.base, timeout=15) as client:
+        inbox = client.get(
+            f"/feedback/members/{city.representative}/inbox", headers=admin.headers
+        ).json()
+        assert inbox["count"] == 1
+        assert inbox["data"][0]["raised_by"] is None
