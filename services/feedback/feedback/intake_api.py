@@ -19,9 +19,11 @@ from uuid import UUID
 from fastapi import APIRouter, Header, status
 from pydantic import BaseModel, Field
 
+from access.guard import Caller
+from eventspine.errors import NotFoundError
 from eventspine.store.base import CommandContext
 from feedback import intake_commands as icmd
-from feedback.api import REFUSED, Actor, Context, FeedbackDep
+from feedback.api import REFUSED, Actor, Context, FeedbackDep, may_see
 from feedback.bootstrap import Feedback
 from feedback.events import IntakeOwner
 from feedback.intake import LinkInfo, LinkInvalidError, LinkRevokedError
@@ -228,6 +230,37 @@ async def rate_suggestion(
     )
     await feedback.commands.run(body, ctx, code=code)
     return await follow_up_view(feedback, code)
+
+
+class IntakePublic(BaseModel):
+    """How a suggestion arrived by an intake link, for those who handle it."""
+
+    verification: str = Field(description="anonymous, unverified or matched")
+    name: str | None = Field(description="the name the worker gave (null once shredded)")
+    phone: str | None
+    set_aside: str | None
+    set_aside_reason: str | None
+
+
+@links.get("/suggestions/{suggestion_id}/intake", responses={404: {"description": "not by a link"}})
+async def suggestion_intake(
+    suggestion_id: UUID, feedback: FeedbackDep, principal: Caller
+) -> IntakePublic:
+    """How a worker's suggestion arrived: verified or not, and the name and phone given (for
+    those who may see the suggestion)."""
+    await feedback.catch_up()
+    found = await feedback.queries.suggestion(suggestion_id)
+    about = await feedback.intake.intake(suggestion_id)
+    if found is None or about is None:
+        raise NotFoundError("suggestion_id", "no suggestion arrived by a link with this id")
+    await may_see(feedback, principal, found)
+    return IntakePublic(
+        verification=about["verification"],
+        name=about["contact_name"],
+        phone=about["contact_phone"],
+        set_aside=about["mark"],
+        set_aside_reason=about["mark_reason"],
+    )
 
 
 @links.post("/intake-links", status_code=status.HTTP_201_CREATED, responses=REFUSED)

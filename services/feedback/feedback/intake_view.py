@@ -5,7 +5,8 @@ signed link is live and whose it is; ``intake_suggestions`` finds a suggestion b
 follow-up code's blind index and counts what a link took lately (the per-link rate limit);
 ``intake_ratings`` keeps every rating (a reopened suggestion may be rated again). Clear texts
 (comments, the reason a suggestion was set aside) are unsealed here for the follow-up page and
-read as null once the suggestion's key is destroyed.
+and the name and phone a worker gave (for those who handle the suggestion) read as null once
+the suggestion's key is destroyed.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ TABLES = (
     "unit_id TEXT NOT NULL, holder_id TEXT NOT NULL, issued_at TEXT NOT NULL, revoked_at TEXT)",
     "intake_suggestions (suggestion_id TEXT PRIMARY KEY, link_id TEXT NOT NULL, "
     "unit_id TEXT NOT NULL, follow_up_index TEXT NOT NULL, verification TEXT NOT NULL, "
-    "worker_id TEXT, received_at TEXT NOT NULL, mark TEXT, mark_reason TEXT, duplicate_of TEXT)",
+    "worker_id TEXT, received_at TEXT NOT NULL, mark TEXT, mark_reason TEXT, duplicate_of TEXT, "
+    "contact_name TEXT, contact_phone TEXT)",
     "intake_ratings (suggestion_id TEXT NOT NULL, stream_version INTEGER NOT NULL, "
     "rating TEXT NOT NULL, comment TEXT, reopened INTEGER NOT NULL, rated_at TEXT NOT NULL, "
     "PRIMARY KEY (suggestion_id, stream_version))",
@@ -102,9 +104,12 @@ class IntakeProjection:
                     at,
                 )
             case SuggestionReceived() as e:
+                contact = (
+                    await self.vault.unseal(e.suggestion_id, e.contact) if e.contact else None
+                ) or {}
                 await tx.execute(
                     f"INSERT INTO {p}intake_suggestions VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                    "NULL, NULL, NULL) ON CONFLICT (suggestion_id) DO NOTHING",
+                    "NULL, NULL, NULL, $8, $9) ON CONFLICT (suggestion_id) DO NOTHING",
                     str(e.suggestion_id),
                     str(e.link_id),
                     str(e.unit_id),
@@ -112,6 +117,8 @@ class IntakeProjection:
                     e.verification,
                     as_text(e.worker_id),
                     at,
+                    contact.get("name"),
+                    contact.get("phone"),
                 )
             case SuggestionRated() as e:
                 await tx.execute(
@@ -141,7 +148,8 @@ class IntakeProjection:
             f"UPDATE {self.p}intake_ratings SET comment = NULL WHERE suggestion_id = $1", sid
         )
         await tx.execute(
-            f"UPDATE {self.p}intake_suggestions SET mark_reason = NULL WHERE suggestion_id = $1",
+            f"UPDATE {self.p}intake_suggestions SET mark_reason = NULL, contact_name = NULL, "
+            "contact_phone = NULL WHERE suggestion_id = $1",
             sid,
         )
 
@@ -209,13 +217,21 @@ class IntakeQueries:
     async def intake(self, suggestion_id: UUID) -> dict[str, Any] | None:
         """How a suggestion arrived by a link and whether it was set aside (None: not by one)."""
         row = await self.reader.fetchrow(
-            f"SELECT verification, mark, mark_reason, duplicate_of, unit_id "
-            f"FROM {self.p}intake_suggestions WHERE suggestion_id = $1",
+            f"SELECT verification, mark, mark_reason, duplicate_of, unit_id, contact_name, "
+            f"contact_phone FROM {self.p}intake_suggestions WHERE suggestion_id = $1",
             str(suggestion_id),
         )
         if row is None:
             return None
-        names = ("verification", "mark", "mark_reason", "duplicate_of", "unit_id")
+        names = (
+            "verification",
+            "mark",
+            "mark_reason",
+            "duplicate_of",
+            "unit_id",
+            "contact_name",
+            "contact_phone",
+        )
         return dict(zip(names, row, strict=True))
 
     async def ratings(self, suggestion_id: UUID) -> list[dict[str, Any]]:

@@ -70,6 +70,15 @@ async def test_a_worker_submits_by_a_link_follows_it_and_rates_the_answer(
     assert inbox["data"][0]["raised_by"] is None  # a worker without an account
     assert inbox["data"][0]["on_behalf_of"] is None  # the phone is not in the roster
 
+    about = await fb.ok("GET", f"/suggestions/{sid}/intake", tree.representative)
+    assert (about["verification"], about["name"], about["phone"]) == (
+        "unverified",
+        "赵师傅",
+        "139 0000 1111",
+    )
+    hidden = await fb.client.get(f"/suggestions/{sid}/intake", headers=member(tree.worker))
+    assert hidden.status_code == 403
+
     seen = await fb.ok("GET", f"/follow-up/{code}")
     assert (seen["status"], seen["stage"], seen["may_rate"]) == ("held", "representative", False)
     assert "holder_id" not in seen

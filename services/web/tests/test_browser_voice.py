@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 from test_browser_flows import no_sideways_scroll, seeded_city, sign_in, sign_out
+from test_browser_glance import SMALL_TARGETS
 
 from browser_support import PHONE, Admin, Server, shoot, watched_page
 
@@ -37,6 +38,7 @@ def look(page: Any, artifacts: Path, name: str, javascript: bool) -> None:
     the page, which a page without JavaScript cannot)."""
     if javascript:
         shoot(page, artifacts, name)
+        assert page.evaluate(SMALL_TARGETS) == [], page.url  # 44 px tap targets
     else:
         assert page.locator("h1").count() == 1, page.url
         page.screenshot(path=str(artifacts / f"{name}-nojs.png"), full_page=True)
@@ -62,7 +64,7 @@ def test_an_anonymous_worker_raises_follows_and_rates_it(
         sign_in(rep, users["representative"])
         url = issue_link(rep)
         assert url.startswith(server.base + "/v/")
-        shoot(rep, artifacts, "voice-my-link-phone")
+        look(rep, artifacts, "voice-my-link-phone", javascript=True)
 
         # The worker scans it: a plain form, JavaScript off.
         worker.goto(url)
@@ -86,6 +88,7 @@ def test_an_anonymous_worker_raises_follows_and_rates_it(
         rep.get_by_role("link", name="意见建议", exact=True).click()
         rep.get_by_role("link", name=text[:20]).first.click()
         expect(rep.get_by_text("职工扫码反映")).to_be_visible()
+        expect(rep.locator("#intake-about")).to_have_text("匿名职工")
         rep.get_by_role("button", name="签收：我已看到").click()
         rep.get_by_label("答复").fill("已协调后勤，本周恢复热水供应。")
         rep.get_by_role("button", name="发送答复").click()

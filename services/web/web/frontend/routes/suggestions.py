@@ -161,6 +161,9 @@ async def _page(
         in await api.get("feedback", f"/members/{me['member_id']}/departments")
     )
     taken = await api.get("feedback", f"/suggestions/{suggestion_id}/taken-up")
+    intake = None
+    if found["raised_by"] is None:  # a worker's, by a QR code: verified or not, as given
+        intake = await api.get("feedback", f"/suggestions/{suggestion_id}/intake")
     done = request.query_params.get("done")
     context = {
         "s": found,
@@ -170,6 +173,7 @@ async def _page(
         "raised": raised,
         "acts_for": acts_for,
         "taken_up_by": taken["taken_up_by"],
+        "intake": intake,
         "problem": problem,
         "step": step,
         "values": values or {},
