@@ -27,6 +27,7 @@ from reports.models import (
 )
 from reports.rebuild import RebuildStatus
 from reports.satisfaction import By, Satisfaction, SatisfactionViews
+from reports.themes import Themes, ThemeViews
 from reports.views import parse_period
 
 
@@ -53,6 +54,7 @@ performance = APIRouter(prefix="/performance", tags=["performance"])
 overview = APIRouter(prefix="/overview", tags=["overview"])
 admin = APIRouter(prefix="/admin", tags=["operations"])
 satisfaction = APIRouter(prefix="/satisfaction", tags=["performance"])
+themes = APIRouter(prefix="/themes", tags=["overview"])
 
 
 @compliance.get(
@@ -255,4 +257,12 @@ async def satisfaction_report(
     return await views.grouped(by, span.start, span.end)
 
 
-ROUTERS = (compliance, queue, performance, overview, admin, satisfaction)
+@themes.get("", dependencies=[OVERSIGHT], responses={422: {"description": "malformed period"}})
+async def themes_report(reports: ReportsDep, period: Period) -> Themes:
+    """What was raised in the period by category: the city's top themes, per unit, per month."""
+    span = parse_period(period, reports.suggestions.compliance.rule)
+    views = ThemeViews(reports.suggestions.reader, reports.suggestions.p)
+    return await views.themes(span.label, span.start, span.end)
+
+
+ROUTERS = (compliance, queue, performance, overview, admin, satisfaction, themes)

@@ -1,9 +1,12 @@
-"""Satisfaction (满意度) from real feedback events: workers rate answers through the follow-up
-code, and the ratings show in the performance record of everyone who held the suggestion and
-in the report per unit and per department (embedded default, the feedback tests' clock)."""
+"""Satisfaction (满意度) and themes from real feedback events: workers rate answers through
+the follow-up code, and the ratings show in the performance record of everyone who held the
+suggestion and in the report per unit and per department; a scripted set of suggestions gives
+the counts per unit and month the test computes (embedded default, the feedback tests' clock)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +85,59 @@ async def test_ratings_reach_the_holders_records_and_the_unit_and_department_rep
                 assert [(d["key"], d["rated"]) for d in departments] == [("training", 1)]
                 before = await get(client, "/satisfaction", period="2025", by="unit")
                 assert before == []
+
+
+async def test_themes_count_what_was_raised_per_unit_and_month(tmp_path: Path) -> None:
+    settings = Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))
+    clock = MovableClock()  # 2 March 2026
+    async with topology(settings, clock) as t:
+        tree = await build_tree(t.roster)
+        fb, rep = t.feedback, tree.representative
+        link = (await fb.ok("POST", "/intake-links", rep, json={}))["link"]
+        other = await t.roster.unit("平定县总工会", "county_union", tree.city)
+        second = await t.roster.member(other, "representative", "李代表")
+        await t.roster.link(tree.committee, second)
+        script = [  # (who, category, days later)
+            ("link", "safety", 0),
+            ("link", "safety", 1),
+            ("link", "wages_and_welfare", 2),
+            (rep, "training", 3),  # for the worker, whose unit is the enterprise union
+            (second, "safety", 31),  # in April, in the other county
+            ("link", "safety", 32),
+        ]
+        expected_units: Counter[tuple[str, str]] = Counter()
+        expected_months: Counter[tuple[str, str]] = Counter()
+        start = clock.now
+        for n, (who, category, days) in enumerate(script):
+            clock.now = start + timedelta(days=days)
+            text = f"建议{n}"
+            if who == "link":
+                sent = await fb.client.post(
+                    f"/intake/{link['token']}/suggestions",
+                    json={"text": text, "category": category},
+                )
+                assert sent.status_code == 201, sent.text
+                unit = tree.enterprise
+            elif who == rep:
+                await fb.raise_(rep, text, category=category, on_behalf_of=tree.worker)
+                unit = tree.enterprise
+            else:
+                await fb.raise_(who, text, category=category)
+                unit = other
+            expected_units[(unit, category)] += 1
+            expected_months[(clock.now.strftime("%Y-%m"), category)] += 1
+
+        app = reports_app(settings, clock)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://r", headers=STAFF
+            ) as client:
+                await settle(client)
+                found = await get(client, "/themes", period="2026")
+                units = {(r["key"], r["category"]): r["count"] for r in found["by_unit"]}
+                months = {(r["key"], r["category"]): r["count"] for r in found["by_month"]}
+                assert units == dict(expected_units)
+                assert months == dict(expected_months)
+                assert found["top"][0] == {"key": "", "category": "safety", "count": 4}
+                assert (await get(client, "/themes", period="2025"))["top"] == []
