@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
+from starlette.routing import Mount
 
 from eventspine.config import Settings
 from support.auth import STAFF, as_member
@@ -40,6 +42,10 @@ def test_the_address_limiter_counts_a_sliding_window() -> None:
 async def test_limits_refusals_and_spam_on_the_workers_pages(tmp_path: Path) -> None:
     app = create_app(Settings(sqlite_dir=str(tmp_path)), clock)
     async with app.router.lifespan_context(app):
+        # The frontend is mounted last, at the root; a tighter budget than the default.
+        frontend = next(r for r in app.routes if isinstance(r, Mount) and r.path == "").app
+        assert isinstance(frontend, FastAPI)
+        frontend.state.voice_limiter = AddressLimiter(limit=5, window=600)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://sanlian") as client:
             unit = str(uuid.uuid4())
