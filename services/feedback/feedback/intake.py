@@ -116,7 +116,10 @@ def decide_issue(
     if not actor.active:
         raise NotPermittedError("actor", "the acting member is not an active member")
     if owner == "representative":
-        _active_holder(actor, "actor")
+        if actor.tier not in HOLDER_TIERS:
+            raise NotPermittedError(
+                "actor", "a representative, committee or leadership member issues their own link"
+            )
         holder_id, unit = actor.member_id, actor_unit
     else:
         if actor.tier not in ("leader", "committee"):

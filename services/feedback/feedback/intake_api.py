@@ -300,6 +300,20 @@ async def revoke_link(
     return servicekit_http.CommandAccepted.of(outcome.events)
 
 
+@links.post("/suggestions/{suggestion_id}/rating", responses=REFUSED)
+async def rate_own(
+    suggestion_id: UUID,
+    body: icmd.RateOwnSuggestion,
+    feedback: FeedbackDep,
+    actor: Actor,
+    ctx: Context,
+) -> CommandAccepted:
+    """The member who raised it rates the answer or outcome (closing or, not solved,
+    reopening it)."""
+    outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
+    return CommandAccepted.naming(suggestion_id, outcome.events)
+
+
 @links.post("/suggestions/{suggestion_id}/setting-aside", responses=REFUSED)
 async def set_aside(
     suggestion_id: UUID,

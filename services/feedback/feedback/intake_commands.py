@@ -71,6 +71,11 @@ class RateSuggestion(Command):
     reopen: bool = False
 
 
+class RateOwnSuggestion(RateSuggestion):
+    """Rate the answer or outcome of a suggestion you raised (as a member): satisfied or
+    basically satisfied closes it; dissatisfied may reopen it."""
+
+
 class SetSuggestionAside(Command):
     """Set a suggestion you hold aside as spam, or as a duplicate of another, saying why."""
 

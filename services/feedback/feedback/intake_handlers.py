@@ -193,6 +193,21 @@ class IntakeHandlers:
         decision = intake.decide_rate(state, None, command.rating, command.comment, command.reopen)
         return await self.base._append(suggestion_id, version, decision, ctx)
 
+    async def rate_own(
+        self,
+        command: icmd.RateOwnSuggestion,
+        ctx: CommandContext,
+        *,
+        suggestion_id: UUID,
+        actor_id: UUID,
+    ) -> list[RecordedEvent]:
+        """A member who raised a suggestion rates its answer or outcome."""
+        state, version = await self.base._existing(suggestion_id)
+        decision = intake.decide_rate(
+            state, actor_id, command.rating, command.comment, command.reopen
+        )
+        return await self.base._append(suggestion_id, version, decision, ctx)
+
     async def set_aside(
         self,
         command: icmd.SetSuggestionAside,
@@ -225,5 +240,6 @@ def intake_routes(handlers: IntakeHandlers) -> dict[type[BaseModel], Route]:
         icmd.RevokeIntakeLink: route(handlers.revoke_link),
         icmd.SubmitSuggestion: route(handlers.submit, "suggestion_id"),
         icmd.RateSuggestion: route(handlers.rate),
+        icmd.RateOwnSuggestion: route(handlers.rate_own),
         icmd.SetSuggestionAside: route(handlers.set_aside),
     }

@@ -49,6 +49,27 @@ async def test_answering_at_once_or_passing_up_at_once(running: Topology) -> Non
     inbox = await fb.ok("GET", f"/members/{tree.representative}/inbox")
     assert inbox["count"] == 0  # nothing came back to the representative to acknowledge
 
+    # The raiser rates the answer: a rating is an event, and it closes the suggestion.
+    early = await fb.client.post(
+        f"/suggestions/{passed}/rating",
+        json={"rating": "satisfied"},
+        headers=member(tree.representative),
+    )
+    assert early.status_code == 409
+    other = await fb.client.post(
+        f"/suggestions/{answered}/rating",
+        json={"rating": "satisfied"},
+        headers=member(tree.committee),
+    )
+    assert other.status_code == 403
+    await fb.act(tree.representative, answered, "rating", rating="basically_satisfied")
+    seen = await fb.get(answered)
+    assert seen["status"] == "closed"
+    assert (seen["timeline"][-1]["type"], seen["timeline"][-1]["reason"]) == (
+        "SuggestionRated",
+        "basically_satisfied",
+    )
+
 
 async def test_a_choice_needs_its_text_and_an_own_worker(running: Topology) -> None:
     tree = await build_tree(running.roster)

@@ -207,6 +207,12 @@ def test_a_representative_answers_at_once_or_passes_up_at_once(
         expect(page.get_by_role("status")).to_have_text("意见建议已提交并答复，答复已记录。")
         expect(page.locator("#suggestion-status")).to_have_attribute("data-status", "answered")
         expect(page.locator("#answer")).to_have_text("已报修，明天上门。")
+        # As its raiser he rates the answer (the worker told him it was solved).
+        form = page.locator("#rate-form")
+        form.get_by_label("满意", exact=True).check()
+        form.get_by_role("button", name="提交评价").click()
+        expect(page.get_by_role("status")).to_have_text("感谢您的评价。")
+        expect(page.locator("#suggestion-status")).to_have_attribute("data-status", "closed")
         w.assert_clean()
 
 

@@ -31,6 +31,7 @@ STEPS: dict[str, tuple[str, str | None]] = {
     "reopen": ("reopening", "reason"),
     "set_aside": ("setting-aside", "reason"),
     "take_up": ("taking-up", None),
+    "rate": ("rating", "rating"),
 }
 DONE = {
     "acknowledge": N_("Acknowledged."),
@@ -44,6 +45,7 @@ DONE = {
     "raise_pass_up": N_("Suggestion raised and passed up the chain at once."),
     "set_aside": N_("Set aside."),
     "take_up": N_("Taken up for the department."),
+    "rate": N_("Thank you for your rating."),
 }
 CHOOSE = N_("Choose whether you answer it now or pass it up.")
 
@@ -197,6 +199,10 @@ async def take_step(
         return render(request, "error.html", {"message": N_("Page not found.")}, 404)
     path, field = STEPS[step]
     body: dict[str, Any] | None = {field: (form.get(field) or "").strip()} if field else None
+    if step == "rate" and body is not None:  # how satisfied, why, and whether to reopen
+        body["rating"] = body["rating"] or None
+        body["comment"] = (form.get("comment") or "").strip() or None
+        body["reopen"] = body["rating"] == "dissatisfied" and form.get("reopen") == "yes"
     if step == "set_aside" and body is not None:  # spam, or a duplicate of which suggestion
         body["mark"] = form.get("mark") or None
         body["duplicate_of"] = (form.get("duplicate_of") or "").strip() or None
@@ -207,7 +213,7 @@ async def take_step(
     except ServiceError as error:
         if error.status in (401, 404):
             raise
-        known = {field, "mark", "duplicate_of"} if field and step == "set_aside" else {field}
+        known = {field, "mark", "duplicate_of", "comment"} if field else {field}
         problem = describe(error, {name for name in known if name})
         return await _page(
             request, api, user, suggestion_id, problem=problem, step=step, values=form
