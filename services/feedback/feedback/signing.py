@@ -61,6 +61,8 @@ class Signer:
             signature = _unb64(tail)
         except (ValueError, binascii.Error):
             return None
+        if _b64(link_id.bytes) != head or _b64(signature) != tail:
+            return None  # one spelling per token: unused padding bits must be zero
         return link_id if hmac.compare_digest(signature, self._signature(link_id)) else None
 
     def follow_up_code(self, suggestion_id: UUID) -> str:

@@ -44,6 +44,9 @@ def test_a_token_names_its_link_and_a_changed_one_names_nothing() -> None:
     assert SIGNER.link_id(f"{head}.{changed}") is None
     assert SIGNER.link_id(f"{SIGNER.link_token(uuid.uuid4()).split('.')[0]}.{tail}") is None
     assert SIGNER.link_id("not-a-token") is None
+    # The last character carries padding bits: another spelling of the same bytes is refused.
+    respelled = tail[:-1] + ("B" if tail[-1] == "A" else chr(ord(tail[-1]) ^ 1))
+    assert SIGNER.link_id(f"{head}.{respelled}") is None
     other = Signer(b"another installation's secret!!", b"an index secret of 32 bytes long")
     assert other.link_id(token) is None
 
