@@ -53,6 +53,8 @@ $(API_DOCS): shared/apidocs/package.json shared/apidocs/package-lock.json
 	@touch $@
 
 install: $(VENV)/.synced $(WEB_ASSETS) $(SPEC_SCHEMAS) $(API_DOCS) ## create .venv with the locked dependencies, the frontend's assets, Swagger UI and the spec schemas
+	@# What WeasyPrint needs for the frontend's PDFs (Pango, a Chinese font): apt-get if missing.
+	@deploy/local/pdf.sh ensure
 
 messages: install ## extract the frontend's messages; update its catalogues (then translate the new ones)
 	cd services/web && ../../$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \

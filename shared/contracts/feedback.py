@@ -158,6 +158,137 @@ class SuggestionReopened(DomainEvent):
     level: int = LEVEL
 
 
+IntakeOwner = Literal["representative", "unit"]
+Verification = Literal["anonymous", "unverified", "matched"]
+Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+SetAsideMark = Literal["spam", "duplicate"]
+INDEX = Field(pattern=r"^[0-9a-f]{64}$", description="keyed hash (HMAC-SHA256, hex)")
+
+
+class IntakeLinkIssued(DomainEvent):
+    """A link (and its QR code) by which workers without an account raise suggestions: it
+    opens the intake page, and what arrives through it is held by ``holder_id``. One link is
+    live per owner (a representative, or an enterprise union); a new one revokes the old."""
+
+    event_type = "IntakeLinkIssued"
+    event_version = 1
+
+    link_id: UUID = Field(description="what the signed link names (the signature is not kept)")
+    owner: IntakeOwner
+    unit_id: UUID = Field(description="the union organisation the link belongs to")
+    holder_id: UUID = Field(description="the member who receives what arrives by the link")
+    issued_by: UUID
+
+
+class IntakeLinkRevoked(DomainEvent):
+    """A link no longer opens the intake page (revoked, or replaced by a new one)."""
+
+    event_type = "IntakeLinkRevoked"
+    event_version = 1
+
+    link_id: UUID
+    revoked_by: UUID
+    reissued: bool = Field(description="true: replaced by a new link in the same append")
+
+
+class SuggestionReceived(DomainEvent):
+    """A worker without an account raised a suggestion through an intake link; it is now
+    held by the link's holder (or the next one up, if the holder departed). The worker follows
+    it with a code only they have: the event keeps the code's keyed hash, never the code."""
+
+    event_type = "SuggestionReceived"
+    event_version = 1
+
+    suggestion_id: UUID
+    link_id: UUID
+    unit_id: UUID = Field(description="the union organisation of the link")
+    category: Category
+    text: str = SEALED
+    contact: str | None = Field(
+        None, pattern=SEALED_PATTERN, description="sealed name and phone, if the worker gave any"
+    )
+    verification: Verification = Field(
+        description="anonymous (no phone given), unverified (a phone the roster does not "
+        "know), matched (the phone of ``worker_id`` in the roster)"
+    )
+    worker_id: UUID | None = Field(None, description="the roster member the phone matched")
+    follow_up_index: str = INDEX
+    holder_id: UUID | None = Field(description="null: the federation leadership")
+    holder_tier: HolderTier | None
+    passed_over: list[UUID] = Field(default_factory=list, description=PASSED_OVER)
+
+
+class SuggestionRated(DomainEvent):
+    """The raiser said whether the answer or outcome solved it (the 12351 回访): satisfied,
+    basically satisfied or dissatisfied, with an optional comment. ``reopened``: not solved, so
+    the suggestion is held again by the same holder; otherwise it is closed."""
+
+    event_type = "SuggestionRated"
+    event_version = 1
+
+    suggestion_id: UUID
+    rating: Rating
+    comment: str | None = Field(None, pattern=SEALED_PATTERN, description="sealed comment")
+    rated_by: UUID | None = Field(description="the member who raised it; null: the worker")
+    reopened: bool
+    holder_id: UUID | None
+    holder_tier: HolderTier | None
+    level: int = LEVEL
+
+
+class SuggestionSetAside(DomainEvent):
+    """The holder set the suggestion aside as spam or as a duplicate of another, with a
+    reason the raiser sees on the follow-up page; nobody needs to act on it any more."""
+
+    event_type = "SuggestionSetAside"
+    event_version = 1
+
+    suggestion_id: UUID
+    mark: SetAsideMark
+    duplicate_of: UUID | None = Field(
+        None, description="for a duplicate: the suggestion it repeats"
+    )
+    reason: str = SEALED
+    set_aside_by: UUID
+    level: int = LEVEL
+
+
+class DepartmentMemberAppointed(DomainEvent):
+    """A leadership member appointed a member to act for a federation department: they see
+    what is assigned to it, take it up and record the outcome."""
+
+    event_type = "DepartmentMemberAppointed"
+    event_version = 1
+
+    department: str = DEPARTMENT
+    member_id: UUID
+    appointed_by: UUID
+
+
+class DepartmentMemberReleased(DomainEvent):
+    """A member no longer acts for a department."""
+
+    event_type = "DepartmentMemberReleased"
+    event_version = 1
+
+    department: str = DEPARTMENT
+    member_id: UUID
+    released_by: UUID
+
+
+class SuggestionTakenUp(DomainEvent):
+    """A member acting for the department it was assigned to took the suggestion up (the
+    department's acknowledgement); the outcome is theirs to record now."""
+
+    event_type = "SuggestionTakenUp"
+    event_version = 1
+
+    suggestion_id: UUID
+    department: str = DEPARTMENT
+    taken_up_by: UUID
+    level: int = LEVEL
+
+
 CATALOGUE = EventCatalogue(
     [
         SuggestionRaised,
@@ -168,5 +299,13 @@ CATALOGUE = EventCatalogue(
         SuggestionResolved,
         SuggestionClosed,
         SuggestionReopened,
+        IntakeLinkIssued,
+        IntakeLinkRevoked,
+        SuggestionReceived,
+        SuggestionRated,
+        SuggestionSetAside,
+        DepartmentMemberAppointed,
+        DepartmentMemberReleased,
+        SuggestionTakenUp,
     ]
 )

@@ -17,12 +17,14 @@ how every service learns to refuse the tokens issued before it.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
 
+from eventspine.crypto import blind_index
 from eventspine.events import DomainEvent, EventCatalogue
 
 Tier = Literal["leader", "committee", "representative", "worker"]
@@ -219,6 +221,30 @@ class SpanPolicyChanged(DomainEvent):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class MemberPhoneIndexed(DomainEvent):
+    """The keyed hash of a member's phone (:func:`phone_index`) as it now stands, so that a
+    worker who gives their phone on an intake page can be matched to their record without the
+    phone in clear. Null: the member has no phone on record any more."""
+
+    event_type = "MemberPhoneIndexed"
+    event_version = 1
+
+    member_id: UUID
+    phone_index: str | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$", description="keyed hash of the normalised phone"
+    )
+
+
+def phone_index(secret: bytes, phone: str) -> str | None:
+    """The blind index of a phone number as every service computes it: digits only, without
+    a leading +86/0086 (None when no digits are left). Keyed with ``SANLIAN_INDEX_SECRET``."""
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone) if ch.isdigit())
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            digits = digits[len(prefix) :]
+    return blind_index(secret, "phone", digits) if digits else None
+
+
 class AccountDisabled(DomainEvent):
     """An account may no longer sign in; every token issued to it until now is refused.
 
@@ -264,5 +290,6 @@ CATALOGUE = EventCatalogue(
         SpanPolicyChanged,
         AccountDisabled,
         AccountPasswordChanged,
+        MemberPhoneIndexed,
     ]
 )

@@ -51,6 +51,8 @@ async def may_see(feedback: Feedback, principal: Principal, found: SuggestionWit
     involved.update(entry.holder_id for entry in found.timeline)
     if me in involved or any(entry.actor.endswith(f"member:{me}") for entry in found.timeline):
         return
+    if found.department and found.department in await feedback.departments.of_member(me):
+        return  # a member acting for the department it was assigned to
     if found.holder_id is None:
         info = await feedback.chain.member(me)
         if info is not None and info.active and info.tier == "leader":

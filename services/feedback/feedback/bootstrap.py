@@ -22,12 +22,17 @@ from eventspine.crypto import PersonalDataVault
 from eventspine.projection import Tx
 from eventspine.replica import Feed
 from eventspine.store.base import EventStore
+from feedback.department_handlers import DepartmentHandlers, department_routes
+from feedback.departments import DepartmentQueries, DepartmentsProjection
 from feedback.handlers import FeedbackHandlers, routes
+from feedback.intake_handlers import IntakeHandlers, intake_routes
+from feedback.intake_view import IntakeProjection, IntakeQueries
 from feedback.projections import FeedbackProjection
 from feedback.queries import FeedbackQueries
 from feedback.replica import Chain, RosterReplica
 from feedback.scheduler import DeadlineScheduler
 from feedback.settings import FeedbackSettings
+from feedback.signing import Signer
 from servicekit.backend import open_backend
 from servicekit.commands import CommandPipeline
 
@@ -50,6 +55,10 @@ class Feedback:
     revocations: RevokedTokensReader
     catch_up: Callable[[], Awaitable[int]]
     close: Callable[[], Awaitable[None]]
+    intake: IntakeQueries
+    intake_handlers: IntakeHandlers
+    signer: Signer
+    departments: DepartmentQueries
 
 
 class _Forgetting:
@@ -59,6 +68,7 @@ class _Forgetting:
     def __init__(self) -> None:
         self.vault: PersonalDataVault | None = None
         self.view: FeedbackProjection | None = None
+        self.intake: IntakeProjection | None = None
         self.reader: Tx | None = None
         self.queries: FeedbackQueries | None = None
         self.catch_up: Callable[[], Awaitable[int]] | None = None
@@ -73,6 +83,8 @@ class _Forgetting:
         for suggestion_id in await self.queries.raised_ids(member_id):
             await self.vault.forget(suggestion_id)
             await self.view.wipe(self.reader, suggestion_id)
+            if self.intake is not None:
+                await self.intake.wipe(self.reader, suggestion_id)
 
 
 async def build(
@@ -86,8 +98,9 @@ async def build(
     forgetting = _Forgetting()
     backend = await open_backend(settings, SERVICE, clock)
     vault, prefix = backend.vault, backend.prefix
-    view = FeedbackProjection(vault, policy, prefix)
-    read = await backend.read_models(view)
+    view = FeedbackProjection(vault, policy, prefix, config.department_days)
+    intake_view = IntakeProjection(vault, prefix)
+    read = await backend.read_models(view, intake_view, DepartmentsProjection(prefix))
     reader, catch_up = read.reader, read.catch_up
     # The replica apart from the view: forgetting a member (a roster event) brings the view
     # up to date first, which cannot happen inside the delivery that feeds the view.
@@ -99,6 +112,7 @@ async def build(
     close = backend.close
 
     forgetting.vault, forgetting.view, forgetting.reader = vault, view, reader
+    forgetting.intake = intake_view
     forgetting.queries, forgetting.catch_up = queries, catch_up
     handlers = FeedbackHandlers(
         store,
@@ -110,8 +124,27 @@ async def build(
         replica_wait_seconds=config.replica_wait_seconds,
         cheap_catch_up=backend.local,
     )
+    signer = Signer(settings.auth_secret.encode(), settings.index_secret.encode())
+    intake = IntakeQueries(reader, prefix)
+    intake_handlers = IntakeHandlers(
+        handlers,
+        intake,
+        signer,
+        index_secret=settings.index_secret.encode(),
+        clock=clock,
+        catch_up=catch_up,
+        per_link_per_hour=config.intake_per_link_per_hour,
+        duplicate_hours=config.intake_duplicate_hours,
+    )
     commands = CommandPipeline(
-        store, routes(handlers), catch_up, fingerprint_key=settings.index_secret.encode()
+        store,
+        {
+            **routes(handlers),
+            **intake_routes(intake_handlers),
+            **department_routes(DepartmentHandlers(handlers)),
+        },
+        catch_up,
+        fingerprint_key=settings.index_secret.encode(),
     )
     scheduler = DeadlineScheduler(
         handlers,
@@ -139,4 +172,8 @@ async def build(
         revocations,
         catch_up,
         close,
+        intake,
+        intake_handlers,
+        signer,
+        DepartmentQueries(reader, prefix),
     )

@@ -9,7 +9,7 @@ part of a command: they are the signed-in member (the access token) and the path
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, StringConstraints
@@ -56,6 +56,14 @@ class RaiseSuggestion(Command):
     on_behalf_of: UUID | None = Field(
         None, description="a worker you are the upper contact of, when you raise it for them"
     )
+    then: Literal["answer", "pass_up"] | None = Field(
+        None,
+        description="raising for your own worker, you would hold it yourself: answer it now "
+        "(with ``answer``) or pass it up at once (with ``reason``); left out, it waits in your "
+        "inbox as acknowledged",
+    )
+    answer: Text | None = Field(None, description="with then=answer: your answer")
+    reason: Reason | None = Field(None, description="with then=pass_up: why it goes up")
 
 
 class AcknowledgeSuggestion(Command):

@@ -14,7 +14,7 @@ at the top: assigned -> resolved; answered or resolved -> closed | reopened (hel
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -113,15 +113,20 @@ def decide_raise(
     actor: MemberInfo,
     worker: MemberInfo | None,
     routing: Routing,
+    up: Routing | None = None,
 ) -> Decision:
     """Raise a new suggestion, held where the chain leads from the one it speaks for (the
-    actor, or ``worker``: the member ``command.on_behalf_of`` names, None if unknown)."""
+    actor, or ``worker``: the member ``command.on_behalf_of`` names, None if unknown).
+
+    A representative who raises for their own worker would hold it themself: as
+    ``command.then`` says, it is answered now, or passed up at once (``up``: where the chain
+    leads from the actor)."""
     _speaks_for(actor, worker, command.on_behalf_of)
     if existing is not None:
         raise StateConflictError(
             "suggestion_id", "a suggestion with this id exists", code="suggestion_exists"
         )
-    return [
+    raised: Decision = [
         Unsealed(
             "text",
             command.text,
@@ -139,6 +144,68 @@ def decide_raise(
             ),
         )
     ]
+    return raised + _own_choice(command, suggestion_id, actor, routing, up)
+
+
+def _own_choice(
+    command: cmd.RaiseSuggestion,
+    suggestion_id: UUID,
+    actor: MemberInfo,
+    routing: Routing,
+    up: Routing | None,
+) -> Decision:
+    """What a member who raises for their own worker does with what they now hold, so it
+    does not come back to them to acknowledge: they answer it now, or pass it up at once.
+    Without a choice (``then`` left out: the API's earlier callers) it waits for them, held."""
+    mine = routing.holder_id == actor.member_id
+    if command.then is not None and not mine:
+        raise StateConflictError(
+            "then",
+            "only when you raise it for your own worker (you would hold it yourself)",
+            code="raise_choice_own_worker",
+        )
+    if not mine or command.then is None:
+        return []
+    held = Suggestion(
+        suggestion_id,
+        actor.member_id,
+        command.on_behalf_of,
+        "held",
+        routing.holder_id,
+        routing.holder_tier,
+        0,
+        datetime.min,
+    )
+    seen = ev.SuggestionAcknowledged(
+        suggestion_id=suggestion_id, acknowledged_by=actor.member_id, level=0
+    )
+    if command.then == "answer":
+        if command.answer is None:
+            raise DomainError("answer", "answering it now, write the answer", code="required")
+        return [
+            seen,
+            *decide_answer(
+                replace(held, status="acknowledged"), actor, command_answer(command.answer)
+            ),
+        ]
+    if command.then == "pass_up":
+        if command.reason is None:
+            raise DomainError("reason", "passing it up, say why", code="required")
+        assert up is not None, "the handler finds where the chain leads from the actor"
+        note = command.reason
+        return [
+            Unsealed(
+                "note",
+                note,
+                lambda sealed: _escalated(held, up, "by_hand", by=actor.member_id, note=sealed),
+            )
+        ]
+    return []
+
+
+def command_answer(answer: str) -> cmd.AnswerSuggestion:
+    """The answer a raise carries, as the answer command it stands for."""
+    return cmd.AnswerSuggestion(answer=answer)
 
 
 def decide_acknowledge(state: Suggestion, actor: MemberInfo) -> Decision:
@@ -276,10 +343,15 @@ def decide_assign(
 
 
 def decide_resolve(
-    state: Suggestion, actor: MemberInfo, command: cmd.ResolveSuggestion
+    state: Suggestion,
+    actor: MemberInfo,
+    command: cmd.ResolveSuggestion,
+    department_members: frozenset[UUID] = frozenset(),
 ) -> Decision:
-    """The holder records the department's outcome of an assigned suggestion."""
-    _holder(state, actor)
+    """The department's outcome of an assigned suggestion, recorded by a member acting for
+    the department (``department_members``) or by the holder for it."""
+    if not (actor.active and actor.member_id in department_members):
+        _holder(state, actor)
     _status(state, ("assigned",), "resolve")
     return [
         Unsealed(

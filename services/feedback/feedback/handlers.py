@@ -24,7 +24,7 @@ from eventspine.events import DomainEvent
 from eventspine.replica import Feed
 from eventspine.store.base import CommandContext, EventStore
 from feedback import commands as cmd
-from feedback import domain
+from feedback import departments, domain
 from feedback.domain import Decision, Unsealed
 from feedback.replica import Chain
 from feedback.state import MemberInfo, Routing, Suggestion, evolve
@@ -165,7 +165,8 @@ class FeedbackHandlers:
                 worker = await self.chain.member(command.on_behalf_of)
         # An unknown worker is refused by the decision, so the actor's routing goes unused then.
         routing = await self._route(worker.member_id if worker is not None else actor_id)
-        decision = domain.decide_raise(command, suggestion_id, existing, actor, worker, routing)
+        up = await self._route(actor_id) if command.then == "pass_up" else None
+        decision = domain.decide_raise(command, suggestion_id, existing, actor, worker, routing, up)
         return await self._append(suggestion_id, version, decision, ctx)
 
     async def acknowledge(
@@ -246,9 +247,15 @@ class FeedbackHandlers:
         suggestion_id: UUID,
         actor_id: UUID,
     ) -> list[RecordedEvent]:
-        """Record the department's outcome."""
+        """Record the department's outcome (a member acting for it, or the holder)."""
         state, version = await self._existing(suggestion_id)
-        decision = domain.decide_resolve(state, await self._actor(actor_id), command)
+        # Who acts for the department, from its own stream.
+        acting = (
+            (await departments.load(self.store, state.department))[0].members
+            if state.department
+            else frozenset()
+        )
+        decision = domain.decide_resolve(state, await self._actor(actor_id), command, acting)
         return await self._append(suggestion_id, version, decision, ctx)
 
     async def close(

@@ -42,12 +42,16 @@ class SuggestionPublic(BaseModel):
     """A suggestion as the feedback service shows it. Texts are null once shredded."""
 
     suggestion_id: UUID
-    raised_by: UUID
-    on_behalf_of: UUID | None
+    raised_by: UUID | None = Field(description="null: a worker without an account, by a link")
+    on_behalf_of: UUID | None = Field(
+        description="the worker it speaks for (for a link's suggestion: the matched worker)"
+    )
     category: Category
     channel: Channel
     text: str | None
-    status: str = Field(description="held, acknowledged, answered, assigned, resolved or closed")
+    status: str = Field(
+        description="held, acknowledged, answered, assigned, resolved, closed or set_aside"
+    )
     holder_id: UUID | None = Field(description="null: with the federation leadership")
     holder_tier: str | None
     level: int

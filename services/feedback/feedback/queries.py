@@ -14,6 +14,7 @@ from feedback.models import (
     SuggestionWithTimeline,
     TimelineEntry,
 )
+from feedback.projections import NO_MEMBER
 from feedback.state import OPEN
 
 _COLUMNS = (
@@ -24,7 +25,10 @@ _OPEN = ", ".join(f"'{status}'" for status in OPEN)
 
 
 def _suggestion(row: Any) -> SuggestionPublic:
-    return SuggestionPublic(**dict(zip(_COLUMNS.split(", "), row, strict=True)))
+    values = dict(zip(_COLUMNS.split(", "), row, strict=True))
+    if values["raised_by"] == NO_MEMBER:
+        values["raised_by"] = None  # a worker by an intake link
+    return SuggestionPublic(**values)
 
 
 class FeedbackQueries:
@@ -88,6 +92,13 @@ class FeedbackQueries:
             "raised_at DESC",
             limit,
             offset,
+        )
+
+    async def assigned_to(self, department: str, limit: int, offset: int) -> SuggestionsPublic:
+        """What waits on a department's outcome, soonest deadline first."""
+        order = "CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, arrived_at"
+        return await self._page(
+            "department = $1 AND status = 'assigned'", [department], order, limit, offset
         )
 
     async def overdue(self, now: datetime, limit: int) -> list[UUID]:

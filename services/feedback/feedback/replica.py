@@ -19,6 +19,7 @@ from contracts.roster import (
     MemberDeparted,
     MemberForgotten,
     MemberMoved,
+    MemberPhoneIndexed,
     MemberRegistered,
     MemberTierChanged,
     MemberUnassigned,
@@ -51,10 +52,16 @@ class RosterReplica:
             "unit_id TEXT NOT NULL, tier TEXT NOT NULL, status TEXT NOT NULL, "
             "upper_member_id TEXT, last_upper_member_id TEXT)"
         )
+        # Apart from replica_members (whose shape predates it): the phones' blind indexes.
+        await tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.p}replica_phones (member_id TEXT PRIMARY KEY, "
+            "phone_index TEXT NOT NULL)"
+        )
 
     async def reset(self, tx: Tx) -> None:
         """Empty the tables."""
         await tx.execute(f"DELETE FROM {self.p}replica_members")
+        await tx.execute(f"DELETE FROM {self.p}replica_phones")
         await self.revoked_tokens.reset(tx)
 
     async def _set(self, tx: Tx, member_id: UUID, column: str, value: Any) -> None:
@@ -84,6 +91,9 @@ class RosterReplica:
                 await self._set(tx, e.member_id, "status", "departed")
             case MemberForgotten() as e:
                 await self._set(tx, e.member_id, "status", "forgotten")
+                await tx.execute(
+                    f"DELETE FROM {self.p}replica_phones WHERE member_id = $1", str(e.member_id)
+                )
                 if self.on_forgotten is not None:
                     # Idempotent (destroying a destroyed key is a no-op), so a replay is harmless.
                     await self.on_forgotten(e.member_id)
@@ -96,6 +106,17 @@ class RosterReplica:
                 )
             case MemberUnassigned() as e:
                 await self._set(tx, e.member_id, "upper_member_id", None)
+            case MemberPhoneIndexed() as e:
+                await tx.execute(
+                    f"DELETE FROM {self.p}replica_phones WHERE member_id = $1", str(e.member_id)
+                )
+                if e.phone_index is not None:
+                    await tx.execute(
+                        f"INSERT INTO {self.p}replica_phones (member_id, phone_index) "
+                        "VALUES ($1, $2)",
+                        str(e.member_id),
+                        e.phone_index,
+                    )
 
 
 class Chain:
@@ -118,6 +139,24 @@ class Chain:
         if row is None:
             return None
         return MemberInfo(UUID(row[0]), row[1], row[2], UUID(row[3]) if row[3] else None)
+
+    async def unit_of(self, member_id: UUID) -> UUID | None:
+        """The unit a member belongs to, or None if the replica has not seen them."""
+        unit = await self.reader.fetchval(
+            f"SELECT unit_id FROM {self.p}replica_members WHERE member_id = $1", str(member_id)
+        )
+        return UUID(unit) if unit else None
+
+    async def member_by_phone(self, phone_index: str) -> UUID | None:
+        """The active member whose phone has this blind index (the oldest entry if several
+        share one: a shared family phone still links to a record)."""
+        found = await self.reader.fetchval(
+            f"SELECT p.member_id FROM {self.p}replica_phones p JOIN {self.p}replica_members m "
+            "ON m.member_id = p.member_id WHERE p.phone_index = $1 AND m.status = 'active' "
+            "ORDER BY p.member_id LIMIT 1",
+            phone_index,
+        )
+        return UUID(found) if found else None
 
     async def inactive(self, member_ids: Iterable[UUID]) -> set[UUID]:
         """Those of ``member_ids`` who departed or were forgotten."""

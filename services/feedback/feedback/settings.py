@@ -46,6 +46,16 @@ class FeedbackSettings(DeadlineSettings):
         2.0, ge=0, le=60, description="how long a command waits for the roster replica"
     )
 
+    department_days: float | None = Field(
+        15, gt=0, le=365, description="days a department has for its outcome (null: no deadline)"
+    )
+    intake_per_link_per_hour: int = Field(
+        30, ge=1, le=10_000, description="suggestions one intake link takes per hour at most"
+    )
+    intake_duplicate_hours: float = Field(
+        24, ge=0, le=24 * 90, description="the same text by the same link is refused this long"
+    )
+
     @model_validator(mode="after")
     def _known_codes(self) -> FeedbackSettings:
         for code in self.departments:

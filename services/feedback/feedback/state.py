@@ -17,7 +17,7 @@ from eventspine.events import DomainEvent
 from feedback import events as ev
 from feedback.events import HolderTier, Route
 
-Status = Literal["held", "acknowledged", "answered", "assigned", "resolved", "closed"]
+Status = Literal["held", "acknowledged", "answered", "assigned", "resolved", "closed", "set_aside"]
 OPEN: tuple[Status, ...] = ("held", "acknowledged", "assigned")
 HOLDER_TIERS: tuple[HolderTier, ...] = ("representative", "committee", "leader")
 
@@ -52,7 +52,7 @@ class Suggestion:
     """A suggestion's state."""
 
     suggestion_id: UUID
-    raised_by: UUID
+    raised_by: UUID | None  # None: a worker without an account, by an intake link
     on_behalf_of: UUID | None
     status: Status
     holder_id: UUID | None
@@ -60,6 +60,8 @@ class Suggestion:
     level: int
     arrived_at: datetime
     department: str | None = None
+    follow_up_index: str | None = None  # the keyed hash of the worker's follow-up code
+    taken_up_by: UUID | None = None  # who took it up for the department it was assigned to
 
 
 def evolve(state: Suggestion | None, event: DomainEvent, at: datetime) -> Suggestion | None:
@@ -75,6 +77,18 @@ def evolve(state: Suggestion | None, event: DomainEvent, at: datetime) -> Sugges
                 holder_tier=event.holder_tier,
                 level=0,
                 arrived_at=at,
+            )
+        case ev.SuggestionReceived():
+            return Suggestion(
+                suggestion_id=event.suggestion_id,
+                raised_by=None,
+                on_behalf_of=event.worker_id,
+                status="held",
+                holder_id=event.holder_id,
+                holder_tier=event.holder_tier,
+                level=0,
+                arrived_at=at,
+                follow_up_index=event.follow_up_index,
             )
     if state is None:
         return None
@@ -100,4 +114,12 @@ def evolve(state: Suggestion | None, event: DomainEvent, at: datetime) -> Sugges
             return replace(state, status="closed")
         case ev.SuggestionReopened():
             return replace(state, status="held", arrived_at=at)
+        case ev.SuggestionRated():
+            if event.reopened:
+                return replace(state, status="held", arrived_at=at)
+            return replace(state, status="closed")
+        case ev.SuggestionSetAside():
+            return replace(state, status="set_aside")
+        case ev.SuggestionTakenUp():
+            return replace(state, taken_up_by=event.taken_up_by)
     return state

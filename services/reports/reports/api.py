@@ -26,6 +26,9 @@ from reports.models import (
     QueuePage,
 )
 from reports.rebuild import RebuildStatus
+from reports.satisfaction import By, Satisfaction, SatisfactionViews
+from reports.themes import Themes, ThemeViews
+from reports.views import parse_period
 
 
 def get_reports(request: Request) -> Reports:
@@ -60,6 +63,8 @@ queue = APIRouter(prefix="/escalation-queue", tags=["suggestions"])
 performance = APIRouter(prefix="/performance", tags=["performance"])
 overview = APIRouter(prefix="/overview", tags=["overview"])
 admin = APIRouter(prefix="/admin", tags=["operations"])
+satisfaction = APIRouter(prefix="/satisfaction", tags=["performance"])
+themes = APIRouter(prefix="/themes", tags=["overview"])
 
 
 @compliance.get(
@@ -252,4 +257,24 @@ async def rebuild_status(reports: ReportsDep) -> RebuildStatus:
     return found
 
 
-ROUTERS = (compliance, queue, performance, overview, admin)
+@satisfaction.get(
+    "", dependencies=[OVERSIGHT], responses={422: {"description": "malformed period"}}
+)
+async def satisfaction_report(
+    reports: ReportsDep, period: Period, by: By = "unit"
+) -> list[Satisfaction]:
+    """How the raisers rated the answers (满意度) in the period, per unit or department."""
+    span = parse_period(period, reports.suggestions.compliance.rule)
+    views = SatisfactionViews(reports.suggestions.reader, reports.suggestions.p)
+    return await views.grouped(by, span.start, span.end)
+
+
+@themes.get("", dependencies=[OVERSIGHT], responses={422: {"description": "malformed period"}})
+async def themes_report(reports: ReportsDep, period: Period) -> Themes:
+    """What was raised in the period by category: the city's top themes, per unit, per month."""
+    span = parse_period(period, reports.suggestions.compliance.rule)
+    views = ThemeViews(reports.suggestions.reader, reports.suggestions.p)
+    return await views.themes(span.label, span.start, span.end)
+
+
+ROUTERS = (compliance, queue, performance, overview, admin, satisfaction, themes)

@@ -171,6 +171,13 @@ class PerformanceRecord(BaseModel):
     suggestions_relayed: int
     suggestions_answered: int
     median_hours_to_answer: float | None
+    ratings: dict[str, int] = Field(
+        default_factory=dict,
+        description="how the raisers rated the suggestions this member held, rated in the period",
+    )
+    satisfied_pct: float | None = Field(
+        None, description="(satisfied + basically satisfied) / rated x 100; null if none rated"
+    )
 
 
 class Overview(BaseModel):

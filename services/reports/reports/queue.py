@@ -13,6 +13,7 @@ from eventspine.errors import NotFoundError
 from eventspine.projection import Tx
 from reports.models import Overview, PerformanceRecord, QueueItem, QueuePage
 from reports.rules import hours, most_urgent_first, overdue, urgency
+from reports.satisfaction import RATINGS, SatisfactionViews, rate
 from reports.views import ComplianceView, lineage, parse_period
 
 OPEN = ("held", "acknowledged", "assigned")
@@ -134,9 +135,11 @@ class SuggestionViews:
             (period.end + timedelta(days=1)).isoformat(),
         ):
             acts.setdefault(str(r[0]), {}).setdefault(str(r[1]), []).append(r[2])
+        rated = await SatisfactionViews(self.reader, p).by_member(period.start, period.end)
         records = []
         for member_id, member_tier in members:
             done = acts.get(str(member_id), {})
+            ratings = rated.get(str(member_id), Counter())
             waits = [w for w in done.get("answered", []) if w is not None]
             methods = contacts.get(str(member_id), Counter())
             records.append(
@@ -149,6 +152,8 @@ class SuggestionViews:
                     suggestions_relayed=len(done.get("relayed", [])),
                     suggestions_answered=len(done.get("answered", [])),
                     median_hours_to_answer=hours(statistics.median(waits)) if waits else None,
+                    ratings={r: ratings[r] for r in RATINGS} if ratings else {},
+                    satisfied_pct=rate(ratings),
                 )
             )
         return records

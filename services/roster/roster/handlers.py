@@ -14,6 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from contracts.roster import phone_index
 from eventspine.aggregate import load
 from eventspine.clock import FederationClock
 from eventspine.crypto import PersonalDataVault, blind_index
@@ -76,6 +77,7 @@ def stream_of(event: DomainEvent) -> str:
             | ev.MemberUnassigned()
             | ev.LowerMemberAdded()
             | ev.LowerMemberRemoved()
+            | ev.MemberPhoneIndexed()
         ):
             return member_stream(event.member_id)
     raise TypeError(f"not an event of the roster: {type(event).__name__}")
@@ -242,7 +244,15 @@ class RosterHandlers:
     ) -> list[RecordedEvent]:
         # Sealing creates the member's key: only now, the command being accepted.
         sealed = await self.vault.seal(decided.member_id, decided.personal_data)
-        return await reads.append(decided.events(sealed), ctx)
+        events = decided.events(sealed)
+        phone = decided.personal_data.get("phone")
+        changed = any(isinstance(e, ev.MemberDetailsChanged) for e in events)
+        if phone or changed:
+            # Beside the sealed data, the phone's blind index (null: no phone any more): the
+            # feedback service matches a worker's phone from an intake page to their record.
+            index = phone_index(self.index_secret, phone) if phone else None
+            events.append(ev.MemberPhoneIndexed(member_id=decided.member_id, phone_index=index))
+        return await reads.append(events, ctx)
 
     # -- units -----------------------------------------------------------------------------
 

@@ -278,12 +278,14 @@ def test_an_outcome_is_recorded_for_the_assigned_department_and_left_to_seal() -
 
 def test_the_raiser_closes_or_reopens_an_answer() -> None:
     state = held_by(person(), "answered")
+    raiser = state.raised_by
+    assert raiser is not None
     with pytest.raises(NotPermittedError, match="only the member who raised"):
         domain.decide_close(state, uuid.uuid4())
-    closed = ready(domain.decide_close(state, state.raised_by))
+    closed = ready(domain.decide_close(state, raiser))
     assert isinstance(closed, ev.SuggestionClosed)
     pending = unsealed(
-        domain.decide_reopen(state, state.raised_by, cmd.ReopenSuggestion(reason="没有具体安排"))
+        domain.decide_reopen(state, raiser, cmd.ReopenSuggestion(reason="没有具体安排"))
     )
     assert (pending.field, pending.clear) == ("reason", "没有具体安排")
     again = evolve(state, pending.build(SEALED), T0 + timedelta(days=1))
@@ -297,12 +299,14 @@ def test_the_raiser_closes_or_reopens_an_answer() -> None:
 
 def test_the_raiser_settles_only_an_answered_or_resolved_suggestion() -> None:
     state = held_by(person())
+    raiser = state.raised_by
+    assert raiser is not None
     with pytest.raises(
         StateConflictError, match="cannot confirm or reopen a suggestion that is held"
     ):
-        domain.decide_close(state, state.raised_by)
+        domain.decide_close(state, raiser)
     with pytest.raises(StateConflictError, match="that is held"):
-        domain.decide_reopen(state, state.raised_by, cmd.ReopenSuggestion(reason="不满意"))
+        domain.decide_reopen(state, raiser, cmd.ReopenSuggestion(reason="不满意"))
 
 
 def test_deadline_settings_refuse_unknown_levels() -> None:

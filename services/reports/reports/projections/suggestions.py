@@ -17,8 +17,11 @@ from contracts.feedback import (
     SuggestionClosed,
     SuggestionEscalated,
     SuggestionRaised,
+    SuggestionRated,
+    SuggestionReceived,
     SuggestionReopened,
     SuggestionResolved,
+    SuggestionSetAside,
 )
 from eventspine.envelope import format_time
 from eventspine.projection import Delivered, Tx, as_text
@@ -31,7 +34,17 @@ TABLES = {
     "closed_at TEXT",
     "r_feedback_acts": "event_id TEXT PRIMARY KEY, suggestion_id TEXT NOT NULL, "
     "member_id TEXT NOT NULL, act TEXT NOT NULL, at TEXT NOT NULL, waited_seconds REAL",
+    # Everyone who held a suggestion (or acted on it at the top of the chain): their 履职
+    # shows how satisfied its raiser was.
+    "r_suggestion_holders": "suggestion_id TEXT NOT NULL, member_id TEXT NOT NULL, "
+    "PRIMARY KEY (suggestion_id, member_id)",
+    "r_suggestion_ratings": "event_id TEXT PRIMARY KEY, suggestion_id TEXT NOT NULL, "
+    "rating TEXT NOT NULL, rated_at TEXT NOT NULL",
+    # The enterprise union of the intake link a worker's suggestion arrived by.
+    "r_suggestion_units": "suggestion_id TEXT PRIMARY KEY, unit_id TEXT NOT NULL",
 }
+NO_MEMBER = "00000000-0000-0000-0000-000000000000"
+"""``raised_by`` of a worker's suggestion by an intake link (no member raised it)."""
 
 
 class SuggestionProjection:
@@ -90,9 +103,75 @@ class SuggestionProjection:
             *values,
         )
 
+    async def _held(self, tx: Tx, suggestion_id: str, member: UUID | None) -> None:
+        if member is not None:
+            await tx.execute(
+                f"INSERT INTO {self.p}r_suggestion_holders VALUES ($1, $2) "
+                "ON CONFLICT (suggestion_id, member_id) DO NOTHING",
+                suggestion_id,
+                str(member),
+            )
+
+    async def _voice(self, tx: Tx, delivered: Delivered) -> bool:
+        """The steps of the workers' voice (and who held what); True if the event was one
+        of the new types, fully applied here."""
+        at = format_time(delivered.time)
+        event = delivered.event
+        match event:
+            case SuggestionRaised() | SuggestionReopened():
+                await self._held(tx, str(event.suggestion_id), event.holder_id)
+            case SuggestionEscalated():
+                await self._held(tx, str(event.suggestion_id), event.to_holder_id)
+            case SuggestionAcknowledged():
+                await self._held(tx, str(event.suggestion_id), event.acknowledged_by)
+            case SuggestionAnswered():
+                await self._held(tx, str(event.suggestion_id), event.answered_by)
+            case SuggestionReceived() as e:
+                sid = str(e.suggestion_id)
+                await tx.execute(
+                    f"INSERT INTO {self.p}r_suggestions VALUES ($1, $2, $3, $4, 'held', $5, $6, "
+                    "0, 0, NULL, $7, $7, NULL, NULL, NULL) ON CONFLICT (suggestion_id) DO NOTHING",
+                    sid,
+                    NO_MEMBER,
+                    as_text(e.worker_id),
+                    e.category,
+                    as_text(e.holder_id),
+                    e.holder_tier,
+                    at,
+                )
+                await tx.execute(
+                    f"INSERT INTO {self.p}r_suggestion_units VALUES ($1, $2) "
+                    "ON CONFLICT (suggestion_id) DO NOTHING",
+                    sid,
+                    str(e.unit_id),
+                )
+                await self._held(tx, sid, e.holder_id)
+                return True
+            case SuggestionRated() as e:
+                sid = str(e.suggestion_id)
+                await tx.execute(
+                    f"INSERT INTO {self.p}r_suggestion_ratings VALUES ($1, $2, $3, $4) "
+                    "ON CONFLICT (event_id) DO NOTHING",
+                    str(delivered.id),
+                    sid,
+                    e.rating,
+                    at,
+                )
+                if e.reopened:
+                    await self._set(tx, sid, "status = 'held', arrived_at = $2", at)
+                else:
+                    await self._set(tx, sid, "status = 'closed', closed_at = $2", at)
+                return True
+            case SuggestionSetAside() as e:
+                await self._set(tx, str(e.suggestion_id), "status = 'set_aside'")
+                return True
+        return False
+
     async def apply(self, tx: Tx, delivered: Delivered) -> None:
         """Apply one feedback event."""
         at = format_time(delivered.time)
+        if await self._voice(tx, delivered):
+            return
         match delivered.event:
             case SuggestionRaised() as e:
                 sid = str(e.suggestion_id)

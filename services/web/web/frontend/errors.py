@@ -57,8 +57,11 @@ def _value(name: str, value: Any) -> object:
     return value
 
 
-def said(refused: Refused | None, status: int = 422) -> Said:
-    """The words for one refusal, ready to be translated with its values."""
+def said(refused: Refused | str | None, status: int = 422) -> Said:
+    """The words for one refusal, ready to be translated with its values (a page's own
+    check gives its words as they are)."""
+    if isinstance(refused, str):
+        return Said(refused)
     if refused is None or refused.code not in MESSAGES:
         return Said(STATUS_MESSAGES.get(status, N_("Something went wrong.")))
     params = {k: _value(k, v) for k, v in refused.params.items()}
@@ -90,7 +93,9 @@ def describe(error: ServiceError, known_fields: frozenset[str] | set[str] = froz
     if error.code == "invalid_request":
         # The fields say what is wrong; the top says so only for fields the form lacks.
         problem.message = general.pop(0) if general else (None if problem.fields else top)
-    elif not problem.fields or error.code not in {r.code for r in error.fields.values()}:
+    elif not problem.fields or error.code not in {
+        r.code for r in error.fields.values() if isinstance(r, Refused)
+    }:
         problem.message = top
     problem.detail = list(dict.fromkeys(general))
     return problem

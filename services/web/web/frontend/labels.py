@@ -37,6 +37,7 @@ SUGGESTION_STATUS_LABELS = {
     "assigned": N_("Assigned"),
     "resolved": N_("Resolved"),
     "closed": N_("Closed"),
+    "set_aside": N_("Set aside"),
 }
 STEP_LABELS = {
     "SuggestionRaised": N_("Raised"),
@@ -47,8 +48,43 @@ STEP_LABELS = {
     "SuggestionResolved": N_("Handled"),
     "SuggestionClosed": N_("Closed"),
     "SuggestionReopened": N_("Reopened"),
+    "SuggestionReceived": N_("Received by QR code"),
+    "SuggestionRated": N_("Rated"),
+    "SuggestionSetAside": N_("Set aside"),
+    "SuggestionTakenUp": N_("Taken up by the department"),
 }
-DEADLINE_LABELS = {"acknowledge": N_("to acknowledge"), "answer": N_("to answer")}
+RATING_LABELS = {
+    "satisfied": N_("Satisfied"),
+    "basically_satisfied": N_("Basically satisfied"),
+    "dissatisfied": N_("Dissatisfied"),
+}
+SET_ASIDE_LABELS = {
+    "spam": N_("Set aside: this is not a matter for the union (spam)."),
+    "duplicate": N_("Set aside: the same matter was raised already and is handled there."),
+}
+VERIFICATION_LABELS = {
+    "anonymous": N_("anonymous worker"),
+    "unverified": N_("worker not verified"),
+    "matched": N_("worker verified by phone"),
+}
+# What a worker reads on the follow-up page: the status when it says enough, else the stage.
+VOICE_STATUS_LABELS = {
+    "answered": N_("Answered"),
+    "resolved": N_("Handled by the department"),
+    "closed": N_("Closed"),
+    "set_aside": N_("Set aside"),
+}
+VOICE_STAGE_LABELS = {
+    "representative": N_("With your union representative"),
+    "committee": N_("Passed up to a committee member"),
+    "federation": N_("With the city federation"),
+    "department": N_("With a federation department"),
+}
+DEADLINE_LABELS = {
+    "acknowledge": N_("to acknowledge"),
+    "answer": N_("to answer"),
+    "department": N_("for the department's outcome"),
+}
 MEMBER_STATUS_LABELS = {
     "active": N_("Active"),
     "departed": N_("Departed"),
@@ -72,5 +108,10 @@ ALL = {
     "DEADLINE_LABELS": DEADLINE_LABELS,
     "ROLE_LABELS": ROLE_LABELS,
     "MEMBER_STATUS_LABELS": MEMBER_STATUS_LABELS,
+    "RATING_LABELS": RATING_LABELS,
+    "SET_ASIDE_LABELS": SET_ASIDE_LABELS,
+    "VERIFICATION_LABELS": VERIFICATION_LABELS,
+    "VOICE_STATUS_LABELS": VOICE_STATUS_LABELS,
+    "VOICE_STAGE_LABELS": VOICE_STAGE_LABELS,
 }
 """Every table, as the templates' globals."""

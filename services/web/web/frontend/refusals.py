@@ -115,6 +115,38 @@ MESSAGES: dict[str, str] = {
     "actor_not_in_roster": N_("You are not in the roster yet."),
     "not_your_worker": N_("This worker is not one of your contacts."),
     "leadership_inbox": N_("The federation inbox is for leadership members."),
+    "intake_link_invalid": N_(
+        "This link is not valid: please check it with your union representative."
+    ),
+    "intake_link_revoked": N_(
+        "This link is no longer in use: please ask your union representative for the new one."
+    ),
+    "intake_link_exists": N_("This link already exists."),
+    "intake_link_not_permitted": N_("You may not issue this link."),
+    "intake_revoke_not_permitted": N_(
+        "Only the link's holder or a leadership member may revoke it."
+    ),
+    "intake_rate_limited": N_(
+        "Too many suggestions by this link just now. Please try again later."
+    ),
+    "intake_duplicate": N_("The same suggestion was already received."),
+    "holder_not_eligible": N_(
+        "The receiving member must be an active union representative, committee or "
+        "leadership member."
+    ),
+    "holder_not_in_unit": N_("The receiving member must belong to that union organisation."),
+    "follow_up_code_unknown": N_("No suggestion has this follow-up code."),
+    "reopen_needs_dissatisfied": N_("Only a dissatisfied rating reopens the suggestion."),
+    "duplicate_of_not_allowed": N_("Only a duplicate names another suggestion."),
+    "raise_choice_own_worker": N_(
+        "Answer now or pass up applies only when you raise it for your own worker."
+    ),
+    "department_not_found": N_("No such department."),
+    "leadership_appoints": N_("A leadership member appoints a department's members."),
+    "department_member_exists": N_("This member acts for the department already."),
+    "not_department_member": N_("This member does not act for the department."),
+    "not_department_member_acting": N_("You do not act for the department it is assigned to."),
+    "already_taken_up": N_("The department took it up already."),
     "rebuild_running": N_("A rebuild is already running."),
     "rebuild_not_found": N_("No rebuild since the service started."),
     "one_subject_required": N_("Give exactly one of member, suggestion or pairing."),

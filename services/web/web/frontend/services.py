@@ -40,7 +40,8 @@ class ServiceError(Exception):
     message: str | None = None
     code: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
-    fields: dict[str, Refused] = field(default_factory=dict)
+    fields: dict[str, Refused | str] = field(default_factory=dict)
+    """By field: what a service refused, or (a check of the page's own) the words to say."""
     retry_after: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -31,6 +31,16 @@ class WebSettings(BaseSettings):
     session_hours: float = Field(8, gt=0, le=24 * 7)
     cookie_secure: bool = Field(False, description="send cookies over HTTPS only")
     timeout_seconds: float = Field(15, gt=0, le=300)
+    # Workers on one factory's Wi-Fi share an address (NAT), so this is a flood guard, not a
+    # per-person quota; behind a reverse proxy, run uvicorn with --proxy-headers so the
+    # address is the client's, not the proxy's.
+    intake_per_address: int = Field(
+        20, ge=1, le=10_000, description="suggestions one client address may send per window"
+    )
+    intake_window_seconds: float = Field(600, gt=0, le=86_400)
+    public_url: str | None = Field(
+        None, description="the address workers' QR codes point at (default: the request's)"
+    )
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> WebSettings:

@@ -10,12 +10,16 @@ from web.frontend.routes import (
     changes,
     contacts,
     dashboard,
+    department_members,
     history,
+    intake_links,
     password,
     performance,
     roster,
+    satisfaction,
     suggestions,
     tables,
+    voice,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -30,4 +34,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     accounts.router,
     password.router,
     performance.router,
+    voice.router,
+    intake_links.router,
+    satisfaction.router,
+    department_members.router,
 )

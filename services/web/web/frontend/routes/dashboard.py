@@ -49,6 +49,7 @@ async def dashboard(
     report = await api.get("reports", "/compliance", period=period, unit_id=unit_id, limit=20)
     months = await api.get("reports", "/compliance/monthly", period=period, unit_id=unit_id)
     overview = await api.get("reports", "/overview", period=period)
+    themes = await api.get("reports", "/themes", period=period)
     queue = await api.get("reports", "/escalation-queue", unit_id=unit_id, limit=1)
     units = flatten_units(await api.get("roster", "/units"))
     names = {u["unit_id"]: u["name"] for u in units}
@@ -78,6 +79,7 @@ async def dashboard(
         "chart": chart(months),
         "months": months,
         "overview": overview,
+        "themes": themes["top"][:5],
         "queue": queue,
         "rule": contact_rule(),
         "years": [str(y) for y in range(year, year - 4, -1)],

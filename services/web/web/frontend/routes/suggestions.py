@@ -17,7 +17,9 @@ from web.frontend.routes.common import members_by_id
 from web.frontend.services import ServiceError
 
 router = APIRouter(prefix="/suggestions", tags=["frontend"])
-RAISE_FIELDS = frozenset({"text", "category", "channel", "on_behalf_of"})
+RAISE_FIELDS = frozenset(
+    {"text", "category", "channel", "on_behalf_of", "then", "answer", "reason"}
+)
 # What each step posts to the feedback service, and the form field it carries.
 STEPS: dict[str, tuple[str, str | None]] = {
     "acknowledge": ("acknowledgement", None),
@@ -27,6 +29,9 @@ STEPS: dict[str, tuple[str, str | None]] = {
     "resolve": ("resolution", "outcome"),
     "close": ("closure", None),
     "reopen": ("reopening", "reason"),
+    "set_aside": ("setting-aside", "reason"),
+    "take_up": ("taking-up", None),
+    "rate": ("rating", "rating"),
 }
 DONE = {
     "acknowledge": N_("Acknowledged."),
@@ -36,7 +41,13 @@ DONE = {
     "resolve": N_("Outcome recorded."),
     "close": N_("Closed."),
     "reopen": N_("Reopened."),
+    "raise_answer": N_("Suggestion raised and answered: the worker's answer is recorded."),
+    "raise_pass_up": N_("Suggestion raised and passed up the chain at once."),
+    "set_aside": N_("Set aside."),
+    "take_up": N_("Taken up for the department."),
+    "rate": N_("Thank you for your rating."),
 }
+CHOOSE = N_("Choose whether you answer it now or pass it up.")
 
 
 async def _lists(api: Api, user: User) -> dict[str, Any]:
@@ -51,6 +62,13 @@ async def _lists(api: Api, user: User) -> dict[str, Any]:
         if me["tier"] == "representative":
             lower = await api.get("roster", f"/members/{user.member_id}/lower-members", limit=500)
             lists["workers"] = lower["data"]
+        # What waits on the departments this member acts for (交办).
+        codes = await api.get("feedback", f"/members/{user.member_id}/departments")
+        names = {d["code"]: d["name"] for d in await api.get("feedback", "/departments")}
+        lists["departments"] = [
+            (names.get(code, code), await api.get("feedback", f"/departments/{code}/inbox"))
+            for code in codes
+        ]
     else:
         lists["federation"] = await api.get("feedback", "/federation/inbox")
     ids = [
@@ -83,13 +101,23 @@ async def raise_suggestion(
     request: Request, user: MemberDep, api: ApiDep, form: FormDep
 ) -> Response:
     """Raise a suggestion (for oneself, or a representative for one of their workers)."""
-    body = {
+    body: dict[str, Any] = {
         "text": (form.get("text") or "").strip(),
         "category": form.get("category") or None,
         "channel": form.get("channel") or None,
         "on_behalf_of": form.get("on_behalf_of") or None,
     }
+    then = form.get("then") or None
+    if body["on_behalf_of"]:
+        # For one of my workers I would hold it myself: I say now what becomes of it.
+        body["then"] = then
+        if then == "answer":
+            body["answer"] = (form.get("answer") or "").strip()
+        elif then == "pass_up":
+            body["reason"] = (form.get("reason") or "").strip()
     try:
+        if body["on_behalf_of"] and then not in ("answer", "pass_up"):
+            raise ServiceError(422, fields={"then": CHOOSE})
         done = await api.post("feedback", "/suggestions", body, key=form.get("key"))
     except ServiceError as error:
         if error.status == 401:
@@ -98,7 +126,8 @@ async def raise_suggestion(
         lists = await _lists(api, user)
         context = {**lists, **_raise_options(), "values": form, "problem": problem}
         return render(request, "suggestions.html", context)
-    return RedirectResponse(f"/suggestions/{done['suggestion_id']}?done=raise", status_code=303)
+    step = f"raise_{then}" if body.get("then") else "raise"
+    return RedirectResponse(f"/suggestions/{done['suggestion_id']}?done={step}", status_code=303)
 
 
 async def _page(
@@ -127,6 +156,16 @@ async def _page(
         )
     )
     raised = bool(me and found["raised_by"] == me["member_id"])
+    acts_for = bool(
+        me
+        and found["department"]
+        and found["department"]
+        in await api.get("feedback", f"/members/{me['member_id']}/departments")
+    )
+    taken = await api.get("feedback", f"/suggestions/{suggestion_id}/taken-up")
+    intake = None
+    if found["raised_by"] is None:  # a worker's, by a QR code: verified or not, as given
+        intake = await api.get("feedback", f"/suggestions/{suggestion_id}/intake")
     done = request.query_params.get("done")
     context = {
         "s": found,
@@ -134,6 +173,9 @@ async def _page(
         "departments": departments,
         "holds": holds,
         "raised": raised,
+        "acts_for": acts_for,
+        "taken_up_by": taken["taken_up_by"],
+        "intake": intake,
         "problem": problem,
         "step": step,
         "values": values or {},
@@ -156,7 +198,14 @@ async def take_step(
     if step not in STEPS:
         return render(request, "error.html", {"message": N_("Page not found.")}, 404)
     path, field = STEPS[step]
-    body = {field: (form.get(field) or "").strip()} if field else None
+    body: dict[str, Any] | None = {field: (form.get(field) or "").strip()} if field else None
+    if step == "rate" and body is not None:  # how satisfied, why, and whether to reopen
+        body["rating"] = body["rating"] or None
+        body["comment"] = (form.get("comment") or "").strip() or None
+        body["reopen"] = body["rating"] == "dissatisfied" and form.get("reopen") == "yes"
+    if step == "set_aside" and body is not None:  # spam, or a duplicate of which suggestion
+        body["mark"] = form.get("mark") or None
+        body["duplicate_of"] = (form.get("duplicate_of") or "").strip() or None
     try:
         await api.post(
             "feedback", f"/suggestions/{suggestion_id}/{path}", body, key=form.get("key")
@@ -164,7 +213,8 @@ async def take_step(
     except ServiceError as error:
         if error.status in (401, 404):
             raise
-        problem = describe(error, {field} if field else set())
+        known = {field, "mark", "duplicate_of", "comment"} if field else {field}
+        problem = describe(error, {name for name in known if name})
         return await _page(
             request, api, user, suggestion_id, problem=problem, step=step, values=form
         )
