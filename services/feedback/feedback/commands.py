@@ -43,7 +43,19 @@ class RaiseSuggestion(Command):
                     "category": "training",
                     "channel": "online",
                 }
-            ]
+            ],
+            # What the choice needs: an answer to answer now, a reason to pass it up.
+            "anyOf": [
+                {"properties": {"then": {"type": "null"}}},
+                {
+                    "properties": {"then": {"const": "answer"}, "answer": {"type": "string"}},
+                    "required": ["then", "answer"],
+                },
+                {
+                    "properties": {"then": {"const": "pass_up"}, "reason": {"type": "string"}},
+                    "required": ["then", "reason"],
+                },
+            ],
         }
     )
 

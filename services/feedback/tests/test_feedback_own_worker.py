@@ -79,13 +79,17 @@ async def test_a_choice_needs_its_text_and_an_own_worker(running: Topology) -> N
 
     no_answer = await client.post("/suggestions", json={**body, "then": "answer"}, headers=headers)
     assert no_answer.status_code == 422
-    assert no_answer.json()["detail"][0]["loc"][-1] == "answer"
+    assert [(e["field"], e["code"]) for e in no_answer.json()["errors"]] == [("answer", "required")]
     no_reason = await client.post("/suggestions", json={**body, "then": "pass_up"}, headers=headers)
-    assert no_reason.json()["detail"][0]["loc"][-1] == "reason"
+    assert [(e["field"], e["code"]) for e in no_reason.json()["errors"]] == [("reason", "required")]
     own = {k: v for k, v in body.items() if k != "on_behalf_of"}
     not_mine = await client.post(
         "/suggestions", json={**own, "then": "answer", "answer": "好"}, headers=headers
     )
-    assert not_mine.json()["detail"][0]["loc"][-1] == "then"
+    assert not_mine.status_code == 409
+    assert (not_mine.json()["code"], not_mine.json()["field"]) == (
+        "raise_choice_own_worker",
+        "then",
+    )
     store = running.feedback.wired.store
     assert await store.read_all(0) == []  # nothing stored, no key made

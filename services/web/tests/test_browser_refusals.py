@@ -66,8 +66,9 @@ def test_the_common_refusals_read_in_chinese_beside_their_fields(
         sign_in_as_admin(page, admin)
 
         # A full span: the figures and what to do, beside the upper member.
-        page.goto(f"/directory/members/{unlinked}?upper_q=张东峰")
-        page.get_by_role("button", name="记录结对").click()
+        # The representative, found by their number (the seeded names repeat across tests).
+        page.goto(f"/directory/members/{unlinked}?upper_q={city.tag}-2")
+        page.get_by_role("button", name="保存联系关系").click()
         refusal = page.locator(".checklist .field-error")
         expect(refusal).to_have_text("该工会代表已联系 10 人（目标 10 人），超出须填写理由。")
         no_english(page)

@@ -137,7 +137,7 @@ async def test_a_refusal_by_the_services_is_said_in_words(tmp_path: Path) -> Non
         assert "希望培训职工代表" in own.text
         other = await client.get(f"/suggestions/{b.suggestions[0]}")
         assert other.status_code == 403
-        assert "您无权进行此操作。" in other.text
+        assert other.text.count("这不在您负责的联系范围内。") == 1  # said once, in words
 
         # An auditor sees the suggestion but is offered no step; one sent anyway is refused
         # on the page, in words.
@@ -151,4 +151,4 @@ async def test_a_refusal_by_the_services_is_said_in_words(tmp_path: Path) -> Non
         )
         assert refused.status_code == 200  # the page again, with the refusal on top
         assert '<div class="alert" role="alert">' in refused.text
-        assert "您无权进行此操作。" in refused.text
+        assert "您的账号只能查看，不能修改。" in refused.text  # the code, said in words

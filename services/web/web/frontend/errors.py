@@ -64,6 +64,8 @@ def said(refused: Refused | str | None, status: int = 422) -> Said:
         return Said(refused)
     if refused is None or refused.code not in MESSAGES:
         return Said(STATUS_MESSAGES.get(status, N_("Something went wrong.")))
+    if refused.code == "too_short" and refused.params.get("min_length") == 1:
+        return Said(MESSAGES["required"])  # blank after trimming: not filled in
     params = {k: _value(k, v) for k, v in refused.params.items()}
     return Said(MESSAGES[refused.code], params)
 
@@ -97,5 +99,5 @@ def describe(error: ServiceError, known_fields: frozenset[str] | set[str] = froz
         r.code for r in error.fields.values() if isinstance(r, Refused)
     }:
         problem.message = top
-    problem.detail = list(dict.fromkeys(general))
+    problem.detail = [d for d in dict.fromkeys(general) if d != problem.message]
     return problem
