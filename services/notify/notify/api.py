@@ -172,7 +172,7 @@ async def my_preferences(notify: NotifyDep, principal: Caller) -> PreferencesPub
     return PreferencesPublic(email=(address or {}).get("email"), digests=digests)
 
 
-@me.put("/preferences", responses=REFUSED)
+@me.post("/preferences", responses=REFUSED)
 async def set_preferences(
     body: cmd.SetPreferences, notify: NotifyDep, ctx: Context, principal: Caller
 ) -> CommandAccepted:
@@ -202,7 +202,7 @@ async def my_calendars(notify: NotifyDep, principal: Caller) -> list[UUID]:
     return await notify.queries.feeds(member_of(principal))
 
 
-@me.delete("/calendar/{feed_id}", responses=REFUSED)
+@me.post("/calendar/{feed_id}/revoke", responses=REFUSED)
 async def revoke_calendar(
     feed_id: UUID, notify: NotifyDep, ctx: Context, principal: Caller
 ) -> CommandAccepted:

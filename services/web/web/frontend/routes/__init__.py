@@ -11,6 +11,7 @@ from web.frontend.routes import (
     contacts,
     dashboard,
     history,
+    notifications,
     password,
     performance,
     roster,
@@ -30,4 +31,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     accounts.router,
     password.router,
     performance.router,
+    notifications.router,
 )
