@@ -11,6 +11,7 @@ from compliance import ContactRule
 from compliance.rule import Period
 from eventspine.projection import Tx
 from notify.domain import Owing
+from notify.view import utc
 
 
 def _day(text: str | None) -> date | None:
@@ -119,7 +120,7 @@ class NotifyQueries:
             "WHERE status = 'pending' AND channel = $1 AND next_attempt_at <= $2 "
             "ORDER BY next_attempt_at, notification_id LIMIT $3",
             channel,
-            now.isoformat(),
+            utc(now),
             limit,
         )
 

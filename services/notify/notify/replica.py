@@ -38,6 +38,7 @@ from contracts.roster import (
 )
 from eventspine.projection import Delivered, Tx
 from notify.domain import notification_id
+from notify.view import utc
 
 TABLES = {
     "n_members": "member_id TEXT PRIMARY KEY, unit_id TEXT NOT NULL, tier TEXT NOT NULL, "
@@ -99,7 +100,7 @@ class NotifyReplica:
             kind,
             str(subject),
             period,
-            d.time.isoformat(),
+            utc(d.time),
         )
 
     async def _suggestion(self, tx: Tx, sid: UUID, **columns: Any) -> None:
@@ -199,7 +200,7 @@ class NotifyReplica:
                     str(e.on_behalf_of) if e.on_behalf_of else None,
                     str(e.holder_id) if e.holder_id else None,
                     e.holder_tier,
-                    d.time.isoformat(),
+                    utc(d.time),
                 )
                 await self._trigger(tx, d, e.holder_id, "suggestion_arrived", e.suggestion_id)
             case SuggestionAcknowledged() as e:
@@ -213,7 +214,7 @@ class NotifyReplica:
                     holder_id=str(e.to_holder_id) if e.to_holder_id else None,
                     holder_tier=e.to_holder_tier,
                     level=level,
-                    arrived_at=d.time.isoformat(),
+                    arrived_at=utc(d.time),
                 )
                 await self._trigger(tx, d, e.to_holder_id, "suggestion_escalated", e.suggestion_id)
             case SuggestionAnswered() as e:
@@ -235,5 +236,5 @@ class NotifyReplica:
                     status="held",
                     holder_id=str(e.holder_id) if e.holder_id else None,
                     holder_tier=e.holder_tier,
-                    arrived_at=d.time.isoformat(),
+                    arrived_at=utc(d.time),
                 )

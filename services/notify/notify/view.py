@@ -8,6 +8,8 @@ the attempts so far and when the next may start (the sender's index); ``n_prefer
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from eventspine.projection import Delivered, Tx
 from notify.events import (
     CalendarFeedIssued,
@@ -32,6 +34,11 @@ TABLES = {
     "n_feeds": "feed_id TEXT PRIMARY KEY, member_id TEXT NOT NULL, token_digest TEXT NOT NULL, "
     "revoked INTEGER NOT NULL DEFAULT 0",
 }
+
+
+def utc(moment: datetime) -> str:
+    """A moment as the tables hold it: ISO text in UTC, so text order is time order."""
+    return moment.astimezone(UTC).isoformat()
 
 
 class NotificationsView:
@@ -88,7 +95,7 @@ class NotificationsView:
                     e.due_on.isoformat() if e.due_on else None,
                     int(e.essential),
                     e.body,
-                    d.time.isoformat(),
+                    utc(d.time),
                 )
                 for channel in e.channels:
                     await tx.execute(
@@ -97,7 +104,7 @@ class NotificationsView:
                         str(e.notification_id),
                         channel,
                         str(e.member_id),
-                        d.time.isoformat(),
+                        utc(d.time),
                     )
             case DeliveryAttempted() as e:
                 await self._delivery(tx, "attempts = $3", e.notification_id, e.channel, e.attempt)
@@ -107,11 +114,11 @@ class NotificationsView:
                     "status = 'delivered', delivered_at = $3",
                     e.notification_id,
                     e.channel,
-                    e.at.isoformat(),
+                    utc(e.at),
                 )
             case DeliveryFailed() as e:
                 status = "failed" if e.permanent else "pending"
-                retry = (e.retry_at or e.at).isoformat()
+                retry = utc(e.retry_at or e.at)
                 await self._delivery(
                     tx,
                     "status = $3, reason = $4, next_attempt_at = $5",
@@ -125,7 +132,7 @@ class NotificationsView:
                 await tx.execute(
                     f"UPDATE {p}n_notifications SET read_at = $2 WHERE notification_id = $1",
                     str(e.notification_id),
-                    e.at.isoformat(),
+                    utc(e.at),
                 )
             case PreferencesSet() as e:
                 await tx.execute(
