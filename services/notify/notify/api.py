@@ -131,18 +131,19 @@ async def _list(notify: Notify, member_id: UUID) -> NotificationList:
     return NotificationList(data=data, count=len(data), unread=unread)
 
 
+STAFF_ONLY: dict[int | str, dict[str, Any]] = {403: {"description": "staff only"}}
 me = APIRouter(prefix="/me", tags=["notifications"])
 staff = APIRouter(tags=["staff"])
 public = APIRouter(tags=["calendar"])
 
 
-@me.get("/notifications")
+@me.get("/notifications", responses=REFUSED)
 async def my_notifications(notify: NotifyDep, principal: Caller) -> NotificationList:
     """The signed-in member's notifications (待办), newest first, with the unread count."""
     return await _list(notify, member_of(principal))
 
 
-@me.get("/unread")
+@me.get("/unread", responses=REFUSED)
 async def my_unread(notify: NotifyDep, principal: Caller) -> Unread:
     """The 待办 count: the member's unread notifications."""
     return Unread(unread=await notify.queries.unread(member_of(principal)))
@@ -163,7 +164,7 @@ async def mark_read(
     return CommandAccepted.of(outcome.events)
 
 
-@me.get("/preferences")
+@me.get("/preferences", responses=REFUSED)
 async def my_preferences(notify: NotifyDep, principal: Caller) -> PreferencesPublic:
     """The member's channels (the address unsealed)."""
     member_id = member_of(principal)
@@ -196,7 +197,7 @@ async def issue_calendar(notify: NotifyDep, ctx: Context, principal: Caller) -> 
     )
 
 
-@me.get("/calendar")
+@me.get("/calendar", responses=REFUSED)
 async def my_calendars(notify: NotifyDep, principal: Caller) -> list[UUID]:
     """The member's live calendar URLs (their ids; the URLs were shown once)."""
     return await notify.queries.feeds(member_of(principal))
@@ -217,13 +218,13 @@ async def revoke_calendar(
     return CommandAccepted.of(outcome.events)
 
 
-@staff.get("/members/{member_id}/notifications", dependencies=[STAFF])
+@staff.get("/members/{member_id}/notifications", dependencies=[STAFF], responses=STAFF_ONLY)
 async def member_notifications(member_id: UUID, notify: NotifyDep) -> NotificationList:
     """A member's notifications, for staff (what they were told, and when)."""
     return await _list(notify, member_id)
 
 
-@staff.get("/deliveries", dependencies=[STAFF])
+@staff.get("/deliveries", dependencies=[STAFF], responses=STAFF_ONLY)
 async def deliveries(
     notify: NotifyDep,
     status_: Annotated[
