@@ -249,6 +249,24 @@ async def deliveries(
     return DeliveryList(data=data, count=len(data))
 
 
+@staff.post("/units/{unit_id}/webhook", dependencies=[STAFF], responses=REFUSED)
+async def set_unit_webhook(
+    unit_id: UUID, body: cmd.SetUnitWebhook, notify: NotifyDep, ctx: Context
+) -> CommandAccepted:
+    """Set a unit's group robot (企业微信群机器人 or 钉钉自定义机器人), or remove it (no
+    format): the unit's monthly digest and its 督办 go there."""
+    outcome = await notify.commands.run(body, ctx, unit_id=unit_id)
+    return CommandAccepted.of(outcome.events)
+
+
+@staff.post("/urges", status_code=status.HTTP_201_CREATED, dependencies=[STAFF], responses=REFUSED)
+async def urge(body: cmd.Urge, notify: NotifyDep, ctx: Context) -> CommandAccepted:
+    """督办: a recorded nudge to a member (their 待办 and email) or a unit (its group robot),
+    saying what they still owe this period."""
+    outcome = await notify.commands.run(body, ctx, today=notify.clock.today())
+    return CommandAccepted.of(outcome.events)
+
+
 CALENDAR = "text/calendar; charset=utf-8"
 
 

@@ -113,6 +113,7 @@ async def build(
         rule,
         DeadlineSettings().deadline_policy(),
     )
+    handlers.urge_content = scheduler.urge_content  # an urge says what the scheduler would
     return Notify(
         backend.store,
         vault,

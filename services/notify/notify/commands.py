@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}")
+URL = re.compile(r"https?://[^\s/]+(/\S*)?")
 
 
 class Command(BaseModel):
@@ -50,3 +52,38 @@ class RevokeCalendarFeed(Command):
     """Stop a calendar URL answering."""
 
     feed_id: UUID
+
+
+class SetUnitWebhook(Command):
+    """Set a unit's group robot (企业微信 or 钉钉), or remove it (no format)."""
+
+    format: Literal["wecom", "dingtalk"] | None = Field(
+        None, description="wecom (企业微信群机器人) or dingtalk (钉钉自定义机器人); null: remove"
+    )
+    address: str | None = Field(
+        None, max_length=500, description="the robot's webhook address (https://...)"
+    )
+    secret: str | None = Field(None, max_length=200, description="钉钉 加签 secret, if any")
+
+    @model_validator(mode="after")
+    def _complete(self) -> SetUnitWebhook:
+        if self.format is not None:
+            if not self.address or not URL.fullmatch(self.address):
+                raise ValueError("address: an http(s) address is needed with a format")
+        elif self.address or self.secret:
+            raise ValueError("format: needed with an address (null only removes the webhook)")
+        return self
+
+
+class Urge(Command):
+    """督办: nudge a member (by their channels) or a unit (by its group robot)."""
+
+    urge_id: UUID | None = Field(None, description="left out: from the Idempotency-Key")
+    member_id: UUID | None = None
+    unit_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Urge:
+        if (self.member_id is None) == (self.unit_id is None):
+            raise ValueError("member_id: name either a member or a unit (unit_id), not both")
+        return self

@@ -149,6 +149,52 @@ class CalendarFeedRevoked(DomainEvent):
     feed_id: UUID
 
 
+WebhookFormat = Literal["wecom", "dingtalk"]
+"""企业微信群机器人 or 钉钉自定义机器人: each its documented JSON message format."""
+UnitKind = Literal["unit_digest", "urge"]
+
+
+class UnitWebhookSet(DomainEvent):
+    """Staff set (or, with no address, removed) a unit's group robot. Its address holds the
+    robot's key, and a 钉钉 robot may have a signing secret: both sealed under the unit's key."""
+
+    event_type = "UnitWebhookSet"
+    event_version = 1
+
+    unit_id: UUID
+    format: WebhookFormat | None = Field(None, description="null: the webhook was removed")
+    address: str | None = Field(None, pattern=r"^v1\.[A-Za-z0-9_\-]+$", description="sealed")
+
+
+class UnitNotificationIssued(DomainEvent):
+    """The service decided a unit's group must be told something (its monthly digest of the
+    members most behind, or a 督办); sent to the unit's group robot, the body sealed under the
+    unit's key."""
+
+    event_type = "UnitNotificationIssued"
+    event_version = 1
+
+    notification_id: UUID = Field(description="uuid5 of unit, kind, subject, period, due date")
+    unit_id: UUID
+    kind: UnitKind
+    subject: str = Field(min_length=1, max_length=100)
+    period: str = Field(max_length=20)
+    due_on: date | None = None
+    channels: list[DeliveryChannel] = Field(default_factory=list, max_length=1)
+    body: str = SEALED
+
+
+class MemberUrged(DomainEvent):
+    """Staff urged (督办) a member or a unit: the recorded nudge, sent as a notification."""
+
+    event_type = "MemberUrged"
+    event_version = 1
+
+    urge_id: UUID
+    member_id: UUID | None = None
+    unit_id: UUID | None = None
+
+
 CATALOGUE = EventCatalogue(
     [
         NotificationIssued,
@@ -159,5 +205,8 @@ CATALOGUE = EventCatalogue(
         PreferencesSet,
         CalendarFeedIssued,
         CalendarFeedRevoked,
+        UnitWebhookSet,
+        UnitNotificationIssued,
+        MemberUrged,
     ]
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
@@ -22,7 +23,7 @@ from eventspine.crypto import KeyDestroyedError, PersonalDataVault
 from eventspine.envelope import RecordedEvent
 from eventspine.errors import ConcurrencyError, NotFoundError, NotPermittedError
 from eventspine.events import DomainEvent
-from eventspine.store.base import NO_STREAM, CommandContext, EventStore
+from eventspine.store.base import NO_STREAM, AppendRequest, CommandContext, EventStore
 from notify import commands as cmd
 from notify.domain import notification_id
 from notify.events import (
@@ -32,14 +33,21 @@ from notify.events import (
     DeliveryChannel,
     DeliveryFailed,
     Kind,
+    MemberUrged,
     NotificationDelivered,
     NotificationIssued,
     NotificationRead,
     PreferencesSet,
+    UnitKind,
+    UnitNotificationIssued,
+    UnitWebhookSet,
 )
 from servicekit.commands import Route, route
 
 SCHEDULER_ACTOR = "service:notify-scheduler"
+Content = dict[str, str | None]
+UrgeContent = Callable[[UUID | None, UUID | None], Awaitable[tuple[Content, list[DeliveryChannel]]]]
+"""``(member_id, unit_id) -> (title and text, channels)`` of an urge."""
 
 
 def notification_stream(nid: UUID) -> str:
@@ -67,7 +75,7 @@ class ChannelState:
 class NotificationState:
     """A notification's stream, folded: what it says (sealed) and each channel's sends."""
 
-    issued: NotificationIssued | None = None
+    issued: NotificationIssued | UnitNotificationIssued | None = None
     version: int = 0
     channels: dict[str, ChannelState] = field(default_factory=dict)
     read: bool = False
@@ -81,7 +89,7 @@ def evolve(state: NotificationState, event: DomainEvent) -> NotificationState:
     """Apply one event of a notification's stream."""
     state.version += 1
     match event:
-        case NotificationIssued():
+        case NotificationIssued() | UnitNotificationIssued():
             state.issued = event
         case DeliveryAttempted():
             channel = state.channel(event.channel)
@@ -104,10 +112,18 @@ def evolve(state: NotificationState, event: DomainEvent) -> NotificationState:
 class NotifyHandlers:
     """The notify service's handlers."""
 
-    def __init__(self, store: EventStore, vault: PersonalDataVault, feed_secret: bytes) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        vault: PersonalDataVault,
+        feed_secret: bytes,
+        urge_content: UrgeContent | None = None,
+    ) -> None:
         self.store = store
         self.vault = vault
         self.feed_secret = feed_secret
+        self.urge_content = urge_content
+        """What an urge says, and where it goes (wired by the composition root)."""
 
     def _decoded(self, records: list[RecordedEvent]) -> list[DomainEvent]:
         registry = self.store.registry
@@ -157,6 +173,36 @@ class NotifyHandlers:
             await self.store.append(notification_stream(nid), NO_STREAM, [event], ctx)
         except ConcurrencyError:
             return False  # issued before (another instance, an earlier tick)
+        return True
+
+    async def issue_unit(
+        self,
+        ctx: CommandContext,
+        *,
+        unit_id: UUID,
+        kind: UnitKind,
+        subject: str,
+        period: str,
+        due_on: date | None,
+        content: Content,
+        channels: list[DeliveryChannel],
+    ) -> bool:
+        """Issue a notification to a unit's group unless it was issued already."""
+        nid = notification_id(unit_id, kind, subject, period, due_on)
+        event = UnitNotificationIssued(
+            notification_id=nid,
+            unit_id=unit_id,
+            kind=kind,
+            subject=subject,
+            period=period,
+            due_on=due_on,
+            channels=channels,
+            body=await self.vault.seal(unit_id, content),
+        )
+        try:
+            await self.store.append(notification_stream(nid), NO_STREAM, [event], ctx)
+        except ConcurrencyError:
+            return False
         return True
 
     async def begin_attempt(
@@ -246,7 +292,7 @@ class NotifyHandlers:
         state = await self.load(command.notification_id)
         if state.issued is None:
             raise NotFoundError("notification_id", "no such notification")
-        if state.issued.member_id != member_id:
+        if not isinstance(state.issued, NotificationIssued) or state.issued.member_id != member_id:
             raise NotPermittedError("notification_id", "this notification is someone else's")
         if state.read:
             return []
@@ -309,6 +355,66 @@ class NotifyHandlers:
         version = await self._member_version(member_id)
         return await self.store.append(member_stream(member_id), version, [event], ctx)
 
+    async def set_webhook(
+        self, command: cmd.SetUnitWebhook, ctx: CommandContext, *, unit_id: UUID
+    ) -> list[RecordedEvent]:
+        """Set or remove a unit's group robot (its address and secret sealed)."""
+        address = None
+        if command.address:
+            address = await self.vault.seal(
+                unit_id, {"address": command.address, "secret": command.secret}
+            )
+        event = UnitWebhookSet(unit_id=unit_id, format=command.format, address=address)
+        stream = f"unit-{unit_id}"
+        version = len(await self.store.read_stream(stream))
+        return await self.store.append(stream, version, [event], ctx)
+
+    async def urge(
+        self, command: cmd.Urge, ctx: CommandContext, *, today: date
+    ) -> list[RecordedEvent]:
+        """Record a 督办 and issue its notification, in one append."""
+        assert command.urge_id is not None  # filled in by the pipeline
+        assert self.urge_content is not None, "wired by the composition root"
+        content, channels = await self.urge_content(command.member_id, command.unit_id)
+        urged = MemberUrged(
+            urge_id=command.urge_id, member_id=command.member_id, unit_id=command.unit_id
+        )
+        subject = str(command.urge_id)
+        notice: DomainEvent
+        recipient = command.member_id or command.unit_id
+        assert recipient is not None  # the command names one
+        nid = notification_id(recipient, "urge", subject, "", today)
+        if command.member_id is not None:
+            notice = NotificationIssued(
+                notification_id=nid,
+                member_id=recipient,
+                kind="urge",
+                subject=subject,
+                period="",
+                due_on=today,
+                essential=True,
+                channels=channels,
+                body=await self.vault.seal(recipient, content),
+            )
+        else:
+            notice = UnitNotificationIssued(
+                notification_id=nid,
+                unit_id=recipient,
+                kind="urge",
+                subject=subject,
+                period="",
+                due_on=today,
+                channels=channels,
+                body=await self.vault.seal(recipient, content),
+            )
+        return await self.store.append_many(
+            [
+                AppendRequest(f"urge-{command.urge_id}", NO_STREAM, [urged]),
+                AppendRequest(notification_stream(nid), NO_STREAM, [notice]),
+            ],
+            ctx,
+        )
+
 
 def routes(handlers: NotifyHandlers) -> dict[type[BaseModel], Route]:
     """Which handler runs each member command (the pipeline's table)."""
@@ -317,4 +423,6 @@ def routes(handlers: NotifyHandlers) -> dict[type[BaseModel], Route]:
         cmd.SetPreferences: route(handlers.set_preferences),
         cmd.IssueCalendarFeed: route(handlers.issue_feed, "feed_id"),
         cmd.RevokeCalendarFeed: route(handlers.revoke_feed),
+        cmd.SetUnitWebhook: route(handlers.set_webhook),
+        cmd.Urge: route(handlers.urge, "urge_id"),
     }

@@ -79,3 +79,45 @@ def html_of(title: str, text: str) -> str:
         f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
         f"{paragraphs}</body></html>"
     )
+
+
+TIER_WORDS = {"leader": "班子成员", "committee": "全委会委员", "representative": "工会代表"}
+
+
+def unit_digest(
+    unit: str, behind: list[tuple[str, list[Owing]]], period: Period, today: date, url: str
+) -> dict[str, str | None]:
+    """A unit's monthly digest for its group: how many of its members still owe contacts,
+    the most behind first (by tier; names stay in the frontend)."""
+    left = (period.end - today).days
+    people = sum(len(items) for _, items in behind)
+    times = sum(item.owed for _, items in behind for item in items)
+    lines = [
+        f"{unit}：本年度还剩 {left} 天，"
+        f"本单位 {len(behind)} 名成员还需联系 {people} 人共 {times} 次。",
+        "最落后的：",
+    ]
+    for rank, (tier, items) in enumerate(behind[:5], start=1):
+        owed = sum(item.owed for item in items)
+        lines.append(
+            f"{rank}. 一名{TIER_WORDS.get(tier, '成员')}：还需联系 {len(items)} 人共 {owed} 次，"
+            f"最早{due_phrase(items[0].next_due, today)}"
+        )
+    lines += ["", f"查看：{url}/compliance"]
+    return {"title": f"{unit}联系月报", "text": "\n".join(lines)}
+
+
+def urge_member(owing: list[Owing], period: Period, today: date, url: str) -> dict[str, str | None]:
+    """督办 to a member: what they still owe."""
+    said = digest_text(owing, period, today, {}) if owing else "本期的联系已完成，感谢。"
+    text = f"市总工会督办：请尽快完成联系工作。{said}\n\n记录联系：{url}/contacts"
+    return {"title": "督办提醒", "text": text}
+
+
+def urge_unit(unit: str, members: int, times: int, url: str) -> dict[str, str | None]:
+    """督办 to a unit's group."""
+    text = (
+        f"市总工会督办：{unit}还有 {members} 名成员未完成本期联系（共还需 {times} 次），"
+        f"请督促落实。\n\n查看：{url}/compliance"
+    )
+    return {"title": f"督办提醒：{unit}", "text": text}

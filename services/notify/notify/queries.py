@@ -169,6 +169,37 @@ class NotifyQueries:
             status,
         )
 
+    async def webhook(self, unit_id: UUID) -> tuple[str, str] | None:
+        """A unit's group robot: (format, sealed address), or None."""
+        row = await self.view.fetchrow(
+            f"SELECT format, address FROM {self.p}n_webhooks WHERE unit_id = $1", str(unit_id)
+        )
+        return None if row is None else (row[0], row[1])
+
+    async def webhook_units(self) -> list[tuple[UUID, str]]:
+        """The units with a group robot, and their names."""
+        rows = await self.replica.fetch(
+            f"SELECT w.unit_id, coalesce(u.name, '') FROM {self.p}n_webhooks w "
+            f"LEFT JOIN {self.p}n_units u ON u.unit_id = w.unit_id ORDER BY w.unit_id"
+        )
+        return [(UUID(r[0]), r[1]) for r in rows]
+
+    async def unit_name(self, unit_id: UUID) -> str | None:
+        """A unit's public name."""
+        found = await self.replica.fetchval(
+            f"SELECT name FROM {self.p}n_units WHERE unit_id = $1", str(unit_id)
+        )
+        return str(found) if found is not None else None
+
+    async def units_of(self, members: list[UUID]) -> dict[UUID, tuple[UUID, str]]:
+        """Each member's (unit, tier)."""
+        found: dict[UUID, tuple[UUID, str]] = {}
+        for member_id in members:
+            row = await self.member_unit(member_id)
+            if row is not None:
+                found[member_id] = (UUID(row[0]), row[1])
+        return found
+
     async def feed_member(self, token_digest: str) -> UUID | None:
         """The member of a live calendar feed, by its token's digest."""
         found = await self.view.fetchval(

@@ -35,12 +35,15 @@ from contracts.roster import (
     MemberRegistered,
     MemberTierChanged,
     MemberUnassigned,
+    UnitRegistered,
+    UnitRenamed,
 )
 from eventspine.projection import Delivered, Tx
 from notify.domain import notification_id
 from notify.view import utc
 
 TABLES = {
+    "n_units": "unit_id TEXT PRIMARY KEY, name TEXT NOT NULL",
     "n_members": "member_id TEXT PRIMARY KEY, unit_id TEXT NOT NULL, tier TEXT NOT NULL, "
     "status TEXT NOT NULL",
     "n_links": "link_id TEXT PRIMARY KEY, upper_member_id TEXT NOT NULL, "
@@ -122,6 +125,16 @@ class NotifyReplica:
         await self.revoked_tokens.apply(tx, d)
         p = self.p
         match d.event:
+            case UnitRegistered() as e:
+                await tx.execute(
+                    f"INSERT INTO {p}n_units VALUES ($1, $2) ON CONFLICT (unit_id) DO NOTHING",
+                    str(e.unit_id),
+                    e.name,
+                )
+            case UnitRenamed() as e:
+                await tx.execute(
+                    f"UPDATE {p}n_units SET name = $2 WHERE unit_id = $1", str(e.unit_id), e.name
+                )
             case MemberRegistered() as e:
                 await tx.execute(
                     f"INSERT INTO {p}n_members VALUES ($1, $2, $3, 'active') "

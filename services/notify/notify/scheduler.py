@@ -31,9 +31,9 @@ from eventspine.clock import FederationClock
 from eventspine.replica import Feed
 from eventspine.store.base import CommandContext
 from notify import messages
-from notify.domain import Cadence, QuietHours, notification_id
+from notify.domain import Cadence, Owing, QuietHours, notification_id
 from notify.events import DeliveryChannel, Kind
-from notify.handlers import SCHEDULER_ACTOR, NotifyHandlers
+from notify.handlers import SCHEDULER_ACTOR, Content, NotifyHandlers
 from notify.queries import NotifyQueries
 from notify.sender import Sender
 from notify.settings import NotifySettings
@@ -136,6 +136,75 @@ class Scheduler:
                     )
         return issued
 
+    async def _behind_by_unit(
+        self, owing: dict[UUID, list[Owing]]
+    ) -> dict[UUID, list[tuple[str, list[Owing]]]]:
+        """Per unit, its members who still owe contacts (their tier and links), the most
+        behind first."""
+        units = await self.queries.units_of(list(owing))
+        found: dict[UUID, list[tuple[str, list[Owing]]]] = {}
+        for upper, items in owing.items():
+            if upper in units:
+                unit_id, tier = units[upper]
+                found.setdefault(unit_id, []).append((tier, items))
+        for rows in found.values():
+            rows.sort(key=lambda row: (-sum(i.owed for i in row[1]), row[1][0].next_due))
+        return found
+
+    async def units(self, now: datetime, ctx: CommandContext) -> int:
+        """The monthly digest of each unit with a group robot (on ``digest_day``)."""
+        robots = await self.queries.webhook_units()
+        if not robots:
+            return 0
+        today = self.clock.date_at(now)
+        period = self.rule.period_of(today)
+        month = today if today.day >= self.cadence.day else today.replace(day=1) - timedelta(1)
+        occasion = month.replace(day=self.cadence.day)
+        if occasion < period.start:
+            return 0
+        behind = await self._behind_by_unit(await self.queries.owing(period, today))
+        issued = 0
+        for unit_id, name in robots:
+            if not behind.get(unit_id):
+                continue
+            nid = notification_id(unit_id, "unit_digest", str(unit_id), period.label, occasion)
+            if await self.queries.issued(nid):
+                continue
+            content = messages.unit_digest(name, behind[unit_id], period, today, self.url)
+            issued += int(
+                await self.handlers.issue_unit(
+                    ctx,
+                    unit_id=unit_id,
+                    kind="unit_digest",
+                    subject=str(unit_id),
+                    period=period.label,
+                    due_on=occasion,
+                    content=content,
+                    channels=["webhook"],
+                )
+            )
+        return issued
+
+    async def urge_content(
+        self, member_id: UUID | None, unit_id: UUID | None
+    ) -> tuple[Content, list[DeliveryChannel]]:
+        """What a 督办 says to a member or a unit, and where it goes."""
+        today = self.clock.today()
+        period = self.rule.period_of(today)
+        if member_id is not None:
+            owing = (await self.queries.owing(period, today, member_id)).get(member_id, [])
+            email, _ = await self.queries.preferences(member_id)
+            channels: list[DeliveryChannel] = ["email"] if email else []
+            return messages.urge_member(owing, period, today, self.url), channels
+        assert unit_id is not None
+        behind = (await self._behind_by_unit(await self.queries.owing(period, today))).get(
+            unit_id, []
+        )
+        name = await self.queries.unit_name(unit_id) or "本单位"
+        times = sum(i.owed for _, items in behind for i in items)
+        channels = ["webhook"] if await self.queries.webhook(unit_id) else []
+        return messages.urge_unit(name, len(behind), times, self.url), channels
+
     async def suggestions(self, now: datetime, ctx: CommandContext) -> int:
         """The triggers' notices and the deadline warnings."""
         issued = 0
@@ -178,7 +247,11 @@ class Scheduler:
         if self.quiet.quiet(moment):
             return 0, 0
         ctx = CommandContext(actor=SCHEDULER_ACTOR, correlation_id=uuid.uuid4())
-        issued = await self.contacts(moment, ctx) + await self.suggestions(moment, ctx)
+        issued = (
+            await self.contacts(moment, ctx)
+            + await self.suggestions(moment, ctx)
+            + await self.units(moment, ctx)
+        )
         if issued:
             await self.catch_up()
             log.info("notify.issued", count=issued, now=moment.isoformat())

@@ -20,8 +20,10 @@ import structlog
 
 from eventspine.crypto import PersonalDataVault
 from eventspine.store.base import CommandContext
+from notify import webhook
 from notify.domain import QuietHours, retry_delay
-from notify.handlers import SCHEDULER_ACTOR, NotifyHandlers
+from notify.events import DeliveryChannel
+from notify.handlers import SCHEDULER_ACTOR, Content, NotifyHandlers
 from notify.mail import Mailer, SendError, compose
 from notify.queries import NotifyQueries
 from notify.settings import NotifySettings
@@ -30,7 +32,7 @@ log = structlog.get_logger(__name__)
 
 
 class Sender:
-    """Sends the email deliveries that are due (the webhook channel joins it per unit)."""
+    """Sends the deliveries that are due: emails to members, messages to units' robots."""
 
     def __init__(
         self,
@@ -52,39 +54,67 @@ class Sender:
         self.lease = timedelta(seconds=settings.smtp_timeout_seconds * 2 + 5)
 
     async def send_due(self, now: datetime) -> int:
-        """Send every email due at ``now``; return how many were delivered."""
-        if self.quiet.quiet(now) or not self.mailer.configured:
+        """Send every email and group message due at ``now``; return how many were
+        delivered."""
+        if self.quiet.quiet(now):
             return 0
         delivered = 0
         ctx = CommandContext(actor=SCHEDULER_ACTOR, correlation_id=uuid.uuid4())
-        for row in await self.queries.due_deliveries(now, "email"):
-            if await self._one(UUID(row[0]), UUID(row[1]), now, ctx):
-                delivered += 1
+        channels: list[DeliveryChannel] = ["webhook"]
+        if self.mailer.configured:
+            channels.insert(0, "email")
+        for channel in channels:
+            for row in await self.queries.due_deliveries(now, channel):
+                if await self._one(UUID(row[0]), UUID(row[1]), channel, now, ctx):
+                    delivered += 1
         if delivered:
             await self.catch_up()
         return delivered
 
-    async def _one(self, nid: UUID, member_id: UUID, now: datetime, ctx: CommandContext) -> bool:
-        begun = await self.handlers.begin_attempt(nid, "email", now, self.lease, ctx)
+    async def _send(
+        self, nid: UUID, recipient: UUID, channel: DeliveryChannel, body: Content, now: datetime
+    ) -> None:
+        """One send on ``channel``; :class:`SendError` when it failed."""
+        title, text = body.get("title") or "", body.get("text") or ""
+        if channel == "webhook":
+            robot = await self.queries.webhook(recipient)
+            opened = await self.vault.unseal(recipient, robot[1]) if robot else None
+            if robot is None or opened is None or not opened.get("address"):
+                raise SendError("no webhook for the unit", permanent=True)
+            await webhook.post(
+                robot[0],
+                opened["address"] or "",
+                opened.get("secret"),
+                title,
+                text,
+                self.settings.smtp_timeout_seconds,
+            )
+            return
+        sealed_email, _ = await self.queries.preferences(recipient)
+        address = await self.vault.unseal(recipient, sealed_email) if sealed_email else None
+        to = address.get("email") if address else None
+        if not to:
+            raise SendError("no email address", permanent=True)
+        await self.mailer.send(compose(nid, self.settings.mail_from, to, title, text, now))
+
+    async def _one(
+        self,
+        nid: UUID,
+        recipient: UUID,
+        channel: DeliveryChannel,
+        now: datetime,
+        ctx: CommandContext,
+    ) -> bool:
+        begun = await self.handlers.begin_attempt(nid, channel, now, self.lease, ctx)
         if begun is None:
             return False
         state, attempt = begun
         assert state.issued is not None
-        body = await self.vault.unseal(member_id, state.issued.body)
-        sealed_email, _ = await self.queries.preferences(member_id)
-        address = await self.vault.unseal(member_id, sealed_email) if sealed_email else None
-        to = address.get("email") if address else None
-        if body is None or not to:
-            reason = "member forgotten" if body is None else "no email address"
-            await self.handlers.failed(
-                nid, "email", attempt, now, state.version, ctx, reason=reason, retry_at=None
-            )
-            return False
-        message = compose(
-            nid, self.settings.mail_from, to, body.get("title") or "", body.get("text") or "", now
-        )
+        body = await self.vault.unseal(recipient, state.issued.body)
         try:
-            await self.mailer.send(message)
+            if body is None:
+                raise SendError("recipient forgotten", permanent=True)
+            await self._send(nid, recipient, channel, body, now)
         except SendError as exc:
             s = self.settings
             final = exc.permanent or attempt >= s.max_attempts
@@ -96,13 +126,14 @@ class Sender:
             log.warning(
                 "notify.send_failed",
                 notification=str(nid),
+                channel=channel,
                 attempt=attempt,
                 reason=exc.reason,
                 permanent=final,
             )
             await self.handlers.failed(
                 nid,
-                "email",
+                channel,
                 attempt,
                 now,
                 state.version,
@@ -111,5 +142,5 @@ class Sender:
                 retry_at=retry_at,
             )
             return False
-        await self.handlers.delivered(nid, "email", attempt, now, state.version, ctx)
+        await self.handlers.delivered(nid, channel, attempt, now, state.version, ctx)
         return True

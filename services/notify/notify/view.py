@@ -3,7 +3,9 @@
 ``n_notifications`` is each member's 待办 list (read or unread); ``n_deliveries`` the outbox:
 one row per notification and channel, ``pending`` until delivered or failed for good, with
 the attempts so far and when the next may start (the sender's index); ``n_preferences`` and
-``n_feeds`` a member's channels and calendar URLs (only a digest of each URL's token).
+``n_feeds`` a member's channels and calendar URLs (only a digest of each URL's token);
+``n_webhooks`` each unit's group robot (its address sealed). A delivery's ``member_id`` is its
+recipient: a member, or for a unit's notification the unit.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from notify.events import (
     NotificationIssued,
     NotificationRead,
     PreferencesSet,
+    UnitNotificationIssued,
+    UnitWebhookSet,
 )
 
 TABLES = {
@@ -31,6 +35,7 @@ TABLES = {
     "next_attempt_at TEXT NOT NULL, reason TEXT, delivered_at TEXT, "
     "PRIMARY KEY (notification_id, channel)",
     "n_preferences": "member_id TEXT PRIMARY KEY, email TEXT, digests INTEGER NOT NULL",
+    "n_webhooks": "unit_id TEXT PRIMARY KEY, format TEXT NOT NULL, address TEXT NOT NULL",
     "n_feeds": "feed_id TEXT PRIMARY KEY, member_id TEXT NOT NULL, token_digest TEXT NOT NULL, "
     "revoked INTEGER NOT NULL DEFAULT 0",
 }
@@ -105,6 +110,29 @@ class NotificationsView:
                         channel,
                         str(e.member_id),
                         utc(d.time),
+                    )
+            case UnitNotificationIssued() as e:
+                for channel in e.channels:
+                    await tx.execute(
+                        f"INSERT INTO {p}n_deliveries VALUES ($1, $2, $3, 'pending', 0, $4, "
+                        "NULL, NULL) ON CONFLICT (notification_id, channel) DO NOTHING",
+                        str(e.notification_id),
+                        channel,
+                        str(e.unit_id),  # the recipient: the unit's group
+                        utc(d.time),
+                    )
+            case UnitWebhookSet() as e:
+                if e.format is None or e.address is None:
+                    await tx.execute(
+                        f"DELETE FROM {p}n_webhooks WHERE unit_id = $1", str(e.unit_id)
+                    )
+                else:
+                    await tx.execute(
+                        f"INSERT INTO {p}n_webhooks VALUES ($1, $2, $3) ON CONFLICT (unit_id) "
+                        "DO UPDATE SET format = excluded.format, address = excluded.address",
+                        str(e.unit_id),
+                        e.format,
+                        e.address,
                     )
             case DeliveryAttempted() as e:
                 await self._delivery(tx, "attempts = $3", e.notification_id, e.channel, e.attempt)
