@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from access.guard import STAFF, Caller
 from access.principal import Principal
@@ -57,6 +57,9 @@ class NotificationPublic(BaseModel):
     due_on: str | None
     title: str | None
     text: str | None
+    members: list[UUID] = Field(
+        default_factory=list, description="a digest's lower members still owed, soonest first"
+    )
     issued_at: datetime
     read: bool
 
@@ -122,6 +125,7 @@ async def _list(notify: Notify, member_id: UUID) -> NotificationList:
             due_on=row[5],
             title=(body or {}).get("title"),
             text=(body or {}).get("text"),
+            members=[UUID(m) for m in ((body or {}).get("members") or "").split(",") if m],
             issued_at=datetime.fromisoformat(row[7]),
             read=row[8] is not None,
         )

@@ -32,7 +32,14 @@ def contacts_due(
             f"（{_md(item.next_due)}）"
         )
     lines += ["", f"记录联系：{url}/contacts"]
-    return {"title": f"联系提醒：还需联系 {people} 人", "text": "\n".join(lines)}
+    # Who, soonest first, by id: the frontend shows their names to the member (the roster's
+    # names stay in the roster).
+    members = ",".join(str(item.lower_member_id) for item in owing)
+    return {
+        "title": f"联系提醒：还需联系 {people} 人",
+        "text": "\n".join(lines),
+        "members": members,
+    }
 
 
 def contact_overdue(

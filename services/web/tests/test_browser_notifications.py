@@ -4,6 +4,7 @@ fetched as a phone calendar fetches it (no sign-in), parsed back, then revoked."
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,6 +81,11 @@ def test_the_todo_count_the_notifications_page_and_the_calendar_on_a_phone(
         expect(page.locator("#unread-summary")).to_have_text("4 条未读")
         digest = page.locator("[data-kind=contacts_due]")
         expect(digest).to_contain_text("本年度还剩 77 天：还需联系 3 人共 6 次")
+        # The names come from the roster, as the member may read them; not from the event.
+        names = digest.locator("[data-names]")
+        expect(names).to_have_text(re.compile(r"^还需联系：\S+、\S+、\S+$"))
+        listed = names.inner_text().removeprefix("还需联系：").split("、")
+        assert sorted(listed) == sorted(["王芳", "赵强", "刘敏"])  # all due on 2 July
         expect(digest).to_contain_text("未读")
         assert page.evaluate(SMALL_TARGETS) == []
         shoot(page, artifacts, "notifications-phone")

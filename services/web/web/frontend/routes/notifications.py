@@ -13,9 +13,12 @@ from web.frontend.deps import ApiDep, FormDep, MemberDep, current_user
 from web.frontend.errors import describe
 from web.frontend.i18n import N_
 from web.frontend.rendering import render
+from web.frontend.routes.common import members_by_id
 from web.frontend.services import ServiceError, Services
 
 router = APIRouter(tags=["frontend"])
+NAMES_SHOWN = 5
+"""A digest names this many of the people still owed (soonest first), then "…"."""
 FIELDS = frozenset({"email", "digests"})
 KIND_LABELS = {
     "contacts_due": N_("Contacts due"),
@@ -33,6 +36,7 @@ async def _page(
     request: Request, api: ApiDep, calendar_url: str | None = None, **context: Any
 ) -> Response:
     listed = await api.get("notify", "/me/notifications")
+    wanted = {m for item in listed["data"] for m in item.get("members", [])[:NAMES_SHOWN]}
     preferences = await api.get("notify", "/me/preferences")
     feeds = await api.get("notify", "/me/calendar")
     values = {
@@ -42,6 +46,8 @@ async def _page(
         "feeds": feeds,
         "calendar_url": calendar_url,
         "kinds": KIND_LABELS,
+        "people": await members_by_id(api, wanted),
+        "names_shown": NAMES_SHOWN,
         "problem": None,
         **context,
     }
