@@ -83,6 +83,7 @@ class PreferencesPublic(BaseModel):
 
     email: str | None
     digests: bool
+    frequency: str
 
 
 class CalendarIssued(BaseModel):
@@ -174,7 +175,10 @@ async def my_preferences(notify: NotifyDep, principal: Caller) -> PreferencesPub
     member_id = member_of(principal)
     sealed, digests = await notify.queries.preferences(member_id)
     address = await notify.vault.unseal(member_id, sealed) if sealed else None
-    return PreferencesPublic(email=(address or {}).get("email"), digests=digests)
+    frequency = "monthly" if member_id in await notify.queries.monthly_only() else "federation"
+    return PreferencesPublic(
+        email=(address or {}).get("email"), digests=digests, frequency=frequency
+    )
 
 
 @me.post("/preferences", responses=REFUSED)

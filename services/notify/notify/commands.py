@@ -29,6 +29,9 @@ class SetPreferences(Command):
 
     email: str | None = Field(None, max_length=320, description="where emails go; null: none")
     digests: bool = Field(True, description="false: no contacts-due digests (non-essential)")
+    frequency: Literal["federation", "monthly"] = Field(
+        "federation", description="federation: its cadence; monthly: the monthly digests only"
+    )
 
     @field_validator("email")
     @classmethod

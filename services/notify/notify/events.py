@@ -32,6 +32,8 @@ Kind = Literal[
     "suggestion_resolved",  # the raiser's suggestion was resolved by a department
     "urge",  # 督办: staff nudged a member
 ]
+Frequency = Literal["federation", "monthly"]
+"""How often a member takes the contacts-due digests."""
 DeliveryChannel = Literal["email", "webhook"]
 """Channels a notification is sent on; the frontend (待办) and the calendar feed read it."""
 
@@ -126,6 +128,9 @@ class PreferencesSet(DomainEvent):
     member_id: UUID
     email: str | None = Field(None, pattern=r"^v1\.[A-Za-z0-9_\-]+$", description="sealed")
     digests: bool = Field(True, description="false: no non-essential digests")
+    frequency: Frequency = Field(
+        "federation", description="federation: the federation's cadence; monthly: no weekly ones"
+    )
 
 
 class CalendarFeedIssued(DomainEvent):

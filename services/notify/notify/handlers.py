@@ -313,7 +313,9 @@ class NotifyHandlers:
         email = (
             await self.vault.seal(member_id, {"email": command.email}) if command.email else None
         )
-        event = PreferencesSet(member_id=member_id, email=email, digests=command.digests)
+        event = PreferencesSet(
+            member_id=member_id, email=email, digests=command.digests, frequency=command.frequency
+        )
         version = await self._member_version(member_id)
         return await self.store.append(member_stream(member_id), version, [event], ctx)
 

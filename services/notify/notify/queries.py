@@ -112,6 +112,13 @@ class NotifyQueries:
         )
         return (None, True) if row is None else (row[0], bool(row[1]))
 
+    async def monthly_only(self) -> set[UUID]:
+        """The members who take the monthly digests only."""
+        rows = await self.view.fetch(
+            f"SELECT member_id FROM {self.p}n_preferences WHERE frequency = 'monthly'"
+        )
+        return {UUID(row[0]) for row in rows}
+
     async def due_deliveries(self, now: datetime, channel: str, limit: int = 100) -> list[Any]:
         """Pending deliveries on ``channel`` whose next attempt may start at ``now``:
         (notification_id, member_id, attempts)."""

@@ -109,11 +109,16 @@ class Scheduler:
         """The digests of the latest occasion and the overdue notices."""
         today = self.clock.date_at(now)
         period = self.rule.period_of(today)
-        occasion = self.cadence.latest(period, today)
+        occasions = {
+            "federation": self.cadence.latest(period, today),
+            "monthly": Cadence(self.cadence.day, None).latest(period, today),
+        }
+        monthly = await self.queries.monthly_only()
         owing = await self.queries.owing(period, today)
         names: dict[UUID, str] = {}
         issued = 0
         for upper, items in owing.items():
+            occasion = occasions["monthly" if upper in monthly else "federation"]
             if occasion is not None:
                 content = messages.contacts_due(items, period, today, names, self.url)
                 issued += await self._issue(

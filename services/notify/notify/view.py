@@ -34,7 +34,8 @@ TABLES = {
     "member_id TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, "
     "next_attempt_at TEXT NOT NULL, reason TEXT, delivered_at TEXT, "
     "PRIMARY KEY (notification_id, channel)",
-    "n_preferences": "member_id TEXT PRIMARY KEY, email TEXT, digests INTEGER NOT NULL",
+    "n_preferences": "member_id TEXT PRIMARY KEY, email TEXT, digests INTEGER NOT NULL, "
+    "frequency TEXT NOT NULL",
     "n_webhooks": "unit_id TEXT PRIMARY KEY, format TEXT NOT NULL, address TEXT NOT NULL",
     "n_feeds": "feed_id TEXT PRIMARY KEY, member_id TEXT NOT NULL, token_digest TEXT NOT NULL, "
     "revoked INTEGER NOT NULL DEFAULT 0",
@@ -164,11 +165,13 @@ class NotificationsView:
                 )
             case PreferencesSet() as e:
                 await tx.execute(
-                    f"INSERT INTO {p}n_preferences VALUES ($1, $2, $3) ON CONFLICT (member_id) "
-                    "DO UPDATE SET email = excluded.email, digests = excluded.digests",
+                    f"INSERT INTO {p}n_preferences VALUES ($1, $2, $3, $4) ON CONFLICT "
+                    "(member_id) DO UPDATE SET email = excluded.email, "
+                    "digests = excluded.digests, frequency = excluded.frequency",
                     str(e.member_id),
                     e.email,
                     int(e.digests),
+                    e.frequency,
                 )
             case CalendarFeedIssued() as e:
                 await tx.execute(

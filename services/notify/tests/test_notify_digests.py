@@ -13,6 +13,7 @@ from feedback_driver import MovableClock
 from notify.domain import notification_id
 from notify_driver import at, contact, link, member, notify_app, unit
 from reports_driver import city
+from support.auth import as_member
 
 pytestmark = pytest.mark.integration
 
@@ -69,3 +70,38 @@ async def test_a_leader_gets_one_digest_per_occasion_of_what_is_still_owed(
         await contact(c, leader, second, date(2026, 2, 22))
         assert await n.tick(c, at(2026, 3, 1, 9, 0)) == (0, 0)
         assert (await n.of(leader))["count"] == 1
+
+
+async def test_members_choose_monthly_digests_or_none_but_overdue_notices_still_come(
+    backend: Settings,
+) -> None:
+    clock = MovableClock(at(2026, 11, 20))
+    async with city(backend, clock) as c, notify_app(backend, clock) as n:
+        federation = await unit(c, "阳泉市总工会", "city_federation", None)
+        leaders = [await member(c, federation, "leader", f"班子{i}") for i in range(3)]
+        for i, leader in enumerate(leaders):
+            lower = await member(c, federation, "committee", f"委员{i}")
+            await link(c, leader, lower, date(2025, 6, 1))
+        weekly, monthly, none = leaders
+        for who, body in (
+            (monthly, {"frequency": "monthly"}),
+            (none, {"digests": False}),
+        ):
+            chosen = await n.http.post("/me/preferences", json=body, headers=as_member(str(who)))
+            assert chosen.status_code == 200, chosen.text
+        for day in (1, 7, 14):  # 1 December, then the first two Mondays of the last month
+            await n.tick(c, at(2026, 12, day, 9))
+
+        def due_days(items: list[dict[str, str]]) -> list[str]:
+            return sorted(i["due_on"] for i in items if i["kind"] == "contacts_due")
+
+        assert due_days((await n.of(weekly))["data"]) == [
+            "2026-12-01",
+            "2026-12-07",
+            "2026-12-14",
+        ]
+        assert due_days((await n.of(monthly))["data"]) == ["2026-12-01"]
+        nothing = (await n.of(none))["data"]
+        assert due_days(nothing) == []
+        # Overdue since 2 July, nothing logged: the essential notice comes all the same.
+        assert [i["kind"] for i in nothing] == ["contact_overdue"]

@@ -19,7 +19,7 @@ from web.frontend.services import ServiceError, Services
 router = APIRouter(tags=["frontend"])
 NAMES_SHOWN = 5
 """A digest names this many of the people still owed (soonest first), then "…"."""
-FIELDS = frozenset({"email", "digests"})
+FIELDS = frozenset({"email", "digests", "frequency"})
 KIND_LABELS = {
     "contacts_due": N_("Contacts due"),
     "contact_overdue": N_("Contact overdue"),
@@ -85,7 +85,11 @@ async def set_preferences(
     request: Request, user: MemberDep, api: ApiDep, form: FormDep
 ) -> Response:
     """Set where emails go (none when empty) and whether digests come."""
-    body = {"email": (form.get("email") or "").strip() or None, "digests": "digests" in form}
+    body = {
+        "email": (form.get("email") or "").strip() or None,
+        "digests": "digests" in form,
+        "frequency": form.get("frequency") or "federation",
+    }
     try:
         await api.post("notify", "/me/preferences", body, key=form.get("key"))
     except ServiceError as error:
