@@ -25,6 +25,7 @@ from browser_support import (
     shoot,
     watched_page,
 )
+from support.own_servers import free_port
 from web_seed import accounts, seed
 
 FIXED_NOW = "2026-10-15T02:00:00+00:00"
@@ -40,6 +41,7 @@ def notify_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "fixed_clock_app:create_app",
         FIXED_NOW=FIXED_NOW,
         SANLIAN_NOTIFY_SCHEDULER_INTERVAL_SECONDS="0.5",
+        SANLIAN_NOTIFY_MAX_ATTEMPTS="1",  # a failed send is final at once (the staff's page)
     ) as running:
         yield running
 
@@ -123,4 +125,44 @@ def test_the_todo_count_the_notifications_page_and_the_calendar_on_a_phone(
         page.get_by_role("button", name="停用日历地址 1").click()
         expect(page.locator("main")).to_contain_text("该日历地址已停用。")
         assert httpx.get(url, timeout=15).status_code == 404
+        watch.assert_clean()
+
+
+def test_staff_see_the_sends_that_failed_for_good(
+    browser: Any, notify_server: Server, notify_admin: Admin, artifacts: Path
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    nowhere = f"http://127.0.0.1:{free_port()}/cgi-bin/webhook/send?key=k"
+    with httpx.Client(base_url=notify_server.base, timeout=15) as client:
+        city = seed(client, tag, notify_admin.headers)
+        robot = {"format": "wecom", "address": nowhere}
+        set_robot = client.post(
+            f"/notify/units/{city.unit}/webhook", json=robot, headers=notify_admin.headers
+        )
+        assert set_robot.status_code == 200, set_robot.text
+        urged = client.post(
+            "/notify/urges", json={"unit_id": city.unit}, headers=notify_admin.headers
+        )
+        assert urged.status_code == 201, urged.text
+
+        def failed() -> int:
+            found = client.get(
+                "/notify/deliveries", params={"status": "failed"}, headers=notify_admin.headers
+            )
+            return int(found.json()["count"]) if found.status_code == 200 else 0
+
+        wait_for(lambda: failed() >= 1, "the urge's send failed for good")
+
+    with watched_page(browser, notify_server.base, PHONE, **TOUCH) as (page, watch):
+        page.goto("/login")
+        page.get_by_label("用户名").fill(notify_admin.username)
+        page.get_by_label("密码").fill(notify_admin.password)
+        page.get_by_role("button", name="登录").click()
+        header_menu(page).get_by_role("link", name="发送记录").click()
+        expect(page.get_by_role("heading", name="发送记录")).to_be_visible()
+        row = page.locator("#sending-record tbody tr").filter(has_text="群机器人").first
+        expect(row).to_contain_text("webhook unavailable")
+        expect(row).to_contain_text(city.unit)  # a unit: its id (members show their names)
+        assert page.evaluate(SMALL_TARGETS) == []
+        shoot(page, artifacts, "outbox-phone")
         watch.assert_clean()

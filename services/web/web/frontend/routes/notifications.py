@@ -1,6 +1,7 @@
 """A member's notifications (待办): the count in the header of every page, the list (read or
 unread), their channels (email, digests) and their calendar URL; the calendar itself, which
-phone calendars fetch without a sign-in (the secret in its URL is the credential)."""
+phone calendars fetch without a sign-in (the secret in its URL is the credential); for staff,
+the sends that failed for good."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from web.frontend.deps import ApiDep, FormDep, MemberDep, current_user
+from web.frontend.deps import ApiDep, FormDep, MemberDep, StaffDep, current_user
 from web.frontend.errors import describe
 from web.frontend.i18n import N_
 from web.frontend.rendering import render
@@ -17,6 +18,11 @@ from web.frontend.routes.common import members_by_id
 from web.frontend.services import ServiceError, Services
 
 router = APIRouter(tags=["frontend"])
+DELIVERY_STATES = {
+    "failed": N_("Failed for good"),
+    "pending": N_("Waiting to be sent"),
+    "delivered": N_("Delivered"),
+}
 NAMES_SHOWN = 5
 """A digest names this many of the people still owed (soonest first), then "…"."""
 FIELDS = frozenset({"email", "digests", "frequency"})
@@ -115,6 +121,24 @@ async def revoke_calendar(
     """Revoke a calendar URL: the phone's subscription stops updating."""
     await api.post("notify", f"/me/calendar/{feed_id}/revoke", key=form.get("key"))
     return await _page(request, api, notice=N_("The calendar address no longer works."))
+
+
+@router.get("/notifications/sending")
+async def sending_record(
+    request: Request, user: StaffDep, api: ApiDep, status: str = "failed"
+) -> Response:
+    """For staff: the notifications whose sending failed for good (or, with ``status``, the
+    pending and the delivered ones), with the channel's answer."""
+    chosen = status if status in DELIVERY_STATES else "failed"
+    listed = await api.get("notify", "/deliveries", status=chosen)
+    rows = listed["data"]
+    context = {
+        "rows": rows,
+        "status": chosen,
+        "states": DELIVERY_STATES,
+        "people": await members_by_id(api, [r["member_id"] for r in rows]),
+    }
+    return render(request, "sending_record.html", context)
 
 
 @router.get("/calendar/{token}.ics", include_in_schema=False)
