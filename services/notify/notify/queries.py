@@ -73,6 +73,14 @@ class NotifyQueries:
         )
         return found is not None
 
+    async def issued_in(self, period: str) -> set[UUID]:
+        """The ids of the notifications issued for ``period`` (one query per tick, rather than
+        one per member and link)."""
+        rows = await self.view.fetch(
+            f"SELECT notification_id FROM {self.p}n_notifications WHERE period = $1", period
+        )
+        return {UUID(row[0]) for row in rows}
+
     async def triggers(self, limit: int = 500) -> list[Any]:
         """Events waiting to become notifications, not issued yet: (member_id, kind, subject,
         period)."""

@@ -86,8 +86,10 @@ class Scheduler:
         due_on: date | None,
         essential: bool,
         content: dict[str, str | None],
+        known: set[UUID] | None = None,
     ) -> int:
-        if await self.queries.issued(notification_id(member_id, kind, subject, period, due_on)):
+        nid = notification_id(member_id, kind, subject, period, due_on)
+        if nid in known if known is not None else await self.queries.issued(nid):
             return 0  # the common case on every tick after the first: nothing to seal
         channels = await self._channels(member_id, essential)
         if channels is None:
@@ -114,6 +116,7 @@ class Scheduler:
             "monthly": Cadence(self.cadence.day, None).latest(period, today),
         }
         monthly = await self.queries.monthly_only()
+        known = await self.queries.issued_in(period.label)
         owing = await self.queries.owing(period, today)
         names: dict[UUID, str] = {}
         issued = 0
@@ -122,7 +125,15 @@ class Scheduler:
             if occasion is not None:
                 content = messages.contacts_due(items, period, today, names, self.url)
                 issued += await self._issue(
-                    ctx, upper, "contacts_due", "digest", period.label, occasion, False, content
+                    ctx,
+                    upper,
+                    "contacts_due",
+                    "digest",
+                    period.label,
+                    occasion,
+                    False,
+                    content,
+                    known,
                 )
             if not self.settings.overdue_notices:
                 continue
@@ -138,6 +149,7 @@ class Scheduler:
                         item.next_due,
                         True,
                         content,
+                        known,
                     )
         return issued
 
