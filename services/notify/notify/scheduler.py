@@ -74,7 +74,8 @@ class Scheduler:
         email, digests = await self.queries.preferences(member_id)
         if not essential and not digests:
             return None
-        return ["email"] if email else []
+        # Without an SMTP server no email is promised (nothing would wait for one forever).
+        return ["email"] if email and self.settings.smtp_host else []
 
     async def _issue(
         self,
@@ -211,7 +212,8 @@ class Scheduler:
         if member_id is not None:
             owing = (await self.queries.owing(period, today, member_id)).get(member_id, [])
             email, _ = await self.queries.preferences(member_id)
-            channels: list[DeliveryChannel] = ["email"] if email else []
+            mail = bool(email and self.settings.smtp_host)
+            channels: list[DeliveryChannel] = ["email"] if mail else []
             return messages.urge_member(owing, period, today, self.url), channels
         assert unit_id is not None
         behind = (await self._behind_by_unit(await self.queries.owing(period, today))).get(
