@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 BIN := $(VENV)/bin
 
 PACKAGES := shared/eventspine shared/contracts shared/servicekit shared/compliance shared/escalation shared/access shared/topology services/audit/audit services/roster/roster services/contacts/contacts \
-            services/feedback/feedback services/reports/reports services/web/web bench
+            services/feedback/feedback services/reports/reports services/notify/notify services/web/web bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 
 .PHONY: help install messages run demo stack stack-down admin bench-quick lint format schemas test test-unit test-integration test-faults bench up down clean

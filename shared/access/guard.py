@@ -90,6 +90,7 @@ COMMANDERS: dict[str, tuple[Role, ...]] = {
     "contacts": ("admin", "member"),
     "feedback": ("member",),
     "reports": ("admin",),
+    "notify": ("admin", "member"),
 }
 """Who may send commands to each service at all: federation staff keep the roster and run
 the reports; members and staff log contacts; only members of the tree act on suggestions.

@@ -14,7 +14,7 @@ seeing their own part of the tree. ``auditor``: reads everything, commands nothi
 
 ROLES: tuple[Role, ...] = get_args(Role)
 
-SERVICES = ("roster", "contacts", "feedback", "reports", "audit")
+SERVICES = ("roster", "contacts", "feedback", "reports", "notify", "audit")
 SCOPES = tuple(f"{service}:read" for service in SERVICES)
 """What a ``system`` token may read: one scope per service."""
 

@@ -172,6 +172,12 @@ REFUSALS: Mapping[str, Refusal] = _catalogue(
     R("not_department_member", 409, "This member does not act for the department"),
     R("not_department_member_acting", 403, "You do not act for the department it is assigned to"),
     R("already_taken_up", 409, "The department took it up already"),
+    # Notifications.
+    R("notification_not_found", 404, "No such notification"),
+    R("notification_not_yours", 403, "This notification is someone else's"),
+    R("calendar_feed_not_found", 404, "No such calendar feed of yours"),
+    R("calendar_feed_unknown", 404, "No such calendar feed (revoked, or never issued)"),
+    R("one_target_required", 422, "Name either a member or a unit, not both"),
     # Reports.
     R("rebuild_running", 409, "A rebuild is already running"),
     R("rebuild_not_found", 404, "No rebuild since the service started"),

@@ -261,6 +261,10 @@ async def move_service(settings: Settings, folder: Path, service: str) -> Moved:
     keys_path = folder / f"{service}-keys.sqlite"
     keys_file = keys_path if keys_path.is_file() else None
     if not events_file.is_file():
+        if service != SERVICES[0]:
+            # A service the installation never ran (added to the system since): nothing of
+            # it to move. Without the roster's store, the folder is not an installation.
+            return Moved(service, 0, 0, 0, 0)
         raise MigrationError(f"no event store for {service}: {events_file} does not exist")
     store = PostgresEventStore(
         settings.pg_dsn,

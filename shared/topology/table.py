@@ -70,6 +70,7 @@ SERVICES: tuple[Service, ...] = (
     Service("contacts", 2),
     Service("feedback", 3),
     Service("reports", 4, event_store=False),
+    Service("notify", 5),
 )
 """Every service, roster first (the others replicate its events), in start-up order."""
 

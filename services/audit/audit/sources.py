@@ -88,6 +88,13 @@ def _event(service: str, row: Any) -> RecordedEvent:
     )
 
 
+def _may_be_absent(service: str, services: tuple[str, ...]) -> bool:
+    """A service the installation never ran (added to the system since) has no store yet:
+    nothing of it to verify, and it is left out of the history. The roster's store is always
+    there, or this is no installation."""
+    return service != SERVICES[0] and len(services) > 1
+
+
 async def read_postgres(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:
     """Every event of each service's PostgreSQL store (schema ``store_schema(service)``)."""
     history = History("stores")
@@ -100,6 +107,8 @@ async def read_postgres(settings: Settings, services: tuple[str, ...] = SERVICES
             for service in services:
                 schema = checked_schema(settings.store_schema(service))
                 if not await conn.fetchval("SELECT to_regclass($1)", f"{schema}.events"):
+                    if _may_be_absent(service, services):
+                        continue
                     raise AuditInputError(f"no event store for {service}: {schema}.events")
                 columns = _COLUMNS.replace("data,", "data::text,")
                 rows = await conn.fetch(f"SELECT {columns} FROM {schema}.events ORDER BY position")
@@ -119,6 +128,8 @@ async def read_sqlite(settings: Settings, services: tuple[str, ...] = SERVICES) 
     for service in services:
         path = Path(settings.sqlite_dir) / f"{service}-events.sqlite"
         if not path.is_file():
+            if _may_be_absent(service, services):
+                continue
             raise AuditInputError(f"no event store for {service}: {path} does not exist")
         async with aiosqlite.connect(f"file:{path}?mode=ro", uri=True) as db:
             cursor = await db.execute(f"SELECT {_COLUMNS} FROM events ORDER BY position")

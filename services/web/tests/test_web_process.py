@@ -21,7 +21,11 @@ def _closed_port() -> int:
 async def test_the_frontend_is_not_ready_while_the_services_it_calls_do_not_answer() -> None:
     nowhere = f"http://127.0.0.1:{_closed_port()}"
     settings = WebSettings(
-        roster_url=nowhere, contacts_url=nowhere, feedback_url=nowhere, reports_url=nowhere
+        roster_url=nowhere,
+        contacts_url=nowhere,
+        feedback_url=nowhere,
+        reports_url=nowhere,
+        notify_url=nowhere,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -31,7 +35,7 @@ async def test_the_frontend_is_not_ready_while_the_services_it_calls_do_not_answ
             ready = await client.get("/ready")
             assert ready.status_code == 503
             checks = ready.json()["checks"]
-            assert set(checks) == {"roster", "contacts", "feedback", "reports"}
+            assert set(checks) == {"roster", "contacts", "feedback", "reports", "notify"}
             assert all(state.startswith("unreachable") for state in checks.values()), checks
             metrics = (await client.get("/metrics")).text
             assert 'sanlian_ready{service="web"} 0.0' in metrics

@@ -17,9 +17,17 @@ from support.running import running_topology
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 
-TARGETS = ("relay:roster", "relay:contacts", "relay:feedback", "contacts", "feedback", "reports")
+TARGETS = (
+    "relay:roster",
+    "relay:contacts",
+    "relay:feedback",
+    "contacts",
+    "feedback",
+    "reports",
+    "notify",
+)
 """The relays, and the services whose processes run Kafka consumers (contacts' and feedback's
-roster replicas, the reports' two projections)."""
+roster replicas, the reports' two projections, the notify service's replica and scheduler)."""
 
 ROUNDS_EACH = 4
 RATE = 6.0

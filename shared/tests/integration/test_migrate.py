@@ -109,6 +109,10 @@ async def test_the_moved_history_verifies_and_stays_readable(
     try:
         for result in moved:
             service = result.service
+            if not (folder / f"{service}-events.sqlite").exists():
+                # A service the demo never ran (notify, which only the running app feeds).
+                assert (result.events, result.published) == (0, 0), service
+                continue
             stored = await _sqlite_rows(
                 folder / f"{service}-events.sqlite",
                 "SELECT position, event_id, stream_id, stream_version, actor, hash "

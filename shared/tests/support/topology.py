@@ -20,10 +20,10 @@ import httpx
 from eventspine.config import Settings
 from support.own_servers import ROOT, free_port
 
-APPS = ("roster", "contacts", "feedback", "reports")
+APPS = ("roster", "contacts", "feedback", "reports", "notify")
 """The services, each its own uvicorn process (``<name>.main:create_app``)."""
 
-RELAYS = ("roster", "contacts", "feedback")
+RELAYS = ("roster", "contacts", "feedback", "notify")
 """The services that own an event store, each with a relay process."""
 
 

@@ -46,7 +46,8 @@ def test_the_validation_would_catch_a_broken_document() -> None:
 def test_every_topic_and_event_type_is_described() -> None:
     document = _document()
     addresses = {channel["address"] for channel in document["channels"].values()}
-    assert addresses == {f"sanlian.{s}.events" for s in ("roster", "contacts", "feedback")}
+    services = ("roster", "contacts", "feedback", "notify")
+    assert addresses == {f"sanlian.{s}.events" for s in services}
     messages = set(document["components"]["messages"])
     expected = {f"{name}.v{version}" for (name, version), _ in installed_registry()}
     assert messages == expected

@@ -17,8 +17,8 @@ from starlette.types import ASGIApp
 
 from web.frontend.settings import WebSettings
 
-Service = Literal["roster", "contacts", "feedback", "reports", "audit"]
-SERVICES: tuple[Service, ...] = ("roster", "contacts", "feedback", "reports", "audit")
+Service = Literal["roster", "contacts", "feedback", "reports", "notify", "audit"]
+SERVICES: tuple[Service, ...] = ("roster", "contacts", "feedback", "reports", "notify", "audit")
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ class Services:
             "contacts": settings.contacts_url,
             "feedback": settings.feedback_url,
             "reports": settings.reports_url,
+            "notify": settings.notify_url,
             "audit": settings.audit_url,
         }
         clients: dict[Service, httpx.AsyncClient] = {

@@ -22,6 +22,7 @@ class WebSettings(BaseSettings):
     contacts_url: str = "http://127.0.0.1:8002"
     feedback_url: str = "http://127.0.0.1:8003"
     reports_url: str = "http://127.0.0.1:8004"
+    notify_url: str = "http://127.0.0.1:8005"
     audit_url: str | None = Field(
         None, description="a process serving GET /audit/history; without one, history is off"
     )

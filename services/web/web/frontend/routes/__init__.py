@@ -13,6 +13,7 @@ from web.frontend.routes import (
     department_members,
     history,
     intake_links,
+    notifications,
     password,
     performance,
     roster,
@@ -38,4 +39,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     intake_links.router,
     satisfaction.router,
     department_members.router,
+    notifications.router,
 )

@@ -1,0 +1,1 @@
+"""The notify service: reminders — who must be told what, when, on which channel."""

@@ -1,0 +1,28 @@
+"""Fixtures of the notify service's tests: the full topology on PostgreSQL and Kafka, or the
+embedded default on SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from eventspine.config import Settings
+from support.pg import topology_settings
+
+
+@pytest.fixture
+async def pg_settings(pg_dsn: str, kafka_bootstrap: str) -> AsyncIterator[Settings]:
+    """Full-topology settings with schemas and topics unique to the test."""
+    async with topology_settings(pg_dsn, kafka_bootstrap, "n") as settings:
+        yield settings
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """The full topology, then the embedded default."""
+    if request.param == "postgres":
+        full: Settings = request.getfixturevalue("pg_settings")
+        return full
+    return Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))

@@ -1,0 +1,130 @@
+"""Drives the notify service beside roster, contacts and feedback, on one movable clock.
+
+Full topology: every store on PostgreSQL, :meth:`reports_driver.City.sync` relays the roster's,
+contacts' and feedback's stores to Kafka, and the notify app consumes the topics. Embedded:
+every app on SQLite files in one folder, notify's replica fed from the others' store files.
+The scheduler never runs by itself here: tests move the clock and call ``tick``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from fastapi import FastAPI
+
+from contacts import commands as ccmd
+from eventspine.config import Settings
+from eventspine.store.base import CommandContext
+from feedback_driver import MovableClock
+from notify.bootstrap import Notify
+from notify.main import create_app
+from notify.settings import NotifySettings
+from reports_driver import City
+from roster import commands as rcmd
+from support.auth import STAFF, as_member
+
+CTX = CommandContext(actor="staff:script")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
+    """A moment in the federation's time zone."""
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+@dataclass
+class NotifyClient:
+    """The notify app, its HTTP client and the wired service."""
+
+    app: FastAPI
+    http: httpx.AsyncClient
+
+    @property
+    def wired(self) -> Notify:
+        """The service behind the app."""
+        notify: Notify = self.app.state.notify
+        return notify
+
+    async def tick(self, city: City, now: datetime, *, sync: bool = True) -> tuple[int, int]:
+        """Move the shared clock to ``now``, let the replica catch up (``sync``: publish the
+        others' new events first), run one tick."""
+        city.clock.now = now
+        if sync:
+            await city.sync()
+        assert await self.wired.feed.catch_up(60.0)
+        return await self.wired.scheduler.tick(now)
+
+    async def of(self, member: uuid.UUID | str) -> Any:
+        """A member's notifications, as they read them."""
+        answer = await self.http.get("/me/notifications", headers=as_member(str(member)))
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+
+@contextlib.asynccontextmanager
+async def notify_app(
+    settings: Settings, clock: MovableClock, config: NotifySettings | None = None
+) -> AsyncIterator[NotifyClient]:
+    """The notify app on the settings' backend and the shared clock."""
+    app = create_app(settings, clock, config or NotifySettings(scheduler_enabled=False))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://notify", headers=STAFF
+        ) as http:
+            yield NotifyClient(app, http)
+
+
+async def unit(city: City, name: str, kind: str, parent: uuid.UUID | None) -> uuid.UUID:
+    """Register a unit."""
+    unit_id = uuid.uuid4()
+    command = rcmd.RegisterUnit(unit_id=unit_id, name=name, kind=kind, parent_unit_id=parent)
+    await city.roster.register_unit(command, CTX)
+    return unit_id
+
+
+async def member(city: City, unit_id: uuid.UUID, tier: str, name: str) -> uuid.UUID:
+    """Register a member."""
+    member_id = uuid.uuid4()
+    command = rcmd.RegisterMember.model_validate(
+        {
+            "member_id": member_id,
+            "unit_id": unit_id,
+            "tier": tier,
+            "name": name,
+            "external_number": f"N{member_id.hex[:8]}",
+            "registered_on": "2025-01-01",
+        }
+    )
+    await city.roster.register_member(command, CTX)
+    return member_id
+
+
+async def link(city: City, upper: uuid.UUID, lower: uuid.UUID, on: date) -> None:
+    """Link ``lower`` to ``upper`` from ``on``."""
+    command = rcmd.LinkMember(
+        upper_member_id=upper,
+        lower_member_id=lower,
+        assigned_on=on,
+        span_override_reason="名册超出目标人数",
+    )
+    await city.roster.link(command, CTX)
+
+
+async def contact(city: City, upper: uuid.UUID, lower: uuid.UUID, on: date) -> None:
+    """Log a contact on the link between them."""
+    command = ccmd.LogContact(
+        contact_id=uuid.uuid4(),
+        upper_member_id=upper,
+        lower_member_id=lower,
+        contacted_on=on,
+        method="visit",
+    )
+    await city.contacts.log_contact(command, CTX)
