@@ -15,6 +15,7 @@ from web.frontend.routes import (
     performance,
     roster,
     suggestions,
+    table_exports,
     tables,
 )
 
@@ -25,6 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     suggestions.router,
     dashboard.router,
     tables.router,
+    table_exports.router,
     roster.router,
     history.router,
     accounts.router,

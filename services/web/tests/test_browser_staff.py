@@ -1,0 +1,258 @@
+"""Federation staff's week in a real browser (Debian's Chromium through Playwright), on the
+embedded app with its clock stopped on a set day: the dashboard's counties, the queue's
+suggestions, a member's contact cards, exports that hold what the page shows, and the
+history of a member.
+
+Every page must render with no console error and no request to another host."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+from staff_seed import City, seed_city, token
+
+from browser_support import (
+    DESKTOP,
+    PHONE,
+    Admin,
+    Server,
+    choose_language,
+    create_admin,
+    serve_embedded,
+    shoot,
+    watched_page,
+)
+from web_seed import ok
+
+FIXED_NOW = "2026-11-20T02:00:00+00:00"
+TODAY = "2026-11-20"
+SUGGESTION = "作为代表，常遇到职工提出的问题答不上来，能否培训职工代表？\n第二行不在队列里显示"
+LAPTOP = {"width": 1366, "height": 768}
+
+
+@pytest.fixture(scope="module")
+def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The embedded app on :data:`FIXED_NOW`, holding one city: the dashboard's counties are
+    this module's own."""
+    data = tmp_path_factory.mktemp("staff")
+    with serve_embedded(data, "fixed_clock_app:create_app", FIXED_NOW=FIXED_NOW) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def staff_admin(staff_server: Server) -> Admin:
+    """The federation's first admin."""
+    return create_admin(staff_server, "admin-staff")
+
+
+@pytest.fixture(scope="module")
+def city(staff_server: Server, staff_admin: Admin) -> City:
+    """The city with its counties, contacts and one suggestion raised by 张东峰."""
+    with httpx.Client(base_url=staff_server.base, timeout=20) as client:
+        made = seed_city(client, staff_admin.headers)
+        body = {"text": SUGGESTION, "category": "training", "channel": "online"}
+        headers = token(client, made.accounts["张东峰"])
+        ok(client, "POST", "/feedback/suggestions", headers=headers, json=body)
+        for _ in range(150):
+            queue = client.get("/reports/escalation-queue", headers=staff_admin.headers)
+            if queue.status_code == 200 and queue.json()["count"] == 1:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the reports service never queued the suggestion")
+    return made
+
+
+def sign_in_admin(page: Any, admin: Admin) -> None:
+    """Sign in through the form as the admin."""
+    page.goto("/login")
+    page.get_by_label("用户名").fill(admin.username)
+    page.get_by_label("密码").fill(admin.password)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("#whoami")).to_be_visible()
+
+
+def no_sideways_scroll(page: Any, viewport: dict[str, int]) -> None:
+    """Nothing on the page is wider than the window."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], page.url
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_dashboard_starts_at_the_counties_and_staff_open_the_queue_and_a_contact_card(
+    browser: Any,
+    staff_server: Server,
+    staff_admin: Admin,
+    city: City,
+    artifacts: Path,
+    viewport: dict[str, int],
+) -> None:
+    size = "phone" if viewport is PHONE else "desktop"
+    with watched_page(browser, staff_server.base, viewport) as (page, watch):
+        sign_in_admin(page, staff_admin)
+        page.goto("/dashboard")
+        # The counties, the worst first, with the city as the table's total.
+        rows = page.locator("#unit-rows tr")
+        expect(rows).to_have_count(2)
+        expect(rows.nth(0)).to_contain_text("平定县总工会")
+        expect(rows.nth(0)).to_contain_text("0.0%")
+        expect(rows.nth(1)).to_contain_text("盂县总工会")
+        expect(rows.nth(1)).to_contain_text("50.0%")
+        expect(page.locator("#unit-total")).to_contain_text("阳泉市总工会")
+        expect(page.locator("#unit-total")).to_contain_text("9")
+        no_sideways_scroll(page, viewport)
+        shoot(page, artifacts, f"staff-dashboard-{size}")
+
+        # The queue shows what the suggestion says (its first line), not just its category.
+        page.goto("/queue")
+        first_line = SUGGESTION.splitlines()[0]
+        expect(page.get_by_role("link", name=first_line)).to_be_visible()
+        expect(page.get_by_text("第二行不在队列里显示")).to_have_count(0)
+        no_sideways_scroll(page, viewport)
+
+        # A member's contact cards open for staff.
+        page.goto(f"/directory/members/{city.members['张东峰']}")
+        page.get_by_role("row", name="王芳").get_by_role("link", name="联系卡").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("王芳")
+        expect(page.locator("tbody tr")).to_have_count(2)
+        no_sideways_scroll(page, viewport)
+        shoot(page, artifacts, f"staff-card-{size}")
+    watch.assert_clean()
+
+
+def page_names(page: Any) -> list[tuple[str, str]]:
+    """The (upper, lower) names of the compliance table's rows."""
+    rows = page.locator("table.stack tbody tr")
+    return [
+        (
+            row.locator("td").nth(0).inner_text().strip(),
+            row.locator("td").nth(1).inner_text().strip(),
+        )
+        for row in rows.all()
+    ]
+
+
+def test_the_county_export_with_a_status_filter_holds_exactly_the_rows_the_page_shows(
+    browser: Any, staff_server: Server, staff_admin: Admin, city: City, tmp_path: Path
+) -> None:
+    with watched_page(browser, staff_server.base, DESKTOP, accept_downloads=True) as (page, watch):
+        sign_in_admin(page, staff_admin)
+        page.goto("/compliance")
+        page.locator("#c-unit").select_option(label="\u00a0\u00a0平定县总工会")
+        page.locator("#c-status").select_option("none")
+        page.get_by_role("button", name="筛选").click()
+        expect(page.locator("table.stack tbody tr")).to_have_count(5)
+        shown = sorted(page_names(page))
+        assert ("陈红", "刘敏") in shown
+
+        with page.expect_download() as started:
+            page.get_by_role("link", name="导出 XLSX").click()
+        download = started.value
+        assert download.suggested_filename == f"联系达标-平定县总工会-未联系-{TODAY}.xlsx"
+        saved = tmp_path / "export.xlsx"
+        download.save_as(saved)
+        sheet = load_workbook(saved).active
+        assert sheet is not None
+        table = [list(row) for row in sheet.iter_rows(values_only=True)]
+        header, rows = table[0], table[1:]
+        assert header[:5] == [
+            "上级联系人",
+            "上级联系人层级",
+            "上级联系人单位",
+            "上级联系人电话",
+            "联系对象",
+        ]
+        col = {name: i for i, name in enumerate(header)}
+        assert sorted((r[col["上级联系人"]], r[col["联系对象"]]) for r in rows) == shown
+        assert {r[col["状态"]] for r in rows} == {"未联系"}
+        by_lower = {r[col["联系对象"]]: r for r in rows}
+        assert by_lower["刘敏"][col["联系对象电话"]] == city.phones["刘敏"]
+        assert by_lower["刘敏"][col["单位"]] == "平定电厂工会"
+        assert by_lower["刘敏"][col["上级联系人层级"]] == "工会代表"
+        assert by_lower["刘敏"][col["联系对象编号"]] == city.members["刘敏"]
+        linked = by_lower["刘敏"][col["结对日期"]]
+        assert isinstance(linked, datetime)  # a date, not text
+        assert linked.date().isoformat() == "2025-12-01"
+
+        # In English, the same rows with English headers, as CSV.
+        choose_language(page, "English")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Compliance")
+        with page.expect_download() as started:
+            page.get_by_role("link", name="Export CSV").click()
+        download = started.value
+        assert download.suggested_filename == f"Compliance-平定县总工会-Not contacted-{TODAY}.csv"
+        saved = tmp_path / "export.csv"
+        download.save_as(saved)
+        lines = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+        assert lines[0][:2] == ["Upper member", "Tier of the upper member"]
+        assert len(lines) == 6
+        assert {line[8] for line in lines[1:]} == {"Not contacted"}
+    watch.assert_clean()
+
+
+def test_an_export_names_itself_in_rfc_6266_and_keeps_every_filter(
+    browser: Any, staff_server: Server, staff_admin: Admin, city: City
+) -> None:
+    with watched_page(browser, staff_server.base, DESKTOP) as (page, watch):
+        sign_in_admin(page, staff_admin)
+        exported = page.request.get(
+            "/export/compliance.csv",
+            params={"tier": "committee", "unit_id": city.units["盂县总工会"]},
+        )
+        assert exported.status == 200, exported.text()
+        disposition = exported.headers["content-disposition"]
+        assert "filename*=UTF-8''" in disposition
+        assert f'filename="compliance-{TODAY}.csv"' in disposition
+        lines = exported.body().decode("utf-8-sig").splitlines()
+        # 王建平 -> 张东峰 is the one link of a committee member in 盂县.
+        assert len(lines) == 2
+        assert "王建平" in lines[1]
+        assert "张东峰" in lines[1]
+        queue = page.request.get("/export/queue.xlsx", params={"level": "0"})
+        assert queue.status == 200
+        sheet = load_workbook(io.BytesIO(queue.body())).active
+        assert sheet is not None
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0][0] == "意见建议"
+        assert len(rows) == 2
+        assert rows[1][0] == SUGGESTION.splitlines()[0]
+        assert rows[1][3] == "王建平"  # the representative's upper member holds it
+        none = page.request.get("/export/queue.csv", params={"level": "2"})
+        assert none.body().decode("utf-8-sig").count("\n") == 1  # the header alone
+    watch.assert_clean()
+
+
+def test_history_names_the_actor_in_chinese_without_overflow(
+    browser: Any, staff_server: Server, staff_admin: Admin, city: City
+) -> None:
+    with watched_page(browser, staff_server.base, LAPTOP) as (page, watch):
+        sign_in_admin(page, staff_admin)
+        page.goto(f"/history?kind=member&id={city.members['张东峰']}")
+        events = page.locator("ol.timeline > li")
+        expect(events.first).to_be_visible()
+        registered = events.filter(has=page.locator(".event-name", has_text="登记成员"))
+        expect(registered).to_have_count(1)
+        expect(registered.locator(".actor")).to_have_text("admin-staff")
+        contacts = events.filter(has=page.locator(".event-name", has_text="记录联系"))
+        expect(contacts.first.locator(".actor")).to_have_text("王建平")  # a member by name
+        expect(page.locator("ol.timeline")).not_to_contain_text("account:")
+        expect(registered.locator("dl")).to_contain_text("张东峰")
+        expect(registered.locator("dl")).to_contain_text("跃进煤业工会")
+        expect(registered.locator("dl")).to_contain_text("2025年11月1日")
+        expect(registered.locator("time")).to_have_text("2026年11月20日 10:00")  # UTC+8
+        page.locator("ol.timeline details").first.locator("summary").click()
+        no_sideways_scroll(page, LAPTOP)
+        choose_language(page, "English")
+        registered = events.filter(has=page.locator(".event-name", has_text="Member registered"))
+        expect(registered).to_have_count(1)
+        expect(registered.locator("dl")).to_contain_text("1 Nov 2025")
+    watch.assert_clean()
