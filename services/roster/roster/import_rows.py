@@ -24,12 +24,11 @@ from pydantic import BaseModel, ValidationError
 
 from eventspine.errors import DomainError
 from roster import commands as cmd
+from roster.codes import NAMESPACE, member_id, unit_id
 from roster.models import ImportProblem
 
 Kind = Literal["units", "members", "links"]
 KINDS: tuple[Kind, ...] = ("units", "members", "links")
-NAMESPACE = UUID("5a7c0d1e-3b4f-4e6a-9c8d-2f1e0b3a4c5d")
-"""Namespace of the ids an import derives from codes and external numbers (never change it)."""
 MAX_BYTES = 10 * 1024 * 1024
 """Largest accepted upload: 10 MiB (a workbook of the Yangquan roster is about 0.2 MiB)."""
 MAX_ROWS = 100_000
@@ -66,17 +65,6 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _XLSX_MAGIC = b"PK\x03\x04"
 _SHEETS: dict[str, Kind] = {kind: kind for kind in KINDS}
 C = TypeVar("C", bound=BaseModel)
-
-
-def unit_id(code: str) -> UUID:
-    """The id of the union organisation an import file calls ``code``."""
-    return uuid.uuid5(NAMESPACE, "unit:" + code)
-
-
-def member_id(unit_code: str, external_number: str) -> UUID:
-    """The id of the member with ``external_number`` (compared without regard to case) in the
-    union organisation an import file calls ``unit_code``."""
-    return uuid.uuid5(NAMESPACE, f"member:{unit_code}:{external_number.casefold()}")
 
 
 def problem(sheet: str, row: int | None, column: str | None, message: str) -> ImportProblem:
@@ -160,6 +148,7 @@ def _unit_values(row: Row) -> dict[str, object]:
     parent = row.get("parent_code")
     return {
         "unit_id": unit_id(row.cells["code"]),
+        "code": row.cells["code"],
         "name": row.get("name"),
         "kind": row.get("kind"),
         "parent_unit_id": unit_id(parent) if parent else None,

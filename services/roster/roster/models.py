@@ -18,6 +18,9 @@ class UnitPublic(BaseModel):
     kind: UnitKind
     parent_unit_id: UUID | None
     closed: bool
+    code: str | None = Field(
+        None, description="the code import files and pages know it by; null for a unit without"
+    )
 
 
 class UnitNode(UnitPublic):
