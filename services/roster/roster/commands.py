@@ -14,8 +14,8 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from eventspine.text import FREE_TEXT, ONE_LINE, StorableText
 from contracts.roster import UNIT_CODE
+from eventspine.text import FREE_TEXT, ONE_LINE, StorableText
 from roster import codes
 from roster.events import Tier, UnitKind
 

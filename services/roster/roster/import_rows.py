@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -24,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from eventspine.errors import DomainError
 from roster import commands as cmd
-from roster.codes import NAMESPACE, member_id, unit_id
+from roster.codes import member_id, unit_id
 from roster.models import ImportProblem
 
 Kind = Literal["units", "members", "links"]

@@ -17,7 +17,7 @@ from eventspine.kafka import ensure_topics, make_producer
 from eventspine.relay import Relay
 from eventspine.schemas import installed_registry
 from eventspine.store.postgres import PostgresEventStore
-from roster.import_rows import member_id
+from roster.codes import member_id
 from support.kafka_read import read_topic
 
 pytestmark = pytest.mark.integration
