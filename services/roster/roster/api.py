@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from access.guard import OVERSIGHT, Caller, check_reach, reach_of
 from eventspine.store.base import CommandContext
@@ -16,6 +17,7 @@ from roster import importer
 from roster.bootstrap import Roster
 from roster.events import Tier
 from roster.import_rows import MAX_BYTES, Kind
+from roster.import_template import template
 from roster.models import (
     ImportReport,
     MemberPublic,
@@ -282,6 +284,7 @@ async def change_span_policy(
 
 
 imports = APIRouter(prefix="/imports", tags=["imports"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {"description": "the report: what was (in a dry run: would be) created and skipped"},
     422: {
@@ -325,6 +328,26 @@ async def import_roster(
     if report.problem_count and not dry_run:
         return JSONResponse(status_code=422, content=report.model_dump(mode="json"))
     return report
+
+
+@imports.get(
+    "/template",
+    responses={200: {"content": {XLSX: {}}, "description": "the template workbook"}},
+)
+async def import_template(roster: RosterDep) -> Response:
+    """An XLSX template to fill in: 单位, 成员 and 结对 sheets with the Chinese headers the
+    import reads, a 说明 sheet explaining each column, and 现有单位, the organisations the
+    roster holds with their codes (what members and links in a file refer to)."""
+    tree = await roster.queries.unit_tree()
+    flat: list[UnitPublic] = []
+    stack: list[UnitNode] = list(tree)
+    while stack:
+        node = stack.pop(0)
+        flat.append(node)
+        stack[:0] = node.children
+    name = quote("名册导入模板.xlsx", safe="")
+    disposition = f"attachment; filename=\"roster-import-template.xlsx\"; filename*=UTF-8''{name}"
+    return Response(template(flat), media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
 ROUTERS = (units, members, links, policy, imports)

@@ -98,5 +98,10 @@ class ImportReport(BaseModel):
     units: ImportCounts
     members: ImportCounts
     links: ImportCounts
+    encoding: str | None = Field(
+        None,
+        description="a CSV file's encoding as detected: UTF-8, UTF-8 BOM, GBK or GB18030; "
+        "null for a workbook",
+    )
     problem_count: int = Field(description="all problems found; the list holds the first ones")
     problems: list[ImportProblem]

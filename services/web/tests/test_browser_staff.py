@@ -256,3 +256,94 @@ def test_history_names_the_actor_in_chinese_without_overflow(
         expect(registered).to_have_count(1)
         expect(registered.locator("dl")).to_contain_text("1 Nov 2025")
     watch.assert_clean()
+
+
+def upload(page: Any, path: Path, kind: str, dry_run: bool) -> None:
+    """Choose a file on the import page and send it."""
+    page.goto("/directory/import")
+    page.locator("#i-file").set_input_files(str(path))
+    page.locator("#i-kind").select_option(kind)
+    box = page.locator("input[name=dry_run]")
+    if box.is_checked() != dry_run:
+        box.click()
+    page.get_by_role("button", name="上传").click()
+    expect(page.locator("#report-title")).to_be_visible()
+
+
+def test_a_gbk_csv_and_the_filled_in_template_import_and_a_bad_real_import_shows_its_report(
+    browser: Any,
+    staff_server: Server,
+    staff_admin: Admin,
+    city: City,
+    tmp_path: Path,
+    artifacts: Path,
+) -> None:
+    with httpx.Client(base_url=staff_server.base, timeout=20) as client:
+        body = {
+            "code": "PD-NZG",
+            "name": "娘子关电厂工会",
+            "kind": "enterprise_union",
+            "parent_unit_id": city.units["平定县总工会"],
+        }
+        ok(client, "POST", "/roster/units", headers=staff_admin.headers, json=body)
+    with watched_page(browser, staff_server.base, DESKTOP, accept_downloads=True) as (page, watch):
+        sign_in_admin(page, staff_admin)
+        page.goto("/directory/import")
+        with page.expect_download() as started:
+            page.locator("#import-template").click()
+        download = started.value
+        assert download.suggested_filename == "名册导入模板.xlsx"
+        template = tmp_path / "template.xlsx"
+        download.save_as(template)
+        book = load_workbook(template)
+        assert book.sheetnames == ["说明", "单位", "成员", "结对", "现有单位"]
+        existing = [list(r) for r in book["现有单位"].iter_rows(values_only=True)]
+        assert ["PD-NZG", "娘子关电厂工会", "企业工会", "平定县总工会"] in existing
+        explained = {r[1]: r[3] for r in book["说明"].iter_rows(min_row=2, values_only=True)}
+        assert "市总工会班子成员" in str(explained["层级"])
+        header = [c.value for c in book["成员"][1]]
+        assert header[:4] == ["单位代码", "编号", "层级", "姓名"]
+        book["成员"].append(["PD-NZG", "NZG-001", "工会代表", "郭靖", "13911110001"])
+        book["成员"].append(["PD-NZG", "NZG-002", "职工", "黄蓉"])
+        book["结对"].append(["PD-NZG", "NZG-001", "PD-NZG", "NZG-002"])
+        book.save(template)
+
+        # The filled-in template, for real: stored.
+        upload(page, template, "", dry_run=False)
+        expect(page.locator("#import-outcome")).to_have_text("已保存。")
+
+        # A CSV file as Chinese Excel saves it (GBK): the encoding is detected and shown.
+        rows = ["单位代码,编号,层级,姓名", "PD-NZG,NZG-003,职工,郭襄"]
+        gbk = tmp_path / "members.csv"
+        gbk.write_bytes(("\r\n".join(rows) + "\r\n").encode("gbk"))
+        upload(page, gbk, "members", dry_run=True)
+        expect(page.locator("#import-encoding")).to_have_attribute("data-encoding", "GBK")
+        expect(page.locator("#import-encoding")).to_contain_text("检测到的编码")
+        upload(page, gbk, "members", dry_run=False)
+        expect(page.locator("#import-outcome")).to_have_text("已保存。")
+
+        # A file with problems, imported for real: the same report as the dry run, in Chinese.
+        bad = tmp_path / "bad.csv"
+        lines = ["单位代码,编号,层级,姓名", "PD-NZG,NZG-004,主席,杨过", "NOPE,NZG-005,职工,小龙女"]
+        bad.write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
+        upload(page, bad, "members", dry_run=True)
+        dry = page.locator("#import-problems tbody").inner_text()
+        upload(page, bad, "members", dry_run=False)
+        expect(page.locator("#import-outcome")).to_contain_text("未保存任何内容")
+        assert page.locator("#import-problems tbody").inner_text() == dry
+        problems = page.locator("#import-problems tbody tr")
+        expect(problems).to_have_count(2)
+        expect(problems.nth(0)).to_contain_text("成员表")
+        expect(problems.nth(0)).to_contain_text("层级")
+        expect(problems.nth(1)).to_contain_text("文件和名册中都没有这个代码的工会组织。")
+        shoot(page, artifacts, "staff-import-refused")
+    with httpx.Client(base_url=staff_server.base, timeout=20) as client:
+        found = client.get("/roster/members", params={"q": "郭"}, headers=staff_admin.headers)
+        assert sorted(m["name"] for m in found.json()["data"]) == ["郭襄", "郭靖"]
+        assert (
+            client.get("/roster/members", params={"q": "杨过"}, headers=staff_admin.headers).json()[
+                "count"
+            ]
+            == 0
+        )
+    watch.assert_clean()

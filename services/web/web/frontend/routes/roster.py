@@ -8,10 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from web.frontend import import_problems
 from web.frontend.deps import AdminDep, ApiDep, FormDep, StaffDep, federation_clock
 from web.frontend.errors import Problem, describe
 from web.frontend.i18n import N_
-from web.frontend.rendering import render
+from web.frontend.rendering import language_of, render
 from web.frontend.routes.common import unit_names
 from web.frontend.services import ServiceError
 
@@ -128,36 +129,59 @@ async def import_form(request: Request, user: AdminDep) -> Response:
     return render(request, "import.html", {"values": {"dry_run": "1"}, "report": None})
 
 
+@router.get("/import/template")
+async def import_template(request: Request, user: AdminDep, api: ApiDep) -> Response:
+    """The roster's import template (Chinese headers, each column explained, the units with
+    their codes), handed on."""
+    answer = await api.download("roster", "/imports/template")
+    keep = ("content-type", "content-disposition")
+    return Response(answer.content, headers={k: v for k, v in answer.headers.items() if k in keep})
+
+
+def _readable(request: Request, report: dict[str, Any]) -> dict[str, Any]:
+    """The report with its problems' sheets and messages in the user's language."""
+    lang = language_of(request)
+    problems = [
+        {
+            **p,
+            "sheet": import_problems.sheet_name(lang, p["sheet"]),
+            "message": import_problems.translate(lang, p["message"]),
+        }
+        for p in report["problems"]
+    ]
+    return {**report, "problems": problems}
+
+
 @router.post("/import")
 async def import_file(request: Request, user: AdminDep, api: ApiDep, form: FormDep) -> Response:
-    """Send the file to the roster's import (dry run or for real) and show its report."""
+    """Send the file to the roster's import (dry run or for real) and show its report. A real
+    import is checked by a dry run first: a file with problems shows that report (the roster
+    would refuse the file as a whole, storing nothing)."""
     upload = form.get("file")
     values = {"kind": form.get("kind", ""), "dry_run": form.get("dry_run", "")}
     if upload is None or isinstance(upload, str) or not upload.filename:
         errors = {"file": N_("Please choose a file.")}
         return render(request, "import.html", {"values": values, "errors": errors, "report": None})
     content = await upload.read()
-    params = {"dry_run": "true" if values["dry_run"] else "false"}
-    if values["kind"]:
-        params["kind"] = values["kind"]
+    files = {"file": (upload.filename, content, upload.content_type or "application/octet-stream")}
+    kind = {"kind": values["kind"]} if values["kind"] else {}
     try:
         report = await api.post(
-            "roster",
-            "/imports",
-            None,
-            params=params,
-            files={
-                "file": (
-                    upload.filename,
-                    content,
-                    upload.content_type or "application/octet-stream",
-                )
-            },
+            "roster", "/imports", None, params={"dry_run": "true", **kind}, files=files
         )
+        if not values["dry_run"] and not report["problem_count"]:
+            report = await api.post(
+                "roster", "/imports", None, params={"dry_run": "false", **kind}, files=files
+            )
     except ServiceError as error:
         if error.status == 401:
             raise
         problem = describe(error, {"file", "kind"})
         context = {"values": values, "errors": problem.fields, "problem": problem, "report": None}
         return render(request, "import.html", context)
-    return render(request, "import.html", {"values": values, "report": report})
+    context = {
+        "values": values,
+        "report": _readable(request, report),
+        "asked_real": not values["dry_run"],
+    }
+    return render(request, "import.html", context)
