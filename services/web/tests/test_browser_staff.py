@@ -347,3 +347,124 @@ def test_a_gbk_csv_and_the_filled_in_template_import_and_a_bad_real_import_shows
             == 0
         )
     watch.assert_clean()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_member_is_registered_edited_moved_and_departed_in_the_browser(
+    browser: Any,
+    staff_server: Server,
+    staff_admin: Admin,
+    city: City,
+    artifacts: Path,
+    viewport: dict[str, int],
+) -> None:
+    size = "phone" if viewport is PHONE else "desktop"
+    number = f"GX-{size}"
+    with watched_page(browser, staff_server.base, viewport) as (page, watch):
+        sign_in_admin(page, staff_admin)
+        page.goto("/directory")
+        page.get_by_role("link", name="登记成员").click()
+        expect(page.get_by_role("heading", name="登记成员")).to_be_visible()
+        page.get_by_label("单位").select_option(label="\u00a0\u00a0\u00a0\u00a0平定电厂工会")
+        page.get_by_label("层级").select_option("worker")
+        page.get_by_label("姓名").fill("郭小川")
+        page.get_by_label("编号").fill(number)
+        page.get_by_label("电话").fill("电话号码")
+        page.get_by_role("button", name="登记该成员").click()
+        # The refusal is beside its field; what was typed stays.
+        expect(page.locator("#phone-error")).to_be_visible()
+        expect(page.get_by_label("姓名")).to_have_value("郭小川")
+        no_sideways_scroll(page, viewport)
+        page.get_by_label("电话").fill("13900001111")
+        page.get_by_role("button", name="登记该成员").click()
+        expect(page.get_by_role("status")).to_have_text("成员已登记。")
+        expect(page.get_by_role("heading", level=1)).to_have_text("郭小川")
+        expect(page.locator(".lead")).to_contain_text("平定电厂工会")
+        member_url = page.url.split("?")[0]
+
+        # Edit details.
+        page.locator("#upkeep-details summary").click()
+        page.locator("#d-name").fill("郭小川（更正）")
+        page.locator("#d-phone").fill("13900002222")
+        page.get_by_role("button", name="保存信息").click()
+        expect(page.get_by_role("status")).to_have_text("信息已保存。")
+        expect(page.get_by_role("heading", level=1)).to_have_text("郭小川（更正）")
+        expect(page.locator(".lead")).to_contain_text("13900002222")
+
+        # Move to another unit: a date in the future is refused beside its field.
+        page.locator("#upkeep-move summary").click()
+        page.locator("#m-unit").select_option(label="\u00a0\u00a0\u00a0\u00a0跃进煤业工会")
+        page.locator("#m-on").fill("2027-01-05")
+        page.get_by_role("button", name="调动成员").click()
+        expect(page.locator("#upkeep-move #moved_on-error")).to_be_visible()
+        expect(page.locator("#m-unit")).to_have_value(city.units["跃进煤业工会"])
+        page.locator("#m-on").fill("2026-11-02")
+        page.get_by_role("button", name="调动成员").click()
+        expect(page.get_by_role("status")).to_have_text("已调往其他单位。")
+        expect(page.locator(".lead")).to_contain_text("跃进煤业工会")
+        no_sideways_scroll(page, viewport)
+        shoot(page, artifacts, f"staff-member-upkeep-{size}")
+
+        # Record the departure.
+        page.locator("#upkeep-departure summary").click()
+        page.locator("#p-on").fill("2026-11-10")
+        page.locator("#p-reason").fill("调离本市")
+        page.get_by_role("button", name="记录离开").click()
+        expect(page.get_by_role("status")).to_have_text("已记录离开。")
+        expect(page.locator("#member-status")).to_have_attribute("data-status", "departed")
+        expect(page.locator("#upkeep-title")).to_have_count(0)
+
+        # Forgetting asks first and says what it destroys.
+        page.locator("#forget-link").click()
+        expect(page.locator("#forget-warning")).to_contain_text("姓名、电话、微信号和编号")
+        expect(page.locator("#forget-warning")).to_contain_text("无法撤销")
+        page.get_by_role("link", name="取消").click()
+        assert page.url.split("?")[0] == member_url
+        page.locator("#forget-link").click()
+        page.get_by_role("button", name="永久删除该成员的个人信息").click()
+        expect(page.get_by_role("status")).to_have_text("该成员的个人信息已删除。")
+        expect(page.locator("#member-status")).to_have_attribute("data-status", "forgotten")
+    watch.assert_clean()
+
+
+def test_units_are_registered_with_codes_renamed_and_closed_in_the_browser(
+    browser: Any, staff_server: Server, staff_admin: Admin, city: City
+) -> None:
+    with watched_page(browser, staff_server.base, DESKTOP) as (page, watch):
+        sign_in_admin(page, staff_admin)
+        page.goto("/directory")
+        page.get_by_role("link", name="工会组织与代码").click()
+        form = page.locator("#unit-new")
+        form.get_by_label("名称").fill("盂县电厂工会")
+        form.get_by_label("类型").select_option("enterprise_union")
+        form.get_by_label("上级工会组织").select_option(city.units["盂县总工会"])
+        form.get_by_label("代码").fill("YX-DC")
+        page.get_by_role("button", name="登记该组织").click()
+        expect(page.get_by_role("status")).to_have_text("工会组织已登记。")
+        row = page.locator("#unit-table tr[data-code='YX-DC']")
+        expect(row).to_contain_text("盂县电厂工会")
+        # The same code again: refused beside the code field.
+        form = page.locator("#unit-new")
+        form.get_by_label("名称").fill("另一个电厂工会")
+        form.get_by_label("类型").select_option("enterprise_union")
+        form.get_by_label("上级工会组织").select_option(city.units["盂县总工会"])
+        form.get_by_label("代码").fill("YX-DC")
+        page.get_by_role("button", name="登记该组织").click()
+        expect(page.locator("#code-error")).to_have_text("已有工会组织使用此代码。")
+        expect(page.locator("#un-name")).to_have_value("另一个电厂工会")
+
+        row = page.locator("#unit-table tr[data-code='YX-DC']")
+        row.locator("summary").click()
+        row.get_by_label("新名称").fill("盂县发电厂工会")
+        row.get_by_role("button", name="更名").click()
+        expect(page.get_by_role("status")).to_have_text("已更名。")
+        row = page.locator("#unit-table tr[data-code='YX-DC']")
+        expect(row).to_contain_text("盂县发电厂工会")
+        row.locator("summary").click()
+        row.get_by_label("撤销原因").fill("企业改制")
+        row.get_by_role("button", name="撤销该组织").click()
+        expect(page.get_by_role("status")).to_have_text("已撤销。")
+        expect(page.locator("#unit-table tr[data-code='YX-DC']")).to_contain_text("已撤销")
+        page.goto("/directory")
+        expect(page.locator("code.unit-code", has_text="YX-DC")).to_be_visible()
+    watch.assert_clean()

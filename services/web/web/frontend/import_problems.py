@@ -63,6 +63,16 @@ def _kind(lang: Language, name: str) -> str:
     return lang.gettext(UNIT_KIND_LABELS[name]) if name in UNIT_KIND_LABELS else name
 
 
+def _options(lang: Language, text: str) -> str:
+    """``'leader', 'committee' or 'worker'`` in the page's words (班子成员、全委会委员或职工)."""
+    codes = re.findall(r"'([^']*)'", text)
+    names = [_kind(lang, c) if c in UNIT_KIND_LABELS else _tier(lang, c) for c in codes]
+    if len(names) < 2:
+        return "".join(names)
+    comma = lang.gettext(N_(", "))
+    return comma.join(names[:-1]) + lang.gettext(N_(" or ")) + names[-1]
+
+
 PATTERNS: list[tuple[re.Pattern[str], Translate]] = [
     (
         re.compile(r"^(?P<what>.+) \(first in row (?P<row>\d+)\)$"),
@@ -170,7 +180,8 @@ PATTERNS: list[tuple[re.Pattern[str], Translate]] = [
     (
         re.compile(r"^Input should be (?P<options>'.+)$"),
         lambda lang, m: (
-            lang.gettext(N_("Please choose one of: %(options)s.")) % {"options": m["options"]}
+            lang.gettext(N_("Please choose one of: %(options)s."))
+            % {"options": _options(lang, m["options"])}
         ),
     ),
     (

@@ -55,6 +55,11 @@ ROLE_LABELS = {
     "auditor": N_("Auditor"),
     "system": N_("System"),
 }
+MEMBER_STATUS_LABELS = {
+    "active": N_("Active"),
+    "departed": N_("Departed"),
+    "forgotten": N_("Forgotten"),
+}
 
 ALL = {
     "STATUS_LABELS": STATUS_LABELS,
@@ -66,5 +71,6 @@ ALL = {
     "STEP_LABELS": STEP_LABELS,
     "DEADLINE_LABELS": DEADLINE_LABELS,
     "ROLE_LABELS": ROLE_LABELS,
+    "MEMBER_STATUS_LABELS": MEMBER_STATUS_LABELS,
 }
 """Every table, as the templates' globals."""

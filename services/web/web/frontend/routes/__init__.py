@@ -17,6 +17,7 @@ from web.frontend.routes import (
     suggestions,
     table_exports,
     tables,
+    upkeep,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -27,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     dashboard.router,
     tables.router,
     table_exports.router,
+    upkeep.router,  # before roster's: /directory/members/new is not a member's page
     roster.router,
     history.router,
     accounts.router,

@@ -13,12 +13,21 @@ from web.frontend.deps import AdminDep, ApiDep, FormDep, StaffDep, federation_cl
 from web.frontend.errors import Problem, describe
 from web.frontend.i18n import N_
 from web.frontend.rendering import language_of, render
-from web.frontend.routes.common import unit_names
+from web.frontend.routes.common import flatten_units, unit_names
 from web.frontend.services import ServiceError
 
 router = APIRouter(prefix="/directory", tags=["frontend"])
 UPPER_TIER = {"committee": "leader", "representative": "committee", "worker": "representative"}
 LINK_FIELDS = frozenset({"upper_member_id", "assigned_on", "span_override_reason"})
+DONE = {
+    "details": N_("Details saved."),
+    "tier": N_("Tier changed."),
+    "move": N_("Moved to the other unit."),
+    "departure": N_("Departure recorded."),
+    "forget": N_("The member's personal data was destroyed."),
+    "registered": N_("Member registered."),
+}
+"""What the member's page says after one of its forms (``?done=``) succeeded."""
 
 
 @router.get("")
@@ -30,7 +39,7 @@ async def roster(request: Request, user: StaffDep, api: ApiDep, q: str | None = 
     return render(request, "roster.html", context)
 
 
-async def _member_page(
+async def member_page_for(
     request: Request,
     api: Any,
     member_id: str,
@@ -39,7 +48,11 @@ async def _member_page(
     problem: Problem | None = None,
     values: dict[str, Any] | None = None,
     status: int = 200,
+    open_form: str | None = None,
+    notice: str | None = None,
 ) -> Response:
+    """The member's page; ``open_form`` is the upkeep form shown again with ``problem``
+    beside its fields and ``values`` as typed."""
     member = await api.get("roster", f"/members/{member_id}")
     chain = await api.get("roster", f"/members/{member_id}/chain")
     lower = await api.get("roster", f"/members/{member_id}/lower-members", limit=500)
@@ -67,9 +80,14 @@ async def _member_page(
         "upper_q": upper_q or "",
         "candidates": candidates,
         "units": await unit_names(api),
-        "problem": problem,
-        "values": values or {"assigned_on": today},
+        "problem": problem if open_form is None else None,
+        "values": values if open_form is None and values else {"assigned_on": today},
         "today": today,
+        "open_form": open_form,
+        "form_problem": problem if open_form else None,
+        "form_values": values if open_form else {},
+        "unit_list": flatten_units(await api.get("roster", "/units")),
+        "notice": notice,
     }
     return render(request, "member.html", context, status)
 
@@ -79,7 +97,8 @@ async def member_page(
     request: Request, member_id: str, user: StaffDep, api: ApiDep, upper_q: str | None = None
 ) -> Response:
     """One member: details, chain up to the top, lower members with their standing."""
-    return await _member_page(request, api, member_id, upper_q=upper_q)
+    notice = DONE.get(request.query_params.get("done") or "")
+    return await member_page_for(request, api, member_id, upper_q=upper_q, notice=notice)
 
 
 @router.post("/members/{member_id}/link")
@@ -101,7 +120,7 @@ async def link(
         if error.status == 401:
             raise
         problem = describe(error, LINK_FIELDS)
-        return await _member_page(
+        return await member_page_for(
             request,
             api,
             member_id,
@@ -144,7 +163,10 @@ def _readable(request: Request, report: dict[str, Any]) -> dict[str, Any]:
     problems = [
         {
             **p,
-            "sheet": import_problems.sheet_name(lang, p["sheet"]),
+            # A CSV file's "sheet" is its kind; a workbook's is the sheet as the file names it.
+            "sheet": import_problems.sheet_name(lang, p["sheet"])
+            if report.get("encoding")
+            else p["sheet"],
             "message": import_problems.translate(lang, p["message"]),
         }
         for p in report["problems"]
