@@ -52,7 +52,14 @@ $(API_DOCS): shared/apidocs/package.json shared/apidocs/package-lock.json
 	npm ci --prefix shared/apidocs --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(VENV)/.synced $(WEB_ASSETS) $(SPEC_SCHEMAS) $(API_DOCS) ## create .venv with the locked dependencies, the frontend's assets, Swagger UI and the spec schemas
+PAPER_LIBS := $(VENV)/.papers
+
+# What WeasyPrint needs from Debian for the frontend's PDF papers: Pango, HarfBuzz, a CJK font.
+$(PAPER_LIBS): deploy/local/papers.sh $(VENV)/.synced
+	deploy/local/papers.sh
+	@touch $@
+
+install: $(VENV)/.synced $(WEB_ASSETS) $(SPEC_SCHEMAS) $(API_DOCS) $(PAPER_LIBS) ## create .venv with the locked dependencies, the frontend's assets, Swagger UI, the spec schemas and the papers' system libraries
 
 messages: install ## extract the frontend's messages; update its catalogues (then translate the new ones)
 	cd services/web && ../../$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \

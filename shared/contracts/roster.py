@@ -274,6 +274,19 @@ class AccountPasswordChanged(DomainEvent):
     changed_at: datetime = Field(description="tokens issued at or before this moment are refused")
 
 
+class HandbookPublished(DomainEvent):
+    """A new version of the federation's handbook (《工会代表联系职工群众工作手册》): its whole
+    text, in Markdown, as every committee member and representative is to receive it. It
+    holds no personal data: it is the federation's own policy text."""
+
+    event_type = "HandbookPublished"
+    event_version = 1
+
+    version: int = Field(ge=1, description="1 for the first text, one more for each after it")
+    text: str = Field(min_length=1, max_length=50_000, description="the handbook, in Markdown")
+    note: str | None = Field(None, max_length=500, description="what changed, in a sentence")
+
+
 CATALOGUE = EventCatalogue(
     [
         UnitRegisteredV1,
@@ -295,6 +308,7 @@ CATALOGUE = EventCatalogue(
         SpanPolicyChanged,
         AccountDisabled,
         AccountPasswordChanged,
+        HandbookPublished,
     ],
     upcasters={("UnitRegistered", 1): _unit_registered_v1_to_v2},
 )

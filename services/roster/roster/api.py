@@ -19,6 +19,7 @@ from roster.events import Tier
 from roster.import_rows import MAX_BYTES, Kind
 from roster.import_template import template
 from roster.models import (
+    HandbookPublic,
     ImportReport,
     MemberPublic,
     MembersPublic,
@@ -283,6 +284,26 @@ async def change_span_policy(
     return CommandAccepted.of(outcome.events)
 
 
+handbook = APIRouter(prefix="/handbook", tags=["handbook"])
+
+
+@handbook.get("")
+async def get_handbook(roster: RosterDep) -> HandbookPublic:
+    """The handbook in force (《工会代表联系职工群众工作手册》), in Markdown, with its version."""
+    found = await roster.handlers.handbook()
+    return HandbookPublic(version=found.version, text=found.text, note=found.note)
+
+
+@handbook.put("", responses=REFUSED)
+async def publish_handbook(
+    body: cmd.PublishHandbook, roster: RosterDep, ctx: Context
+) -> CommandAccepted:
+    """Publish the handbook's next version (federation staff): the whole text, recorded as an
+    event. ``expected_version`` refuses an edit of a version no longer in force (409)."""
+    outcome = await roster.commands.run(body, ctx)
+    return CommandAccepted.of(outcome.events)
+
+
 imports = APIRouter(prefix="/imports", tags=["imports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_ANSWERS: dict[int | str, dict[str, Any]] = {
@@ -350,6 +371,6 @@ async def import_template(roster: RosterDep) -> Response:
     return Response(template(flat), media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
-ROUTERS = (units, members, links, policy, imports)
+ROUTERS = (units, members, links, policy, handbook, imports)
 PUBLIC_ROUTERS = access_api.routers(get_access)
 """Sign-in (no token needed) and accounts (each route checks its caller itself)."""

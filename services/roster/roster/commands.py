@@ -218,3 +218,33 @@ class RecordPasswordChanged(Command):
 
     account_id: UUID
     changed_at: datetime
+
+
+HandbookText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000), FREE_TEXT
+]
+
+
+class PublishHandbook(Command):
+    """Publish a new version of the handbook (its whole text, in Markdown)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "# 工会代表联系职工群众工作手册\n\n每年同每名联系人至少联系两次。",
+                    "note": "增加联系方式一节",
+                    "expected_version": 1,
+                }
+            ]
+        }
+    )
+
+    text: HandbookText
+    note: Reason | None = None
+    expected_version: int | None = Field(
+        None,
+        ge=0,
+        description="the version the text was edited from (0: none yet); another version in "
+        "force then is refused, so an edit never silently replaces a newer one",
+    )

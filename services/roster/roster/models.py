@@ -105,3 +105,11 @@ class ImportReport(BaseModel):
     )
     problem_count: int = Field(description="all problems found; the list holds the first ones")
     problems: list[ImportProblem]
+
+
+class HandbookPublic(BaseModel):
+    """The handbook in force."""
+
+    version: int = Field(description="0 before the first is published")
+    text: str = Field(description="Markdown")
+    note: str | None = Field(description="what the version changed")
