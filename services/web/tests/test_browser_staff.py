@@ -14,11 +14,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
+from pypdf import PdfReader
 from staff_seed import City, seed_city, token
 
 from browser_support import (
@@ -467,4 +469,121 @@ def test_units_are_registered_with_codes_renamed_and_closed_in_the_browser(
         expect(page.locator("#unit-table tr[data-code='YX-DC']")).to_contain_text("已撤销")
         page.goto("/directory")
         expect(page.locator("code.unit-code", has_text="YX-DC")).to_be_visible()
+    watch.assert_clean()
+
+
+A4 = (595.28, 841.89)
+"""An A4 page in PDF points."""
+
+
+def pdf_text(answer: Any) -> str:
+    """The text of a PDF answer, after checking it is a PDF whose every page is A4."""
+    assert answer.status == 200, answer.text()
+    assert answer.headers["content-type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(answer.body()))
+    assert len(reader.pages) >= 1
+    for page in reader.pages:
+        size = (float(page.mediabox.width), float(page.mediabox.height))
+        assert size == pytest.approx(A4, abs=0.5), size
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_papers_print_as_a4_pdfs_with_the_names_and_figures_they_should_hold(
+    browser: Any, staff_server: Server, staff_admin: Admin, city: City, tmp_path: Path
+) -> None:
+    with watched_page(browser, staff_server.base, DESKTOP, accept_downloads=True) as (page, watch):
+        sign_in_admin(page, staff_admin)
+
+        # 联系卡: the people 陈红 contacts, with unit and phone, the rule, blank rows.
+        page.goto(f"/directory/members/{city.members['陈红']}")
+        href = page.locator("#card-pdf").get_attribute("href")
+        card = pdf_text(page.request.get(href))
+        assert "联系卡：陈红" in card
+        for name in ("刘敏", "孙丽", "周杰"):
+            assert name in card
+            assert city.phones[name] in card
+        assert "平定电厂工会" in card
+        assert "每年应至少联系 2 次" in card.replace("\n", "")  # the rule, with its minimum
+        # 张东峰's card lists the contacts made this period.
+        answer = page.request.get(f"/papers/contact-card/{city.members['张东峰']}.pdf")
+        made = pdf_text(answer)
+        assert "2026年4月2日" in made
+        assert "2026年9月15日" in made
+        assert quote("联系卡-张东峰-2026-11-20.pdf") in answer.headers["content-disposition"]
+
+        # 工作手册: the federation edits it, it prints with the member's own links.
+        page.get_by_role("link", name="工作手册", exact=True).click()
+        page.get_by_label("正文（Markdown 格式：# 为标题，- 为列表）").fill(
+            "# 联系职工群众工作手册\n\n## 联系频次\n\n"
+            "每年同每名联系人至少联系两次。\n\n- 座谈\n- 走访"
+        )
+        page.get_by_label("修改说明").fill("首版")
+        page.get_by_role("button", name="发布").click()
+        expect(page.get_by_role("status")).to_have_text("工作手册新版本已发布。")
+        expect(page.locator("#handbook-text h2")).to_have_text("联系频次")
+        page.goto(f"/directory/members/{city.members['陈红']}")
+        handbook = pdf_text(page.request.get(page.locator("#handbook-pdf").get_attribute("href")))
+        assert "每年同每名联系人至少联系两次" in handbook
+        assert "第 1 版" in handbook
+        assert "我的联系人" in handbook
+        assert "刘敏" in handbook
+
+        # 通报: compliance at the month's end, counties and enterprise unions ranked. The
+        # module's other tests may add links: the city's figures are the reports service's.
+        with httpx.Client(base_url=staff_server.base, timeout=20) as client:
+            report = client.get(
+                "/reports/compliance", params={"period": "2026"}, headers=staff_admin.headers
+            ).json()
+        total = report["city"]
+        tally = {g["key"]: g["tally"] for g in report["by_unit"]}
+        yx, pd = tally[city.units["盂县总工会"]], tally[city.units["平定县总工会"]]
+        page.goto("/dashboard")
+        bulletin = pdf_text(page.request.get(page.locator("#bulletin-pdf").get_attribute("href")))
+        assert "2026-11" in bulletin
+        assert f"{total['compliance_pct']:.1f}%" in bulletin
+        assert total["met"] == 2  # 王建平 -> 张东峰 and 张东峰 -> 王芳
+        assert bulletin.index("盂县总工会") < bulletin.index("平定县总工会")  # ranked
+        assert "50.0%" in bulletin
+        assert "66.7%" in bulletin  # 跃进煤业工会: 2 of 3
+        assert "最落后的成员" in bulletin
+        assert bulletin.index("陈红") < bulletin.index("张东峰")  # 6 contacts owed before 1
+        with page.expect_download() as started:
+            page.locator("#bulletin-xlsx").click()
+        download = started.value
+        assert download.suggested_filename == "月度通报-2026-11.xlsx"
+        saved = tmp_path / "bulletin.xlsx"
+        download.save_as(saved)
+        book = load_workbook(saved)
+        counties = [list(r) for r in book["县（区）排名"].iter_rows(values_only=True)]
+        assert counties[0][:2] == ["名次", "单位"]
+        assert counties[1][:3] == [1, "盂县总工会", yx["links"]]
+        assert counties[2][:3] == [2, "平定县总工会", pd["links"]]
+        assert (yx["compliance_pct"], pd["compliance_pct"]) == (50.0, 0.0)
+        summary = [list(r) for r in book["概况"].iter_rows(values_only=True)]
+        figures = [total[k] for k in ("links", "met", "behind", "none", "compliance_pct")]
+        assert summary[1][:6] == ["2026-11", *figures]
+    watch.assert_clean()
+
+
+def test_pages_print_without_navigation_or_forms(
+    browser: Any, staff_server: Server, staff_admin: Admin, city: City
+) -> None:
+    with watched_page(browser, staff_server.base, DESKTOP) as (page, watch):
+        sign_in_admin(page, staff_admin)
+        for path in (
+            "/dashboard",
+            "/compliance",
+            f"/directory/members/{city.members['陈红']}",
+            "/queue",
+        ):
+            page.goto(path)
+            page.emulate_media(media="print")
+            assert page.locator("header.top").is_hidden(), path
+            visible_forms = page.evaluate(
+                "[...document.querySelectorAll('form, button')]"
+                ".filter(e => e.offsetParent !== null).length"
+            )
+            assert visible_forms == 0, path
+            expect(page.locator("h1")).to_be_visible()
+            page.emulate_media(media="screen")
     watch.assert_clean()

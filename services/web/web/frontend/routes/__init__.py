@@ -7,10 +7,12 @@ from fastapi import APIRouter
 from web.frontend.routes import (
     accounts,
     auth,
+    bulletin,
     changes,
     contacts,
     dashboard,
     history,
+    papers,
     password,
     performance,
     roster,
@@ -34,4 +36,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     accounts.router,
     password.router,
     performance.router,
+    papers.router,
+    bulletin.router,
 )
