@@ -339,6 +339,23 @@ def test_a_gbk_csv_and_the_filled_in_template_import_and_a_bad_real_import_shows
         expect(problems.nth(0)).to_contain_text("层级")
         expect(problems.nth(1)).to_contain_text("文件和名册中都没有这个代码的工会组织。")
         shoot(page, artifacts, "staff-import-refused")
+
+        # A member registered on the page in a unit with a code is the one a file names so.
+        page.goto("/directory/members/new")
+        page.get_by_label("单位").select_option(
+            label="\u00a0\u00a0\u00a0\u00a0娘子关电厂工会 (PD-NZG)"
+        )
+        page.get_by_label("层级").select_option("worker")
+        page.get_by_label("姓名").fill("程英")
+        page.get_by_label("编号").fill("NZG-009")
+        page.get_by_role("button", name="登记该成员").click()
+        expect(page.get_by_role("status")).to_have_text("成员已登记。")
+        same = tmp_path / "same.csv"
+        same.write_bytes("单位代码,编号,层级,姓名\r\nPD-NZG,nzg-009,职工,程英\r\n".encode("gbk"))
+        upload(page, same, "members", dry_run=True)
+        expect(page.locator("#import-problems")).to_have_count(0)
+        expect(page.locator("#counts-members")).to_have_attribute("data-skipped", "1")
+        expect(page.locator("#counts-members")).to_have_attribute("data-created", "0")
     with httpx.Client(base_url=staff_server.base, timeout=20) as client:
         found = client.get("/roster/members", params={"q": "郭"}, headers=staff_admin.headers)
         assert sorted(m["name"] for m in found.json()["data"]) == ["郭襄", "郭靖"]

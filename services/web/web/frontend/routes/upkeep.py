@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from roster import codes
 from web.frontend.deps import AdminDep, Api, ApiDep, FormDep
 from web.frontend.errors import describe
 from web.frontend.i18n import N_
@@ -75,8 +76,14 @@ async def _new_member_page(
 async def register_member(request: Request, user: AdminDep, api: ApiDep, form: FormDep) -> Response:
     """Register the member (RegisterMember), then show their page."""
     body = _clean(form, MEMBER_FIELDS)
-    # The id comes with the form: sent twice, it is one member (the second is refused).
+    # The id comes with the form: sent twice, it is one member (the second is refused). In a
+    # unit with a code it is the id an import file gives the unit's code and this number, so
+    # a file can name the member (and importing them again changes nothing).
     member_id = str(form.get("member_id") or uuid.uuid4())
+    units = {u["unit_id"]: u for u in flatten_units(await api.get("roster", "/units"))}
+    code = (units.get(body.get("unit_id", "")) or {}).get("code")
+    if code and body.get("external_number"):
+        member_id = str(codes.member_id(code, body["external_number"]))
     try:
         await api.post("roster", "/members", {**body, "member_id": member_id}, key=form.get("key"))
     except ServiceError as error:
