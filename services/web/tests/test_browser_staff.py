@@ -384,6 +384,7 @@ def test_a_member_is_registered_edited_moved_and_departed_in_the_browser(
         page.goto("/directory")
         page.get_by_role("link", name="登记成员").click()
         expect(page.get_by_role("heading", name="登记成员")).to_be_visible()
+        shoot(page, artifacts, f"staff-member-new-{size}")
         page.get_by_label("单位").select_option(label="\u00a0\u00a0\u00a0\u00a0平定电厂工会")
         page.get_by_label("层级").select_option("worker")
         page.get_by_label("姓名").fill("郭小川")
@@ -437,6 +438,7 @@ def test_a_member_is_registered_edited_moved_and_departed_in_the_browser(
         page.locator("#forget-link").click()
         expect(page.locator("#forget-warning")).to_contain_text("姓名、电话、微信号和编号")
         expect(page.locator("#forget-warning")).to_contain_text("无法撤销")
+        shoot(page, artifacts, f"staff-forget-{size}")
         page.get_by_role("link", name="取消").click()
         assert page.url.split("?")[0] == member_url
         page.locator("#forget-link").click()
@@ -447,7 +449,7 @@ def test_a_member_is_registered_edited_moved_and_departed_in_the_browser(
 
 
 def test_units_are_registered_with_codes_renamed_and_closed_in_the_browser(
-    browser: Any, staff_server: Server, staff_admin: Admin, city: City
+    browser: Any, staff_server: Server, staff_admin: Admin, city: City, artifacts: Path
 ) -> None:
     with watched_page(browser, staff_server.base, DESKTOP) as (page, watch):
         sign_in_admin(page, staff_admin)
@@ -462,6 +464,7 @@ def test_units_are_registered_with_codes_renamed_and_closed_in_the_browser(
         expect(page.get_by_role("status")).to_have_text("工会组织已登记。")
         row = page.locator("#unit-table tr[data-code='YX-DC']")
         expect(row).to_contain_text("盂县电厂工会")
+        shoot(page, artifacts, "staff-units")
         # The same code again: refused beside the code field.
         form = page.locator("#unit-new")
         form.get_by_label("名称").fill("另一个电厂工会")
@@ -506,7 +509,12 @@ def pdf_text(answer: Any) -> str:
 
 
 def test_papers_print_as_a4_pdfs_with_the_names_and_figures_they_should_hold(
-    browser: Any, staff_server: Server, staff_admin: Admin, city: City, tmp_path: Path
+    browser: Any,
+    staff_server: Server,
+    staff_admin: Admin,
+    city: City,
+    tmp_path: Path,
+    artifacts: Path,
 ) -> None:
     with watched_page(browser, staff_server.base, DESKTOP, accept_downloads=True) as (page, watch):
         sign_in_admin(page, staff_admin)
@@ -537,7 +545,8 @@ def test_papers_print_as_a4_pdfs_with_the_names_and_figures_they_should_hold(
         page.get_by_label("修改说明").fill("首版")
         page.get_by_role("button", name="发布").click()
         expect(page.get_by_role("status")).to_have_text("工作手册新版本已发布。")
-        expect(page.locator("#handbook-text h2")).to_have_text("联系频次")
+        expect(page.locator("#handbook-text h3")).to_have_text("联系频次")
+        shoot(page, artifacts, "staff-handbook")
         page.goto(f"/directory/members/{city.members['陈红']}")
         handbook = pdf_text(page.request.get(page.locator("#handbook-pdf").get_attribute("href")))
         assert "每年同每名联系人至少联系两次" in handbook

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from fastapi.responses import Response
 
@@ -26,20 +27,30 @@ class PaperFetchRefused(Exception):
     """A paper asked for a resource that is not one of the frontend's own files."""
 
 
-def _local_only(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[str, Any]:
-    # A name or note typed into the roster could carry an <img src="http://...">; the renderer
-    # must not fetch it (no request leaves the server while a paper is made).
-    from weasyprint.urls import default_url_fetcher
-
+def check_fetch(url: str) -> None:
+    """Raise :class:`PaperFetchRefused` unless ``url`` is a ``data:`` URL or one of the
+    frontend's static files: a name or note typed into the roster could carry an
+    ``<img src="http://...">``, and no request may leave the server while a paper is made."""
     if url.startswith("data:"):
-        fetched: dict[str, Any] = default_url_fetcher(url, timeout=timeout)
-        return fetched
+        return
     if url.startswith("file://"):
-        path = Path(url.removeprefix("file://")).resolve()
+        path = Path(unquote(urlsplit(url).path)).resolve()
         if path.is_relative_to(STATIC):
-            fetched = default_url_fetcher(url, timeout=timeout)
-            return fetched
+            return
     raise PaperFetchRefused(url)
+
+
+def _fetcher() -> Any:
+    from weasyprint.urls import URLFetcher
+
+    class LocalOnly(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no types
+        """WeasyPrint's fetcher, for the frontend's own files and ``data:`` URLs only."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            check_fetch(url)
+            return super().fetch(url, headers)
+
+    return LocalOnly()
 
 
 def render_pdf(html: str) -> bytes:
@@ -48,7 +59,7 @@ def render_pdf(html: str) -> bytes:
     Blocking and CPU-bound: from a request, call :func:`html_to_pdf`."""
     from weasyprint import CSS, HTML  # a large import: loaded when the first paper is made
 
-    document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=_local_only)
+    document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=_fetcher())
     pdf: bytes = document.write_pdf(stylesheets=[CSS(filename=str(PAPER_CSS))])
     return pdf
 

@@ -29,9 +29,15 @@ UPPER_TIERS = ("leader", "committee", "representative")
 
 
 def markdown(text: str) -> Markup:
-    """The handbook's Markdown as HTML; HTML typed into it is shown as text, never run."""
-    html = MarkdownIt("commonmark", {"html": False}).render(text)
-    return Markup(html)
+    """The handbook's Markdown as HTML; HTML typed into it is shown as text, never run. Its
+    headings start at ``h2``: the page's or paper's own title is its one ``h1``."""
+    parser = MarkdownIt("commonmark", {"html": False})
+    tokens = parser.parse(text)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + 1)}"
+    # markdown-it escapes the text (html is off): what it renders is safe to insert as is.
+    return Markup(parser.renderer.render(tokens, parser.options, {}))
 
 
 def _in_window(day: str, standing: dict[str, Any]) -> bool:
