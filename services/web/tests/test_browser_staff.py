@@ -180,7 +180,7 @@ def test_the_county_export_with_a_status_filter_holds_exactly_the_rows_the_page_
         assert by_lower["刘敏"][col["联系对象电话"]] == city.phones["刘敏"]
         assert by_lower["刘敏"][col["单位"]] == "平定电厂工会"
         assert by_lower["刘敏"][col["上级联系人层级"]] == "工会代表"
-        assert by_lower["刘敏"][col["联系对象编号"]] == city.members["刘敏"]
+        assert by_lower["刘敏"][col["联系对象系统编号"]] == city.members["刘敏"]
         linked = by_lower["刘敏"][col["结对日期"]]
         assert isinstance(linked, datetime)  # a date, not text
         assert linked.date().isoformat() == "2025-12-01"
@@ -612,4 +612,42 @@ def test_pages_print_without_navigation_or_forms(
             assert visible_forms == 0, path
             expect(page.locator("h1")).to_be_visible()
             page.emulate_media(media="screen")
+    watch.assert_clean()
+
+
+def test_the_unlinked_export_holds_the_members_the_filtered_page_shows(
+    browser: Any, staff_server: Server, staff_admin: Admin, city: City, tmp_path: Path
+) -> None:
+    with httpx.Client(base_url=staff_server.base, timeout=20) as client:
+        body = {
+            "unit_id": city.units["盂县总工会"],
+            "tier": "representative",
+            "name": "孤代表",
+            "phone": "13955550000",
+            "external_number": "YX-LONE",
+        }
+        ok(client, "POST", "/roster/members", headers=staff_admin.headers, json=body)
+    with watched_page(browser, staff_server.base, DESKTOP, accept_downloads=True) as (page, watch):
+        sign_in_admin(page, staff_admin)
+        page.goto("/directory/exposure")
+        page.locator("#x-tier").select_option("representative")
+        page.get_by_role("button", name="筛选").click()
+        table = page.locator("table.stack").nth(1)
+        shown = sorted(
+            t.strip() for t in table.locator("tbody tr td:first-child").all_inner_texts()
+        )
+        assert "孤代表" in shown
+        with page.expect_download() as started:
+            page.get_by_role("link", name="导出 XLSX").click()
+        download = started.value
+        assert download.suggested_filename == f"未结对-工会代表-{TODAY}.xlsx"
+        saved = tmp_path / "unlinked.xlsx"
+        download.save_as(saved)
+        sheet = load_workbook(saved).active
+        assert sheet is not None
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        assert rows[0][:4] == ["姓名", "层级", "单位", "电话"]
+        assert sorted(r[0] for r in rows[1:]) == shown
+        lone = next(r for r in rows if r[0] == "孤代表")
+        assert lone[1:4] == ["工会代表", "盂县总工会", "13955550000"]
     watch.assert_clean()

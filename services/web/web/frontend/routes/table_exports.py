@@ -212,3 +212,37 @@ async def export_queue(
 def _sees_phones(user: User) -> bool:
     """Federation staff call people: their exports carry phones."""
     return user.is_staff
+
+
+@router.get("/export/unlinked.{format}")
+async def export_unlinked(
+    request: Request,
+    format: Literal["csv", "xlsx"],
+    user: StaffDep,
+    api: ApiDep,
+    tier: str | None = None,
+) -> Response:
+    """The members nobody keeps in contact with, as the exposure page filters them (tier)."""
+    lang = language_of(request)
+    rows: list[dict[str, Any]] = []
+    while True:
+        found = await api.get(
+            "roster", "/members/unlinked", tier=tier, limit=BATCH, offset=len(rows)
+        )
+        rows.extend(found["data"])
+        if not found["data"] or len(rows) >= found["count"]:
+            break
+    units = {u["unit_id"]: u["name"] for u in flatten_units(await api.get("roster", "/units"))}
+    columns = [
+        Column(N_("Name"), lambda row: row.get("name")),
+        Column(N_("Tier"), _label(lang, TIER_LABELS, "tier")),
+        Column(N_("Unit"), lambda row: units.get(str(row["unit_id"]), ""), 22),
+        Column(N_("Phone"), lambda row: row.get("phone")),
+        Column(N_("External number"), lambda row: row.get("external_number")),
+        Column(N_("Registered on"), lambda row: as_date(row.get("registered_on"))),
+        Column(N_("Member's id"), lambda row: row["member_id"], 38),
+    ]
+    if not _sees_phones(user):
+        columns = [c for c in columns if c.header != N_("Phone")]
+    parts = [lang.gettext(TIER_LABELS[tier]) if tier in TIER_LABELS else ""]
+    return _send(request, Table(N_("Unlinked"), columns, rows, parts), format, "unlinked")
