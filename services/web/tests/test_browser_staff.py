@@ -647,7 +647,7 @@ def test_the_unlinked_export_holds_the_members_the_filtered_page_shows(
         assert sheet is not None
         rows = [list(r) for r in sheet.iter_rows(values_only=True)]
         assert rows[0][:4] == ["姓名", "层级", "单位", "电话"]
-        assert sorted(r[0] for r in rows[1:]) == shown
+        assert sorted(str(r[0]) for r in rows[1:]) == shown
         lone = next(r for r in rows if r[0] == "孤代表")
         assert lone[1:4] == ["工会代表", "盂县总工会", "13955550000"]
     watch.assert_clean()
