@@ -586,6 +586,10 @@ def test_papers_print_as_a4_pdfs_with_the_names_and_figures_they_should_hold(
         assert counties[2][:3] == [2, "平定县总工会", pd["links"]]
         assert (yx["compliance_pct"], pd["compliance_pct"]) == (50.0, 0.0)
         summary = [list(r) for r in book["概况"].iter_rows(values_only=True)]
+        levels = [list(r) for r in book["意见建议（按上报次数）"].iter_rows(values_only=True)]
+        assert levels[0] == ["上报次数", "已提出", "已答复", "已办理", "未办结", "已超期"]
+        assert levels[1:] == [[0, 1, 0, 0, 1, 0]]  # 张东峰's, held by 王建平, not yet late
+        assert "上报 0 次" in bulletin
         figures = [total[k] for k in ("links", "met", "behind", "none", "compliance_pct")]
         assert summary[1][:6] == ["2026-11", *figures]
     watch.assert_clean()

@@ -74,15 +74,32 @@ def most_behind(links: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows[:MOST_BEHIND]
 
 
-def by_key(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """Open suggestions counted by ``key`` (level, department), with how many are overdue."""
-    counts: dict[Any, dict[str, int]] = defaultdict(lambda: {"open": 0, "overdue": 0})
+def by_key(
+    raised: list[dict[str, Any]], items: list[dict[str, Any]], key: str
+) -> list[dict[str, Any]]:
+    """Suggestions by ``key`` (level, department): those raised in the period with how many
+    were answered and resolved (the reports' overview), and those open now with how many are
+    overdue (the queue)."""
+    rows: dict[str | None, dict[str, Any]] = {}
+
+    def row(name: Any) -> dict[str, Any]:
+        k = None if name is None else str(name)
+        empty = {"key": k, "raised": 0, "answered": 0, "resolved": 0, "open": 0, "overdue": 0}
+        return rows.setdefault(k, empty)
+
+    for tally in raised:
+        found = row(tally["key"])
+        for field in ("raised", "answered", "resolved"):
+            found[field] = tally[field]
     for item in items:
-        row = counts[item.get(key)]
-        row["open"] += 1
+        found = row(item.get(key))
+        found["open"] += 1
         hours = item.get("hours_to_deadline")
-        row["overdue"] += hours is not None and hours < 0
-    return [{"key": k, **v} for k, v in sorted(counts.items(), key=lambda kv: str(kv[0] or ""))]
+        found["overdue"] += hours is not None and hours < 0
+    order = sorted(
+        rows.values(), key=lambda r: (r["key"] is None, len(r["key"] or ""), r["key"] or "")
+    )
+    return order
 
 
 async def bulletin(api: Api, year: int, month: int, today: date) -> dict[str, Any]:
@@ -134,8 +151,8 @@ async def bulletin(api: Api, year: int, month: int, today: date) -> dict[str, An
         "overview": overview,
         "queue_count": queue["count"],
         "queue_overdue": queue["overdue"],
-        "by_level": by_key(queue["data"], "level"),
-        "by_department": by_key(queue["data"], "department"),
+        "by_level": by_key(overview.get("by_level", []), queue["data"], "level"),
+        "by_department": by_key(overview.get("by_department", []), queue["data"], "department"),
         "departments": departments,
         "behind": behind,
         "people": people,
@@ -258,19 +275,23 @@ def workbook(lang: Language, data: dict[str, Any]) -> bytes:
             for m in data["months"]
         ],
     )
+    counts = ("raised", "answered", "resolved", "open", "overdue")
+    heads = [N_("Raised"), N_("Answered"), N_("Resolved since"), N_("Open"), N_("Overdue")]
     sheet(
         N_("Suggestions by level"),
-        [N_("Level"), N_("Open"), N_("Overdue")],
-        [[r["key"], r["open"], r["overdue"]] for r in data["by_level"]],
+        [N_("Level"), *heads],
+        [
+            [None if r["key"] is None else int(r["key"]), *(r[c] for c in counts)]
+            for r in data["by_level"]
+        ],
     )
     sheet(
         N_("Suggestions by department"),
-        [N_("Department"), N_("Open"), N_("Overdue")],
+        [N_("Department"), *heads],
         [
             [
                 data["departments"].get(r["key"] or "", r["key"]) or _("not assigned"),
-                r["open"],
-                r["overdue"],
+                *(r[c] for c in counts),
             ]
             for r in data["by_department"]
         ],
