@@ -119,3 +119,14 @@ def test_history_shows_data_as_labelled_fields_with_names_and_sealed_data_as_suc
         ("登记日期", "2025年11月1日"),
     ]
     assert history_view.event_name(ZH, "sanlian.roster.MemberRegistered.v1") == "登记成员"
+
+
+def test_the_actor_is_named_by_member_then_username_then_the_start_of_the_account() -> None:
+    member, account = "5e8f2a8e-1b7c-4f55-8a37-1d2a3b4c0001", "0b6f1c1e-8d4e-4a8f-9d55-7c1f0f6a0001"
+    actor = f"account:{account}/member:{member}"
+    people = {member: {"name": "张东峰"}}
+    assert history_view.actor_name(ZH, actor, people, {}, member, account) == "张东峰"
+    plain = f"account:{account}"
+    assert history_view.actor_name(ZH, plain, {}, {account: "admin-1"}, None, account) == "admin-1"
+    assert history_view.actor_name(ZH, plain, {}, {}, None, account) == "账户 0b6f1c1e"
+    assert history_view.actor_name(ZH, "service:feedback", {}, {}, None, None) == "service:feedback"

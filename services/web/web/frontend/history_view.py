@@ -204,16 +204,20 @@ def _uuid(value: Any) -> bool:
 
 
 def actor_name(
+    lang: Language,
     actor: str | None,
     people: Mapping[str, Mapping[str, Any]],
     accounts: Mapping[str, str],
     member: str | None,
     account: str | None,
 ) -> str:
-    """Who acted: the member's name, else the account's username, else the actor as
-    recorded (a service's own job)."""
+    """Who acted: the member's name, else the account's username, else (for a reader who may
+    not list accounts) the account by the start of its id, else the actor as recorded (a
+    service's own job)."""
     if member and (people.get(member) or {}).get("name"):
         return str(people[member]["name"])
     if account and account in accounts:
         return accounts[account]
+    if account:
+        return lang.gettext(N_("account %(id)s")) % {"id": account[:8]}
     return actor or "—"

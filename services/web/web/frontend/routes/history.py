@@ -103,7 +103,7 @@ async def readable(
                 "time": event.get("time"),
                 "actor": actor,
                 "actor_name": history_view.actor_name(
-                    actor, people, accounts, actor_member(actor), actor_account(actor)
+                    lang, actor, people, accounts, actor_member(actor), actor_account(actor)
                 ),
                 "source": event.get("source"),
                 "fields": history_view.fields(
