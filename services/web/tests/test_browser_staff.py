@@ -655,3 +655,31 @@ def test_the_unlinked_export_holds_the_members_the_filtered_page_shows(
         lone = next(r for r in rows if r[0] == "孤代表")
         assert lone[1:4] == ["工会代表", "盂县总工会", "13955550000"]
     watch.assert_clean()
+
+
+def test_the_staff_pages_fit_a_phone(
+    browser: Any, staff_server: Server, staff_admin: Admin, city: City
+) -> None:
+    with watched_page(browser, staff_server.base, PHONE, has_touch=True, is_mobile=True) as (
+        page,
+        watch,
+    ):
+        sign_in_admin(page, staff_admin)
+        for path in (
+            "/directory/units",
+            "/directory/members/new",
+            "/directory/import",
+            "/handbook",
+            "/directory/exposure",
+            f"/history?kind=member&id={city.members['张东峰']}",
+        ):
+            page.goto(path)
+            expect(page.locator("h1")).to_be_visible()
+            wide = page.evaluate(
+                "[...document.querySelectorAll('body *')]"
+                ".filter(e => e.getBoundingClientRect().right > 361)"
+                ".map(e => e.tagName + '.' + e.className + '#' + e.id).slice(0, 8)"
+            )
+            assert wide == [], (path, wide)
+            no_sideways_scroll(page, PHONE)
+    watch.assert_clean()
