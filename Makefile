@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 BIN := $(VENV)/bin
 
 PACKAGES := shared/eventspine shared/contracts shared/servicekit shared/compliance shared/escalation shared/access shared/topology services/audit/audit services/roster/roster services/contacts/contacts \
-            services/feedback/feedback services/reports/reports services/notify/notify services/web/web bench
+            services/feedback/feedback services/reports/reports services/web/web bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 
 .PHONY: help install messages run demo stack stack-down admin bench-quick lint format schemas test test-unit test-integration test-faults bench up down clean
@@ -52,9 +52,14 @@ $(API_DOCS): shared/apidocs/package.json shared/apidocs/package-lock.json
 	npm ci --prefix shared/apidocs --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(VENV)/.synced $(WEB_ASSETS) $(SPEC_SCHEMAS) $(API_DOCS) ## create .venv with the locked dependencies, the frontend's assets, Swagger UI and the spec schemas
-	@# What WeasyPrint needs for the frontend's PDFs (Pango, a Chinese font): apt-get if missing.
-	@deploy/local/pdf.sh ensure
+PAPER_LIBS := $(VENV)/.papers
+
+# What WeasyPrint needs from Debian for the frontend's PDF papers: Pango, HarfBuzz, a CJK font.
+$(PAPER_LIBS): deploy/local/papers.sh $(VENV)/.synced
+	deploy/local/papers.sh
+	@touch $@
+
+install: $(VENV)/.synced $(WEB_ASSETS) $(SPEC_SCHEMAS) $(API_DOCS) $(PAPER_LIBS) ## create .venv with the locked dependencies, the frontend's assets, Swagger UI, the spec schemas and the papers' system libraries
 
 messages: install ## extract the frontend's messages; update its catalogues (then translate the new ones)
 	cd services/web && ../../$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \

@@ -84,6 +84,10 @@ REFUSALS: Mapping[str, Refusal] = _catalogue(
     R("unit_exists", 409, "A union organisation with this id exists"),
     R("unit_closed", 409, "The union organisation is closed", ("name",)),
     R("unit_name_unchanged", 409, "The union organisation already has this name"),
+    R("unit_code_taken", 409, "A union organisation has this code already"),
+    R("unit_code_id_mismatch", 409, "A unit with a code has the id the code gives"),
+    R("handbook_version_stale", 409, "A newer version of the handbook was published meanwhile"),
+    R("handbook_unchanged", 409, "The handbook already says this"),
     R("parent_not_allowed", 422, "A city federation has no parent organisation"),
     R("parent_required", 422, "This kind of organisation needs a parent", ("kind",)),
     R("parent_kind_wrong", 409, "The parent is of the wrong kind", ("kind", "allowed")),
@@ -192,6 +196,7 @@ REFUSALS: Mapping[str, Refusal] = _catalogue(
     R("file_is_xlsx", 422, "The file is an XLSX workbook, not CSV: leave out kind"),
     R("file_not_utf8", 422, "The file is not UTF-8 text", ("byte",)),
     R("file_not_csv", 422, "The file is not readable CSV"),
+    R("file_not_text", 422, "The file is not text in UTF-8, GBK or GB18030"),
     R("too_many_rows", 422, "The file has too many rows", ("max_rows",)),
 )
 """Every refusal, by code."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -35,8 +35,14 @@ SEALED = Field(description="personal data sealed with the member's key (v1.<base
 NUMBER_INDEX = Field(pattern=r"^[0-9a-f]{64}$", description="keyed hash of (unit, external number)")
 
 
-class UnitRegistered(DomainEvent):
+UNIT_CODE = r"^\S{1,40}$"
+"""A unit's code: the short key import files and pages use for it (``YQ``, ``YQ-PD``)."""
+
+
+class UnitRegisteredV1(DomainEvent):
     """A union organisation joined the tree (city federation, county union, enterprise union)."""
+
+    # Version 1, without a code: its docstring is its committed schema's description.
 
     event_type = "UnitRegistered"
     event_version = 1
@@ -45,6 +51,30 @@ class UnitRegistered(DomainEvent):
     name: str = Field(min_length=1, max_length=200, description="public name of the union")
     kind: UnitKind
     parent_unit_id: UUID | None = Field(None, description="None only for the city federation")
+
+
+class UnitRegistered(DomainEvent):
+    """A union organisation joined the tree (city federation, county union, enterprise union),
+    with the code import files and pages know it by, when it has one."""
+
+    event_type = "UnitRegistered"
+    event_version = 2
+
+    unit_id: UUID
+    name: str = Field(min_length=1, max_length=200, description="public name of the union")
+    kind: UnitKind
+    parent_unit_id: UUID | None = Field(None, description="None only for the city federation")
+    code: str | None = Field(
+        None,
+        pattern=UNIT_CODE,
+        description="the unit's code; its id is then the one import files derive from the code",
+    )
+
+
+def _unit_registered_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    # Units registered before codes were recorded have none (an imported unit's code is not
+    # recoverable from its id, which is a hash of it).
+    return {**data, "code": None}
 
 
 class UnitRenamed(DomainEvent):
@@ -270,8 +300,22 @@ class AccountPasswordChanged(DomainEvent):
     changed_at: datetime = Field(description="tokens issued at or before this moment are refused")
 
 
+class HandbookPublished(DomainEvent):
+    """A new version of the federation's handbook (《工会代表联系职工群众工作手册》): its whole
+    text, in Markdown, as every committee member and representative is to receive it. It
+    holds no personal data: it is the federation's own policy text."""
+
+    event_type = "HandbookPublished"
+    event_version = 1
+
+    version: int = Field(ge=1, description="1 for the first text, one more for each after it")
+    text: str = Field(min_length=1, max_length=50_000, description="the handbook, in Markdown")
+    note: str | None = Field(None, max_length=500, description="what changed, in a sentence")
+
+
 CATALOGUE = EventCatalogue(
     [
+        UnitRegisteredV1,
         UnitRegistered,
         UnitRenamed,
         UnitClosed,
@@ -291,5 +335,7 @@ CATALOGUE = EventCatalogue(
         AccountDisabled,
         AccountPasswordChanged,
         MemberPhoneIndexed,
-    ]
+        HandbookPublished,
+    ],
+    upcasters={("UnitRegistered", 1): _unit_registered_v1_to_v2},
 )

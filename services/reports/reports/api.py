@@ -119,12 +119,26 @@ async def compliance_export(
     period: Period,
     format: Literal["csv", "xlsx"] = "csv",
     unit_id: UUID | None = None,
+    tier: Annotated[
+        Literal["leader", "committee", "representative"] | None,
+        Query(description="tier of the upper member"),
+    ] = None,
+    upper_member_id: UUID | None = None,
+    status: Status | None = None,
 ) -> Response:
-    """Every link of the period's compliance view as CSV or XLSX (the columns of
-    ``GET /compliance``'s links, ``required`` prorated as described there)."""
+    """Every link of the period's compliance view that ``GET /compliance`` chooses with the
+    same filters, as CSV or XLSX (the columns of its links, ``required`` prorated as
+    described there)."""
     within = await reach_of(principal, reports.tree)
     report = await reports.views.report(
-        period, reports.clock.today(), unit_id=unit_id, within=within, limit=1_000_000
+        period,
+        reports.clock.today(),
+        unit_id=unit_id,
+        tier=tier,
+        upper_member_id=upper_member_id,
+        status=status,
+        within=within,
+        limit=1_000_000,
     )
     return _export(report.data, f"compliance-{report.period}", format)
 
@@ -187,11 +201,24 @@ async def escalation_queue(
 
 @queue.get("/export", responses=EXPORTED)
 async def escalation_queue_export(
-    reports: ReportsDep, principal: Caller, format: Literal["csv", "xlsx"] = "csv"
+    reports: ReportsDep,
+    principal: Caller,
+    format: Literal["csv", "xlsx"] = "csv",
+    unit_id: UUID | None = None,
+    level: Annotated[int | None, Query(ge=0, le=10, description="escalations so far")] = None,
+    department: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{1,39}$")] = None,
 ) -> Response:
-    """The whole escalation queue (a member's: their part of it) as CSV or XLSX."""
+    """The escalation queue as ``GET /escalation-queue`` filters it (a member's: their part
+    of it), every row, as CSV or XLSX."""
     within = await reach_of(principal, reports.tree)
-    page = await reports.suggestions.queue(reports.clock.now(), within=within, limit=1_000_000)
+    page = await reports.suggestions.queue(
+        reports.clock.now(),
+        unit_id=unit_id,
+        level=level,
+        department=department,
+        within=within,
+        limit=1_000_000,
+    )
     return _export(page.data, "escalation-queue", format)
 
 

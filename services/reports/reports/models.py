@@ -180,6 +180,16 @@ class PerformanceRecord(BaseModel):
     )
 
 
+class SuggestionTally(BaseModel):
+    """What became of the suggestions of one group (a level, a department) raised in a
+    period."""
+
+    key: str | None = Field(description="the level (escalations so far) or department code")
+    raised: int
+    answered: int
+    resolved: int
+
+
 class Overview(BaseModel):
     """The figures the federation reports for the city."""
 
@@ -193,3 +203,11 @@ class Overview(BaseModel):
     suggestions_answered: int = Field(description="of those, answered since")
     suggestions_resolved: int = Field(description="of those, resolved since")
     median_hours_to_first_answer: float | None
+    by_level: list[SuggestionTally] = Field(
+        default_factory=list, description="the period's suggestions by their level now"
+    )
+    by_department: list[SuggestionTally] = Field(
+        default_factory=list,
+        description="the period's suggestions by the department they are assigned to "
+        "(null: not assigned)",
+    )

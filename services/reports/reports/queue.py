@@ -11,7 +11,7 @@ from uuid import UUID
 from escalation import DeadlinePolicy
 from eventspine.errors import NotFoundError
 from eventspine.projection import Tx
-from reports.models import Overview, PerformanceRecord, QueueItem, QueuePage
+from reports.models import Overview, PerformanceRecord, QueueItem, QueuePage, SuggestionTally
 from reports.rules import hours, most_urgent_first, overdue, urgency
 from reports.satisfaction import RATINGS, SatisfactionViews, rate
 from reports.views import ComplianceView, lineage, parse_period
@@ -170,7 +170,8 @@ class SuggestionViews:
             "WHERE l.unassigned_on IS NULL AND m.status = 'active' GROUP BY m.tier"
         )
         rows: list[Any] = await self.reader.fetch(
-            f"SELECT raised_at, first_answer_at, resolved_at FROM {p}r_suggestions "
+            f"SELECT raised_at, first_answer_at, resolved_at, level, department "
+            f"FROM {p}r_suggestions "
             "WHERE raised_at >= $1 AND raised_at < $2",
             period.start.isoformat(),
             (period.end + timedelta(days=1)).isoformat(),
@@ -188,4 +189,20 @@ class SuggestionViews:
             suggestions_answered=len(waits),
             suggestions_resolved=sum(1 for r in rows if r[2]),
             median_hours_to_first_answer=hours(statistics.median(waits)) if waits else None,
+            by_level=_tallies(rows, 3),
+            by_department=_tallies(rows, 4),
         )
+
+
+def _tallies(rows: list[Any], column: int) -> list[SuggestionTally]:
+    """Suggestions raised, answered and resolved, grouped by one column of the rows."""
+    groups: dict[str | None, list[int]] = {}
+    for row in rows:
+        key = None if row[column] is None else str(row[column])
+        counts = groups.setdefault(key, [0, 0, 0])
+        counts[0] += 1
+        counts[1] += row[1] is not None
+        counts[2] += row[2] is not None
+    # Levels are numbers written as text: the shorter first sorts 2 before 10.
+    ordered = sorted(groups.items(), key=lambda kv: (kv[0] is None, len(kv[0] or ""), kv[0] or ""))
+    return [SuggestionTally(key=k, raised=c[0], answered=c[1], resolved=c[2]) for k, c in ordered]

@@ -186,6 +186,13 @@ async def test_a_scripted_year_gives_exactly_the_scripted_compliance_figures(
             assert behind.json()["count"] == total["behind"]
             exported = await client.get("/compliance/export", params={"period": "2026"})
             assert exported.content.decode("utf-8-sig").count("\n") == script["links"] + 1
+            # The export honours the view's filters: the behind links only.
+            exported = await client.get(
+                "/compliance/export", params={"period": "2026", "status": "behind"}
+            )
+            lines = exported.content.decode("utf-8-sig").splitlines()
+            assert len(lines) == total["behind"] + 1
+            assert all(",behind," in line for line in lines[1:])
             bad_queries: list[tuple[dict[str, str], int]] = [
                 ({"period": "2026-13"}, 422),
                 ({"period": "26"}, 422),

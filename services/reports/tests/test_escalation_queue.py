@@ -106,6 +106,14 @@ async def test_the_queue_shows_open_suggestions_by_urgency_with_levels_and_deadl
                     overview["suggestions_answered"],
                     overview["suggestions_resolved"],
                 ) == (3, 1, 0)
+                # By the level each stands at now, and by department (none assigned yet).
+                assert overview["by_level"] == [
+                    {"key": "0", "raised": 1, "answered": 1, "resolved": 0},
+                    {"key": "1", "raised": 2, "answered": 0, "resolved": 0},
+                ]
+                assert overview["by_department"] == [
+                    {"key": None, "raised": 3, "answered": 1, "resolved": 0}
+                ]
                 assert overview["linked_members"] == {
                     "committee": 1,
                     "representative": 1,

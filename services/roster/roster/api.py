@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile, status
@@ -17,7 +18,9 @@ from roster import importer
 from roster.bootstrap import Roster
 from roster.events import Tier
 from roster.import_rows import MAX_BYTES, Kind
+from roster.import_template import template
 from roster.models import (
+    HandbookPublic,
     ImportReport,
     MemberPublic,
     MembersPublic,
@@ -283,7 +286,28 @@ async def change_span_policy(
     return CommandAccepted.of(outcome.events)
 
 
+handbook = APIRouter(prefix="/handbook", tags=["handbook"])
+
+
+@handbook.get("")
+async def get_handbook(roster: RosterDep) -> HandbookPublic:
+    """The handbook in force (《工会代表联系职工群众工作手册》), in Markdown, with its version."""
+    found = await roster.handlers.handbook()
+    return HandbookPublic(version=found.version, text=found.text, note=found.note)
+
+
+@handbook.put("", responses=REFUSED)
+async def publish_handbook(
+    body: cmd.PublishHandbook, roster: RosterDep, ctx: Context
+) -> CommandAccepted:
+    """Publish the handbook's next version (federation staff): the whole text, recorded as an
+    event. ``expected_version`` refuses an edit of a version no longer in force (409)."""
+    outcome = await roster.commands.run(body, ctx)
+    return CommandAccepted.of(outcome.events)
+
+
 imports = APIRouter(prefix="/imports", tags=["imports"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {"description": "the report: what was (in a dry run: would be) created and skipped"},
     422: {
@@ -333,6 +357,26 @@ async def import_roster(
     return report
 
 
-ROUTERS = (units, members, links, policy, imports)
+@imports.get(
+    "/template",
+    responses={200: {"content": {XLSX: {}}, "description": "the template workbook"}},
+)
+async def import_template(roster: RosterDep) -> Response:
+    """An XLSX template to fill in: 单位, 成员 and 结对 sheets with the Chinese headers the
+    import reads, a 说明 sheet explaining each column, and 现有单位, the organisations the
+    roster holds with their codes (what members and links in a file refer to)."""
+    tree = await roster.queries.unit_tree()
+    flat: list[UnitPublic] = []
+    stack: list[UnitNode] = list(tree)
+    while stack:
+        node = stack.pop(0)
+        flat.append(node)
+        stack[:0] = node.children
+    name = quote("名册导入模板.xlsx", safe="")
+    disposition = f"attachment; filename=\"roster-import-template.xlsx\"; filename*=UTF-8''{name}"
+    return Response(template(flat), media_type=XLSX, headers={"Content-Disposition": disposition})
+
+
+ROUTERS = (units, members, links, policy, handbook, imports)
 PUBLIC_ROUTERS = access_api.routers(get_access)
 """Sign-in (no token needed) and accounts (each route checks its caller itself)."""

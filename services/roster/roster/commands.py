@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from contracts.roster import UNIT_CODE
 from eventspine.text import FREE_TEXT, ONE_LINE, StorableText
+from roster import codes
 from roster.events import Tier, UnitKind
 
 Name = Annotated[
@@ -23,6 +25,7 @@ Name = Annotated[
 UnitName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
 ]
+UnitCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=UNIT_CODE)]
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 \-]{4,19}$")
 ]
@@ -74,10 +77,24 @@ class RegisterUnit(Command):
         }
     )
 
-    unit_id: UUID = Field(default_factory=uuid.uuid4)
+    unit_id: UUID = Field(
+        default_factory=uuid.uuid4,
+        description="left out with a code: the id the code gives (as import files derive it)",
+    )
     name: UnitName
     kind: UnitKind
     parent_unit_id: UUID | None = None
+    code: UnitCode | None = Field(
+        None, description="the short key import files and pages know the unit by (YQ-PD)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _id_from_code(cls, data: Any) -> Any:
+        # A unit with a code has the id import files derive from it: a file can name it.
+        if isinstance(data, dict) and data.get("code") and not data.get("unit_id"):
+            return {**data, "unit_id": codes.unit_id(str(data["code"]).strip())}
+        return data
 
 
 class RenameUnit(Command):
@@ -217,3 +234,33 @@ class RecordPasswordChanged(Command):
 
     account_id: UUID
     changed_at: datetime
+
+
+HandbookText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000), FREE_TEXT
+]
+
+
+class PublishHandbook(Command):
+    """Publish a new version of the handbook (its whole text, in Markdown)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "# 工会代表联系职工群众工作手册\n\n每年同每名联系人至少联系两次。",
+                    "note": "增加联系方式一节",
+                    "expected_version": 1,
+                }
+            ]
+        }
+    )
+
+    text: HandbookText
+    note: Reason | None = None
+    expected_version: int | None = Field(
+        None,
+        ge=0,
+        description="the version the text was edited from (0: none yet); another version in "
+        "force then is refused, so an edit never silently replaces a newer one",
+    )

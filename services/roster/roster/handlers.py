@@ -27,10 +27,19 @@ from roster import commands as cmd
 from roster import domain
 from roster import events as ev
 from roster.contact_dates import ContactDates
-from roster.domain import Member, NumberClaim, PersonalData, Sealing, SpanPolicy, Unit
+from roster.domain import (
+    Handbook,
+    Member,
+    NumberClaim,
+    PersonalData,
+    Sealing,
+    SpanPolicy,
+    Unit,
+)
 from servicekit.commands import Route, route
 
 POLICY_STREAM = "policy-span"
+HANDBOOK_STREAM = "handbook"
 CATCH_UP_SECONDS = 2.0
 """How long a change that ends links waits for the contacts replica to catch up."""
 
@@ -64,6 +73,8 @@ def stream_of(event: DomainEvent) -> str:
             return number_stream(event.unit_id, event.number_index)
         case ev.SpanPolicyChanged():
             return POLICY_STREAM
+        case ev.HandbookPublished():
+            return HANDBOOK_STREAM
         case ev.AccountDisabled() | ev.AccountPasswordChanged():
             return account_stream(event.account_id)
         case (
@@ -134,6 +145,12 @@ class _Reads:
         )
         return policy
 
+    async def handbook(self) -> Handbook:
+        handbook, self.versions[HANDBOOK_STREAM] = await load(
+            self.store, HANDBOOK_STREAM, domain.evolve_handbook, Handbook()
+        )
+        return handbook
+
     async def account(self, account_id: UUID) -> None:
         stream = account_stream(account_id)
         self.versions[stream] = len(await self.store.read_stream(stream))
@@ -200,6 +217,11 @@ class RosterHandlers:
     async def policy(self) -> tuple[SpanPolicy, int]:
         """The span policy in force and its stream version."""
         return await load(self.store, POLICY_STREAM, domain.evolve_policy, self.default_policy)
+
+    async def handbook(self) -> Handbook:
+        """The handbook in force (version 0, empty, before the first is published)."""
+        handbook, _ = await load(self.store, HANDBOOK_STREAM, domain.evolve_handbook, Handbook())
+        return handbook
 
     async def claim(self, unit_id: UUID, number_index: str) -> tuple[NumberClaim, int]:
         """Who holds the external number ``number_index`` stands for in a unit."""
@@ -413,6 +435,14 @@ class RosterHandlers:
         await reads.policy()
         return await reads.append(domain.decide_change_span_policy(command), ctx)
 
+    async def publish_handbook(
+        self, command: cmd.PublishHandbook, ctx: CommandContext
+    ) -> list[RecordedEvent]:
+        """Publish the handbook's next version."""
+        reads = self._reads()
+        current = await reads.handbook()
+        return await reads.append(domain.decide_publish_handbook(current, command), ctx)
+
     # -- accounts --------------------------------------------------------------------------
 
     async def record_account_disabled(
@@ -453,6 +483,7 @@ def command_routes(handlers: RosterHandlers) -> dict[type[BaseModel], Route]:
         cmd.UnlinkMember: route(handlers.unlink),
         cmd.RelinkMember: route(handlers.relink),
         cmd.ChangeSpanPolicy: route(handlers.change_span_policy),
+        cmd.PublishHandbook: route(handlers.publish_handbook),
         cmd.RecordAccountDisabled: route(handlers.record_account_disabled),
         cmd.RecordPasswordChanged: route(handlers.record_password_changed),
     }

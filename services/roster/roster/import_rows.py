@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -24,12 +23,12 @@ from pydantic import BaseModel, ValidationError
 
 from eventspine.errors import DomainError
 from roster import commands as cmd
+from roster.codes import member_id, unit_id
+from roster.import_words import HELP_SHEETS, column_of, kind_of_sheet, value_of
 from roster.models import ImportProblem
 
 Kind = Literal["units", "members", "links"]
 KINDS: tuple[Kind, ...] = ("units", "members", "links")
-NAMESPACE = UUID("5a7c0d1e-3b4f-4e6a-9c8d-2f1e0b3a4c5d")
-"""Namespace of the ids an import derives from codes and external numbers (never change it)."""
 MAX_BYTES = 10 * 1024 * 1024
 """Largest accepted upload: 10 MiB (a workbook of the Yangquan roster is about 0.2 MiB)."""
 MAX_ROWS = 100_000
@@ -64,19 +63,9 @@ _REPEATED: dict[Kind, tuple[str, str]] = {  # column and message of a repeated k
 }
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _XLSX_MAGIC = b"PK\x03\x04"
-_SHEETS: dict[str, Kind] = {kind: kind for kind in KINDS}
+ENCODINGS = ("UTF-8", "GBK", "GB18030")
+"""What a CSV file may be saved in (Chinese Excel saves GBK; GB18030 holds every character)."""
 C = TypeVar("C", bound=BaseModel)
-
-
-def unit_id(code: str) -> UUID:
-    """The id of the union organisation an import file calls ``code``."""
-    return uuid.uuid5(NAMESPACE, "unit:" + code)
-
-
-def member_id(unit_code: str, external_number: str) -> UUID:
-    """The id of the member with ``external_number`` (compared without regard to case) in the
-    union organisation an import file calls ``unit_code``."""
-    return uuid.uuid5(NAMESPACE, f"member:{unit_code}:{external_number.casefold()}")
 
 
 def problem(sheet: str, row: int | None, column: str | None, message: str) -> ImportProblem:
@@ -109,6 +98,26 @@ class ImportRows:
     problems: list[ImportProblem] = field(default_factory=list)
     unread: set[Kind] = field(default_factory=set)
     """Sheets whose header does not fit: their rows were not read."""
+    encoding: str | None = None
+    """A CSV file's encoding as detected (``UTF-8``, ``UTF-8 BOM``, ``GBK``, ``GB18030``)."""
+    headers: dict[Kind, dict[str, str]] = field(default_factory=dict)
+    """Each sheet's headers as the file writes them (Chinese or English), by column name."""
+    sheets: dict[Kind, str] = field(default_factory=dict)
+    """Each kind's sheet name as the workbook writes it."""
+
+    def in_file_words(self, found: Sequence[ImportProblem]) -> list[ImportProblem]:
+        """The problems with their sheet and column named as the file names them."""
+        out = []
+        for p in found:
+            kind = p.sheet if p.sheet in KINDS else None
+            if kind is None:
+                out.append(p)
+                continue
+            column = self.headers.get(kind, {}).get(p.column, p.column) if p.column else None
+            out.append(
+                p.model_copy(update={"sheet": self.sheets.get(kind, kind), "column": column})
+            )
+        return out
 
     def flag(self, kind: Kind, row: int, column: str | None, message: str) -> None:
         """Note a problem of a row."""
@@ -150,7 +159,11 @@ def read_rows(data: bytes, kind: Kind | None) -> ImportRows:
             "file", f"the file is larger than {mib} MiB", code="file_too_large", max_mib=mib
         )
     found = ImportRows()
-    tables = _xlsx_tables(data, found) if kind is None else {kind: _csv_table(data)}
+    if kind is None:
+        tables = _xlsx_tables(data, found)
+    else:
+        table, found.encoding = _csv_table(data)
+        tables = {kind: table}
     rows = {k: _rows(k, tables[k], found) if k in tables else [] for k in KINDS}
     found.counts = {k: len(rows[k]) for k in KINDS}
     found.units = _convert(found, "units", rows["units"], cmd.RegisterUnit, _unit_values)
@@ -163,6 +176,7 @@ def _unit_values(row: Row) -> dict[str, object]:
     parent = row.get("parent_code")
     return {
         "unit_id": unit_id(row.cells["code"]),
+        "code": row.cells["code"],
         "name": row.get("name"),
         "kind": row.get("kind"),
         "parent_unit_id": unit_id(parent) if parent else None,
@@ -231,13 +245,16 @@ def _xlsx_tables(data: bytes, found: ImportRows) -> dict[Kind, list[Sequence[obj
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             for sheet in book.worksheets:
-                known = _SHEETS.get(sheet.title.strip().lower())
+                if sheet.title.strip().lower() in HELP_SHEETS:
+                    continue  # the template's explanations
+                known = kind_of_sheet(sheet.title)
                 if known is None or known in tables or not isinstance(sheet, ReadOnlyWorksheet):
                     message = "unknown sheet: a workbook holds one sheet each named units, "
                     found.problems.append(
                         problem(sheet.title, None, None, message + "members and links")
                     )
                     continue
+                found.sheets[known] = sheet.title
                 sheet.reset_dimensions()  # read the rows there are, not the size the file claims
                 tables[known] = _bounded(f"{known} sheet", sheet.iter_rows(values_only=True))
         finally:
@@ -254,26 +271,44 @@ def _xlsx_tables(data: bytes, found: ImportRows) -> dict[Kind, list[Sequence[obj
     return tables
 
 
-def _csv_table(data: bytes) -> list[Sequence[object]]:
+def _csv_table(data: bytes) -> tuple[list[Sequence[object]], str]:
+    """The rows of a CSV file and the encoding it was read in."""
     if data.startswith(_XLSX_MAGIC):
         raise DomainError(
             "file", "the file is an XLSX workbook, not CSV: leave out kind", code="file_is_xlsx"
         )
+    text, encoding = decode_csv(data)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DomainError(
-            "file",
-            f"the file is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8",
-            code="file_not_utf8",
-            byte=exc.start,
-        ) from None
-    try:
-        return _bounded("file", csv.reader(io.StringIO(text, newline="")))
+        return _bounded("file", csv.reader(io.StringIO(text, newline=""))), encoding
     except csv.Error as exc:
         raise DomainError(
             "file", f"the file is not readable CSV: {exc}", code="file_not_csv"
         ) from None
+
+
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """A CSV file's text and its encoding: UTF-8 (with or without a BOM), else GBK (what
+    Chinese Excel saves), else GB18030. Raises ``DomainError("file", ...)`` for other bytes."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "UTF-8 BOM"
+        except UnicodeDecodeError as exc:
+            raise DomainError(
+                "file",
+                f"the file starts as UTF-8 but is not UTF-8 text (byte {exc.start + 3})",
+                code="file_not_utf8",
+                byte=exc.start + 3,
+            ) from None
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise DomainError(
+        "file",
+        "the file is not text in UTF-8, GBK or GB18030; save it as CSV UTF-8",
+        code="file_not_text",
+    )
 
 
 def _bounded(what: str, rows: Iterable[Sequence[object]]) -> list[Sequence[object]]:
@@ -322,9 +357,11 @@ def _rows(kind: Kind, table: list[Sequence[object]], found: ImportRows) -> list[
     """The data rows of one sheet; none when its header does not fit (that is a problem)."""
     if not table:
         return []
-    header = [_text(cell).lower() for cell in table[0]]
-    while header and not header[-1]:
-        header.pop()
+    written = [_text(cell) for cell in table[0]]
+    while written and not written[-1]:
+        written.pop()
+    header = [column_of(kind, text) if text else "" for text in written]
+    found.headers[kind] = {name: text for name, text in zip(header, written, strict=True) if name}
     if bad := _header_problems(kind, header):
         found.problems.extend(bad)
         found.unread.add(kind)
@@ -335,7 +372,7 @@ def _rows(kind: Kind, table: list[Sequence[object]], found: ImportRows) -> list[
         if not any(texts):
             continue
         cells = zip(header, texts, strict=False)  # a longer row is a problem (below)
-        rows.append(Row(number, {name: text for name, text in cells if text}))
+        rows.append(Row(number, {name: value_of(name, text) for name, text in cells if text}))
         if any(texts[len(header) :]):
             found.flag(kind, number, None, "a value outside the header's columns")
     return rows

@@ -1,10 +1,14 @@
 """Bulk import of union organisations, members and links from an XLSX workbook or CSV files.
 
 **Files.** Either an XLSX workbook with up to three sheets named `units`, `members` and `links`
-(any other sheet is refused), or one CSV file per kind (UTF-8 with or without BOM,
-comma-separated), uploaded with `kind=units`, `members` or `links`. The first row of a sheet
-names its columns, in any order; an unknown or repeated column is refused, optional columns may
-be left out, blank rows are ignored. At most 10 MiB and 100,000 rows per sheet.
+(or 单位, 成员 and 结对; the template's 说明 and 现有单位 sheets are read past, any other sheet
+is refused), or one CSV file per kind (UTF-8 with or without BOM, GBK or GB18030, detected
+and given in the report's `encoding`; comma-separated), uploaded with `kind=units`, `members`
+or `links`. The first row of a sheet names its columns, in any order, in English or Chinese
+(`GET /imports/template` has the Chinese headers); an unknown or repeated column is refused,
+optional columns may be left out, blank rows are ignored. `kind` and `tier` take their codes
+or their Chinese names (县（区）总工会, 工会代表...). A problem names its sheet and column as
+the file does. At most 10 MiB and 100,000 rows per sheet.
 
 Columns (*optional* ones in italics):
 
@@ -63,6 +67,7 @@ from roster.bootstrap import Roster
 from roster.domain import Member, Unit
 from roster.handlers import RosterHandlers
 from roster.import_rows import COLUMN_OF, KINDS, ImportRows, Kind, problem, read_rows
+from roster.import_words import SHEET_NAMES
 from roster.models import ImportCounts, ImportProblem, ImportReport
 
 MAX_PROBLEMS = 1000
@@ -92,6 +97,7 @@ class Plan:
     links: list[cmd.LinkMember] = field(default_factory=list)
     skipped: dict[Kind, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     problems: list[ImportProblem] = field(default_factory=list)
+    encoding: str | None = None
 
     def report(self, *, dry_run: bool, correlation_id: UUID | None = None) -> ImportReport:
         """The plan as a report; an applied one carries the import's correlation id."""
@@ -101,6 +107,7 @@ class Plan:
             for k in KINDS
         }
         order: dict[str, int] = {k: i + 1 for i, k in enumerate(KINDS)}  # unknown sheets first
+        order.update({SHEET_NAMES[k]: i for k, i in order.items() if k in SHEET_NAMES})
         problems = sorted(self.problems, key=lambda p: (order.get(p.sheet, 0), p.row or 0))
         return ImportReport(
             dry_run=dry_run,
@@ -109,6 +116,7 @@ class Plan:
             units=counts["units"],
             members=counts["members"],
             links=counts["links"],
+            encoding=self.encoding,
             problem_count=len(problems),
             problems=problems[:MAX_PROBLEMS],
         )
@@ -295,6 +303,8 @@ async def check(handlers: RosterHandlers, rows: ImportRows) -> Plan:
         await step()
         if kind in rows.unread:  # the sheets after it refer to it: checking them would only
             break  # repeat that its rows are missing
+    checker.plan.problems = rows.in_file_words(checker.plan.problems)
+    checker.plan.encoding = rows.encoding
     return checker.plan
 
 
@@ -335,7 +345,7 @@ async def apply(handlers: RosterHandlers, plan: Plan, ctx: CommandContext) -> Pl
     links. Returns what was stored; a thing that appeared meanwhile (a concurrent import of
     the same file) counts as skipped."""
     ctx = replace(ctx, command_id=None)  # one idempotency key would make command 2 a replay of 1
-    done = Plan(counts=plan.counts, skipped=dict(plan.skipped))
+    done = Plan(counts=plan.counts, skipped=dict(plan.skipped), encoding=plan.encoding)
     done.units = await _issue(plan.units, partial(_new_unit, handlers, ctx))
     done.members = await _issue(plan.members, partial(_new_member, handlers, ctx))
     done.links = await _issue(plan.links, partial(_new_link, handlers, ctx))

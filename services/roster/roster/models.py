@@ -18,6 +18,9 @@ class UnitPublic(BaseModel):
     kind: UnitKind
     parent_unit_id: UUID | None
     closed: bool
+    code: str | None = Field(
+        None, description="the code import files and pages know it by; null for a unit without"
+    )
 
 
 class UnitNode(UnitPublic):
@@ -95,5 +98,18 @@ class ImportReport(BaseModel):
     units: ImportCounts
     members: ImportCounts
     links: ImportCounts
+    encoding: str | None = Field(
+        None,
+        description="a CSV file's encoding as detected: UTF-8, UTF-8 BOM, GBK or GB18030; "
+        "null for a workbook",
+    )
     problem_count: int = Field(description="all problems found; the list holds the first ones")
     problems: list[ImportProblem]
+
+
+class HandbookPublic(BaseModel):
+    """The handbook in force."""
+
+    version: int = Field(description="0 before the first is published")
+    text: str = Field(description="Markdown")
+    note: str | None = Field(description="what the version changed")

@@ -44,6 +44,9 @@ class RosterProjection:
             f"CREATE TABLE IF NOT EXISTS {p}view_units (unit_id TEXT PRIMARY KEY, "
             "name TEXT NOT NULL, kind TEXT NOT NULL, parent_unit_id TEXT, "
             "closed INTEGER NOT NULL DEFAULT 0)",
+            # Codes came after the units' table: a table of their own needs no migration.
+            f"CREATE TABLE IF NOT EXISTS {p}view_unit_codes (unit_id TEXT PRIMARY KEY, "
+            "code TEXT NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {p}view_members (member_id TEXT PRIMARY KEY, "
             "unit_id TEXT NOT NULL, tier TEXT NOT NULL, status TEXT NOT NULL, "
             "upper_member_id TEXT, name TEXT, phone TEXT, wechat_id TEXT, external_number TEXT, "
@@ -60,7 +63,7 @@ class RosterProjection:
 
     async def reset(self, tx: Tx) -> None:
         """Empty the tables."""
-        for table in ("view_units", "view_members", "view_links", "view_policy"):
+        for table in ("view_units", "view_unit_codes", "view_members", "view_links", "view_policy"):
             await tx.execute(f"DELETE FROM {self.p}{table}")
 
     async def _personal(self, tx: Tx, member_id: UUID, sealed: str) -> None:
@@ -89,6 +92,13 @@ class RosterProjection:
                     e.kind,
                     as_text(e.parent_unit_id),
                 )
+                if e.code is not None:
+                    await tx.execute(
+                        f"INSERT INTO {p}view_unit_codes (unit_id, code) VALUES ($1, $2) "
+                        "ON CONFLICT (unit_id) DO NOTHING",
+                        str(e.unit_id),
+                        e.code,
+                    )
             case UnitRenamed() as e:
                 await tx.execute(
                     f"UPDATE {p}view_units SET name = $2 WHERE unit_id = $1",

@@ -148,25 +148,37 @@ class RosterQueries:
     async def unit(self, unit_id: UUID) -> UnitPublic | None:
         """One union organisation."""
         row = await self.reader.fetchrow(
-            f"SELECT unit_id, name, kind, parent_unit_id, closed FROM {self.p}view_units "
-            "WHERE unit_id = $1",
+            f"SELECT u.unit_id, u.name, u.kind, u.parent_unit_id, u.closed, c.code "
+            f"FROM {self.p}view_units u LEFT JOIN {self.p}view_unit_codes c "
+            "ON c.unit_id = u.unit_id WHERE u.unit_id = $1",
             str(unit_id),
         )
         if row is None:
             return None
         return UnitPublic(
-            unit_id=row[0], name=row[1], kind=row[2], parent_unit_id=row[3], closed=bool(row[4])
+            unit_id=row[0],
+            name=row[1],
+            kind=row[2],
+            parent_unit_id=row[3],
+            closed=bool(row[4]),
+            code=row[5],
         )
 
     async def unit_tree(self) -> list[UnitNode]:
         """Every union organisation, nested under its parent."""
         rows = await self.reader.fetch(
-            f"SELECT unit_id, name, kind, parent_unit_id, closed FROM {self.p}view_units "
-            "ORDER BY name"
+            f"SELECT u.unit_id, u.name, u.kind, u.parent_unit_id, u.closed, c.code "
+            f"FROM {self.p}view_units u LEFT JOIN {self.p}view_unit_codes c "
+            "ON c.unit_id = u.unit_id ORDER BY u.name"
         )
         nodes = {
             str(r[0]): UnitNode(
-                unit_id=r[0], name=r[1], kind=r[2], parent_unit_id=r[3], closed=bool(r[4])
+                unit_id=r[0],
+                name=r[1],
+                kind=r[2],
+                parent_unit_id=r[3],
+                closed=bool(r[4]),
+                code=r[5],
             )
             for r in rows
         }

@@ -17,7 +17,7 @@ from eventspine.kafka import ensure_topics, make_producer
 from eventspine.relay import Relay
 from eventspine.schemas import installed_registry
 from eventspine.store.postgres import PostgresEventStore
-from roster.import_rows import member_id
+from roster.codes import member_id
 from support.kafka_read import read_topic
 
 pytestmark = pytest.mark.integration
@@ -367,7 +367,7 @@ async def test_unreadable_files_and_unfit_headers_are_refused_naming_the_problem
 
     for data, kind, code in (
         (b"not a workbook", None, "file_not_xlsx"),
-        ("名字".encode("gbk") + b",x\r\n", "members", "file_not_utf8"),
+        (b"\xff\xff,x\r\n", "members", "file_not_text"),
         (workbook(members=[header]), "members", "file_is_xlsx"),
         (b"x" * (10 * 1024 * 1024 + 1), "members", "file_too_large"),
     ):
@@ -380,3 +380,72 @@ async def test_unreadable_files_and_unfit_headers_are_refused_naming_the_problem
     described = (await client.get("/openapi.json")).json()["paths"]["/imports"]["post"]
     assert "upper_external_number" in described["description"]
     await assert_nothing_stored(client, pg_settings)
+
+
+def chinese_csv(rows: Sheet, encoding: str) -> bytes:
+    """A CSV file as Chinese Excel saves it ("CSV (逗号分隔)": GBK), or in another encoding."""
+    text = "\r\n".join(",".join(str(cell) for cell in row) for row in rows) + "\r\n"
+    return text.encode(encoding)
+
+
+async def test_csv_files_in_gbk_or_gb18030_with_chinese_headers_import_and_say_their_encoding(
+    client: httpx.AsyncClient,
+) -> None:
+    tag = uuid.uuid4().hex[:4].upper()
+    units = [
+        ["单位代码", "单位名称", "单位类型", "上级单位代码"],
+        [f"YQ{tag}", "阳泉市总工会", "市总工会", ""],
+        [f"PD{tag}", "平定县总工会", "县（区）总工会", f"YQ{tag}"],
+    ]
+    members = [
+        ["单位代码", "编号", "层级", "姓名", "电话"],
+        [f"PD{tag}", "PD-001", "全委会委员", "李卫国", "13912340001"],
+        [f"PD{tag}", "PD-002", "工会代表", "王䶮", ""],  # 䶮 is in GB18030, not in GBK
+    ]
+    gbk = await upload(client, chinese_csv(units, "gbk"), kind="units")
+    assert gbk.status_code == 200, gbk.text
+    assert (gbk.json()["encoding"], counts(gbk.json())["units"]) == ("GBK", (2, 2, 0))
+    gb18030 = await upload(client, chinese_csv(members, "gb18030"), kind="members")
+    assert gb18030.status_code == 200, gb18030.text
+    assert gb18030.json()["encoding"] == "GB18030"
+    found = (await client.get("/members", params={"q": "王䶮"})).json()["data"]
+    assert [(m["name"], m["tier"]) for m in found] == [("王䶮", "representative")]
+    bom = await upload(client, csv_bytes(members), kind="members", dry_run=True)
+    assert (bom.json()["encoding"], counts(bom.json())["members"]) == ("UTF-8 BOM", (2, 0, 2))
+    plain = chinese_csv(members, "utf-8")
+    assert (await upload(client, plain, kind="members", dry_run=True)).json()["encoding"] == "UTF-8"
+
+    # A problem names the column as the file does: 层级, not tier.
+    wrong = [members[0], [f"PD{tag}", "PD-003", "主席", "赵强", ""]]
+    refused = await upload(client, chinese_csv(wrong, "gbk"), kind="members", dry_run=True)
+    assert where(refused.json()) == [("members", 2, "层级")]
+
+
+async def test_a_workbook_with_chinese_sheets_and_the_templates_help_sheets_imports(
+    client: httpx.AsyncClient,
+) -> None:
+    tag = uuid.uuid4().hex[:4].upper()
+    book = workbook(
+        说明=[["列", "说明"], ["单位代码", "..."]],
+        单位=[
+            ["单位代码", "单位名称", "单位类型", "上级单位代码"],
+            [f"C{tag}", "阳泉市总工会", "市总工会", ""],
+        ],
+        成员=[
+            ["单位代码", "编号", "层级", "姓名"],
+            [f"C{tag}", "L-1", "班子成员", "张永忠"],
+            [f"C{tag}", "L-2", "委员", "李卫国"],
+        ],
+        结对=[
+            ["上级联系人单位代码", "上级联系人编号", "联系对象单位代码", "联系对象编号"],
+            [f"C{tag}", "L-1", f"C{tag}", "L-2"],
+        ],
+        现有单位=[["单位代码", "单位名称"]],
+    )
+    answer = await upload(client, book)
+    assert answer.status_code == 200, answer.text
+    assert counts(answer.json()) == {"units": (1, 1, 0), "members": (2, 2, 0), "links": (1, 1, 0)}
+    assert answer.json()["encoding"] is None
+    bad = workbook(成员=[["单位代码", "编号", "层级", "姓名"], ["NOPE", "L-9", "职工", "王芳"]])
+    report = (await upload(client, bad, dry_run=True)).json()
+    assert where(report) == [("成员", 2, "单位代码")]

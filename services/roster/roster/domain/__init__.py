@@ -14,6 +14,7 @@ decision that stores personal data returns a :class:`Sealing`: what to seal, onc
 """
 
 from roster.domain.departures import decide_change_tier, decide_depart_member, decide_forget_member
+from roster.domain.handbook import Handbook, decide_publish_handbook, evolve_handbook
 from roster.domain.links import (
     TIER_ABOVE,
     TIER_NAMES,
@@ -63,6 +64,7 @@ __all__ = [
     "PARENT_KINDS",
     "TIER_ABOVE",
     "TIER_NAMES",
+    "Handbook",
     "LatestContacts",
     "LinkChangeBeforeContactError",
     "LinkChangeBeforeStartError",
@@ -82,6 +84,7 @@ __all__ = [
     "decide_link",
     "decide_link_member",
     "decide_move_member",
+    "decide_publish_handbook",
     "decide_register_member",
     "decide_register_unit",
     "decide_relink_member",
@@ -91,6 +94,7 @@ __all__ = [
     "effective_date",
     "end_all_links",
     "evolve_claim",
+    "evolve_handbook",
     "evolve_member",
     "evolve_policy",
     "evolve_unit",

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from eventspine.errors import DomainError, NotFoundError, StateConflictError
 from eventspine.events import DomainEvent
+from roster import codes
 from roster import commands as cmd
 from roster import events as ev
 from roster.events import UnitKind
@@ -27,12 +28,13 @@ class Unit:
     kind: UnitKind
     parent_unit_id: UUID | None
     closed: bool = False
+    code: str | None = None
 
 
 def evolve_unit(state: Unit | None, event: DomainEvent) -> Unit | None:
     """Apply one unit event."""
     if isinstance(event, ev.UnitRegistered):
-        return Unit(event.unit_id, event.name, event.kind, event.parent_unit_id)
+        return Unit(event.unit_id, event.name, event.kind, event.parent_unit_id, code=event.code)
     if state is None:
         return None
     if isinstance(event, ev.UnitRenamed):
@@ -62,14 +64,25 @@ def decide_register_unit(
     """Register a unit with a new id under an open parent of the right kind (a city
     federation under none)."""
     if existing is not None:
+        if command.code is not None and command.unit_id == codes.unit_id(command.code):
+            raise StateConflictError(
+                "code", "a union organisation has this code already", code="unit_code_taken"
+            )
         raise StateConflictError(
             "unit_id", "a union organisation with this id exists", code="unit_exists"
+        )
+    if command.code is not None and command.unit_id != codes.unit_id(command.code):
+        raise StateConflictError(
+            "code",
+            "a unit with a code has the id the code gives: leave out unit_id",
+            code="unit_code_id_mismatch",
         )
     event = ev.UnitRegistered(
         unit_id=command.unit_id,
         name=command.name,
         kind=command.kind,
         parent_unit_id=command.parent_unit_id,
+        code=command.code,
     )
     allowed = PARENT_KINDS[command.kind]
     if not allowed:

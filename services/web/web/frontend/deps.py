@@ -148,6 +148,13 @@ class Api:
         )
         return response.json() if response.content else None
 
+    async def put(
+        self, service: Service, path: str, body: dict[str, Any], *, key: str | None = None
+    ) -> Any:
+        """A command that replaces something (a member's details)."""
+        response = await self._call(service, "PUT", path, json=body, idempotency_key=key or None)
+        return response.json() if response.content else None
+
 
 def api(request: Request) -> Api:
     """The services, called with the signed-in user's token."""

@@ -85,16 +85,16 @@ DEADLINE_LABELS = {
     "answer": N_("to answer"),
     "department": N_("for the department's outcome"),
 }
-MEMBER_STATUS_LABELS = {
-    "active": N_("Active"),
-    "departed": N_("Departed"),
-    "forgotten": N_("Personal data erased"),
-}
 ROLE_LABELS = {
     "admin": N_("Federation staff"),
     "member": N_("Member"),
     "auditor": N_("Auditor"),
     "system": N_("System"),
+}
+MEMBER_STATUS_LABELS = {
+    "active": N_("Active"),
+    "departed": N_("Departed"),
+    "forgotten": N_("Forgotten"),
 }
 
 ALL = {

@@ -152,6 +152,13 @@ MESSAGES: dict[str, str] = {
     "calendar_feed_not_found": N_("No such calendar link of yours."),
     "calendar_feed_unknown": N_("This calendar link no longer works (revoked, or never issued)."),
     "one_target_required": N_("Choose either a member or a union organisation."),
+    "unit_code_taken": N_("A union organisation has this code already."),
+    "unit_code_id_mismatch": N_("A unit with a code gets its id from the code: leave the id out."),
+    "handbook_version_stale": N_(
+        "A newer version of the handbook was published meanwhile: edit that one."
+    ),
+    "handbook_unchanged": N_("The handbook already says this."),
+    "file_not_text": N_("The file's text could not be read: save it as CSV UTF-8."),
     "rebuild_running": N_("A rebuild is already running."),
     "rebuild_not_found": N_("No rebuild since the service started."),
     "one_subject_required": N_("Give exactly one of member, suggestion or pairing."),

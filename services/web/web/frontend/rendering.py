@@ -54,6 +54,11 @@ def render(
 
     A form shown again with its refusals answers 200: the refusal is the page's content, and
     browsers log any 4xx document as a console error (htmx also swaps only 2xx answers)."""
+    return HTMLResponse(render_text(request, template, context), status_code=status)
+
+
+def render_text(request: Request, template: str, context: dict[str, Any] | None = None) -> str:
+    """The rendered template as text (a paper's HTML, before it becomes a PDF)."""
     language = language_of(request)
     i18n.CURRENT.set(language)
     env: Environment = request.app.state.templates
@@ -76,5 +81,4 @@ def render(
         "notice": None,
     }
     values.update(context or {})
-    html = env.get_template(template).render(values)
-    return HTMLResponse(html, status_code=status)
+    return env.get_template(template).render(values)

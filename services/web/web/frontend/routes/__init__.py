@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from web.frontend.routes import (
     accounts,
     auth,
+    bulletin,
     changes,
     contacts,
     dashboard,
@@ -14,12 +15,15 @@ from web.frontend.routes import (
     history,
     intake_links,
     notifications,
+    papers,
     password,
     performance,
     roster,
     satisfaction,
     suggestions,
+    table_exports,
     tables,
+    upkeep,
     voice,
 )
 
@@ -30,6 +34,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     suggestions.router,
     dashboard.router,
     tables.router,
+    table_exports.router,
+    upkeep.router,  # before roster's: /directory/members/new is not a member's page
     roster.router,
     history.router,
     accounts.router,
@@ -40,4 +46,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     satisfaction.router,
     department_members.router,
     notifications.router,
+    papers.router,
+    bulletin.router,
 )

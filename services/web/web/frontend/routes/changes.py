@@ -14,7 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web.frontend.deps import Api, ApiDep, FormDep, MemberDep, User
+from web.frontend.deps import Api, ApiDep, FormDep, MemberDep, User, UserDep
 from web.frontend.errors import Problem, describe
 from web.frontend.i18n import N_
 from web.frontend.outbox import answer, retryable, wants_json
@@ -105,9 +105,10 @@ async def card_page(
 
 
 @router.get("/card/{link_id}")
-async def contact_card(request: Request, link_id: UUID, user: MemberDep, api: ApiDep) -> Response:
+async def contact_card(request: Request, link_id: UUID, user: UserDep, api: ApiDep) -> Response:
     """The contact card (联系卡) of one link: every contact on it, each correctable and
-    withdrawable (with a reason) by the member who logged it."""
+    withdrawable (with a reason) by the member who logged it. Staff open it from a member's
+    page; the contacts service decides who may read it."""
     changed = request.query_params.get("changed")
     notice = {"corrected": N_("Contact corrected."), "withdrawn": N_("Contact withdrawn.")}
     return await card_page(request, link_id, user, api, notice=notice.get(changed or ""))

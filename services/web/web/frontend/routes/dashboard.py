@@ -35,6 +35,22 @@ def chart(months: list[dict[str, Any]]) -> dict[str, Any]:
     return {**c, "points": points, "grid": grid, "bottom_y": c["top"] + inner_h}
 
 
+def unit_rows(
+    groups: list[dict[str, Any]], parent: dict[str, str | None], unit_id: str | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The unit table's rows, the least compliant first, and its total row.
+
+    Below the chosen unit, its direct sub-units with the unit as the total. With none chosen
+    the table starts below the city federation (the counties and the unions directly under
+    it), the city being the total: the city alone is no table to find the worst county in."""
+    tops = [g["key"] for g in groups if parent.get(g["key"], "") is None]
+    above = unit_id or (tops[0] if len(tops) == 1 else None)
+    rows = [g for g in groups if g["key"] != above and parent.get(g["key"]) == above]
+    rows.sort(key=lambda g: (g["tally"]["compliance_pct"], -g["tally"]["links"]))
+    total = next((g for g in groups if g["key"] == above), None) if above else None
+    return rows, total
+
+
 @router.get("")
 async def dashboard(
     request: Request,
@@ -54,14 +70,7 @@ async def dashboard(
     units = flatten_units(await api.get("roster", "/units"))
     names = {u["unit_id"]: u["name"] for u in units}
     parent = {u["unit_id"]: u["parent_unit_id"] for u in units}
-    # Below the chosen unit (or the city), show only its direct sub-units, to drill down.
-    by_unit = [
-        g
-        for g in report["by_unit"]
-        if parent.get(g["key"]) == unit_id or (unit_id is None and parent.get(g["key"]) is None)
-    ]
-    if unit_id:
-        by_unit = [g for g in by_unit if g["key"] != unit_id]
+    by_unit, total = unit_rows(report["by_unit"], parent, unit_id)
     trail: list[dict[str, str]] = []
     cursor = unit_id
     while cursor:
@@ -74,6 +83,7 @@ async def dashboard(
         "unit_id": unit_id,
         "report": report,
         "by_unit": by_unit,
+        "unit_total": total,
         "names": names,
         "trail": trail,
         "chart": chart(months),

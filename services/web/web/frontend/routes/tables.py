@@ -1,22 +1,44 @@
-"""The escalation queue and compliance tables, with filters and CSV/XLSX export."""
+"""The escalation queue and compliance tables, with filters (their exports are
+:mod:`web.frontend.routes.table_exports`)."""
 
 from __future__ import annotations
 
-from typing import Literal
+import asyncio
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from web.frontend.deps import ApiDep, StaffDep, federation_clock
+from web.frontend.deps import Api, ApiDep, StaffDep, federation_clock
 from web.frontend.rendering import render
 from web.frontend.routes.common import flatten_units, members_by_id
+from web.frontend.services import ServiceError
 
 router = APIRouter(tags=["frontend"])
 PAGE = 50
+FIRST_LINE = 80
+"""Characters of a suggestion's first line the queue shows."""
 
 
 def _page(value: str | None) -> int:
     return max(0, int(value)) if value and value.isdigit() else 0
+
+
+async def first_lines(api: Api, ids: list[str]) -> dict[str, str]:
+    """The first line of each suggestion's text, for those the user may read (the feedback
+    service decides; a suggestion it withholds, or whose text was forgotten, has none)."""
+
+    async def one(suggestion_id: str) -> str | None:
+        try:
+            found = await api.get("feedback", f"/suggestions/{suggestion_id}")
+        except ServiceError as error:
+            if error.status in (403, 404):
+                return None
+            raise
+        text = (found.get("text") or "").strip()
+        return text.splitlines()[0][:FIRST_LINE] if text else None
+
+    lines = await asyncio.gather(*(one(str(i)) for i in ids))
+    return {str(i): line for i, line in zip(ids, lines, strict=True) if line}
 
 
 @router.get("/queue")
@@ -43,6 +65,7 @@ async def queue(
     units = flatten_units(await api.get("roster", "/units"))
     people = await members_by_id(api, [q["holder_id"] for q in found["data"]])
     context = {
+        "first_lines": await first_lines(api, [q["suggestion_id"] for q in found["data"]]),
         "found": found,
         "units": units,
         "people": people,
@@ -97,29 +120,3 @@ async def compliance(
         "page_size": PAGE,
     }
     return render(request, "compliance.html", context)
-
-
-@router.get("/export/{table}.{format}")
-async def export(
-    request: Request,
-    table: Literal["compliance", "queue"],
-    format: Literal["csv", "xlsx"],
-    user: StaffDep,
-    api: ApiDep,
-    period: str | None = None,
-    unit_id: str | None = None,
-) -> Response:
-    """The reports service's export, fetched with the user's token and handed on."""
-    if table == "compliance":
-        period = period or str(federation_clock(request).today().year)
-        answer = await api.download(
-            "reports", "/compliance/export", period=period, unit_id=unit_id, format=format
-        )
-    else:
-        answer = await api.download("reports", "/escalation-queue/export", format=format)
-    headers = {
-        k: v
-        for k, v in answer.headers.items()
-        if k.lower() in ("content-type", "content-disposition")
-    }
-    return Response(answer.content, headers=headers)
