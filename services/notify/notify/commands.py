@@ -44,8 +44,7 @@ class SetPreferences(Command):
     def _address(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        value = value.strip()
-        if not EMAIL.fullmatch(value):
+        if not EMAIL.fullmatch(value):  # as sent: the frontend trims what people type
             raise PydanticCustomError(
                 "pattern_mismatch",
                 "not an email address (name@example.org)",

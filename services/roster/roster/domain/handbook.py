@@ -35,5 +35,7 @@ def decide_publish_handbook(state: Handbook, command: cmd.PublishHandbook) -> li
             code="handbook_version_stale",
         )
     if command.text == state.text:
-        raise StateConflictError("text", "the handbook already says this", code="handbook_unchanged")
+        raise StateConflictError(
+            "text", "the handbook already says this", code="handbook_unchanged"
+        )
     return [ev.HandbookPublished(version=state.version + 1, text=command.text, note=command.note)]

@@ -1,4 +1,4 @@
-"""Printable A4 posters of intake links (扫码反映): HTML rendered to PDF with WeasyPrint.
+"""Printable A4 posters of intake links (扫码反映): HTML rendered to PDF as the papers are.
 
 The poster is a template like the pages (``templates/poster.html``, in the reader's language);
 WeasyPrint lays it out with the system's fonts, so the machine needs a CJK font (the deploy
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from jinja2 import Environment
 
-from web.frontend import i18n
+from web.frontend import i18n, papers
 
 
 def poster_html(env: Environment, language: i18n.Language, **values: str) -> str:
@@ -19,9 +19,6 @@ def poster_html(env: Environment, language: i18n.Language, **values: str) -> str
 
 
 def poster_pdf(env: Environment, language: i18n.Language, **values: str) -> bytes:
-    """The poster as an A4 PDF (see :func:`poster_html` for the values)."""
-    # Imported here: WeasyPrint loads Pango when imported, which only PDF requests need.
-    from weasyprint import HTML  # type: ignore[import-untyped]  # no type hints published
-
-    pdf: bytes = HTML(string=poster_html(env, language, **values)).write_pdf()
-    return pdf
+    """The poster as an A4 PDF (see :func:`poster_html` for the values), made as every paper
+    is (:func:`web.frontend.papers.render_pdf`)."""
+    return papers.render_pdf(poster_html(env, language, **values))
