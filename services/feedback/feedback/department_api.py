@@ -8,9 +8,9 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from access.guard import Caller
+from access.guard import Caller, check_reach
 from eventspine.errors import NotFoundError
-from feedback.api import REFUSED, Actor, Context, FeedbackDep, Limit, Offset
+from feedback.api import REFUSED, Actor, Context, FeedbackDep, Limit, Offset, may_see
 from feedback.department_handlers import (
     AppointDepartmentMember,
     ReleaseDepartmentMember,
@@ -50,8 +50,10 @@ async def members(code: str, feedback: FeedbackDep) -> list[UUID]:
 
 
 @router.get("/members/{member_id}/departments")
-async def of_member(member_id: UUID, feedback: FeedbackDep) -> list[str]:
-    """The departments a member acts for."""
+async def of_member(member_id: UUID, feedback: FeedbackDep, principal: Caller) -> list[str]:
+    """The departments a member acts for (a member asks of themself or of their part of the
+    tree)."""
+    await check_reach(principal, feedback.tree, [member_id])
     await feedback.catch_up()
     return await feedback.departments.of_member(member_id)
 
@@ -72,9 +74,16 @@ async def inbox(
 
 
 @router.get("/suggestions/{suggestion_id}/taken-up")
-async def taken_up(suggestion_id: UUID, feedback: FeedbackDep) -> dict[str, str | None]:
-    """Who took the suggestion up for its department (null: nobody yet)."""
+async def taken_up(
+    suggestion_id: UUID, feedback: FeedbackDep, principal: Caller
+) -> dict[str, str | None]:
+    """Who took the suggestion up for its department (null: nobody yet); asked by those who
+    may see the suggestion."""
     await feedback.catch_up()
+    suggestion = await feedback.queries.suggestion(suggestion_id)
+    if suggestion is None:
+        raise NotFoundError("suggestion_id", "no such suggestion", code="suggestion_not_found")
+    await may_see(feedback, principal, suggestion)
     found = await feedback.departments.taken_up([str(suggestion_id)])
     return {"taken_up_by": found.get(str(suggestion_id))}
 

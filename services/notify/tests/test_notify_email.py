@@ -128,4 +128,4 @@ async def test_a_send_that_keeps_failing_becomes_a_permanent_failure_shown_to_st
             "/me/preferences", json={"email": "not-an-address"}, headers=as_member(str(leader))
         )
         assert refused.status_code == 422
-        assert refused.json()["detail"][0]["loc"] == ["body", "email"]
+        assert [e["field"] for e in refused.json()["errors"]] == ["email"]

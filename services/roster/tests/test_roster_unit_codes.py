@@ -34,8 +34,8 @@ async def test_a_unit_registered_with_a_code_has_the_codes_id_and_shows_the_code
     mismatch = await roster.client.post(
         "/units", json={**body, "unit_id": other, "code": code + "-X"}
     )
-    assert mismatch.status_code == 422, mismatch.text
-    assert mismatch.json()["detail"][0]["loc"] == ["body", "code"], mismatch.text
+    assert mismatch.status_code == 409, mismatch.text
+    assert (mismatch.json()["code"], mismatch.json()["field"]) == ("unit_code_id_mismatch", "code")
     assert (await roster.client.get(f"/units/{other}")).status_code == 404
     plain = await roster.unit("盂县总工会", "county_union", str(unit_id(code)))
     assert (await roster.ok("GET", f"/units/{plain}"))["code"] is None

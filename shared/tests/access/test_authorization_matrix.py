@@ -27,6 +27,11 @@ PUBLIC = {
     ("GET", "/metrics"),
     ("GET", "/problems"),  # the refusals' catalogue, which a problem document's type names
     ("GET", "/problems/{code}"),
+    # A worker's pages: the signed intake link and the follow-up code are the credentials.
+    ("GET", "/intake/{token}"),
+    ("POST", "/intake/{token}/suggestions"),
+    ("GET", "/follow-up/{code}"),
+    ("POST", "/follow-up/{code}/rating"),
 }
 READS = {"GET", "HEAD"}
 QUERY = {"period": "2026", "q": "平定县"}
@@ -36,6 +41,8 @@ NOT_FOR_MEMBERS = {
     ("reports", "/compliance/exposure"),
     ("reports", "/admin/rebuild"),
     ("feedback", "/federation/inbox"),  # the member in the matrix is not a leader
+    ("reports", "/satisfaction"),
+    ("reports", "/themes"),
 }
 """City-wide lists: for staff, auditors and systems, not for members."""
 
@@ -94,6 +101,8 @@ def _fill(path: str, b: Branch, account_id: str) -> tuple[str, bool]:
         "unit_id": b.unit,
         "account_id": account_id,
         "code": "span_full",
+        "owner_id": b.members["representative"],
+        "token": "not-a-signed-link",
     }
     names = re.findall(r"{(\w+)}", path)
     unknown = set(names) - set(values)
@@ -101,7 +110,7 @@ def _fill(path: str, b: Branch, account_id: str) -> tuple[str, bool]:
     filled = path
     for name in names:
         filled = filled.replace(f"{{{name}}}", values[name])
-    return filled, bool(set(names) - {"unit_id", "account_id"})
+    return filled, bool(set(names) - {"unit_id", "account_id", "code", "token"})
 
 
 def expected(caller: Caller, service: str, method: str, path: str, names_b: bool) -> set[int]:
