@@ -478,7 +478,12 @@ def check(seen: dict[str, Any], roster: Roster, cast: list[Suggestion]) -> None:
     answered = (
         GROUPS["answered"] + TIMED_OUT_ANSWERED + RELAYED_ANSWERED
     )  # closed ones stay answered
-    overview = seen["overview"]
+    overview = dict(seen["overview"])
+    # The same suggestions counted per level and per department add up to the totals.
+    for grouping in (overview.pop("by_level"), overview.pop("by_department")):
+        assert sum(t["raised"] for t in grouping) == len(cast)
+        assert sum(t["answered"] for t in grouping) == answered
+        assert sum(t["resolved"] for t in grouping) == DEPARTMENT_RESOLVED
     assert overview == {
         "period": "2026",
         "linked_members": {

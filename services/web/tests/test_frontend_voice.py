@@ -88,7 +88,7 @@ async def test_limits_refusals_and_spam_on_the_workers_pages(tmp_path: Path) -> 
 
             huge = await client.post(f"/v/{token}", data={**fields, "text": "长" * 2001})
             assert 'id="text-error"' in huge.text
-            assert "内容太长。" in huge.text
+            assert "最多 2,000 个字符。" in huge.text  # the limit, in words
             assert await inbox() == 0
 
             codes = []

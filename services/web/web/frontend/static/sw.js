@@ -8,9 +8,11 @@
  */
 "use strict";
 
-var CACHE = "sanlian-offline-1";
+var CACHE = "sanlian-offline-2";
 var PAGES = ["/my-contacts", "/my-contacts/meeting"];
-var ASSETS = ["/static/app.css", "/static/offline.js", "/static/favicon.svg", "/vendor/htmx.min.js"];
+var ASSETS = [
+  "/static/app.css", "/static/offline.js", "/static/todo.js", "/static/favicon.svg", "/vendor/htmx.min.js",
+];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
