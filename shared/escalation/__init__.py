@@ -7,6 +7,7 @@ from escalation.deadlines import (
     DeadlinePolicy,
     Deadlines,
     DeadlineSettings,
+    DeadlineUnit,
     LevelDeadline,
 )
 
@@ -15,6 +16,7 @@ __all__ = [
     "Deadline",
     "DeadlinePolicy",
     "DeadlineSettings",
+    "DeadlineUnit",
     "Deadlines",
     "LevelDeadline",
 ]

@@ -7,19 +7,33 @@ Set with ``SANLIAN_FEEDBACK_DEADLINES`` (JSON), for example::
     SANLIAN_FEEDBACK_DEADLINES='{"committee": {"acknowledge_days": 2, "answer_days": 7}}'
 
 Both services read the same variable, so the queue's "overdue" is the scheduler's.
+
+The days are calendar days by default; ``SANLIAN_FEEDBACK_DEADLINE_UNIT=working`` counts them in
+working days by the official calendar (:mod:`escalation.workdays`). The unit is chosen by when
+a level's clock started: ``SANLIAN_FEEDBACK_DEADLINE_UNIT_SINCE`` (a date in the federation's
+time zone) is the day the unit takes effect, and a clock started before it keeps the other
+unit. So a change of unit never moves the deadline of a suggestion already waiting, and every
+service, and every replay of the events, computes the same deadline from the same settings.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from escalation import workdays
+
 Deadline = Literal["acknowledge", "answer"]
+DeadlineUnit = Literal["calendar", "working"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,9 +46,54 @@ class LevelDeadline:
 
 @dataclass(frozen=True)
 class DeadlinePolicy:
-    """Deadlines per level, the level named by its holder's tier."""
+    """Deadlines per level, the level named by its holder's tier, and how their days count.
+
+    ``unit`` applies to clocks started at or after ``since`` (always, if None); a clock started
+    before ``since`` counts in the other unit, the one in force before the change.
+    """
 
     levels: Mapping[str, LevelDeadline]
+    unit: DeadlineUnit = "calendar"
+    since: datetime | None = None
+    zone: tzinfo = field(default=UTC)
+
+    def unit_at(self, arrived_at: datetime) -> DeadlineUnit:
+        """The unit of a clock that started at ``arrived_at``."""
+        if self.since is None or arrived_at >= self.since:
+            return self.unit
+        return "working" if self.unit == "calendar" else "calendar"
+
+    def after(self, arrived_at: datetime, days: float) -> datetime:
+        """The moment ``days`` days after ``arrived_at``, in the unit of that clock.
+
+        Working days keep the time of day in the federation's zone: arrived on the Wednesday
+        before a holiday at 10:00, one working day is the first working day after it, 10:00.
+        """
+        if self.unit_at(arrived_at) == "calendar":
+            return arrived_at + timedelta(days=days)
+        local = arrived_at.astimezone(self.zone)
+        day = workdays.add_working_days(local.date(), round(days))
+        moment = datetime.combine(day, local.time(), self.zone)
+        return moment.astimezone(arrived_at.tzinfo or UTC)
+
+    def warn_from(self, arrived_at: datetime, due_at: datetime, days: float) -> datetime:
+        """From when to warn a holder ``days`` days before ``due_at``, in the clock's unit: one
+        working day before a deadline the morning after a holiday is the last day before it,
+        not the holiday's last day."""
+        if self.unit_at(arrived_at) == "calendar":
+            return due_at - timedelta(days=days)
+        local = due_at.astimezone(self.zone)
+        day = workdays.subtract_working_days(local.date(), max(1, round(days)))
+        moment = datetime.combine(day, local.time(), self.zone)
+        return moment.astimezone(due_at.tzinfo or UTC)
+
+    def days_left(self, arrived_at: datetime, now: datetime, due_at: datetime) -> int:
+        """Days from ``now`` to ``due_at`` in the clock's unit (working days: those after
+        today up to the due day), as a reminder says them."""
+        today, due_day = now.astimezone(self.zone).date(), due_at.astimezone(self.zone).date()
+        if self.unit_at(arrived_at) == "calendar":
+            return (due_day - today).days
+        return workdays.working_days_between(today, due_day)
 
     def due(
         self, status: str, holder_tier: str | None, arrived_at: datetime
@@ -48,9 +107,9 @@ class DeadlinePolicy:
         if level is None:
             return None
         if status == "held":
-            return arrived_at + timedelta(days=level.acknowledge_days), "acknowledge"
+            return self.after(arrived_at, level.acknowledge_days), "acknowledge"
         if status == "acknowledged":
-            return arrived_at + timedelta(days=level.answer_days), "answer"
+            return self.after(arrived_at, level.answer_days), "answer"
         return None
 
 
@@ -79,13 +138,28 @@ class DeadlineSettings(BaseSettings):
     default."""
 
     model_config = SettingsConfigDict(
-        env_prefix="SANLIAN_FEEDBACK_", env_file=".env", extra="ignore"
+        env_prefix="SANLIAN_FEEDBACK_", env_file=".env", extra="ignore", populate_by_name=True
     )
 
     deadlines: dict[str, Deadlines] = Field(
         default_factory=lambda: dict(DEFAULT_DEADLINES),
         description="per holder tier (representative, committee, leader): days to acknowledge "
         "and to answer; a tier left out keeps its default",
+    )
+    deadline_unit: DeadlineUnit = Field(
+        "calendar",
+        description="calendar: the deadlines' days are calendar days; working: working days by "
+        "the official calendar (statutory holidays and make-up working days)",
+    )
+    deadline_unit_since: date | None = Field(
+        None,
+        description="the federation's date from which deadline_unit applies to a level's clock; "
+        "clocks started before it keep the other unit (needed when deadline_unit is working)",
+    )
+    timezone: str = Field(
+        "Asia/Shanghai",
+        validation_alias="SANLIAN_TIMEZONE",
+        description="the federation's time zone (SANLIAN_TIMEZONE): which day a working day is",
     )
 
     @model_validator(mode="after")
@@ -94,13 +168,37 @@ class DeadlineSettings(BaseSettings):
         if unknown:
             raise ValueError(f"deadlines for unknown levels: {sorted(unknown)}")
         self.deadlines = {**DEFAULT_DEADLINES, **self.deadlines}
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"SANLIAN_TIMEZONE: unknown time zone {self.timezone!r}") from None
+        if self.deadline_unit == "working" and self.deadline_unit_since is None:
+            # Without the date, every waiting suggestion's deadline would move at once.
+            raise ValueError(
+                "SANLIAN_FEEDBACK_DEADLINE_UNIT_SINCE is needed with deadline_unit=working: the "
+                "date from which new clocks count working days (earlier ones keep calendar days)"
+            )
+        if self.deadline_unit == "working" or self.deadline_unit_since is not None:
+            for tier, d in self.deadlines.items():
+                if d.acknowledge_days % 1 or d.answer_days % 1:
+                    raise ValueError(f"deadlines.{tier}: working days must be whole numbers")
         return self
 
     def deadline_policy(self) -> DeadlinePolicy:
-        """The deadlines as the domain uses them."""
+        """The deadlines as the domain uses them; warns (log) when working days are in use and
+        the official calendar runs out within two months."""
+        zone = ZoneInfo(self.timezone)
+        since = self.deadline_unit_since
+        if self.deadline_unit == "working" or since is not None:
+            warning = workdays.coverage_warning(datetime.now(zone).date())
+            if warning:
+                log.warning(warning)
         return DeadlinePolicy(
             {
                 tier: LevelDeadline(d.acknowledge_days, d.answer_days)
                 for tier, d in self.deadlines.items()
-            }
+            },
+            unit=self.deadline_unit,
+            since=None if since is None else datetime.combine(since, time(), zone),
+            zone=zone,
         )

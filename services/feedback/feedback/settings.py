@@ -1,4 +1,5 @@
-"""Settings of the feedback service: deadlines per level, departments, the scheduler.
+"""Settings of the feedback service: deadlines per level (calendar or working days), departments,
+the scheduler.
 
 Read from ``SANLIAN_FEEDBACK_*`` environment variables (or ``.env``), beside the platform's
 ``SANLIAN_*`` settings. Complex values are JSON, for example::

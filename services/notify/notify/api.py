@@ -19,7 +19,7 @@ from access.guard import STAFF, Caller
 from access.principal import Principal
 from eventspine.errors import NotFoundError, NotPermittedError
 from eventspine.store.base import CommandContext
-from notify import calendar
+from notify import calendar, messages
 from notify import commands as cmd
 from notify.bootstrap import Notify
 from servicekit.http import CommandAccepted, command_context
@@ -309,9 +309,15 @@ async def calendar_feed(
     for sid, _holder, tier, state, arrived_at, _level in await notify.queries.waiting_suggestions(
         member_id
     ):
-        due = notify.scheduler.deadlines.due(state, tier, datetime.fromisoformat(arrived_at))
+        policy, arrived = notify.scheduler.deadlines, datetime.fromisoformat(arrived_at)
+        due = policy.due(state, tier, arrived)
         if due is not None:
-            deadlines.append((sid, due[0], due[1]))
+            # The alarm rings when the scheduler's warning comes, and says the same.
+            warn_at = policy.warn_from(arrived, due[0], notify.settings.deadline_warning_days)
+            left = messages.deadline_left(
+                policy.days_left(arrived, warn_at, due[0]), policy.unit_at(arrived) == "working"
+            )
+            deadlines.append((sid, due[0], due[1], warn_at, left))
     body = calendar.feed(
         member_id, owing, period, deadlines, now, notify.settings.frontend_url.rstrip("/")
     )

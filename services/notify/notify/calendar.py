@@ -34,12 +34,12 @@ def feed(
     member_id: UUID,
     owing: list[Owing],
     period: Period,
-    deadlines: Sequence[tuple[str, datetime, str]],
+    deadlines: Sequence[tuple[str, datetime, str, datetime, str]],
     now: datetime,
     url: str,
 ) -> bytes:
     """The iCalendar document: ``owing`` links of ``period``, and ``deadlines`` as
-    (suggestion id, when, which deadline)."""
+    (suggestion id, when, which deadline, when to warn, how long is left then)."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -57,7 +57,7 @@ def feed(
         event.add("url", f"{url}/contacts")
         event.add_component(_alarm("明天联系到期", timedelta(hours=15)))
         calendar.add_component(event)
-    for sid, when, which in deadlines:
+    for sid, when, which, warn_at, left in deadlines:
         word = "确认" if which == "acknowledge" else "答复"
         event = Event()
         event.add("uid", f"suggestion-{sid}-{which}@notify.sanlian")
@@ -67,7 +67,7 @@ def feed(
         event.add("summary", f"意见建议{word}期限：逾期将自动上报")
         event.add("description", f"查看：{url}/suggestions/{sid}")
         event.add("url", f"{url}/suggestions/{sid}")
-        event.add_component(_alarm("还剩 1 天将自动上报", timedelta(days=1)))
+        event.add_component(_alarm(f"{left}将自动上报", when - warn_at))
         calendar.add_component(event)
     document: bytes = calendar.to_ical()
     return document

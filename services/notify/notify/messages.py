@@ -68,9 +68,18 @@ def suggestion(kind: str, suggestion_id: str, url: str) -> dict[str, str | None]
     return {"title": title, "text": f"{text}\n\n查看：{url}/suggestions/{suggestion_id}"}
 
 
-def deadline_warning(suggestion_id: str, days_left: int, url: str) -> dict[str, str | None]:
-    """The holder's deadline is near: "还剩 1 天将自动上报"."""
-    left = f"还剩 {days_left} 天" if days_left > 0 else "今天"
+def deadline_left(days_left: int, working: bool) -> str:
+    """How long is left, as the deadline's unit counts it: "还剩 1 个工作日", "还剩 2 天"."""
+    if days_left <= 0:
+        return "今天"
+    return f"还剩 {days_left} 个工作日" if working else f"还剩 {days_left} 天"
+
+
+def deadline_warning(
+    suggestion_id: str, days_left: int, url: str, working: bool = False
+) -> dict[str, str | None]:
+    """The holder's deadline is near: "还剩 1 天将自动上报" ("还剩 1 个工作日…" in working days)."""
+    left = deadline_left(days_left, working)
     text = (
         f"有一条意见建议{left}将自动上报，请及时确认或答复。\n\n"
         f"查看：{url}/suggestions/{suggestion_id}"

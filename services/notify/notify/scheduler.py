@@ -232,7 +232,7 @@ class Scheduler:
             issued += await self._issue(
                 ctx, UUID(member), kind, subject, period, None, True, content
             )
-        warn = timedelta(days=self.settings.deadline_warning_days)
+        warn = self.settings.deadline_warning_days
         for (
             sid,
             holder,
@@ -241,11 +241,14 @@ class Scheduler:
             arrived_at,
             level,
         ) in await self.queries.waiting_suggestions():
-            due = self.deadlines.due(status, tier, datetime.fromisoformat(arrived_at))
-            if due is None or not now < due[0] <= now + warn:
+            arrived = datetime.fromisoformat(arrived_at)
+            due = self.deadlines.due(status, tier, arrived)
+            # The warning counts as the deadline does: in working days, one working day before.
+            if due is None or not self.deadlines.warn_from(arrived, due[0], warn) <= now < due[0]:
                 continue
-            days_left = (self.clock.date_at(due[0]) - self.clock.date_at(now)).days
-            content = messages.deadline_warning(sid, days_left, self.url)
+            days_left = self.deadlines.days_left(arrived, now, due[0])
+            working = self.deadlines.unit_at(arrived) == "working"
+            content = messages.deadline_warning(sid, days_left, self.url, working)
             issued += await self._issue(
                 ctx,
                 UUID(holder),

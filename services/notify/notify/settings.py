@@ -34,7 +34,11 @@ class NotifySettings(BaseSettings):
     quiet_start: time = Field(time(22, 0), description="no sends from (SANLIAN_TIMEZONE)")
     quiet_end: time = Field(time(7, 0), description="until")
     deadline_warning_days: float = Field(
-        1.0, gt=0, le=30, description="warn a suggestion's holder this long before its deadline"
+        1.0,
+        gt=0,
+        le=30,
+        description="warn a suggestion's holder this long before its deadline (working days "
+        "when the deadlines count them)",
     )
     scheduler_enabled: bool = Field(True, description="run the scheduler and sender in the app")
     scheduler_interval_seconds: float = Field(30.0, gt=0, le=86_400)
