@@ -34,7 +34,11 @@ class SetPreferences(Command):
         description="where emails go; null or empty: none",
         json_schema_extra={"pattern": f"^$|^{EMAIL.pattern}$"},
     )
-    digests: bool = Field(True, description="false: no contacts-due digests (non-essential)")
+    digests: bool = Field(
+        True,
+        strict=True,  # true or false as JSON writes them, not 0 or "yes"
+        description="false: no contacts-due digests (non-essential)",
+    )
     frequency: Literal["federation", "monthly"] = Field(
         "federation", description="federation: its cadence; monthly: the monthly digests only"
     )

@@ -261,6 +261,7 @@ class PublishHandbook(Command):
     expected_version: int | None = Field(
         None,
         ge=0,
+        strict=True,  # a number as JSON writes it: false is not version 0
         description="the version the text was edited from (0: none yet); another version in "
         "force then is refused, so an edit never silently replaces a newer one",
     )

@@ -19,7 +19,12 @@ from support.running import running_topology
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 
-ROSTER_CONSUMERS = ("contacts.roster-replica", "feedback.roster_replica", "reports.compliance")
+ROSTER_CONSUMERS = (
+    "contacts.roster-replica",
+    "feedback.roster_replica",
+    "reports.compliance",
+    "notify.replica",
+)
 """The projections services run on the roster topic: each must set every hostile record aside."""
 
 REASONS = {

@@ -120,12 +120,28 @@ class Topology:
             raise AssertionError(f"{name} did not start within {seconds} s:\n{self.tail(name)}")
         async with httpx.AsyncClient(timeout=5) as client:
             while time.monotonic() < deadline:
+                self._rebind_if_taken(name)
                 self._check_alive(name)
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get(f"{self.url(name)}/health")).status_code == 200:
-                        return
+                        # The answer must come from the process started here: one that could
+                        # not bind its port exits, while another server may hold that port.
+                        await asyncio.sleep(0.3)
+                        self._rebind_if_taken(name)
+                        if self.alive(name):
+                            return
                 await asyncio.sleep(0.2)
         raise AssertionError(f"{name} did not answer within {seconds} s:\n{self.tail(name)}")
+
+    def _rebind_if_taken(self, name: str) -> None:
+        """An app that exited because its port was taken meanwhile (a free port is only free
+        when it is chosen) starts again on another one."""
+        if self.alive(name) or name not in self.ports:
+            return
+        if "address already in use" not in self.tail(name)[-600:]:
+            return
+        self.ports[name] = free_port()
+        self.start(name)
 
     def _check_alive(self, name: str) -> None:
         if not self.alive(name):
