@@ -171,6 +171,9 @@ UNAVAILABLE = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.AdminShutdownError,
+    # Two transactions each waited on the other: PostgreSQL rolled one back, nothing of it
+    # was stored, and the same request sent again goes through.
+    asyncpg.exceptions.DeadlockDetectedError,
 )
 """Errors meaning the database cannot be reached right now (restart, failover, network)."""
 

@@ -12,7 +12,8 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from contracts.roster import UNIT_CODE
 from eventspine.text import FREE_TEXT, ONE_LINE, StorableText
@@ -261,7 +262,14 @@ class PublishHandbook(Command):
     expected_version: int | None = Field(
         None,
         ge=0,
-        strict=True,  # a number as JSON writes it: false is not version 0
         description="the version the text was edited from (0: none yet); another version in "
         "force then is refused, so an edit never silently replaces a newer one",
     )
+
+    @field_validator("expected_version", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        # JSON's false is not version 0 (1.0 is an integer, as JSON Schema counts them).
+        if isinstance(value, bool):
+            raise PydanticCustomError("wrong_type", "a version is a number, not true or false")
+        return value
