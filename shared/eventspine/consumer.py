@@ -22,8 +22,9 @@ from aiokafka.structs import ConsumerRecord
 
 from eventspine.deadletter import DeadLetters, decode
 from eventspine.events import EventRegistry
-from eventspine.projection import Delivered, Projection, apply_all
+from eventspine.projection import Delivered, Projection, Tx, apply_all
 from eventspine.schemas import installed_registry
+from eventspine.store.migration import run_migration
 from eventspine.store.postgres import checked_schema
 
 log = structlog.get_logger(__name__)
@@ -112,10 +113,12 @@ class ProjectionRunner:
 
     async def setup(self) -> None:
         """Create the offsets table and the projection's tables."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('sanlian.migrate'))")
+
+        async def step(conn: Tx) -> None:
             await conn.execute(offsets_ddl(self.schema))
             await self.projection.setup(conn)
+
+        await run_migration(self.pool, step)
 
     async def reset(self) -> None:
         """Empty the projection and forget its offsets: the next run rebuilds from offset 0."""

@@ -38,6 +38,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from eventspine.errors import SpineError
+from eventspine.store.migration import ddl_step, run_migration
 from eventspine.store.postgres import checked_schema
 
 KEY_BYTES = 32
@@ -133,9 +134,7 @@ class PostgresKeyStore:
 
     async def open(self) -> None:
         """Create the schema and the table, under the lock replicas starting together share."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('sanlian.migrate'))")
-            await conn.execute(_pg_ddl(self.schema))
+        await run_migration(self.pool, ddl_step(_pg_ddl(self.schema)))
 
     async def close(self) -> None:
         """Nothing to release: the pool is the caller's."""

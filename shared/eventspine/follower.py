@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
-from eventspine.projection import Decoder, Projection, apply_all
+from eventspine.projection import Decoder, Projection, Tx, apply_all
+from eventspine.store.migration import run_migration
 from eventspine.store.postgres import PostgresEventStore
 
 
@@ -38,8 +39,8 @@ class PostgresFollower:
 
     async def setup(self) -> None:
         """Create the position table and the projections' tables."""
-        async with self.store.pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('sanlian.migrate'))")
+
+        async def step(conn: Tx) -> None:
             await conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table} (projection text PRIMARY KEY, "
                 "last_position bigint NOT NULL)"
@@ -50,6 +51,8 @@ class PostgresFollower:
                     f"INSERT INTO {self.table} VALUES ($1, 0) ON CONFLICT DO NOTHING",
                     projection.name,
                 )
+
+        await run_migration(self.store.pool, step)
 
     async def rebuild(self, projection: Projection) -> None:
         """Empty a projection; the next catch-up replays the whole store into it."""

@@ -24,6 +24,7 @@ from eventspine.projection import Projection, Tx
 from eventspine.replica import Feed, Feeds, LocalFeed, kafka_feed
 from eventspine.schemas import installed_registry
 from eventspine.store.base import utc_now
+from eventspine.store.migration import ddl_step, run_migration
 from eventspine.store.postgres import checked_schema, connect_pool
 from eventspine.store.sqlite import SqliteEventStore
 from reports.projections import ComplianceProjection, SuggestionProjection
@@ -165,14 +166,15 @@ class PostgresBackend:
         pool = await connect_pool(settings.pg_dsn, max_size=settings.pg_pool_size)
         backend = cls(settings, pool)
         try:
-            async with pool.acquire() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock(hashtext('sanlian.migrate'))")
-                await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {backend.base}")
-                await conn.execute(
+            await run_migration(
+                pool,
+                ddl_step(
+                    f"CREATE SCHEMA IF NOT EXISTS {backend.base}; "
                     f"CREATE TABLE IF NOT EXISTS {backend.base}.current_generation ("
                     "id integer PRIMARY KEY CHECK (id = 1), schema text NOT NULL, "
                     "group_prefix text NOT NULL, swapped_at timestamptz NOT NULL DEFAULT now())"
-                )
+                ),
+            )
         except BaseException:
             await pool.close()
             raise

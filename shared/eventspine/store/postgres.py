@@ -27,6 +27,7 @@ from eventspine.store.base import (
     utc_now,
     validate_stream_id,
 )
+from eventspine.store.migration import ddl_step, run_migration
 from eventspine.store.postgres_sql import schema_ddl
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -167,9 +168,7 @@ class PostgresEventStore(EventStore):
         if self._pool is not None:
             return
         self._pool = await connect_pool(self.dsn, max_size=self.pool_size)
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('sanlian.migrate'))")
-            await conn.execute(schema_ddl(self.schema))
+        await run_migration(self.pool, ddl_step(schema_ddl(self.schema)))
 
     async def close(self) -> None:
         """Close the pool."""

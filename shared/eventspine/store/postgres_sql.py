@@ -37,8 +37,13 @@ CREATE TABLE IF NOT EXISTS {s}.events (
     hash            text NOT NULL,
     UNIQUE (stream_id, stream_version)
 );
-CREATE INDEX IF NOT EXISTS events_command_id ON {s}.events (command_id)
-    WHERE command_id IS NOT NULL;
+-- Guarded by the catalog rather than IF NOT EXISTS, which locks the table first: a restarted
+-- process must not lock the events of the ones still appending (see migration.py).
+DO $$ BEGIN
+    IF to_regclass('{s}.events_command_id') IS NULL THEN
+        CREATE INDEX events_command_id ON {s}.events (command_id) WHERE command_id IS NOT NULL;
+    END IF;
+END $$;
 
 CREATE TABLE IF NOT EXISTS {s}.checkpoints (
     name        text PRIMARY KEY,
@@ -59,12 +64,19 @@ CREATE OR REPLACE FUNCTION {s}.refuse_change() RETURNS trigger LANGUAGE plpgsql 
 BEGIN
     RAISE EXCEPTION 'events are immutable: append a correcting event instead';
 END $$;
-DROP TRIGGER IF EXISTS events_immutable ON {s}.events;
-CREATE TRIGGER events_immutable BEFORE UPDATE OR DELETE ON {s}.events
-    FOR EACH ROW EXECUTE FUNCTION {s}.refuse_change();
-DROP TRIGGER IF EXISTS events_no_truncate ON {s}.events;
-CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON {s}.events
-    FOR EACH STATEMENT EXECUTE FUNCTION {s}.refuse_change();
+-- Created once (the function they call is replaced above): a trigger statement locks the table.
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = '{s}.events'::regclass
+                   AND tgname = 'events_immutable') THEN
+        CREATE TRIGGER events_immutable BEFORE UPDATE OR DELETE ON {s}.events
+            FOR EACH ROW EXECUTE FUNCTION {s}.refuse_change();
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = '{s}.events'::regclass
+                   AND tgname = 'events_no_truncate') THEN
+        CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON {s}.events
+            FOR EACH STATEMENT EXECUTE FUNCTION {s}.refuse_change();
+    END IF;
+END $$;
 
 -- Superseded signatures (earlier versions of this schema).
 DROP FUNCTION IF EXISTS {s}.append_group(jsonb);
