@@ -22,6 +22,7 @@ from eventspine.store.base import CommandContext
 from notify import calendar, messages
 from notify import commands as cmd
 from notify.bootstrap import Notify
+from notify.names import Names, named, rendered
 from servicekit.http import CommandAccepted, command_context
 
 
@@ -118,9 +119,18 @@ class DeliveryList(BaseModel):
     count: int
 
 
+def _read(body: dict[str, str | None] | None, names: Names) -> tuple[str | None, str | None]:
+    if body is None:
+        return None, None  # the member was forgotten: nothing of it can be read
+    return rendered(body, names)
+
+
 async def _list(notify: Notify, member_id: UUID) -> NotificationList:
     rows = await notify.queries.of_member(member_id)
     bodies = await notify.vault.unseal_many([(member_id, row[6]) for row in rows])
+    # The names as the roster has them now (one read for the page).
+    names = await notify.names.of_or_unknown(m for body in bodies if body for m in named(body))
+    shown = [_read(body, names) for body in bodies]
     data = [
         NotificationPublic(
             notification_id=UUID(row[0]),
@@ -129,13 +139,13 @@ async def _list(notify: Notify, member_id: UUID) -> NotificationList:
             subject=row[3],
             period=row[4],
             due_on=row[5],
-            title=(body or {}).get("title"),
-            text=(body or {}).get("text"),
+            title=title,
+            text=text,
             members=[UUID(m) for m in ((body or {}).get("members") or "").split(",") if m],
             issued_at=datetime.fromisoformat(row[7]),
             read=row[8] is not None,
         )
-        for row, body in zip(rows, bodies, strict=True)
+        for row, body, (title, text) in zip(rows, bodies, shown, strict=True)
     ]
     unread = await notify.queries.unread(member_id)
     return NotificationList(data=data, count=len(data), unread=unread)
@@ -318,8 +328,9 @@ async def calendar_feed(
                 policy.days_left(arrived, warn_at, due[0]), policy.unit_at(arrived) == "working"
             )
             deadlines.append((sid, due[0], due[1], warn_at, left))
+    names = await notify.names.of_or_unknown(item.lower_member_id for item in owing)
     body = calendar.feed(
-        member_id, owing, period, deadlines, now, notify.settings.frontend_url.rstrip("/")
+        member_id, owing, period, deadlines, now, notify.settings.frontend_url.rstrip("/"), names
     )
     return Response(body, media_type=CALENDAR, headers={"Cache-Control": "private, max-age=300"})
 

@@ -34,6 +34,7 @@ from notify import messages
 from notify.domain import Cadence, Owing, QuietHours, notification_id
 from notify.events import DeliveryChannel, Kind
 from notify.handlers import SCHEDULER_ACTOR, Content, NotifyHandlers
+from notify.messages import Behind
 from notify.queries import NotifyQueries
 from notify.sender import Sender
 from notify.settings import NotifySettings
@@ -154,19 +155,19 @@ class Scheduler:
                     )
         return issued
 
-    async def _behind_by_unit(
-        self, owing: dict[UUID, list[Owing]]
-    ) -> dict[UUID, list[tuple[str, list[Owing]]]]:
-        """Per unit, its members who still owe contacts (their tier and links), the most
+    async def _behind_by_unit(self, owing: dict[UUID, list[Owing]]) -> dict[UUID, Behind]:
+        """Per unit, its members who still owe contacts (who, their tier and links), the most
         behind first."""
         units = await self.queries.units_of(list(owing))
-        found: dict[UUID, list[tuple[str, list[Owing]]]] = {}
+        found: dict[UUID, Behind] = {}
         for upper, items in owing.items():
             if upper in units:
                 unit_id, tier = units[upper]
-                found.setdefault(unit_id, []).append((tier, items))
+                found.setdefault(unit_id, []).append((upper, tier, items))
         for rows in found.values():
-            rows.sort(key=lambda row: (-sum(i.owed for i in row[1]), row[1][0].next_due))
+            rows.sort(
+                key=lambda row: (-sum(i.owed for i in row[2]), row[2][0].next_due, str(row[0]))
+            )
         return found
 
     async def units(self, now: datetime, ctx: CommandContext) -> int:
@@ -220,7 +221,7 @@ class Scheduler:
             unit_id, []
         )
         name = await self.queries.unit_name(unit_id) or "本单位"
-        times = sum(i.owed for _, items in behind for i in items)
+        times = sum(i.owed for _, _, items in behind for i in items)
         channels = ["webhook"] if await self.queries.webhook(unit_id) else []
         return messages.urge_unit(name, len(behind), times, self.url), channels
 

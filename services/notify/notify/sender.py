@@ -25,6 +25,7 @@ from notify.domain import QuietHours, retry_delay
 from notify.events import DeliveryChannel
 from notify.handlers import SCHEDULER_ACTOR, Content, NotifyHandlers
 from notify.mail import Mailer, SendError, compose
+from notify.names import NamesUnavailable, RosterNames, named, rendered
 from notify.queries import NotifyQueries
 from notify.settings import NotifySettings
 
@@ -43,6 +44,7 @@ class Sender:
         settings: NotifySettings,
         quiet: QuietHours,
         catch_up: Callable[[], Awaitable[int]],
+        names: RosterNames,
     ) -> None:
         self.handlers = handlers
         self.queries = queries
@@ -51,6 +53,7 @@ class Sender:
         self.settings = settings
         self.quiet = quiet
         self.catch_up = catch_up
+        self.names = names
         self.lease = timedelta(seconds=settings.smtp_timeout_seconds * 2 + 5)
 
     async def send_due(self, now: datetime) -> int:
@@ -74,8 +77,14 @@ class Sender:
     async def _send(
         self, nid: UUID, recipient: UUID, channel: DeliveryChannel, body: Content, now: datetime
     ) -> None:
-        """One send on ``channel``; :class:`SendError` when it failed."""
-        title, text = body.get("title") or "", body.get("text") or ""
+        """One send on ``channel``, the names filled in as the roster has them now (a
+        member forgotten since the notification was issued is no longer named);
+        :class:`SendError` when it failed."""
+        try:
+            names = await self.names.of(named(body))
+        except NamesUnavailable as exc:
+            raise SendError(f"roster names unavailable: {exc}", permanent=False) from exc
+        title, text = rendered(body, names)
         if channel == "webhook":
             robot = await self.queries.webhook(recipient)
             opened = await self.vault.unseal(recipient, robot[1]) if robot else None

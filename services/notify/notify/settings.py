@@ -49,6 +49,9 @@ class NotifySettings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = Field(10.0, gt=0, le=300)
     mail_from: str = Field("sanlian@localhost", description="the From address of the emails")
+    roster_url: str | None = Field(
+        None, description="the roster service notify asks for the names it shows (full topology)"
+    )
     frontend_url: str = Field("http://127.0.0.1:8000", description="links in emails point here")
     retry_base_seconds: float = Field(5.0, gt=0, le=3600, description="first retry's delay")
     retry_max_seconds: float = Field(900.0, gt=0, le=86_400, description="longest retry delay")
