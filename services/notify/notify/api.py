@@ -52,6 +52,17 @@ def member_of(principal: Principal) -> UUID:
     return principal.member_id
 
 
+def recipient_of(principal: Principal) -> UUID:
+    """Whose notifications these are: the signed-in member's, or a staff account's own (the
+    units' monthly digests it takes)."""
+    if principal.member_id is None and principal.role == "admin":
+        return principal.account_id
+    return member_of(principal)
+
+
+STAFF_ONLY: dict[int | str, dict[str, Any]] = {403: {"description": "staff only"}}
+
+
 class NotificationPublic(BaseModel):
     """One notification as its member reads it (the text unsealed; null once forgotten)."""
 
@@ -151,7 +162,6 @@ async def _list(notify: Notify, member_id: UUID) -> NotificationList:
     return NotificationList(data=data, count=len(data), unread=unread)
 
 
-STAFF_ONLY: dict[int | str, dict[str, Any]] = {403: {"description": "staff only"}}
 me = APIRouter(prefix="/me", tags=["notifications"])
 staff = APIRouter(tags=["staff"])
 public = APIRouter(tags=["calendar"])
@@ -160,13 +170,13 @@ public = APIRouter(tags=["calendar"])
 @me.get("/notifications", responses=REFUSED)
 async def my_notifications(notify: NotifyDep, principal: Caller) -> NotificationList:
     """The signed-in member's notifications (待办), newest first, with the unread count."""
-    return await _list(notify, member_of(principal))
+    return await _list(notify, recipient_of(principal))
 
 
 @me.get("/unread", responses=REFUSED)
 async def my_unread(notify: NotifyDep, principal: Caller) -> Unread:
-    """The 待办 count: the member's unread notifications."""
-    return Unread(unread=await notify.queries.unread(member_of(principal)))
+    """The 待办 count: the member's (or staff account's) unread notifications."""
+    return Unread(unread=await notify.queries.unread(recipient_of(principal)))
 
 
 @me.post("/notifications/{notification_id}/read", responses=REFUSED)
@@ -174,7 +184,7 @@ async def mark_read(
     notification_id: UUID, notify: NotifyDep, ctx: Context, principal: Caller
 ) -> CommandAccepted:
     """Mark one of the member's notifications read (again: nothing changes)."""
-    member_id = member_of(principal)
+    member_id = recipient_of(principal)
     outcome = await notify.commands.run(
         cmd.MarkRead(notification_id=notification_id),
         ctx,
@@ -202,6 +212,34 @@ async def set_preferences(
 ) -> CommandAccepted:
     """Set the member's email address (null: none) and whether digests come."""
     outcome = await notify.commands.run(body, ctx, member_id=member_of(principal))
+    return CommandAccepted.of(outcome.events)
+
+
+class StaffPreferencesPublic(BaseModel):
+    """A staff account's channels for the units' monthly digests."""
+
+    email: str | None
+    units: list[UUID]
+
+
+@me.get("/staff-preferences", dependencies=[STAFF], responses=STAFF_ONLY)
+async def my_staff_preferences(notify: NotifyDep, principal: Caller) -> StaffPreferencesPublic:
+    """A staff account's email (unsealed) and the units whose monthly digest it takes."""
+    account = principal.account_id
+    sealed, _ = await notify.queries.preferences(account)
+    address = await notify.vault.unseal(account, sealed) if sealed else None
+    return StaffPreferencesPublic(
+        email=(address or {}).get("email"), units=await notify.queries.followed(account)
+    )
+
+
+@me.post("/staff-preferences", dependencies=[STAFF], responses=REFUSED)
+async def set_staff_preferences(
+    body: cmd.SetStaffPreferences, notify: NotifyDep, ctx: Context, principal: Caller
+) -> CommandAccepted:
+    """Set a staff account's email (null: none) and the units whose monthly digest of the
+    members most behind comes to its notifications page (and by email)."""
+    outcome = await notify.commands.run(body, ctx, account_id=principal.account_id)
     return CommandAccepted.of(outcome.events)
 
 

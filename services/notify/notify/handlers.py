@@ -38,6 +38,8 @@ from notify.events import (
     NotificationIssued,
     NotificationRead,
     PreferencesSet,
+    StaffNotificationIssued,
+    StaffPreferencesSet,
     UnitKind,
     UnitNotificationIssued,
     UnitWebhookSet,
@@ -75,7 +77,7 @@ class ChannelState:
 class NotificationState:
     """A notification's stream, folded: what it says (sealed) and each channel's sends."""
 
-    issued: NotificationIssued | UnitNotificationIssued | None = None
+    issued: NotificationIssued | UnitNotificationIssued | StaffNotificationIssued | None = None
     version: int = 0
     channels: dict[str, ChannelState] = field(default_factory=dict)
     read: bool = False
@@ -89,7 +91,7 @@ def evolve(state: NotificationState, event: DomainEvent) -> NotificationState:
     """Apply one event of a notification's stream."""
     state.version += 1
     match event:
-        case NotificationIssued() | UnitNotificationIssued():
+        case NotificationIssued() | UnitNotificationIssued() | StaffNotificationIssued():
             state.issued = event
         case DeliveryAttempted():
             channel = state.channel(event.channel)
@@ -205,6 +207,35 @@ class NotifyHandlers:
             return False
         return True
 
+    async def issue_staff(
+        self,
+        ctx: CommandContext,
+        *,
+        account_id: UUID,
+        unit_id: UUID,
+        period: str,
+        due_on: date | None,
+        content: Content,
+        channels: list[DeliveryChannel],
+    ) -> bool:
+        """Issue a unit's monthly digest to a staff account unless it was issued already."""
+        nid = notification_id(account_id, "unit_digest", str(unit_id), period, due_on)
+        event = StaffNotificationIssued(
+            notification_id=nid,
+            account_id=account_id,
+            kind="unit_digest",
+            subject=str(unit_id),
+            period=period,
+            due_on=due_on,
+            channels=channels,
+            body=await self.vault.seal(account_id, content),
+        )
+        try:
+            await self.store.append(notification_stream(nid), NO_STREAM, [event], ctx)
+        except ConcurrencyError:
+            return False
+        return True
+
     async def begin_attempt(
         self,
         nid: UUID,
@@ -294,7 +325,15 @@ class NotifyHandlers:
             raise NotFoundError(
                 "notification_id", "no such notification", code="notification_not_found"
             )
-        if not isinstance(state.issued, NotificationIssued) or state.issued.member_id != member_id:
+        issued = state.issued
+        recipient = (
+            issued.member_id
+            if isinstance(issued, NotificationIssued)
+            else issued.account_id
+            if isinstance(issued, StaffNotificationIssued)
+            else None
+        )
+        if recipient != member_id:
             raise NotPermittedError(
                 "notification_id",
                 "this notification is someone else's",
@@ -324,6 +363,20 @@ class NotifyHandlers:
         )
         version = await self._member_version(member_id)
         return await self.store.append(member_stream(member_id), version, [event], ctx)
+
+    async def set_staff_preferences(
+        self, command: cmd.SetStaffPreferences, ctx: CommandContext, *, account_id: UUID
+    ) -> list[RecordedEvent]:
+        """Set a staff account's email (sealed under its key) and the units it follows."""
+        email = (
+            await self.vault.seal(account_id, {"email": command.email}) if command.email else None
+        )
+        event = StaffPreferencesSet(
+            account_id=account_id, email=email, units=sorted(set(command.units), key=str)
+        )
+        stream = f"staff-{account_id}"
+        version = len(await self.store.read_stream(stream))
+        return await self.store.append(stream, version, [event], ctx)
 
     def feed_token(self, feed_id: UUID) -> str:
         """The secret token of a calendar URL: keyed by the installation's secret, so only
@@ -431,6 +484,7 @@ def routes(handlers: NotifyHandlers) -> dict[type[BaseModel], Route]:
     return {
         cmd.MarkRead: route(handlers.mark_read),
         cmd.SetPreferences: route(handlers.set_preferences),
+        cmd.SetStaffPreferences: route(handlers.set_staff_preferences),
         cmd.IssueCalendarFeed: route(handlers.issue_feed, "feed_id"),
         cmd.RevokeCalendarFeed: route(handlers.revoke_feed),
         cmd.SetUnitWebhook: route(handlers.set_webhook),

@@ -199,6 +199,24 @@ class NotifyQueries:
         )
         return [(UUID(r[0]), r[1]) for r in rows]
 
+    async def staff_units(self) -> dict[UUID, list[UUID]]:
+        """Per unit, the staff accounts that take its monthly digest."""
+        rows = await self.view.fetch(
+            f"SELECT unit_id, account_id FROM {self.p}n_staff_units ORDER BY unit_id, account_id"
+        )
+        found: dict[UUID, list[UUID]] = {}
+        for row in rows:
+            found.setdefault(UUID(row[0]), []).append(UUID(row[1]))
+        return found
+
+    async def followed(self, account_id: UUID) -> list[UUID]:
+        """The units whose monthly digest a staff account takes."""
+        rows = await self.view.fetch(
+            f"SELECT unit_id FROM {self.p}n_staff_units WHERE account_id = $1 ORDER BY unit_id",
+            str(account_id),
+        )
+        return [UUID(row[0]) for row in rows]
+
     async def unit_name(self, unit_id: UUID) -> str | None:
         """A unit's public name."""
         found = await self.replica.fetchval(

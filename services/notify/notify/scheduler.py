@@ -171,9 +171,11 @@ class Scheduler:
         return found
 
     async def units(self, now: datetime, ctx: CommandContext) -> int:
-        """The monthly digest of each unit with a group robot (on ``digest_day``)."""
-        robots = await self.queries.webhook_units()
-        if not robots:
+        """The monthly digest of each unit (on ``digest_day``) to its group robot, and to
+        the staff accounts that take it (their notifications page, and email if chosen)."""
+        robots = dict(await self.queries.webhook_units())
+        followers = await self.queries.staff_units()
+        if not robots and not followers:
             return 0
         today = self.clock.date_at(now)
         period = self.rule.period_of(today)
@@ -183,25 +185,42 @@ class Scheduler:
             return 0
         behind = await self._behind_by_unit(await self.queries.owing(period, today))
         issued = 0
-        for unit_id, name in robots:
+        for unit_id in sorted(set(robots) | set(followers), key=str):
             if not behind.get(unit_id):
                 continue
-            nid = notification_id(unit_id, "unit_digest", str(unit_id), period.label, occasion)
-            if await self.queries.issued(nid):
-                continue
+            name = robots.get(unit_id) or await self.queries.unit_name(unit_id) or "本单位"
             content = messages.unit_digest(name, behind[unit_id], period, today, self.url)
-            issued += int(
-                await self.handlers.issue_unit(
-                    ctx,
-                    unit_id=unit_id,
-                    kind="unit_digest",
-                    subject=str(unit_id),
-                    period=period.label,
-                    due_on=occasion,
-                    content=content,
-                    channels=["webhook"],
+            if unit_id in robots:
+                nid = notification_id(unit_id, "unit_digest", str(unit_id), period.label, occasion)
+                if not await self.queries.issued(nid):
+                    issued += int(
+                        await self.handlers.issue_unit(
+                            ctx,
+                            unit_id=unit_id,
+                            kind="unit_digest",
+                            subject=str(unit_id),
+                            period=period.label,
+                            due_on=occasion,
+                            content=content,
+                            channels=["webhook"],
+                        )
+                    )
+            for account in followers.get(unit_id, []):
+                nid = notification_id(account, "unit_digest", str(unit_id), period.label, occasion)
+                if await self.queries.issued(nid):
+                    continue
+                channels = await self._channels(account, essential=True)
+                issued += int(
+                    await self.handlers.issue_staff(
+                        ctx,
+                        account_id=account,
+                        unit_id=unit_id,
+                        period=period.label,
+                        due_on=occasion,
+                        content=content,
+                        channels=channels or [],
+                    )
                 )
-            )
         return issued
 
     async def urge_content(

@@ -23,8 +23,6 @@ DELIVERY_STATES = {
     "pending": N_("Waiting to be sent"),
     "delivered": N_("Delivered"),
 }
-NAMES_SHOWN = 5
-"""A digest names this many of the people still owed (soonest first), then "…"."""
 FIELDS = frozenset({"email", "digests", "frequency"})
 KIND_LABELS = {
     "contacts_due": N_("Contacts due"),
@@ -41,8 +39,8 @@ KIND_LABELS = {
 async def _page(
     request: Request, api: ApiDep, calendar_url: str | None = None, **context: Any
 ) -> Response:
+    # The texts name the people: notify fills the names in from the roster as it answers.
     listed = await api.get("notify", "/me/notifications")
-    wanted = {m for item in listed["data"] for m in item.get("members", [])[:NAMES_SHOWN]}
     preferences = await api.get("notify", "/me/preferences")
     feeds = await api.get("notify", "/me/calendar")
     values = {
@@ -52,8 +50,6 @@ async def _page(
         "feeds": feeds,
         "calendar_url": calendar_url,
         "kinds": KIND_LABELS,
-        "people": await members_by_id(api, wanted),
-        "names_shown": NAMES_SHOWN,
         "problem": None,
         **context,
     }
