@@ -66,9 +66,36 @@ SUGGESTION_TEXTS = {
 }
 
 
-def suggestion(kind: str, suggestion_id: str, url: str) -> dict[str, str | None]:
-    """A suggestion's step, for its holder or its raiser."""
-    title, text = SUGGESTION_TEXTS[kind]
+FOR_WORKER = {
+    "suggestion_answered": ("为您反映的意见建议已答复", "为您反映的意见建议已有答复。"),
+    "suggestion_resolved": ("为您反映的意见建议已办理", "为您反映的意见建议已办理。"),
+}
+"""What the worker a suggestion was raised for is told (the raiser confirms, not them)."""
+BY_INTAKE = {
+    "suggestion_answered": (
+        "您的意见建议已答复",
+        "您扫码反映的意见建议已有答复，请凭回执码查看并评价。",
+    ),
+    "suggestion_resolved": (
+        "您的意见建议已办理",
+        "您扫码反映的意见建议已办理，请凭回执码查看结果并评价。",
+    ),
+}
+"""What a worker who raised it by an intake link is told (they follow it by receipt code)."""
+
+
+def suggestion(
+    kind: str, suggestion_id: str, url: str, told: str = "raiser"
+) -> dict[str, str | None]:
+    """A suggestion's step, for its holder or its raiser; ``told``: ``worker`` for the worker
+    a representative raised it for, ``intake`` for the worker who raised it by an intake link
+    (who follows it with their receipt code)."""
+    if told == "intake" and kind in BY_INTAKE:
+        title, text = BY_INTAKE[kind]
+        return {"title": title, "text": f"{text}\n\n查看：{url}/f"}
+    title, text = (
+        FOR_WORKER[kind] if told == "worker" and kind in FOR_WORKER else SUGGESTION_TEXTS[kind]
+    )
     return {"title": title, "text": f"{text}\n\n查看：{url}/suggestions/{suggestion_id}"}
 
 

@@ -83,11 +83,13 @@ class NotifyQueries:
 
     async def triggers(self, limit: int = 500) -> list[Any]:
         """Events waiting to become notifications, not issued yet: (member_id, kind, subject,
-        period)."""
+        period, the suggestion's raiser: '' when a worker raised it by an intake link)."""
         p = self.p
         return await self.replica.fetch(
-            f"SELECT t.member_id, t.kind, t.subject, t.period FROM {p}n_triggers t "
+            f"SELECT t.member_id, t.kind, t.subject, t.period, coalesce(s.raised_by, '') "
+            f"FROM {p}n_triggers t "
             f"JOIN {p}n_members m ON m.member_id = t.member_id AND m.status = 'active' "
+            f"LEFT JOIN {p}n_suggestions s ON s.suggestion_id = t.subject "
             f"WHERE NOT EXISTS (SELECT 1 FROM {p}n_notifications n "
             "WHERE n.notification_id = t.notification_id) "
             "ORDER BY t.created_at, t.notification_id LIMIT $1",

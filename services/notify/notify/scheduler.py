@@ -247,8 +247,9 @@ class Scheduler:
     async def suggestions(self, now: datetime, ctx: CommandContext) -> int:
         """The triggers' notices and the deadline warnings."""
         issued = 0
-        for member, kind, subject, period in await self.queries.triggers():
-            content = messages.suggestion(kind, subject, self.url)
+        for member, kind, subject, period, raiser in await self.queries.triggers():
+            told = "raiser" if member == raiser else "intake" if not raiser else "worker"
+            content = messages.suggestion(kind, subject, self.url, told)
             issued += await self._issue(
                 ctx, UUID(member), kind, subject, period, None, True, content
             )
