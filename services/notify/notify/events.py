@@ -80,6 +80,22 @@ class DeliveryAttempted(DomainEvent):
     at: datetime
 
 
+class DeliveryHandedOver(DomainEvent):
+    """An email's envelope was accepted (the SMTP server took MAIL and RCPT) and its data is
+    about to be sent under ``message_id``. Before this event a crash leaves the attempt surely
+    unsent (the server keeps no message of a transaction without data); after it, until the
+    outcome, in doubt: the server may have accepted the message."""
+
+    event_type = "DeliveryHandedOver"
+    event_version = 1
+
+    notification_id: UUID
+    channel: DeliveryChannel
+    attempt: int = Field(ge=1)
+    at: datetime
+    message_id: str = Field(min_length=3, max_length=200, description="the email's Message-ID")
+
+
 class NotificationDelivered(DomainEvent):
     """The channel accepted the notification (the SMTP server, the group robot)."""
 
@@ -237,6 +253,7 @@ CATALOGUE = EventCatalogue(
     [
         NotificationIssued,
         DeliveryAttempted,
+        DeliveryHandedOver,
         NotificationDelivered,
         DeliveryFailed,
         NotificationRead,

@@ -32,6 +32,7 @@ from notify.events import (
     DeliveryAttempted,
     DeliveryChannel,
     DeliveryFailed,
+    DeliveryHandedOver,
     Kind,
     MemberUrged,
     NotificationDelivered,
@@ -69,6 +70,8 @@ class ChannelState:
     attempts: int = 0
     last_attempt_at: datetime | None = None
     outcome_of_last: bool = True
+    handed_over_last: bool = False
+    """Whether the last attempt's data went to the server (from then on a crash is in doubt)."""
     delivered: bool = False
     permanent: bool = False
 
@@ -98,6 +101,9 @@ def evolve(state: NotificationState, event: DomainEvent) -> NotificationState:
             channel.attempts = event.attempt
             channel.last_attempt_at = event.at
             channel.outcome_of_last = False
+            channel.handed_over_last = False
+        case DeliveryHandedOver():
+            state.channel(event.channel).handed_over_last = True
         case NotificationDelivered():
             channel = state.channel(event.channel)
             channel.delivered = True
@@ -243,17 +249,33 @@ class NotifyHandlers:
         now: datetime,
         lease: timedelta,
         ctx: CommandContext,
+        in_doubt: str = "resend",
     ) -> tuple[NotificationState, int] | None:
         """Record the intent to send ``nid`` on ``channel`` now, and return the state and the
         attempt's number; None when there is nothing to send (delivered, failed for good) or
-        another sender's attempt is still within its ``lease``."""
+        another sender's attempt is still within its ``lease``. An earlier attempt cut off
+        after its data was handed over is in doubt: with ``in_doubt="hold"`` it is recorded
+        as failed for good (staff see it) instead of being sent again."""
         state = await self.load(nid)
         current = state.channel(channel)
         if state.issued is None or current.delivered or current.permanent:
             return None
         started = current.last_attempt_at
-        if not current.outcome_of_last and started is not None and now - started < lease:
-            return None  # in flight elsewhere; after the lease it is in doubt and retried
+        if not current.outcome_of_last and started is not None:
+            if now - started < lease:
+                return None  # in flight elsewhere; after the lease it was cut off
+            if current.handed_over_last and in_doubt == "hold":
+                await self.failed(
+                    nid,
+                    channel,
+                    current.attempts,
+                    now,
+                    state.version,
+                    ctx,
+                    reason="in doubt: cut off after the SMTP server took the data; not sent again",
+                    retry_at=None,
+                )
+                return None
         attempt = current.attempts + 1
         event = DeliveryAttempted(
             notification_id=nid, channel=channel, attempt=attempt, at=now.astimezone(UTC)
@@ -264,6 +286,27 @@ class NotifyHandlers:
             return None  # another sender took it
         state.version += 1
         return state, attempt
+
+    async def handed_over(
+        self,
+        nid: UUID,
+        channel: DeliveryChannel,
+        attempt: int,
+        now: datetime,
+        version: int,
+        message_id: str,
+        ctx: CommandContext,
+    ) -> None:
+        """Record that the attempt's data is about to go to the server (the append must
+        commit before it does: an attempt without this record was surely not delivered)."""
+        event = DeliveryHandedOver(
+            notification_id=nid,
+            channel=channel,
+            attempt=attempt,
+            at=now.astimezone(UTC),
+            message_id=message_id,
+        )
+        await self._after_attempt(nid, version, event, ctx)
 
     async def delivered(
         self,
