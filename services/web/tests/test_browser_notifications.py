@@ -204,7 +204,7 @@ def test_staff_take_a_units_monthly_digest_on_their_todo_page(
 
         def arrived() -> bool:
             page.reload()
-            return page.get_by_role("heading", name=title).count() == 1
+            return bool(page.get_by_role("heading", name=title).count() == 1)
 
         wait_for(arrived, "the unit's monthly digest on the staff's page")
         digest = page.locator("[data-kind=unit_digest]").filter(has_text=title)
