@@ -146,6 +146,14 @@ class NotifyHandlers:
 
     # -- the scheduler's and the sender's --------------------------------------------------
 
+    async def _issued_once(self, nid: UUID, event: DomainEvent, ctx: CommandContext) -> bool:
+        """Append a notification's first event unless its stream exists; True if this did."""
+        try:
+            await self.store.append(notification_stream(nid), NO_STREAM, [event], ctx)
+        except ConcurrencyError:
+            return False  # issued before (another instance, an earlier tick)
+        return True
+
     async def issue(
         self,
         ctx: CommandContext,
@@ -177,11 +185,7 @@ class NotifyHandlers:
             channels=channels,
             body=body,
         )
-        try:
-            await self.store.append(notification_stream(nid), NO_STREAM, [event], ctx)
-        except ConcurrencyError:
-            return False  # issued before (another instance, an earlier tick)
-        return True
+        return await self._issued_once(nid, event, ctx)
 
     async def issue_unit(
         self,
@@ -207,11 +211,7 @@ class NotifyHandlers:
             channels=channels,
             body=await self.vault.seal(unit_id, content),
         )
-        try:
-            await self.store.append(notification_stream(nid), NO_STREAM, [event], ctx)
-        except ConcurrencyError:
-            return False
-        return True
+        return await self._issued_once(nid, event, ctx)
 
     async def issue_staff(
         self,
@@ -236,11 +236,7 @@ class NotifyHandlers:
             channels=channels,
             body=await self.vault.seal(account_id, content),
         )
-        try:
-            await self.store.append(notification_stream(nid), NO_STREAM, [event], ctx)
-        except ConcurrencyError:
-            return False
-        return True
+        return await self._issued_once(nid, event, ctx)
 
     async def begin_attempt(
         self,

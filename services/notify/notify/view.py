@@ -13,6 +13,7 @@ unit's group the unit.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 from eventspine.projection import Delivered, Tx
 from notify.events import (
@@ -91,55 +92,55 @@ class NotificationsView:
             *args,
         )
 
+    async def _notification(
+        self,
+        tx: Tx,
+        e: NotificationIssued | StaffNotificationIssued,
+        recipient: UUID,
+        essential: bool,
+        d: Delivered,
+    ) -> None:
+        await tx.execute(
+            f"INSERT INTO {self.p}n_notifications VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+            "NULL) ON CONFLICT (notification_id) DO NOTHING",
+            str(e.notification_id),
+            str(recipient),
+            e.kind,
+            e.subject,
+            e.period,
+            e.due_on.isoformat() if e.due_on else None,
+            int(essential),
+            e.body,
+            utc(d.time),
+        )
+
+    async def _deliveries(
+        self,
+        tx: Tx,
+        e: NotificationIssued | StaffNotificationIssued | UnitNotificationIssued,
+        recipient: UUID,
+        d: Delivered,
+    ) -> None:
+        for channel in e.channels:
+            await tx.execute(
+                f"INSERT INTO {self.p}n_deliveries VALUES ($1, $2, $3, 'pending', 0, $4, "
+                "NULL, NULL) ON CONFLICT (notification_id, channel) DO NOTHING",
+                str(e.notification_id),
+                channel,
+                str(recipient),
+                utc(d.time),
+            )
+
     async def apply(self, tx: Tx, d: Delivered) -> None:
         """Apply one of the service's own events."""
         p = self.p
         match d.event:
             case NotificationIssued() as e:
-                await tx.execute(
-                    f"INSERT INTO {p}n_notifications VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                    "NULL) ON CONFLICT (notification_id) DO NOTHING",
-                    str(e.notification_id),
-                    str(e.member_id),
-                    e.kind,
-                    e.subject,
-                    e.period,
-                    e.due_on.isoformat() if e.due_on else None,
-                    int(e.essential),
-                    e.body,
-                    utc(d.time),
-                )
-                for channel in e.channels:
-                    await tx.execute(
-                        f"INSERT INTO {p}n_deliveries VALUES ($1, $2, $3, 'pending', 0, $4, "
-                        "NULL, NULL) ON CONFLICT (notification_id, channel) DO NOTHING",
-                        str(e.notification_id),
-                        channel,
-                        str(e.member_id),
-                        utc(d.time),
-                    )
+                await self._notification(tx, e, e.member_id, e.essential, d)
+                await self._deliveries(tx, e, e.member_id, d)
             case StaffNotificationIssued() as e:
-                await tx.execute(
-                    f"INSERT INTO {p}n_notifications VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, "
-                    "NULL) ON CONFLICT (notification_id) DO NOTHING",
-                    str(e.notification_id),
-                    str(e.account_id),
-                    e.kind,
-                    e.subject,
-                    e.period,
-                    e.due_on.isoformat() if e.due_on else None,
-                    e.body,
-                    utc(d.time),
-                )
-                for channel in e.channels:
-                    await tx.execute(
-                        f"INSERT INTO {p}n_deliveries VALUES ($1, $2, $3, 'pending', 0, $4, "
-                        "NULL, NULL) ON CONFLICT (notification_id, channel) DO NOTHING",
-                        str(e.notification_id),
-                        channel,
-                        str(e.account_id),
-                        utc(d.time),
-                    )
+                await self._notification(tx, e, e.account_id, False, d)
+                await self._deliveries(tx, e, e.account_id, d)
             case StaffPreferencesSet() as e:
                 await tx.execute(
                     f"INSERT INTO {p}n_preferences VALUES ($1, $2, 1, 'federation') ON CONFLICT "
@@ -157,15 +158,7 @@ class NotificationsView:
                         str(unit_id),
                     )
             case UnitNotificationIssued() as e:
-                for channel in e.channels:
-                    await tx.execute(
-                        f"INSERT INTO {p}n_deliveries VALUES ($1, $2, $3, 'pending', 0, $4, "
-                        "NULL, NULL) ON CONFLICT (notification_id, channel) DO NOTHING",
-                        str(e.notification_id),
-                        channel,
-                        str(e.unit_id),  # the recipient: the unit's group
-                        utc(d.time),
-                    )
+                await self._deliveries(tx, e, e.unit_id, d)  # the recipient: the unit's group
             case UnitWebhookSet() as e:
                 if e.format is None or e.address is None:
                     await tx.execute(

@@ -94,8 +94,10 @@ async def unit(city: City, name: str, kind: str, parent: uuid.UUID | None) -> uu
     return unit_id
 
 
-async def member(city: City, unit_id: uuid.UUID, tier: str, name: str) -> uuid.UUID:
-    """Register a member."""
+async def member(
+    city: City, unit_id: uuid.UUID, tier: str, name: str, phone: str | None = None
+) -> uuid.UUID:
+    """Register a member (with ``phone``, one an intake can match)."""
     member_id = uuid.uuid4()
     command = rcmd.RegisterMember.model_validate(
         {
@@ -105,6 +107,7 @@ async def member(city: City, unit_id: uuid.UUID, tier: str, name: str) -> uuid.U
             "name": name,
             "external_number": f"N{member_id.hex[:8]}",
             "registered_on": "2025-01-01",
+            **({"phone": phone} if phone else {}),
         }
     )
     await city.roster.register_member(command, CTX)

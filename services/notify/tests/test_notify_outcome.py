@@ -6,7 +6,6 @@ roster does not know has no channel but the receipt code, and no one else is tol
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,30 +16,11 @@ from test_notify_email import mail_settings
 
 from eventspine.config import Settings
 from feedback_driver import MovableClock
-from notify_driver import CTX, at, link, member, notify_app, unit
-from reports_driver import City, city
-from roster import commands as rcmd
+from notify_driver import at, link, member, notify_app, unit
+from reports_driver import city
 from support.auth import as_member
 
 pytestmark = pytest.mark.integration
-
-
-async def worker_with_phone(c: City, unit_id: uuid.UUID, name: str, phone: str) -> uuid.UUID:
-    """Register a worker whose phone the roster knows."""
-    member_id = uuid.uuid4()
-    command = rcmd.RegisterMember.model_validate(
-        {
-            "member_id": member_id,
-            "unit_id": unit_id,
-            "tier": "worker",
-            "name": name,
-            "phone": phone,
-            "external_number": f"N{member_id.hex[:8]}",
-            "registered_on": "2025-01-01",
-        }
-    )
-    await c.roster.register_member(command, CTX)
-    return member_id
 
 
 def outcome(items: list[dict[str, Any]], sid: str) -> list[dict[str, Any]]:
@@ -62,7 +42,7 @@ async def test_the_raiser_and_the_worker_are_told_of_the_answer(
             committee = await member(c, federation, "committee", "李卫国")
             rep = await member(c, federation, "representative", "张东峰")
             worker = await member(c, federation, "worker", "王师傅")
-            scanned = await worker_with_phone(c, federation, "赵师傅", "13900001111")
+            scanned = await member(c, federation, "worker", "赵师傅", "13900001111")
             for upper, lower in ((leader, committee), (committee, rep), (rep, worker)):
                 await link(c, upper, lower, date(2025, 6, 1))
             for who, address in ((worker, "wang@example.org"), (rep, "zhang@example.org")):

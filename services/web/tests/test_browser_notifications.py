@@ -52,6 +52,14 @@ def notify_admin(notify_server: Server) -> Admin:
     return create_admin(notify_server)
 
 
+def sign_in_staff(page: Any, admin: Admin) -> None:
+    """Sign in as the server's admin."""
+    page.goto("/login")
+    page.get_by_label("用户名").fill(admin.username)
+    page.get_by_label("密码").fill(admin.password)
+    page.get_by_role("button", name="登录").click()
+
+
 def test_the_todo_count_the_notifications_page_and_the_calendar_on_a_phone(
     browser: Any, notify_server: Server, notify_admin: Admin, artifacts: Path
 ) -> None:
@@ -161,10 +169,7 @@ def test_staff_see_the_sends_that_failed_for_good(
         wait_for(lambda: failed() >= 1, "the urge's send failed for good")
 
     with watched_page(browser, notify_server.base, PHONE, **TOUCH) as (page, watch):
-        page.goto("/login")
-        page.get_by_label("用户名").fill(notify_admin.username)
-        page.get_by_label("密码").fill(notify_admin.password)
-        page.get_by_role("button", name="登录").click()
+        sign_in_staff(page, notify_admin)
         header_menu(page).get_by_role("link", name="发送记录").click()
         expect(page.get_by_role("heading", name="发送记录")).to_be_visible()
         row = page.locator("#sending-record tbody tr").filter(has_text="群机器人").first
@@ -183,10 +188,7 @@ def test_staff_take_a_units_monthly_digest_on_their_todo_page(
         seed(client, tag, notify_admin.headers)
 
     with watched_page(browser, notify_server.base, PHONE, **TOUCH) as (page, watch):
-        page.goto("/login")
-        page.get_by_label("用户名").fill(notify_admin.username)
-        page.get_by_label("密码").fill(notify_admin.password)
-        page.get_by_role("button", name="登录").click()
+        sign_in_staff(page, notify_admin)
         header_menu(page).get_by_role("link", name="待办").click()
         expect(page.get_by_role("heading", name="待办", exact=True)).to_be_visible()
         units = page.locator("#digest-units")
