@@ -58,6 +58,9 @@ class Service:
     port_offset: int
     event_store: bool = True
     """Whether it keeps an event store (and so has a relay to its topic); reports only reads."""
+    calls: tuple[str, ...] = ()
+    """The services it reads over HTTP (``SANLIAN_<NAME>_<OTHER>_URL``); notify asks the
+    roster for the names it shows."""
 
     @property
     def factory(self) -> str:
@@ -70,7 +73,7 @@ SERVICES: tuple[Service, ...] = (
     Service("contacts", 2),
     Service("feedback", 3),
     Service("reports", 4, event_store=False),
-    Service("notify", 5),
+    Service("notify", 5, calls=("roster",)),
 )
 """Every service, roster first (the others replicate its events), in start-up order."""
 
@@ -82,7 +85,14 @@ def event_stores() -> tuple[str, ...]:
 
 def _service(service: Service) -> Process:
     command = ("-m", "uvicorn", "--factory", service.factory)
-    return Process(service.name, "service", command, service.port_offset)
+    return Process(
+        service.name,
+        "service",
+        command,
+        service.port_offset,
+        calls=service.calls,
+        url_setting=f"SANLIAN_{service.name.upper()}_{{}}_URL",
+    )
 
 
 def _relay(service: str, suffix: str = "") -> Process:

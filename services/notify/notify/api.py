@@ -22,6 +22,7 @@ from eventspine.store.base import CommandContext
 from notify import calendar, messages
 from notify import commands as cmd
 from notify.bootstrap import Notify
+from notify.names import Names, named, rendered
 from servicekit.http import CommandAccepted, command_context
 
 
@@ -49,6 +50,17 @@ def member_of(principal: Principal) -> UUID:
             code="member_must_act",
         )
     return principal.member_id
+
+
+def recipient_of(principal: Principal) -> UUID:
+    """Whose notifications these are: the signed-in member's, or a staff account's own (the
+    units' monthly digests it takes)."""
+    if principal.member_id is None and principal.role == "admin":
+        return principal.account_id
+    return member_of(principal)
+
+
+STAFF_ONLY: dict[int | str, dict[str, Any]] = {403: {"description": "staff only"}}
 
 
 class NotificationPublic(BaseModel):
@@ -118,9 +130,18 @@ class DeliveryList(BaseModel):
     count: int
 
 
+def _read(body: dict[str, str | None] | None, names: Names) -> tuple[str | None, str | None]:
+    if body is None:
+        return None, None  # the member was forgotten: nothing of it can be read
+    return rendered(body, names)
+
+
 async def _list(notify: Notify, member_id: UUID) -> NotificationList:
     rows = await notify.queries.of_member(member_id)
     bodies = await notify.vault.unseal_many([(member_id, row[6]) for row in rows])
+    # The names as the roster has them now (one read for the page).
+    names = await notify.names.of_or_unknown(m for body in bodies if body for m in named(body))
+    shown = [_read(body, names) for body in bodies]
     data = [
         NotificationPublic(
             notification_id=UUID(row[0]),
@@ -129,19 +150,18 @@ async def _list(notify: Notify, member_id: UUID) -> NotificationList:
             subject=row[3],
             period=row[4],
             due_on=row[5],
-            title=(body or {}).get("title"),
-            text=(body or {}).get("text"),
+            title=title,
+            text=text,
             members=[UUID(m) for m in ((body or {}).get("members") or "").split(",") if m],
             issued_at=datetime.fromisoformat(row[7]),
             read=row[8] is not None,
         )
-        for row, body in zip(rows, bodies, strict=True)
+        for row, body, (title, text) in zip(rows, bodies, shown, strict=True)
     ]
     unread = await notify.queries.unread(member_id)
     return NotificationList(data=data, count=len(data), unread=unread)
 
 
-STAFF_ONLY: dict[int | str, dict[str, Any]] = {403: {"description": "staff only"}}
 me = APIRouter(prefix="/me", tags=["notifications"])
 staff = APIRouter(tags=["staff"])
 public = APIRouter(tags=["calendar"])
@@ -150,13 +170,13 @@ public = APIRouter(tags=["calendar"])
 @me.get("/notifications", responses=REFUSED)
 async def my_notifications(notify: NotifyDep, principal: Caller) -> NotificationList:
     """The signed-in member's notifications (待办), newest first, with the unread count."""
-    return await _list(notify, member_of(principal))
+    return await _list(notify, recipient_of(principal))
 
 
 @me.get("/unread", responses=REFUSED)
 async def my_unread(notify: NotifyDep, principal: Caller) -> Unread:
-    """The 待办 count: the member's unread notifications."""
-    return Unread(unread=await notify.queries.unread(member_of(principal)))
+    """The 待办 count: the member's (or staff account's) unread notifications."""
+    return Unread(unread=await notify.queries.unread(recipient_of(principal)))
 
 
 @me.post("/notifications/{notification_id}/read", responses=REFUSED)
@@ -164,7 +184,7 @@ async def mark_read(
     notification_id: UUID, notify: NotifyDep, ctx: Context, principal: Caller
 ) -> CommandAccepted:
     """Mark one of the member's notifications read (again: nothing changes)."""
-    member_id = member_of(principal)
+    member_id = recipient_of(principal)
     outcome = await notify.commands.run(
         cmd.MarkRead(notification_id=notification_id),
         ctx,
@@ -192,6 +212,34 @@ async def set_preferences(
 ) -> CommandAccepted:
     """Set the member's email address (null: none) and whether digests come."""
     outcome = await notify.commands.run(body, ctx, member_id=member_of(principal))
+    return CommandAccepted.of(outcome.events)
+
+
+class StaffPreferencesPublic(BaseModel):
+    """A staff account's channels for the units' monthly digests."""
+
+    email: str | None
+    units: list[UUID]
+
+
+@me.get("/staff-preferences", dependencies=[STAFF], responses=STAFF_ONLY)
+async def my_staff_preferences(notify: NotifyDep, principal: Caller) -> StaffPreferencesPublic:
+    """A staff account's email (unsealed) and the units whose monthly digest it takes."""
+    account = principal.account_id
+    sealed, _ = await notify.queries.preferences(account)
+    address = await notify.vault.unseal(account, sealed) if sealed else None
+    return StaffPreferencesPublic(
+        email=(address or {}).get("email"), units=await notify.queries.followed(account)
+    )
+
+
+@me.post("/staff-preferences", dependencies=[STAFF], responses=REFUSED)
+async def set_staff_preferences(
+    body: cmd.SetStaffPreferences, notify: NotifyDep, ctx: Context, principal: Caller
+) -> CommandAccepted:
+    """Set a staff account's email (null: none) and the units whose monthly digest of the
+    members most behind comes to its notifications page (and by email)."""
+    outcome = await notify.commands.run(body, ctx, account_id=principal.account_id)
     return CommandAccepted.of(outcome.events)
 
 
@@ -318,8 +366,9 @@ async def calendar_feed(
                 policy.days_left(arrived, warn_at, due[0]), policy.unit_at(arrived) == "working"
             )
             deadlines.append((sid, due[0], due[1], warn_at, left))
+    names = await notify.names.of_or_unknown(item.lower_member_id for item in owing)
     body = calendar.feed(
-        member_id, owing, period, deadlines, now, notify.settings.frontend_url.rstrip("/")
+        member_id, owing, period, deadlines, now, notify.settings.frontend_url.rstrip("/"), names
     )
     return Response(body, media_type=CALENDAR, headers={"Cache-Control": "private, max-age=300"})
 

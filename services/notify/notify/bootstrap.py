@@ -14,7 +14,10 @@ from datetime import datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import httpx
+
 from access.revocations import RevokedTokensReader
+from access.tokens import TokenService
 from compliance import ContactRule
 from escalation import DeadlineSettings
 from eventspine.clock import FederationClock, utc_now
@@ -25,6 +28,7 @@ from eventspine.store.base import EventStore
 from notify.domain import QuietHours
 from notify.handlers import NotifyHandlers, routes
 from notify.mail import Mailer
+from notify.names import RosterNames
 from notify.queries import NotifyQueries
 from notify.replica import NotifyReplica
 from notify.scheduler import Scheduler
@@ -51,6 +55,7 @@ class Notify:
     feed: Feed
     settings: NotifySettings
     clock: FederationClock
+    names: RosterNames
     revocations: RevokedTokensReader
     catch_up: Callable[[], Awaitable[int]]
     close: Callable[[], Awaitable[None]]
@@ -67,11 +72,21 @@ async def build(
     settings: Settings,
     clock: Callable[[], datetime] = utc_now,
     notify_settings: NotifySettings | None = None,
+    roster: Callable[[], httpx.AsyncBaseTransport | None] | None = None,
 ) -> Notify:
-    """Open the notify service on the backend the settings name and start its feeds."""
+    """Open the notify service on the backend the settings name and start its feeds.
+    ``roster`` gives the in-process roster to ask for names (the embedded default, tests);
+    else ``SANLIAN_NOTIFY_ROSTER_URL`` names it."""
     config = notify_settings or NotifySettings()
     backend = await open_backend(settings, SERVICE, clock)
     vault, prefix = backend.vault, backend.prefix
+    names = RosterNames(
+        config.roster_url,
+        roster or (lambda: None),
+        TokenService(settings.auth_secret),
+        clock,
+        config.smtp_timeout_seconds,
+    )
 
     async def forgotten(member_id: UUID) -> None:
         await vault.forget(member_id)  # what was sealed for them can no longer be read
@@ -101,6 +116,7 @@ async def build(
         config,
         _quiet(config, federation),
         read.catch_up,
+        names,
     )
     scheduler = Scheduler(
         handlers,
@@ -124,6 +140,7 @@ async def build(
         read.feed,
         config,
         federation,
+        names,
         RevokedTokensReader(read.reader, prefix),
         read.catch_up,
         backend.close,

@@ -3,9 +3,10 @@
 Phone calendars subscribe to the member's secret URL and fetch it now and then. The feed holds
 one all-day event per link still owing contacts (on its next due date, an alarm the morning
 before) and one per suggestion the member holds with a running deadline (at the deadline, an
-alarm a day before). The texts name no one: the URL is a secret, but a calendar is shared
-more easily than a page behind a sign-in. Each event's UID is stable, so a client updates it
-in place as dates move.
+alarm a day before). A due contact's summary names the person to contact, as the roster has
+the name when the calendar is fetched (so a forgotten member is gone at the next fetch); a
+suggestion's names no one. Each event's UID is stable, so a client updates it in place as
+dates move.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from icalendar import Alarm, Calendar, Event
 
 from compliance.rule import Period
 from notify.domain import Owing
+from notify.names import Names
 
 PRODID = "-//Sanlian//notify//ZH"
 
@@ -37,9 +39,11 @@ def feed(
     deadlines: Sequence[tuple[str, datetime, str, datetime, str]],
     now: datetime,
     url: str,
+    names: Names | None = None,
 ) -> bytes:
     """The iCalendar document: ``owing`` links of ``period``, and ``deadlines`` as
-    (suggestion id, when, which deadline, when to warn, how long is left then)."""
+    (suggestion id, when, which deadline, when to warn, how long is left then); ``names``
+    the lower members' names (unknown ones are not named)."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -52,7 +56,9 @@ def feed(
         event.add("dtstamp", now)
         event.add("dtstart", item.next_due)
         event.add("dtend", item.next_due + timedelta(days=1))
-        event.add("summary", f"联系到期：还需联系 {item.owed} 次")
+        name = (names or {}).get(item.lower_member_id)
+        who = f"{name}，" if name else ""
+        event.add("summary", f"联系到期：{who}还需联系 {item.owed} 次")
         event.add("description", f"记录联系：{url}/contacts")
         event.add("url", f"{url}/contacts")
         event.add_component(_alarm("明天联系到期", timedelta(hours=15)))

@@ -13,6 +13,19 @@ EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}")
 URL = re.compile(r"https?://[^\s/]+(/\S*)?")
 
 
+def email_address(value: str | None) -> str | None:
+    """An email address as sent (None or empty: none); refused unless it has the form."""
+    if value is None or value == "":
+        return None
+    if not EMAIL.fullmatch(value):  # as sent: the frontend trims what people type
+        raise PydanticCustomError(
+            "pattern_mismatch",
+            "not an email address (name@example.org)",
+            {"pattern": EMAIL.pattern},
+        )
+    return value
+
+
 class Command(BaseModel):
     """Base: frozen, unknown fields refused."""
 
@@ -46,15 +59,27 @@ class SetPreferences(Command):
     @field_validator("email")
     @classmethod
     def _address(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        if not EMAIL.fullmatch(value):  # as sent: the frontend trims what people type
-            raise PydanticCustomError(
-                "pattern_mismatch",
-                "not an email address (name@example.org)",
-                {"pattern": EMAIL.pattern},
-            )
-        return value
+        return email_address(value)
+
+
+class SetStaffPreferences(Command):
+    """A staff account's channels: an email address (none: the notifications page only) and
+    the units whose monthly digest of the members most behind it takes."""
+
+    email: str | None = Field(
+        None,
+        max_length=320,
+        description="where emails go; null or empty: none",
+        json_schema_extra={"pattern": f"^$|^{EMAIL.pattern}$"},
+    )
+    units: list[UUID] = Field(
+        default_factory=list, max_length=1000, description="the units whose digest comes"
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return email_address(value)
 
 
 class IssueCalendarFeed(Command):

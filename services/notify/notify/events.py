@@ -7,7 +7,8 @@ notification says (its title and text) and a member's address are sealed under t
 key in this service's vault (``eventspine.crypto``), shredded when the roster forgets them.
 
 Streams: ``notification-<id>`` holds one notification's life (issued, then for each channel
-attempts and their outcome, read); ``member-<id>`` a member's preferences and calendar feeds.
+attempts and their outcome, read); ``member-<id>`` a member's preferences and calendar feeds;
+``staff-<account id>`` a staff account's preferences (federation staff have no member).
 The notification id follows from what it is about (:func:`notify.domain.notification_id`), so
 deciding the same notification twice appends once (the stream must not exist yet).
 """
@@ -77,6 +78,22 @@ class DeliveryAttempted(DomainEvent):
     channel: DeliveryChannel
     attempt: int = Field(ge=1)
     at: datetime
+
+
+class DeliveryHandedOver(DomainEvent):
+    """An email's envelope was accepted (the SMTP server took MAIL and RCPT) and its data is
+    about to be sent under ``message_id``. Before this event a crash leaves the attempt surely
+    unsent (the server keeps no message of a transaction without data); after it, until the
+    outcome, in doubt: the server may have accepted the message."""
+
+    event_type = "DeliveryHandedOver"
+    event_version = 1
+
+    notification_id: UUID
+    channel: DeliveryChannel
+    attempt: int = Field(ge=1)
+    at: datetime
+    message_id: str = Field(min_length=3, max_length=200, description="the email's Message-ID")
 
 
 class NotificationDelivered(DomainEvent):
@@ -200,10 +217,43 @@ class MemberUrged(DomainEvent):
     unit_id: UUID | None = None
 
 
+class StaffPreferencesSet(DomainEvent):
+    """A staff account's channels for the units' monthly digests: an email address (sealed
+    under the account's key) and the units whose digest it takes."""
+
+    event_type = "StaffPreferencesSet"
+    event_version = 1
+
+    account_id: UUID = Field(description="the staff account (federation staff have no member)")
+    email: str | None = Field(None, pattern=r"^v1\.[A-Za-z0-9_\-]+$", description="sealed")
+    units: list[UUID] = Field(
+        default_factory=list, max_length=1000, description="the units whose monthly digest it takes"
+    )
+
+
+class StaffNotificationIssued(DomainEvent):
+    """The service decided a staff account must be told something (a unit's monthly digest of
+    the members most behind): on its notifications page, and by email when it chose one; the
+    body sealed under the account's key."""
+
+    event_type = "StaffNotificationIssued"
+    event_version = 1
+
+    notification_id: UUID = Field(description="uuid5 of account, kind, subject, period, due date")
+    account_id: UUID
+    kind: Literal["unit_digest"]
+    subject: str = Field(min_length=1, max_length=100, description="the unit's id")
+    period: str = Field(max_length=20)
+    due_on: date | None = None
+    channels: list[DeliveryChannel] = Field(default_factory=list, max_length=1)
+    body: str = SEALED
+
+
 CATALOGUE = EventCatalogue(
     [
         NotificationIssued,
         DeliveryAttempted,
+        DeliveryHandedOver,
         NotificationDelivered,
         DeliveryFailed,
         NotificationRead,
@@ -213,5 +263,7 @@ CATALOGUE = EventCatalogue(
         UnitWebhookSet,
         UnitNotificationIssued,
         MemberUrged,
+        StaffPreferencesSet,
+        StaffNotificationIssued,
     ]
 )

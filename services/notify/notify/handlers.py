@@ -32,12 +32,15 @@ from notify.events import (
     DeliveryAttempted,
     DeliveryChannel,
     DeliveryFailed,
+    DeliveryHandedOver,
     Kind,
     MemberUrged,
     NotificationDelivered,
     NotificationIssued,
     NotificationRead,
     PreferencesSet,
+    StaffNotificationIssued,
+    StaffPreferencesSet,
     UnitKind,
     UnitNotificationIssued,
     UnitWebhookSet,
@@ -67,6 +70,8 @@ class ChannelState:
     attempts: int = 0
     last_attempt_at: datetime | None = None
     outcome_of_last: bool = True
+    handed_over_last: bool = False
+    """Whether the last attempt's data went to the server (from then on a crash is in doubt)."""
     delivered: bool = False
     permanent: bool = False
 
@@ -75,7 +80,7 @@ class ChannelState:
 class NotificationState:
     """A notification's stream, folded: what it says (sealed) and each channel's sends."""
 
-    issued: NotificationIssued | UnitNotificationIssued | None = None
+    issued: NotificationIssued | UnitNotificationIssued | StaffNotificationIssued | None = None
     version: int = 0
     channels: dict[str, ChannelState] = field(default_factory=dict)
     read: bool = False
@@ -89,13 +94,16 @@ def evolve(state: NotificationState, event: DomainEvent) -> NotificationState:
     """Apply one event of a notification's stream."""
     state.version += 1
     match event:
-        case NotificationIssued() | UnitNotificationIssued():
+        case NotificationIssued() | UnitNotificationIssued() | StaffNotificationIssued():
             state.issued = event
         case DeliveryAttempted():
             channel = state.channel(event.channel)
             channel.attempts = event.attempt
             channel.last_attempt_at = event.at
             channel.outcome_of_last = False
+            channel.handed_over_last = False
+        case DeliveryHandedOver():
+            state.channel(event.channel).handed_over_last = True
         case NotificationDelivered():
             channel = state.channel(event.channel)
             channel.delivered = True
@@ -138,6 +146,14 @@ class NotifyHandlers:
 
     # -- the scheduler's and the sender's --------------------------------------------------
 
+    async def _issued_once(self, nid: UUID, event: DomainEvent, ctx: CommandContext) -> bool:
+        """Append a notification's first event unless its stream exists; True if this did."""
+        try:
+            await self.store.append(notification_stream(nid), NO_STREAM, [event], ctx)
+        except ConcurrencyError:
+            return False  # issued before (another instance, an earlier tick)
+        return True
+
     async def issue(
         self,
         ctx: CommandContext,
@@ -169,11 +185,7 @@ class NotifyHandlers:
             channels=channels,
             body=body,
         )
-        try:
-            await self.store.append(notification_stream(nid), NO_STREAM, [event], ctx)
-        except ConcurrencyError:
-            return False  # issued before (another instance, an earlier tick)
-        return True
+        return await self._issued_once(nid, event, ctx)
 
     async def issue_unit(
         self,
@@ -199,11 +211,32 @@ class NotifyHandlers:
             channels=channels,
             body=await self.vault.seal(unit_id, content),
         )
-        try:
-            await self.store.append(notification_stream(nid), NO_STREAM, [event], ctx)
-        except ConcurrencyError:
-            return False
-        return True
+        return await self._issued_once(nid, event, ctx)
+
+    async def issue_staff(
+        self,
+        ctx: CommandContext,
+        *,
+        account_id: UUID,
+        unit_id: UUID,
+        period: str,
+        due_on: date | None,
+        content: Content,
+        channels: list[DeliveryChannel],
+    ) -> bool:
+        """Issue a unit's monthly digest to a staff account unless it was issued already."""
+        nid = notification_id(account_id, "unit_digest", str(unit_id), period, due_on)
+        event = StaffNotificationIssued(
+            notification_id=nid,
+            account_id=account_id,
+            kind="unit_digest",
+            subject=str(unit_id),
+            period=period,
+            due_on=due_on,
+            channels=channels,
+            body=await self.vault.seal(account_id, content),
+        )
+        return await self._issued_once(nid, event, ctx)
 
     async def begin_attempt(
         self,
@@ -212,17 +245,33 @@ class NotifyHandlers:
         now: datetime,
         lease: timedelta,
         ctx: CommandContext,
+        in_doubt: str = "resend",
     ) -> tuple[NotificationState, int] | None:
         """Record the intent to send ``nid`` on ``channel`` now, and return the state and the
         attempt's number; None when there is nothing to send (delivered, failed for good) or
-        another sender's attempt is still within its ``lease``."""
+        another sender's attempt is still within its ``lease``. An earlier attempt cut off
+        after its data was handed over is in doubt: with ``in_doubt="hold"`` it is recorded
+        as failed for good (staff see it) instead of being sent again."""
         state = await self.load(nid)
         current = state.channel(channel)
         if state.issued is None or current.delivered or current.permanent:
             return None
         started = current.last_attempt_at
-        if not current.outcome_of_last and started is not None and now - started < lease:
-            return None  # in flight elsewhere; after the lease it is in doubt and retried
+        if not current.outcome_of_last and started is not None:
+            if now - started < lease:
+                return None  # in flight elsewhere; after the lease it was cut off
+            if current.handed_over_last and in_doubt == "hold":
+                await self.failed(
+                    nid,
+                    channel,
+                    current.attempts,
+                    now,
+                    state.version,
+                    ctx,
+                    reason="in doubt: cut off after the SMTP server took the data; not sent again",
+                    retry_at=None,
+                )
+                return None
         attempt = current.attempts + 1
         event = DeliveryAttempted(
             notification_id=nid, channel=channel, attempt=attempt, at=now.astimezone(UTC)
@@ -233,6 +282,27 @@ class NotifyHandlers:
             return None  # another sender took it
         state.version += 1
         return state, attempt
+
+    async def handed_over(
+        self,
+        nid: UUID,
+        channel: DeliveryChannel,
+        attempt: int,
+        now: datetime,
+        version: int,
+        message_id: str,
+        ctx: CommandContext,
+    ) -> None:
+        """Record that the attempt's data is about to go to the server (the append must
+        commit before it does: an attempt without this record was surely not delivered)."""
+        event = DeliveryHandedOver(
+            notification_id=nid,
+            channel=channel,
+            attempt=attempt,
+            at=now.astimezone(UTC),
+            message_id=message_id,
+        )
+        await self._after_attempt(nid, version, event, ctx)
 
     async def delivered(
         self,
@@ -294,7 +364,15 @@ class NotifyHandlers:
             raise NotFoundError(
                 "notification_id", "no such notification", code="notification_not_found"
             )
-        if not isinstance(state.issued, NotificationIssued) or state.issued.member_id != member_id:
+        issued = state.issued
+        recipient = (
+            issued.member_id
+            if isinstance(issued, NotificationIssued)
+            else issued.account_id
+            if isinstance(issued, StaffNotificationIssued)
+            else None
+        )
+        if recipient != member_id:
             raise NotPermittedError(
                 "notification_id",
                 "this notification is someone else's",
@@ -324,6 +402,20 @@ class NotifyHandlers:
         )
         version = await self._member_version(member_id)
         return await self.store.append(member_stream(member_id), version, [event], ctx)
+
+    async def set_staff_preferences(
+        self, command: cmd.SetStaffPreferences, ctx: CommandContext, *, account_id: UUID
+    ) -> list[RecordedEvent]:
+        """Set a staff account's email (sealed under its key) and the units it follows."""
+        email = (
+            await self.vault.seal(account_id, {"email": command.email}) if command.email else None
+        )
+        event = StaffPreferencesSet(
+            account_id=account_id, email=email, units=sorted(set(command.units), key=str)
+        )
+        stream = f"staff-{account_id}"
+        version = len(await self.store.read_stream(stream))
+        return await self.store.append(stream, version, [event], ctx)
 
     def feed_token(self, feed_id: UUID) -> str:
         """The secret token of a calendar URL: keyed by the installation's secret, so only
@@ -431,6 +523,7 @@ def routes(handlers: NotifyHandlers) -> dict[type[BaseModel], Route]:
     return {
         cmd.MarkRead: route(handlers.mark_read),
         cmd.SetPreferences: route(handlers.set_preferences),
+        cmd.SetStaffPreferences: route(handlers.set_staff_preferences),
         cmd.IssueCalendarFeed: route(handlers.issue_feed, "feed_id"),
         cmd.RevokeCalendarFeed: route(handlers.revoke_feed),
         cmd.SetUnitWebhook: route(handlers.set_webhook),

@@ -2,12 +2,15 @@
 
 The Message-ID is the notification's id, so a message sent again after a crash in the instant
 between the server's acceptance and its recording carries the same id (receivers and the
-tests see the repeat as one). A refusal the server states as permanent (5xx) is final; a
-server that cannot be reached, times out or answers 4xx is retried later.
+tests see the repeat as one). The envelope (MAIL, RCPT) goes first, then the sender is told
+(:class:`notify.events.DeliveryHandedOver` is recorded), then the data: a crash before that
+record cannot have left a message at the server. A refusal the server states as permanent
+(5xx) is final; a server that cannot be reached, times out or answers 4xx is retried later.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -15,6 +18,7 @@ from email.utils import format_datetime
 from uuid import UUID
 
 import aiosmtplib
+from aiosmtplib.email import flatten_message
 
 from notify.messages import html_of
 from notify.settings import NotifySettings
@@ -59,24 +63,41 @@ class Mailer:
         """Whether an SMTP server is set (without one, email deliveries wait)."""
         return bool(self.settings.smtp_host)
 
-    async def send(self, message: EmailMessage) -> None:
-        """Send one message; :class:`SendError` says why not."""
+    async def send(
+        self, message: EmailMessage, handed_over: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Send one message (to its one recipient); :class:`SendError` says why not.
+        ``handed_over`` is awaited once the server accepted the envelope (MAIL, RCPT) and
+        before the data goes: from then until the answer, a cut-off send is in doubt."""
         s = self.settings
         password = s.smtp_password.get_secret_value() if s.smtp_password else None
+        sender, to = str(message["From"]), str(message["To"])
+        client = aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=password,
+            start_tls=s.smtp_starttls,
+            timeout=s.smtp_timeout_seconds,
+        )
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_username,
-                password=password,
-                start_tls=s.smtp_starttls,
-                timeout=s.smtp_timeout_seconds,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [r.code for r in exc.recipients]
-            permanent = all(500 <= code < 600 for code in codes)
-            raise SendError(f"smtp recipients refused {codes}", permanent=permanent) from exc
+            async with client:  # connect, EHLO, STARTTLS and sign-in as the settings say
+                options, utf8 = [], not (sender + to).isascii()
+                if utf8:
+                    if not client.supports_extension("smtputf8"):
+                        raise SendError("smtp server takes no SMTPUTF8 address", permanent=True)
+                    options.append("SMTPUTF8")
+                cte = "7bit"
+                if client.supports_extension("8BITMIME"):
+                    options.append("BODY=8BITMIME")
+                    cte = "8bit"
+                data = flatten_message(message, utf8=utf8, cte_type=cte)
+                encoding = "utf-8" if utf8 else "ascii"
+                await client.mail(sender, options=options, encoding=encoding)
+                await client.rcpt(to, encoding=encoding)
+                if handed_over is not None:
+                    await handed_over()
+                await client.data(data)
         except aiosmtplib.SMTPResponseException as exc:
             permanent = 500 <= exc.code < 600
             raise SendError(f"smtp {exc.code}", permanent=permanent) from exc

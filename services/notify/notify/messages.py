@@ -1,8 +1,9 @@
 """What each kind of notification says, in Chinese (DOMAIN.md's words, full-width punctuation).
 
 A message is a title and a plain text; :func:`html_of` makes the HTML part of an email from
-them. The texts name no one in clear beyond what the member may already read (their own
-contacts' names when a directory gives them), and they are sealed before they are stored.
+them. Where a text names someone it holds a mark (:mod:`notify.names`) and the ids it names
+(``named``), never the name: names are filled in from the roster when the text is read or
+sent. The texts are sealed before they are stored.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from uuid import UUID
 
 from compliance.rule import Period
 from notify.domain import Owing, digest_text, due_phrase
+from notify.names import listing, person
 
 
 def _md(day: date) -> str:
@@ -24,9 +26,10 @@ def contacts_due(
 ) -> dict[str, str | None]:
     """The contacts-due digest: the sentence, then each link soonest first."""
     people = len(owing)
-    lines = [digest_text(owing, period, today, names), ""]
+    said = digest_text(owing, period, today, names)
+    lines = [said[:-1] + listing(i.lower_member_id for i in owing) + "。", ""]
     for item in owing:
-        who = names.get(item.lower_member_id, "联系人")
+        who = names.get(item.lower_member_id) or person(item.lower_member_id, "联系人")
         lines.append(
             f"· {who}：还需联系 {item.owed} 次，{due_phrase(item.next_due, today)}"
             f"（{_md(item.next_due)}）"
@@ -39,6 +42,7 @@ def contacts_due(
         "title": f"联系提醒：还需联系 {people} 人",
         "text": "\n".join(lines),
         "members": members,
+        "named": members,
     }
 
 
@@ -46,12 +50,12 @@ def contact_overdue(
     item: Owing, today: date, names: dict[UUID, str], url: str
 ) -> dict[str, str | None]:
     """A link's contact became overdue."""
-    who = names.get(item.lower_member_id, "一名联系人")
+    who = names.get(item.lower_member_id) or person(item.lower_member_id, "一名联系人")
     text = (
         f"与{who}的联系{due_phrase(item.next_due, today)}（{_md(item.next_due)}到期），"
         f"还需联系 {item.owed} 次，请尽快联系。\n\n记录联系：{url}/contacts"
     )
-    return {"title": "联系已逾期", "text": text}
+    return {"title": "联系已逾期", "text": text, "named": str(item.lower_member_id)}
 
 
 SUGGESTION_TEXTS = {
@@ -62,9 +66,36 @@ SUGGESTION_TEXTS = {
 }
 
 
-def suggestion(kind: str, suggestion_id: str, url: str) -> dict[str, str | None]:
-    """A suggestion's step, for its holder or its raiser."""
-    title, text = SUGGESTION_TEXTS[kind]
+FOR_WORKER = {
+    "suggestion_answered": ("为您反映的意见建议已答复", "为您反映的意见建议已有答复。"),
+    "suggestion_resolved": ("为您反映的意见建议已办理", "为您反映的意见建议已办理。"),
+}
+"""What the worker a suggestion was raised for is told (the raiser confirms, not them)."""
+BY_INTAKE = {
+    "suggestion_answered": (
+        "您的意见建议已答复",
+        "您扫码反映的意见建议已有答复，请凭回执码查看并评价。",
+    ),
+    "suggestion_resolved": (
+        "您的意见建议已办理",
+        "您扫码反映的意见建议已办理，请凭回执码查看结果并评价。",
+    ),
+}
+"""What a worker who raised it by an intake link is told (they follow it by receipt code)."""
+
+
+def suggestion(
+    kind: str, suggestion_id: str, url: str, told: str = "raiser"
+) -> dict[str, str | None]:
+    """A suggestion's step, for its holder or its raiser; ``told``: ``worker`` for the worker
+    a representative raised it for, ``intake`` for the worker who raised it by an intake link
+    (who follows it with their receipt code)."""
+    if told == "intake" and kind in BY_INTAKE:
+        title, text = BY_INTAKE[kind]
+        return {"title": title, "text": f"{text}\n\n查看：{url}/f"}
+    title, text = (
+        FOR_WORKER[kind] if told == "worker" and kind in FOR_WORKER else SUGGESTION_TEXTS[kind]
+    )
     return {"title": title, "text": f"{text}\n\n查看：{url}/suggestions/{suggestion_id}"}
 
 
@@ -100,34 +131,46 @@ def html_of(title: str, text: str) -> str:
 TIER_WORDS = {"leader": "班子成员", "committee": "全委会委员", "representative": "工会代表"}
 
 
+Behind = list[tuple[UUID, str, list[Owing]]]
+"""A unit's members who still owe contacts: (member, tier, their links owing), most behind
+first."""
+
+
 def unit_digest(
-    unit: str, behind: list[tuple[str, list[Owing]]], period: Period, today: date, url: str
+    unit: str, behind: Behind, period: Period, today: date, url: str
 ) -> dict[str, str | None]:
-    """A unit's monthly digest for its group: how many of its members still owe contacts,
-    the most behind first (by tier; names stay in the frontend)."""
+    """A unit's monthly digest (for its group robot and its staff): how many of its members
+    still owe contacts, the most behind first, by name and tier."""
     left = (period.end - today).days
-    people = sum(len(items) for _, items in behind)
-    times = sum(item.owed for _, items in behind for item in items)
+    people = sum(len(items) for _, _, items in behind)
+    times = sum(item.owed for _, _, items in behind for item in items)
     lines = [
         f"{unit}：本年度还剩 {left} 天，"
         f"本单位 {len(behind)} 名成员还需联系 {people} 人共 {times} 次。",
         "最落后的：",
     ]
-    for rank, (tier, items) in enumerate(behind[:5], start=1):
+    for rank, (member, tier, items) in enumerate(behind[:5], start=1):
         owed = sum(item.owed for item in items)
+        word = TIER_WORDS.get(tier, "成员")
         lines.append(
-            f"{rank}. 一名{TIER_WORDS.get(tier, '成员')}：还需联系 {len(items)} 人共 {owed} 次，"
+            f"{rank}. {person(member, f'一名{word}', f'（{word}）')}："
+            f"还需联系 {len(items)} 人共 {owed} 次，"
             f"最早{due_phrase(items[0].next_due, today)}"
         )
     lines += ["", f"查看：{url}/compliance"]
-    return {"title": f"{unit}联系月报", "text": "\n".join(lines)}
+    named = ",".join(str(member) for member, _, _ in behind[:5])
+    return {"title": f"{unit}联系月报", "text": "\n".join(lines), "named": named}
 
 
 def urge_member(owing: list[Owing], period: Period, today: date, url: str) -> dict[str, str | None]:
     """督办 to a member: what they still owe."""
-    said = digest_text(owing, period, today, {}) if owing else "本期的联系已完成，感谢。"
+    said = "本期的联系已完成，感谢。"
+    if owing:
+        listed = listing(item.lower_member_id for item in owing)
+        said = digest_text(owing, period, today, {})[:-1] + listed + "。"
     text = f"市总工会督办：请尽快完成联系工作。{said}\n\n记录联系：{url}/contacts"
-    return {"title": "督办提醒", "text": text}
+    named = ",".join(str(item.lower_member_id) for item in owing)
+    return {"title": "督办提醒", "text": text, "named": named}
 
 
 def urge_unit(unit: str, members: int, times: int, url: str) -> dict[str, str | None]:

@@ -83,11 +83,13 @@ class NotifyQueries:
 
     async def triggers(self, limit: int = 500) -> list[Any]:
         """Events waiting to become notifications, not issued yet: (member_id, kind, subject,
-        period)."""
+        period, the suggestion's raiser: '' when a worker raised it by an intake link)."""
         p = self.p
         return await self.replica.fetch(
-            f"SELECT t.member_id, t.kind, t.subject, t.period FROM {p}n_triggers t "
+            f"SELECT t.member_id, t.kind, t.subject, t.period, coalesce(s.raised_by, '') "
+            f"FROM {p}n_triggers t "
             f"JOIN {p}n_members m ON m.member_id = t.member_id AND m.status = 'active' "
+            f"LEFT JOIN {p}n_suggestions s ON s.suggestion_id = t.subject "
             f"WHERE NOT EXISTS (SELECT 1 FROM {p}n_notifications n "
             "WHERE n.notification_id = t.notification_id) "
             "ORDER BY t.created_at, t.notification_id LIMIT $1",
@@ -198,6 +200,24 @@ class NotifyQueries:
             f"LEFT JOIN {self.p}n_units u ON u.unit_id = w.unit_id ORDER BY w.unit_id"
         )
         return [(UUID(r[0]), r[1]) for r in rows]
+
+    async def staff_units(self) -> dict[UUID, list[UUID]]:
+        """Per unit, the staff accounts that take its monthly digest."""
+        rows = await self.view.fetch(
+            f"SELECT unit_id, account_id FROM {self.p}n_staff_units ORDER BY unit_id, account_id"
+        )
+        found: dict[UUID, list[UUID]] = {}
+        for row in rows:
+            found.setdefault(UUID(row[0]), []).append(UUID(row[1]))
+        return found
+
+    async def followed(self, account_id: UUID) -> list[UUID]:
+        """The units whose monthly digest a staff account takes."""
+        rows = await self.view.fetch(
+            f"SELECT unit_id FROM {self.p}n_staff_units WHERE account_id = $1 ORDER BY unit_id",
+            str(account_id),
+        )
+        return [UUID(row[0]) for row in rows]
 
     async def unit_name(self, unit_id: UUID) -> str | None:
         """A unit's public name."""

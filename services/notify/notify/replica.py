@@ -24,6 +24,7 @@ from contracts.feedback import (
     SuggestionClosed,
     SuggestionEscalated,
     SuggestionRaised,
+    SuggestionReceived,
     SuggestionReopened,
     SuggestionResolved,
 )
@@ -114,11 +115,18 @@ class NotifyReplica:
             *[str(v) if isinstance(v, UUID) else v for v in columns.values()],
         )
 
-    async def _raiser(self, tx: Tx, sid: UUID) -> UUID | None:
-        raised_by = await tx.fetchval(
-            f"SELECT raised_by FROM {self.p}n_suggestions WHERE suggestion_id = $1", str(sid)
+    async def _told_of_outcome(self, tx: Tx, d: Delivered, sid: UUID, kind: str) -> None:
+        """Tell the raiser, and the worker it was raised for (a representative's worker, or
+        the roster's worker an intake's phone matched), that it was answered or resolved."""
+        row = await tx.fetchrow(
+            f"SELECT raised_by, on_behalf_of FROM {self.p}n_suggestions WHERE suggestion_id = $1",
+            str(sid),
         )
-        return UUID(raised_by) if raised_by else None
+        if row is None:
+            return
+        told = [UUID(m) for m in dict.fromkeys([row[0], row[1]]) if m]
+        for member in told:
+            await self._trigger(tx, d, member, kind, sid)
 
     async def apply(self, tx: Tx, d: Delivered) -> None:
         """Apply one event; types it does not use are ignored."""
@@ -216,6 +224,20 @@ class NotifyReplica:
                     utc(d.time),
                 )
                 await self._trigger(tx, d, e.holder_id, "suggestion_arrived", e.suggestion_id)
+            case SuggestionReceived() as e:
+                # A worker's suggestion by an intake link: no raiser on the roster, but the
+                # worker its phone matched (if any) is told of the outcome like a raiser.
+                worker = str(e.worker_id) if e.verification == "matched" and e.worker_id else None
+                await tx.execute(
+                    f"INSERT INTO {p}n_suggestions VALUES ($1, '', $2, $3, $4, 'held', 0, $5) "
+                    "ON CONFLICT (suggestion_id) DO NOTHING",
+                    str(e.suggestion_id),
+                    worker,
+                    str(e.holder_id) if e.holder_id else None,
+                    e.holder_tier,
+                    utc(d.time),
+                )
+                await self._trigger(tx, d, e.holder_id, "suggestion_arrived", e.suggestion_id)
             case SuggestionAcknowledged() as e:
                 await self._suggestion(tx, e.suggestion_id, status="acknowledged")
             case SuggestionEscalated() as e:
@@ -232,14 +254,12 @@ class NotifyReplica:
                 await self._trigger(tx, d, e.to_holder_id, "suggestion_escalated", e.suggestion_id)
             case SuggestionAnswered() as e:
                 await self._suggestion(tx, e.suggestion_id, status="answered")
-                raiser = await self._raiser(tx, e.suggestion_id)
-                await self._trigger(tx, d, raiser, "suggestion_answered", e.suggestion_id)
+                await self._told_of_outcome(tx, d, e.suggestion_id, "suggestion_answered")
             case SuggestionAssigned() as e:
                 await self._suggestion(tx, e.suggestion_id, status="assigned")
             case SuggestionResolved() as e:
                 await self._suggestion(tx, e.suggestion_id, status="resolved")
-                raiser = await self._raiser(tx, e.suggestion_id)
-                await self._trigger(tx, d, raiser, "suggestion_resolved", e.suggestion_id)
+                await self._told_of_outcome(tx, d, e.suggestion_id, "suggestion_resolved")
             case SuggestionClosed() as e:
                 await self._suggestion(tx, e.suggestion_id, status="closed")
             case SuggestionReopened() as e:

@@ -34,6 +34,7 @@ from notify import messages
 from notify.domain import Cadence, Owing, QuietHours, notification_id
 from notify.events import DeliveryChannel, Kind
 from notify.handlers import SCHEDULER_ACTOR, Content, NotifyHandlers
+from notify.messages import Behind
 from notify.queries import NotifyQueries
 from notify.sender import Sender
 from notify.settings import NotifySettings
@@ -154,25 +155,27 @@ class Scheduler:
                     )
         return issued
 
-    async def _behind_by_unit(
-        self, owing: dict[UUID, list[Owing]]
-    ) -> dict[UUID, list[tuple[str, list[Owing]]]]:
-        """Per unit, its members who still owe contacts (their tier and links), the most
+    async def _behind_by_unit(self, owing: dict[UUID, list[Owing]]) -> dict[UUID, Behind]:
+        """Per unit, its members who still owe contacts (who, their tier and links), the most
         behind first."""
         units = await self.queries.units_of(list(owing))
-        found: dict[UUID, list[tuple[str, list[Owing]]]] = {}
+        found: dict[UUID, Behind] = {}
         for upper, items in owing.items():
             if upper in units:
                 unit_id, tier = units[upper]
-                found.setdefault(unit_id, []).append((tier, items))
+                found.setdefault(unit_id, []).append((upper, tier, items))
         for rows in found.values():
-            rows.sort(key=lambda row: (-sum(i.owed for i in row[1]), row[1][0].next_due))
+            rows.sort(
+                key=lambda row: (-sum(i.owed for i in row[2]), row[2][0].next_due, str(row[0]))
+            )
         return found
 
     async def units(self, now: datetime, ctx: CommandContext) -> int:
-        """The monthly digest of each unit with a group robot (on ``digest_day``)."""
-        robots = await self.queries.webhook_units()
-        if not robots:
+        """The monthly digest of each unit (on ``digest_day``) to its group robot, and to
+        the staff accounts that take it (their notifications page, and email if chosen)."""
+        robots = dict(await self.queries.webhook_units())
+        followers = await self.queries.staff_units()
+        if not robots and not followers:
             return 0
         today = self.clock.date_at(now)
         period = self.rule.period_of(today)
@@ -182,25 +185,42 @@ class Scheduler:
             return 0
         behind = await self._behind_by_unit(await self.queries.owing(period, today))
         issued = 0
-        for unit_id, name in robots:
+        for unit_id in sorted(set(robots) | set(followers), key=str):
             if not behind.get(unit_id):
                 continue
-            nid = notification_id(unit_id, "unit_digest", str(unit_id), period.label, occasion)
-            if await self.queries.issued(nid):
-                continue
+            name = robots.get(unit_id) or await self.queries.unit_name(unit_id) or "本单位"
             content = messages.unit_digest(name, behind[unit_id], period, today, self.url)
-            issued += int(
-                await self.handlers.issue_unit(
-                    ctx,
-                    unit_id=unit_id,
-                    kind="unit_digest",
-                    subject=str(unit_id),
-                    period=period.label,
-                    due_on=occasion,
-                    content=content,
-                    channels=["webhook"],
+            if unit_id in robots:
+                nid = notification_id(unit_id, "unit_digest", str(unit_id), period.label, occasion)
+                if not await self.queries.issued(nid):
+                    issued += int(
+                        await self.handlers.issue_unit(
+                            ctx,
+                            unit_id=unit_id,
+                            kind="unit_digest",
+                            subject=str(unit_id),
+                            period=period.label,
+                            due_on=occasion,
+                            content=content,
+                            channels=["webhook"],
+                        )
+                    )
+            for account in followers.get(unit_id, []):
+                nid = notification_id(account, "unit_digest", str(unit_id), period.label, occasion)
+                if await self.queries.issued(nid):
+                    continue
+                channels = await self._channels(account, essential=True)
+                issued += int(
+                    await self.handlers.issue_staff(
+                        ctx,
+                        account_id=account,
+                        unit_id=unit_id,
+                        period=period.label,
+                        due_on=occasion,
+                        content=content,
+                        channels=channels or [],
+                    )
                 )
-            )
         return issued
 
     async def urge_content(
@@ -220,15 +240,16 @@ class Scheduler:
             unit_id, []
         )
         name = await self.queries.unit_name(unit_id) or "本单位"
-        times = sum(i.owed for _, items in behind for i in items)
+        times = sum(i.owed for _, _, items in behind for i in items)
         channels = ["webhook"] if await self.queries.webhook(unit_id) else []
         return messages.urge_unit(name, len(behind), times, self.url), channels
 
     async def suggestions(self, now: datetime, ctx: CommandContext) -> int:
         """The triggers' notices and the deadline warnings."""
         issued = 0
-        for member, kind, subject, period in await self.queries.triggers():
-            content = messages.suggestion(kind, subject, self.url)
+        for member, kind, subject, period, raiser in await self.queries.triggers():
+            told = "raiser" if member == raiser else "intake" if not raiser else "worker"
+            content = messages.suggestion(kind, subject, self.url, told)
             issued += await self._issue(
                 ctx, UUID(member), kind, subject, period, None, True, content
             )

@@ -4,9 +4,12 @@ For each pending delivery whose time has come, outside the quiet hours: record t
 (``DeliveryAttempted``, appended at the stream version read, so of two instances only one
 sends), send, then record the outcome (``NotificationDelivered``, or ``DeliveryFailed`` with
 the time of the next attempt: backoff doubling from ``retry_base_seconds`` up to
-``retry_max_seconds``, permanent after ``max_attempts`` or a permanent refusal). A crash after
-the intent leaves an attempt without outcome: once its lease has passed it is sent again under
-the same Message-ID. Nothing is lost while a channel is down: the delivery stays pending.
+``retry_max_seconds``, permanent after ``max_attempts`` or a permanent refusal). An email
+records one more step between: ``DeliveryHandedOver``, once the server took the envelope and
+just before the data goes. A crash leaves an attempt without outcome; once its lease has
+passed it is sent again under the same Message-ID, unless its data was handed over and
+``in_doubt`` is ``hold`` (then it is recorded as failed for good, for staff). Nothing is lost
+while a channel is down: the delivery stays pending.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from notify import webhook
 from notify.domain import QuietHours, retry_delay
 from notify.events import DeliveryChannel
 from notify.handlers import SCHEDULER_ACTOR, Content, NotifyHandlers
-from notify.mail import Mailer, SendError, compose
+from notify.mail import Mailer, SendError, compose, message_id
+from notify.names import NamesUnavailable, RosterNames, named, rendered
 from notify.queries import NotifyQueries
 from notify.settings import NotifySettings
 
@@ -43,6 +47,7 @@ class Sender:
         settings: NotifySettings,
         quiet: QuietHours,
         catch_up: Callable[[], Awaitable[int]],
+        names: RosterNames,
     ) -> None:
         self.handlers = handlers
         self.queries = queries
@@ -51,6 +56,7 @@ class Sender:
         self.settings = settings
         self.quiet = quiet
         self.catch_up = catch_up
+        self.names = names
         self.lease = timedelta(seconds=settings.smtp_timeout_seconds * 2 + 5)
 
     async def send_due(self, now: datetime) -> int:
@@ -72,10 +78,22 @@ class Sender:
         return delivered
 
     async def _send(
-        self, nid: UUID, recipient: UUID, channel: DeliveryChannel, body: Content, now: datetime
+        self,
+        nid: UUID,
+        recipient: UUID,
+        channel: DeliveryChannel,
+        body: Content,
+        now: datetime,
+        handed_over: Callable[[], Awaitable[None]],
     ) -> None:
-        """One send on ``channel``; :class:`SendError` when it failed."""
-        title, text = body.get("title") or "", body.get("text") or ""
+        """One send on ``channel``, the names filled in as the roster has them now (a
+        member forgotten since the notification was issued is no longer named);
+        :class:`SendError` when it failed."""
+        try:
+            names = await self.names.of(named(body))
+        except NamesUnavailable as exc:
+            raise SendError(f"roster names unavailable: {exc}", permanent=False) from exc
+        title, text = rendered(body, names)
         if channel == "webhook":
             robot = await self.queries.webhook(recipient)
             opened = await self.vault.unseal(recipient, robot[1]) if robot else None
@@ -95,7 +113,9 @@ class Sender:
         to = address.get("email") if address else None
         if not to:
             raise SendError("no email address", permanent=True)
-        await self.mailer.send(compose(nid, self.settings.mail_from, to, title, text, now))
+        await self.mailer.send(
+            compose(nid, self.settings.mail_from, to, title, text, now), handed_over
+        )
 
     async def _one(
         self,
@@ -105,16 +125,25 @@ class Sender:
         now: datetime,
         ctx: CommandContext,
     ) -> bool:
-        begun = await self.handlers.begin_attempt(nid, channel, now, self.lease, ctx)
+        begun = await self.handlers.begin_attempt(
+            nid, channel, now, self.lease, ctx, self.settings.in_doubt
+        )
         if begun is None:
             return False
         state, attempt = begun
         assert state.issued is not None
         body = await self.vault.unseal(recipient, state.issued.body)
+
+        async def handed_over() -> None:
+            await self.handlers.handed_over(
+                nid, channel, attempt, now, state.version, message_id(nid), ctx
+            )
+            state.version += 1  # the outcome goes on top of it
+
         try:
             if body is None:
                 raise SendError("recipient forgotten", permanent=True)
-            await self._send(nid, recipient, channel, body, now)
+            await self._send(nid, recipient, channel, body, now, handed_over)
         except SendError as exc:
             s = self.settings
             final = exc.permanent or attempt >= s.max_attempts

@@ -12,6 +12,7 @@ server is the installation's. For example::
 from __future__ import annotations
 
 from datetime import time
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,10 +50,19 @@ class NotifySettings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = Field(10.0, gt=0, le=300)
     mail_from: str = Field("sanlian@localhost", description="the From address of the emails")
+    roster_url: str | None = Field(
+        None, description="the roster service notify asks for the names it shows (full topology)"
+    )
     frontend_url: str = Field("http://127.0.0.1:8000", description="links in emails point here")
     retry_base_seconds: float = Field(5.0, gt=0, le=3600, description="first retry's delay")
     retry_max_seconds: float = Field(900.0, gt=0, le=86_400, description="longest retry delay")
     max_attempts: int = Field(12, ge=1, le=100, description="then the failure is permanent")
+    in_doubt: Literal["resend", "hold"] = Field(
+        "resend",
+        description="an email whose send was cut off after its data was handed to the SMTP "
+        "server, before the outcome was recorded: resend (again, under the same Message-ID) or "
+        "hold (recorded as failed for good, for staff to look at: never twice)",
+    )
 
     @model_validator(mode="after")
     def _quiet_hours(self) -> NotifySettings:

@@ -4,13 +4,16 @@
 one row per notification and channel, ``pending`` until delivered or failed for good, with
 the attempts so far and when the next may start (the sender's index); ``n_preferences`` and
 ``n_feeds`` a member's channels and calendar URLs (only a digest of each URL's token);
-``n_webhooks`` each unit's group robot (its address sealed). A delivery's ``member_id`` is its
-recipient: a member, or for a unit's notification the unit.
+``n_webhooks`` each unit's group robot (its address sealed); ``n_staff_units`` the units whose
+monthly digest each staff account takes. A notification's and a delivery's ``member_id`` is
+its recipient: a member, a staff account (its preferences in ``n_preferences`` too), or for a
+unit's group the unit.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 from eventspine.projection import Delivered, Tx
 from notify.events import (
@@ -22,6 +25,8 @@ from notify.events import (
     NotificationIssued,
     NotificationRead,
     PreferencesSet,
+    StaffNotificationIssued,
+    StaffPreferencesSet,
     UnitNotificationIssued,
     UnitWebhookSet,
 )
@@ -37,6 +42,8 @@ TABLES = {
     "n_preferences": "member_id TEXT PRIMARY KEY, email TEXT, digests INTEGER NOT NULL, "
     "frequency TEXT NOT NULL",
     "n_webhooks": "unit_id TEXT PRIMARY KEY, format TEXT NOT NULL, address TEXT NOT NULL",
+    "n_staff_units": "account_id TEXT NOT NULL, unit_id TEXT NOT NULL, "
+    "PRIMARY KEY (account_id, unit_id)",
     "n_feeds": "feed_id TEXT PRIMARY KEY, member_id TEXT NOT NULL, token_digest TEXT NOT NULL, "
     "revoked INTEGER NOT NULL DEFAULT 0",
 }
@@ -85,43 +92,73 @@ class NotificationsView:
             *args,
         )
 
+    async def _notification(
+        self,
+        tx: Tx,
+        e: NotificationIssued | StaffNotificationIssued,
+        recipient: UUID,
+        essential: bool,
+        d: Delivered,
+    ) -> None:
+        await tx.execute(
+            f"INSERT INTO {self.p}n_notifications VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+            "NULL) ON CONFLICT (notification_id) DO NOTHING",
+            str(e.notification_id),
+            str(recipient),
+            e.kind,
+            e.subject,
+            e.period,
+            e.due_on.isoformat() if e.due_on else None,
+            int(essential),
+            e.body,
+            utc(d.time),
+        )
+
+    async def _deliveries(
+        self,
+        tx: Tx,
+        e: NotificationIssued | StaffNotificationIssued | UnitNotificationIssued,
+        recipient: UUID,
+        d: Delivered,
+    ) -> None:
+        for channel in e.channels:
+            await tx.execute(
+                f"INSERT INTO {self.p}n_deliveries VALUES ($1, $2, $3, 'pending', 0, $4, "
+                "NULL, NULL) ON CONFLICT (notification_id, channel) DO NOTHING",
+                str(e.notification_id),
+                channel,
+                str(recipient),
+                utc(d.time),
+            )
+
     async def apply(self, tx: Tx, d: Delivered) -> None:
         """Apply one of the service's own events."""
         p = self.p
         match d.event:
             case NotificationIssued() as e:
+                await self._notification(tx, e, e.member_id, e.essential, d)
+                await self._deliveries(tx, e, e.member_id, d)
+            case StaffNotificationIssued() as e:
+                await self._notification(tx, e, e.account_id, False, d)
+                await self._deliveries(tx, e, e.account_id, d)
+            case StaffPreferencesSet() as e:
                 await tx.execute(
-                    f"INSERT INTO {p}n_notifications VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                    "NULL) ON CONFLICT (notification_id) DO NOTHING",
-                    str(e.notification_id),
-                    str(e.member_id),
-                    e.kind,
-                    e.subject,
-                    e.period,
-                    e.due_on.isoformat() if e.due_on else None,
-                    int(e.essential),
-                    e.body,
-                    utc(d.time),
+                    f"INSERT INTO {p}n_preferences VALUES ($1, $2, 1, 'federation') ON CONFLICT "
+                    "(member_id) DO UPDATE SET email = excluded.email",
+                    str(e.account_id),
+                    e.email,
                 )
-                for channel in e.channels:
+                await tx.execute(
+                    f"DELETE FROM {p}n_staff_units WHERE account_id = $1", str(e.account_id)
+                )
+                for unit_id in e.units:
                     await tx.execute(
-                        f"INSERT INTO {p}n_deliveries VALUES ($1, $2, $3, 'pending', 0, $4, "
-                        "NULL, NULL) ON CONFLICT (notification_id, channel) DO NOTHING",
-                        str(e.notification_id),
-                        channel,
-                        str(e.member_id),
-                        utc(d.time),
+                        f"INSERT INTO {p}n_staff_units VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                        str(e.account_id),
+                        str(unit_id),
                     )
             case UnitNotificationIssued() as e:
-                for channel in e.channels:
-                    await tx.execute(
-                        f"INSERT INTO {p}n_deliveries VALUES ($1, $2, $3, 'pending', 0, $4, "
-                        "NULL, NULL) ON CONFLICT (notification_id, channel) DO NOTHING",
-                        str(e.notification_id),
-                        channel,
-                        str(e.unit_id),  # the recipient: the unit's group
-                        utc(d.time),
-                    )
+                await self._deliveries(tx, e, e.unit_id, d)  # the recipient: the unit's group
             case UnitWebhookSet() as e:
                 if e.format is None or e.address is None:
                     await tx.execute(

@@ -70,10 +70,14 @@ class NotifyClient:
 
 @contextlib.asynccontextmanager
 async def notify_app(
-    settings: Settings, clock: MovableClock, config: NotifySettings | None = None
+    settings: Settings,
+    clock: MovableClock,
+    config: NotifySettings | None = None,
+    roster: FastAPI | None = None,
 ) -> AsyncIterator[NotifyClient]:
-    """The notify app on the settings' backend and the shared clock."""
-    app = create_app(settings, clock, config or NotifySettings(scheduler_enabled=False))
+    """The notify app on the settings' backend and the shared clock; ``roster``: the roster
+    app it asks for names (none: it names no one)."""
+    app = create_app(settings, clock, config or NotifySettings(scheduler_enabled=False), roster)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
@@ -90,8 +94,10 @@ async def unit(city: City, name: str, kind: str, parent: uuid.UUID | None) -> uu
     return unit_id
 
 
-async def member(city: City, unit_id: uuid.UUID, tier: str, name: str) -> uuid.UUID:
-    """Register a member."""
+async def member(
+    city: City, unit_id: uuid.UUID, tier: str, name: str, phone: str | None = None
+) -> uuid.UUID:
+    """Register a member (with ``phone``, one an intake can match)."""
     member_id = uuid.uuid4()
     command = rcmd.RegisterMember.model_validate(
         {
@@ -101,6 +107,7 @@ async def member(city: City, unit_id: uuid.UUID, tier: str, name: str) -> uuid.U
             "name": name,
             "external_number": f"N{member_id.hex[:8]}",
             "registered_on": "2025-01-01",
+            **({"phone": phone} if phone else {}),
         }
     )
     await city.roster.register_member(command, CTX)
@@ -116,6 +123,11 @@ async def link(city: City, upper: uuid.UUID, lower: uuid.UUID, on: date) -> None
         span_override_reason="名册超出目标人数",
     )
     await city.roster.link(command, CTX)
+
+
+async def forget(city: City, member_id: uuid.UUID) -> None:
+    """The roster forgets a member (their key destroyed)."""
+    await city.roster.forget_member(rcmd.ForgetMember(member_id=member_id), CTX)
 
 
 async def contact(city: City, upper: uuid.UUID, lower: uuid.UUID, on: date) -> None:

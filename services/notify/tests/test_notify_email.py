@@ -71,6 +71,7 @@ async def test_a_digest_by_email_and_an_outage_of_30_seconds(
                 "PreferencesSet",
                 "NotificationIssued",
                 "DeliveryAttempted",
+                "DeliveryHandedOver",  # the envelope taken, the data about to go
                 "NotificationDelivered",
             ]
             assert await n.tick(c, at(2026, 2, 2, 10)) == (0, 0)  # sent once

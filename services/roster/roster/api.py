@@ -22,6 +22,7 @@ from roster.import_template import template
 from roster.models import (
     HandbookPublic,
     ImportReport,
+    MemberName,
     MemberPublic,
     MembersPublic,
     OverSpan,
@@ -167,6 +168,19 @@ async def unlinked_members(
 async def over_span_members(roster: RosterDep) -> list[OverSpan]:
     """Upper members holding more lower members than their tier's target span."""
     return await roster.queries.over_span()
+
+
+@members.get("/names", dependencies=[OVERSIGHT])
+async def member_names(
+    roster: RosterDep,
+    member_id: Annotated[
+        list[UUID], Query(min_length=1, max_length=200, description="the members, repeated")
+    ],
+) -> list[MemberName]:
+    """Display names only, for systems that show people what they are told (notify renders
+    its messages with them when they are read or sent, so no name rests in its events): a
+    forgotten member's name is null; unknown ids are left out."""
+    return await roster.queries.names(member_id)
 
 
 @members.get("/{member_id}", responses=NOT_FOUND)

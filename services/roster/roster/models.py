@@ -52,6 +52,14 @@ class MembersPublic(BaseModel):
     count: int = Field(description="all matching members, not only this page")
 
 
+class MemberName(BaseModel):
+    """A member's display name as the roster holds it now: null once forgotten."""
+
+    member_id: UUID
+    name: str | None
+    status: str = Field(description="active, departed or forgotten")
+
+
 class OverSpan(BaseModel):
     """An upper member holding more lower members than the target span."""
 

@@ -8,6 +8,7 @@ from uuid import UUID
 from eventspine.projection import Tx
 from roster.domain import SpanPolicy
 from roster.models import (
+    MemberName,
     MemberPublic,
     MembersPublic,
     OverSpan,
@@ -70,6 +71,19 @@ class RosterQueries:
             f"{self._member_sql} WHERE m.member_id = $1", str(member_id)
         )
         return None if row is None else _member(row)
+
+    async def names(self, member_ids: list[UUID]) -> list[MemberName]:
+        """The display names of ``member_ids`` (unknown ids are left out)."""
+        wanted = sorted({str(m) for m in member_ids})
+        if not wanted:
+            return []
+        marks = ", ".join(f"${i}" for i in range(1, len(wanted) + 1))
+        rows = await self.reader.fetch(
+            f"SELECT member_id, name, status FROM {self.p}view_members "
+            f"WHERE member_id IN ({marks}) ORDER BY member_id",
+            *wanted,
+        )
+        return [MemberName(member_id=r[0], name=r[1], status=r[2]) for r in rows]
 
     async def lower_members(self, member_id: UUID, limit: int, offset: int) -> MembersPublic:
         """The members ``member_id`` keeps in contact with now."""

@@ -224,3 +224,39 @@ async def test_bad_input_is_refused_with_a_reason_and_stores_nothing(roster: Ros
     )
     assert (code, "departed" in text) == (409, True)
     assert await roster.ok("GET", "/members/unlinked") == store_before
+
+
+async def test_display_names_for_systems_forgotten_ones_null_and_not_for_members(
+    roster: Roster,
+) -> None:
+    from support.auth import as_member, bearer
+
+    t = await tree(roster)
+    unknown = str(uuid.uuid4())
+    await roster.ok("POST", f"/members/{t['worker']}/forget")
+    ids = [t["leader"], t["rep"], t["worker"], unknown]
+    for headers in (bearer("system", scopes={"roster:read"}), bearer("admin")):
+        answer = await roster.client.get(
+            "/members/names", params={"member_id": ids}, headers=headers
+        )
+        assert answer.status_code == 200, answer.text
+        found = {row["member_id"]: (row["name"], row["status"]) for row in answer.json()}
+        assert found == {
+            t["leader"]: ("张永忠", "active"),
+            t["rep"]: ("张东峰", "active"),
+            t["worker"]: (None, "forgotten"),
+        }
+        assert set(answer.json()[0]) == {"member_id", "name", "status"}  # no phone, no number
+    refused = await roster.client.get(
+        "/members/names", params={"member_id": [t["rep"]]}, headers=as_member(t["leader"])
+    )
+    assert refused.status_code == 403
+    scoped = await roster.client.get(
+        "/members/names",
+        params={"member_id": [t["rep"]]},
+        headers=bearer("system", scopes={"reports:read"}),
+    )
+    assert scoped.status_code == 403
+    empty = await roster.client.get("/members/names")
+    assert empty.status_code == 422
+    assert "member_id" in empty.text

@@ -1,6 +1,7 @@
 """A representative's 待办 on a phone (360×780, touch), on 15 October 2026: the count in the
-header of every page, the notifications page (unread, then read), and the calendar address,
-fetched as a phone calendar fetches it (no sign-in), parsed back, then revoked."""
+header of every page, the notifications page (unread, then read, the people named), and the
+calendar address, fetched as a phone calendar fetches it (no sign-in), parsed back, then
+revoked; staff choosing the units whose monthly digest comes to their 待办."""
 
 from __future__ import annotations
 
@@ -51,6 +52,14 @@ def notify_admin(notify_server: Server) -> Admin:
     return create_admin(notify_server)
 
 
+def sign_in_staff(page: Any, admin: Admin) -> None:
+    """Sign in as the server's admin."""
+    page.goto("/login")
+    page.get_by_label("用户名").fill(admin.username)
+    page.get_by_label("密码").fill(admin.password)
+    page.get_by_role("button", name="登录").click()
+
+
 def test_the_todo_count_the_notifications_page_and_the_calendar_on_a_phone(
     browser: Any, notify_server: Server, notify_admin: Admin, artifacts: Path
 ) -> None:
@@ -83,10 +92,12 @@ def test_the_todo_count_the_notifications_page_and_the_calendar_on_a_phone(
         expect(page.locator("#unread-summary")).to_have_text("4 条未读")
         digest = page.locator("[data-kind=contacts_due]")
         expect(digest).to_contain_text("本年度还剩 77 天：还需联系 3 人共 6 次")
-        # The names come from the roster, as the member may read them; not from the event.
-        names = digest.locator("[data-names]")
-        expect(names).to_have_text(re.compile(r"^还需联系：\S+、\S+、\S+$"))
-        listed = names.inner_text().removeprefix("还需联系：").split("、")
+        # The names come from the roster when the page is read; not from the event.
+        said = digest.locator("[data-text] p").first
+        expect(said).to_have_text(
+            re.compile(r"^本年度还剩 77 天：还需联系 3 人共 6 次：\S+、\S+、\S+。$")
+        )
+        listed = said.inner_text().removesuffix("。").split("次：")[1].split("、")
         assert sorted(listed) == sorted(["王芳", "赵强", "刘敏"])  # all due on 2 July
         expect(digest).to_contain_text("未读")
         assert page.evaluate(SMALL_TARGETS) == []
@@ -116,11 +127,15 @@ def test_the_todo_count_the_notifications_page_and_the_calendar_on_a_phone(
         calendar = icalendar.Calendar.from_ical(fetched.content)
         events = list(calendar.walk("VEVENT"))
         assert len(events) == 3  # one per link still owing, each overdue since 2 July
+        summaries = []
         for event in events:
             assert event.decoded("dtstart").isoformat() == "2026-07-02"
-            assert str(event["summary"]) == "联系到期：还需联系 2 次"
+            summaries.append(str(event["summary"]))
             assert list(event.walk("VALARM"))
-            assert "张" not in fetched.text  # no names in a calendar that may be shared
+        # Each names the person to contact (the roster's name at this fetch).
+        assert sorted(summaries) == sorted(
+            f"联系到期：{name}，还需联系 2 次" for name in ("王芳", "赵强", "刘敏")
+        )
 
         page.get_by_role("button", name="停用日历地址 1").click()
         expect(page.locator("main")).to_contain_text("该日历地址已停用。")
@@ -154,10 +169,7 @@ def test_staff_see_the_sends_that_failed_for_good(
         wait_for(lambda: failed() >= 1, "the urge's send failed for good")
 
     with watched_page(browser, notify_server.base, PHONE, **TOUCH) as (page, watch):
-        page.goto("/login")
-        page.get_by_label("用户名").fill(notify_admin.username)
-        page.get_by_label("密码").fill(notify_admin.password)
-        page.get_by_role("button", name="登录").click()
+        sign_in_staff(page, notify_admin)
         header_menu(page).get_by_role("link", name="发送记录").click()
         expect(page.get_by_role("heading", name="发送记录")).to_be_visible()
         row = page.locator("#sending-record tbody tr").filter(has_text="群机器人").first
@@ -165,4 +177,45 @@ def test_staff_see_the_sends_that_failed_for_good(
         expect(row).to_contain_text(city.unit)  # a unit: its id (members show their names)
         assert page.evaluate(SMALL_TARGETS) == []
         shoot(page, artifacts, "outbox-phone")
+        watch.assert_clean()
+
+
+def test_staff_take_a_units_monthly_digest_on_their_todo_page(
+    browser: Any, notify_server: Server, notify_admin: Admin, artifacts: Path
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    with httpx.Client(base_url=notify_server.base, timeout=15) as client:
+        seed(client, tag, notify_admin.headers)
+
+    with watched_page(browser, notify_server.base, PHONE, **TOUCH) as (page, watch):
+        sign_in_staff(page, notify_admin)
+        header_menu(page).get_by_role("link", name="待办").click()
+        expect(page.get_by_role("heading", name="待办", exact=True)).to_be_visible()
+        units = page.locator("#digest-units")
+        expect(units).to_contain_text("接收联系月报的单位")
+        units.get_by_label(f"跃进煤业工会{tag}").check()
+        page.get_by_label("电子邮箱").fill("staff@example.org")
+        page.get_by_role("button", name="保存").click()
+        expect(page.locator("main")).to_contain_text("已保存")
+        expect(units.get_by_label(f"跃进煤业工会{tag}")).to_be_checked()
+        expect(units.get_by_label(f"阳泉市总工会{tag}")).not_to_be_checked()
+        assert page.evaluate(SMALL_TARGETS) == []
+
+        # The scheduler's next tick issues the unit's October digest to this account.
+        title = f"跃进煤业工会{tag}联系月报"
+
+        def arrived() -> bool:
+            page.reload()
+            return bool(page.get_by_role("heading", name=title).count() == 1)
+
+        wait_for(arrived, "the unit's monthly digest on the staff's page")
+        digest = page.locator("[data-kind=unit_digest]").filter(has_text=title)
+        expect(digest).to_contain_text("1. 张东峰（工会代表）：还需联系 3 人共 6 次")
+        expect(digest).to_contain_text("2. 李卫国（全委会委员）：还需联系 1 人共 2 次")
+        expect(page.locator("header #todo-count")).not_to_have_text("")
+        shoot(page, artifacts, "staff-digest-phone")
+        digest.get_by_role("button", name="标为已读").click()
+        expect(page.locator("[data-kind=unit_digest]").filter(has_text=title)).to_have_attribute(
+            "data-read", "yes"
+        )
         watch.assert_clean()

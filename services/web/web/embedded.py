@@ -53,6 +53,9 @@ def create_app(
     """One app for the whole system on the embedded backend, the staff frontend at ``/``."""
     settings = (settings or Settings()).model_copy(update={"store_backend": "sqlite"})
     apps = _service_apps(settings, clock)
+    if "notify" in apps and "roster" in apps:
+        # notify fills in the names of what it shows and sends from the roster, in-process.
+        apps["notify"].state.roster_app = apps["roster"]
     # The frontend calls the services through this very app, in-process (no network hop).
     # The pages see the same "today" as the services they show.
     federation = FederationClock(clock, ZoneInfo(settings.timezone))

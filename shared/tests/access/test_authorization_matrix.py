@@ -34,10 +34,11 @@ PUBLIC = {
     ("POST", "/follow-up/{code}/rating"),
 }
 READS = {"GET", "HEAD"}
-QUERY = {"period": "2026", "q": "平定县"}
+QUERY = {"period": "2026", "q": "平定县", "member_id": "00000000-0000-4000-8000-000000000000"}
 NOT_FOR_MEMBERS = {
     ("roster", "/members/unlinked"),
     ("roster", "/members/over-span"),
+    ("roster", "/members/names"),
     ("reports", "/compliance/exposure"),
     ("reports", "/admin/rebuild"),
     ("feedback", "/federation/inbox"),  # the member in the matrix is not a leader

@@ -106,6 +106,14 @@ def member(request: Request) -> User:
     return user
 
 
+def told(request: Request) -> User:
+    """A signed-in member, or an admin (staff take the units' monthly digests)."""
+    user = signed_in(request)
+    if not (user.member_id or user.is_admin):
+        raise NotAllowed
+    return user
+
+
 class Api:
     """The services as the signed-in user calls them."""
 
@@ -187,4 +195,5 @@ UserDep = Annotated[User, Depends(signed_in)]
 StaffDep = Annotated[User, Depends(staff)]
 AdminDep = Annotated[User, Depends(admin)]
 MemberDep = Annotated[User, Depends(member)]
+ToldDep = Annotated[User, Depends(told)]
 FormDep = Annotated[dict[str, Any], Depends(form)]

@@ -10,11 +10,21 @@ from typing import Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from web.frontend.deps import ApiDep, FormDep, MemberDep, StaffDep, current_user
+from web.frontend.deps import (
+    AdminDep,
+    ApiDep,
+    FormDep,
+    MemberDep,
+    StaffDep,
+    ToldDep,
+    User,
+    as_list,
+    current_user,
+)
 from web.frontend.errors import describe
 from web.frontend.i18n import N_
 from web.frontend.rendering import render
-from web.frontend.routes.common import members_by_id
+from web.frontend.routes.common import flatten_units, members_by_id
 from web.frontend.services import ServiceError, Services
 
 router = APIRouter(tags=["frontend"])
@@ -23,8 +33,6 @@ DELIVERY_STATES = {
     "pending": N_("Waiting to be sent"),
     "delivered": N_("Delivered"),
 }
-NAMES_SHOWN = 5
-"""A digest names this many of the people still owed (soonest first), then "…"."""
 FIELDS = frozenset({"email", "digests", "frequency"})
 KIND_LABELS = {
     "contacts_due": N_("Contacts due"),
@@ -41,8 +49,21 @@ KIND_LABELS = {
 async def _page(
     request: Request, api: ApiDep, calendar_url: str | None = None, **context: Any
 ) -> Response:
+    # The texts name the people: notify fills the names in from the roster as it answers.
     listed = await api.get("notify", "/me/notifications")
-    wanted = {m for item in listed["data"] for m in item.get("members", [])[:NAMES_SHOWN]}
+    user: User | None = current_user(request)
+    if user is not None and not user.member_id:
+        # Staff: the units whose monthly digest comes to this page (and by email).
+        values = {
+            "items": listed["data"],
+            "unread": listed["unread"],
+            "kinds": KIND_LABELS,
+            "staff_preferences": await api.get("notify", "/me/staff-preferences"),
+            "units": flatten_units(await api.get("roster", "/units")),
+            "problem": None,
+            **context,
+        }
+        return render(request, "notifications.html", values)
     preferences = await api.get("notify", "/me/preferences")
     feeds = await api.get("notify", "/me/calendar")
     values = {
@@ -52,8 +73,6 @@ async def _page(
         "feeds": feeds,
         "calendar_url": calendar_url,
         "kinds": KIND_LABELS,
-        "people": await members_by_id(api, wanted),
-        "names_shown": NAMES_SHOWN,
         "problem": None,
         **context,
     }
@@ -61,8 +80,9 @@ async def _page(
 
 
 @router.get("/notifications")
-async def notifications(request: Request, user: MemberDep, api: ApiDep) -> Response:
-    """The member's notifications, newest first, unread ones marked; their channels."""
+async def notifications(request: Request, user: ToldDep, api: ApiDep) -> Response:
+    """The member's (or staff's) notifications, newest first, unread ones marked; their
+    channels."""
     return await _page(request, api)
 
 
@@ -70,7 +90,7 @@ async def notifications(request: Request, user: MemberDep, api: ApiDep) -> Respo
 async def unread_count(request: Request, api: ApiDep) -> Response:
     """The 待办 count, as the header shows it (htmx); nothing for someone without one."""
     user = current_user(request)
-    if user is None or not user.member_id:
+    if user is None or not (user.member_id or user.is_admin):
         return HTMLResponse("")
     try:
         unread = (await api.get("notify", "/me/unread"))["unread"]
@@ -80,7 +100,7 @@ async def unread_count(request: Request, api: ApiDep) -> Response:
 
 
 @router.post("/notifications/{notification_id}/read")
-async def mark_read(notification_id: str, user: MemberDep, api: ApiDep, form: FormDep) -> Response:
+async def mark_read(notification_id: str, user: ToldDep, api: ApiDep, form: FormDep) -> Response:
     """Mark one notification read, then show the list again."""
     await api.post("notify", f"/me/notifications/{notification_id}/read", key=form.get("key"))
     return RedirectResponse("/notifications", status_code=303)
@@ -102,6 +122,25 @@ async def set_preferences(
         if error.status >= 500:
             raise
         problem = describe(error, FIELDS)
+        return await _page(request, api, problem=problem, errors=problem.fields, values=body)
+    return await _page(request, api, notice=N_("Saved."))
+
+
+@router.post("/notifications/staff-preferences")
+async def set_staff_preferences(
+    request: Request, user: AdminDep, api: ApiDep, form: FormDep
+) -> Response:
+    """Staff: where emails go (none when empty) and the units whose monthly digest comes."""
+    body = {
+        "email": (form.get("email") or "").strip() or None,
+        "units": [str(u) for u in as_list(form.get("units"))],
+    }
+    try:
+        await api.post("notify", "/me/staff-preferences", body, key=form.get("key"))
+    except ServiceError as error:
+        if error.status >= 500:
+            raise
+        problem = describe(error, frozenset({"email", "units"}))
         return await _page(request, api, problem=problem, errors=problem.fields, values=body)
     return await _page(request, api, notice=N_("Saved."))
 
