@@ -164,10 +164,12 @@ class DeadlinePolicy:
             return self.due(status, holder_tier, arrived_at)
         if recorded is None:
             return None
+        # In the standard library's UTC (pydantic's own tzinfo is one other libraries, such
+        # as the calendar feed's, do not know).
         if status == "held":
-            return recorded.acknowledge_by, "acknowledge"
+            return recorded.acknowledge_by.astimezone(UTC), "acknowledge"
         if status == "acknowledged":
-            return recorded.answer_by, "answer"
+            return recorded.answer_by.astimezone(UTC), "answer"
         return None
 
     def recorded_unit(self, arrived_at: datetime, recorded: Recorded) -> DeadlineUnit:
