@@ -228,6 +228,8 @@ async def test_a_department_step_past_its_deadline_goes_back_to_its_assigner(
         again = await fb.get(sid)
         assert (again["status"], again["due_kind"]) == ("assigned", "department")
         assert shown(again["due_at"]) == beijing(12, 3)
+        assert (await fb.ok("GET", f"/suggestions/{sid}/taken-up"))["taken_up_by"] is None
         await fb.act(clerk, sid, "taking-up")  # the new step is taken up anew
+        assert (await fb.ok("GET", f"/suggestions/{sid}/taken-up"))["taken_up_by"] == clerk
         await fb.act(clerk, sid, "resolution", outcome="举办首期职工代表培训班")
         assert (await fb.get(sid))["status"] == "resolved"
