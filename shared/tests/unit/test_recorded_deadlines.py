@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from contracts.feedback import CATALOGUE
@@ -35,7 +36,7 @@ def working() -> DeadlineSettings:
 def test_every_clock_starting_event_of_version_1_upcasts_to_unrecorded() -> None:
     sid, member = str(uuid.uuid4()), str(uuid.uuid4())
     held = {"holder_id": member, "holder_tier": "committee"}
-    old = {
+    old: dict[str, dict[str, Any]] = {
         "SuggestionRaised": {
             "suggestion_id": sid,
             "raised_by": member,
@@ -71,11 +72,14 @@ def test_every_clock_starting_event_of_version_1_upcasts_to_unrecorded() -> None
     found = registry()
     for name, data in old.items():
         event = found.decode(name, 1, data)
-        assert (event.event_version, event.deadline) == (2, "unrecorded"), name
+        assert (event.event_version, event.model_dump()["deadline"]) == (2, "unrecorded"), name
     rated = {"suggestion_id": sid, "rating": "satisfied", "rated_by": member, "level": 0, **held}
     closed = found.decode("SuggestionRated", 1, {**rated, "reopened": False})
     reopened = found.decode("SuggestionRated", 1, {**rated, "reopened": True})
-    assert (closed.deadline, reopened.deadline) == (None, "unrecorded")
+    assert (closed.model_dump()["deadline"], reopened.model_dump()["deadline"]) == (
+        None,
+        "unrecorded",
+    )
 
 
 def test_unrecorded_counts_by_the_settings_and_recorded_by_its_rule() -> None:
