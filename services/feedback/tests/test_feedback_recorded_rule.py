@@ -233,3 +233,41 @@ async def test_a_department_step_past_its_deadline_goes_back_to_its_assigner(
         assert (await fb.ok("GET", f"/suggestions/{sid}/taken-up"))["taken_up_by"] == clerk
         await fb.act(clerk, sid, "resolution", outcome="举办首期职工代表培训班")
         assert (await fb.get(sid))["status"] == "resolved"
+
+
+async def test_a_workers_suggestion_and_a_rating_that_reopens_record_their_clocks(
+    start: tuple[Start, MovableClock],
+) -> None:
+    run, clock = start
+    async with run(WORKING) as running:
+        tree = await build_tree(running.roster)
+        fb = running.feedback
+        link = (await fb.ok("POST", "/intake-links", tree.representative, json={}))["link"]
+        sent = await fb.client.post(
+            f"/intake/{link['token']}/suggestions",
+            json={"text": "更衣室没有热水", "category": "safety"},
+            headers={"Authorization": ""},
+        )
+        assert sent.status_code == 201, sent.text
+        code = sent.json()["follow_up_code"]
+        [waiting] = (await fb.ok("GET", f"/members/{tree.representative}/inbox"))["data"]
+        sid = waiting["suggestion_id"]
+        assert shown(waiting["due_at"]) == beijing(10, 10)
+        await fb.act(tree.representative, sid, "acknowledgement")
+        await fb.act(tree.representative, sid, "answer", answer="已报后勤处理。")
+        # Friday 9 October: not solved, reopened; 3 working days are 10, 12 and 13 October.
+        clock.now = beijing(10, 9)
+        await fb.ok(
+            "POST", f"/follow-up/{code}/rating", json={"rating": "dissatisfied", "reopen": True}
+        )
+        assert shown((await fb.get(sid))["due_at"]) == beijing(10, 13)
+        events = await fb.wired.store.read_stream(f"suggestion-{sid}")
+        clocks = [
+            (e.event_type, e.schema_version, e.data["deadline"]["unit"])
+            for e in events
+            if e.data.get("deadline")
+        ]
+        assert clocks == [
+            ("SuggestionReceived", 2, "working"),
+            ("SuggestionRated", 2, "working"),
+        ]
