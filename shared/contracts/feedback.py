@@ -12,10 +12,10 @@ top of the chain, with the federation leadership (any active leadership member m
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from eventspine.events import DomainEvent, EventCatalogue
 
@@ -32,6 +32,8 @@ HolderTier = Literal["representative", "committee", "leader"]
 Route = Literal["upper_contact", "next_one_up", "no_upper_contact", "top_of_chain"]
 EscalationReason = Literal["by_hand", "deadline", "holder_departed"]
 Deadline = Literal["acknowledge", "answer"]
+DeadlineUnit = Literal["calendar", "working"]
+Unrecorded = Literal["unrecorded"]
 
 SEALED_PATTERN = r"^v1\.[A-Za-z0-9_\-]+$"
 SEALED = Field(
@@ -48,7 +50,50 @@ ROUTE = Field(
 PASSED_OVER = "departed members the chain went past, lowest first"
 
 
-class SuggestionRaised(DomainEvent):
+UNIT = "calendar days, or working days by the official calendar"
+
+
+class HolderDeadline(BaseModel):
+    """The rule a holder's clock started under, and the deadlines it set.
+
+    Recorded when the clock starts (raised, received, escalated, reopened), so the deadline is
+    the one the holder was given, whatever the settings say later: the unit and the days for
+    an auditor (which rule), the moments for every reader (the deadline shown, the warning and
+    the escalation), which no later change of settings or of the calendar moves.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    unit: DeadlineUnit = Field(description=UNIT)
+    acknowledge_days: float = Field(gt=0, le=365, description="days to acknowledge")
+    answer_days: float = Field(gt=0, le=365, description="days to answer, from the same start")
+    acknowledge_by: AwareDatetime = Field(description="when the acknowledge deadline passes")
+    answer_by: AwareDatetime = Field(description="when the answer deadline passes")
+
+
+class DepartmentDeadline(BaseModel):
+    """The rule a department's step started under (assigned), and when its outcome is due."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    unit: DeadlineUnit = Field(description=UNIT)
+    days: float = Field(gt=0, le=365, description="days the department has for its outcome")
+    due_by: AwareDatetime = Field(description="when the department's deadline passes")
+
+
+UNRECORDED_MEANING = (
+    "unrecorded: upcast from version 1, written before the rule was recorded; its clock counts "
+    "as version 1 was read, by the deadline settings (SANLIAN_FEEDBACK_DEADLINES, _UNIT and "
+    "_UNIT_SINCE) for a clock started when the event was recorded"
+)
+HOLDER_DEADLINE = Field(
+    None,
+    description="the holder's deadlines, by the rule in force when the clock started; null: "
+    "none runs (the top of the chain); " + UNRECORDED_MEANING,
+)
+
+
+class SuggestionRaisedV1(DomainEvent):
     """A member raised a suggestion, for themselves or (a representative) for one of their
     workers; it is now held by the upper contact of the one it speaks for."""
 
@@ -78,7 +123,7 @@ class SuggestionAcknowledged(DomainEvent):
     level: int = LEVEL
 
 
-class SuggestionEscalated(DomainEvent):
+class SuggestionEscalatedV1(DomainEvent):
     """The suggestion moved up the chain: by hand, because a deadline passed, or because its
     holder departed. ``level`` is the level it left."""
 
@@ -110,7 +155,7 @@ class SuggestionAnswered(DomainEvent):
     answer: str = SEALED
 
 
-class SuggestionAssigned(DomainEvent):
+class SuggestionAssignedV1(DomainEvent):
     """At the top of the chain, the suggestion was given to a federation department to act."""
 
     event_type = "SuggestionAssigned"
@@ -144,7 +189,7 @@ class SuggestionClosed(DomainEvent):
     closed_by: UUID
 
 
-class SuggestionReopened(DomainEvent):
+class SuggestionReopenedV1(DomainEvent):
     """The raiser was not satisfied: the suggestion is held again by the same holder."""
 
     event_type = "SuggestionReopened"
@@ -191,7 +236,7 @@ class IntakeLinkRevoked(DomainEvent):
     reissued: bool = Field(description="true: replaced by a new link in the same append")
 
 
-class SuggestionReceived(DomainEvent):
+class SuggestionReceivedV1(DomainEvent):
     """A worker without an account raised a suggestion through an intake link; it is now
     held by the link's holder (or the next one up, if the holder departed). The worker follows
     it with a code only they have: the event keeps the code's keyed hash, never the code."""
@@ -218,7 +263,7 @@ class SuggestionReceived(DomainEvent):
     passed_over: list[UUID] = Field(default_factory=list, description=PASSED_OVER)
 
 
-class SuggestionRated(DomainEvent):
+class SuggestionRatedV1(DomainEvent):
     """The raiser said whether the answer or outcome solved it (the 12351 回访): satisfied,
     basically satisfied or dissatisfied, with an optional comment. ``reopened``: not solved, so
     the suggestion is held again by the same holder; otherwise it is closed."""
@@ -289,6 +334,113 @@ class SuggestionTakenUp(DomainEvent):
     level: int = LEVEL
 
 
+# -- version 2: the rule each clock started under ------------------------------------------
+# A holder's deadline used to be decided when read, from the settings then; from version 2 the
+# events that start a clock carry it (see HolderDeadline). Version 1 reads as "unrecorded",
+# which keeps its version-1 meaning (the policy's settings at the clock's start), so nothing
+# written before is edited or reinterpreted.
+
+
+class SuggestionRaised(SuggestionRaisedV1):
+    """A member raised a suggestion, for themselves or (a representative) for one of their
+    workers; it is now held by the upper contact of the one it speaks for, with the deadlines
+    the rule in force then gave that holder."""
+
+    event_version = 2
+
+    deadline: HolderDeadline | Unrecorded | None = HOLDER_DEADLINE
+
+
+class SuggestionReceived(SuggestionReceivedV1):
+    """A worker without an account raised a suggestion through an intake link; it is now
+    held by the link's holder (or the next one up), with the deadlines the rule in force then
+    gave that holder. The event keeps the follow-up code's keyed hash, never the code."""
+
+    event_version = 2
+
+    deadline: HolderDeadline | Unrecorded | None = HOLDER_DEADLINE
+
+
+class SuggestionEscalated(SuggestionEscalatedV1):
+    """The suggestion moved up the chain (by hand, because a deadline passed, or because its
+    holder departed), with the deadlines the rule in force then gave the new holder.
+    ``level`` is the level it left."""
+
+    event_version = 2
+
+    deadline: HolderDeadline | Unrecorded | None = HOLDER_DEADLINE
+
+
+class SuggestionReopened(SuggestionReopenedV1):
+    """The raiser was not satisfied: the suggestion is held again by the same holder, with
+    fresh deadlines by the rule in force then."""
+
+    event_version = 2
+
+    deadline: HolderDeadline | Unrecorded | None = HOLDER_DEADLINE
+
+
+class SuggestionRated(SuggestionRatedV1):
+    """The raiser said whether the answer or outcome solved it (the 12351 回访). ``reopened``:
+    not solved, so the suggestion is held again by the same holder, with fresh deadlines by
+    the rule in force then; otherwise it is closed (and ``deadline`` is null)."""
+
+    event_version = 2
+
+    deadline: HolderDeadline | Unrecorded | None = HOLDER_DEADLINE
+
+
+class SuggestionAssigned(SuggestionAssignedV1):
+    """At the top of the chain, the suggestion was given to a federation department to act,
+    with the department's deadline by the rule in force then."""
+
+    event_version = 2
+
+    deadline: DepartmentDeadline | Unrecorded | None = Field(
+        None,
+        description="the department's deadline, by the rule in force when it was assigned; "
+        "null: none runs (no department deadline is set); unrecorded: upcast from version 1, "
+        "written before the rule was recorded; it counts as version 1 was read "
+        "(SANLIAN_FEEDBACK_DEPARTMENT_DAYS calendar days from the assignment)",
+    )
+
+
+class SuggestionDepartmentOverdue(DomainEvent):
+    """The department's deadline passed without an outcome (超期): the suggestion goes back
+    up to whoever assigned it, at the top of the chain again, so that they urge the department
+    (assign it again) or assign another; no deadline runs until they do."""
+
+    event_type = "SuggestionDepartmentOverdue"
+    event_version = 1
+
+    suggestion_id: UUID
+    department: str = DEPARTMENT
+    level: int = LEVEL
+    assigned_by: UUID = Field(description="who assigned it, to whom it goes back")
+    due_by: AwareDatetime = Field(description="the department's deadline that passed")
+    taken_up: bool = Field(description="whether the department had taken it up")
+
+
+def _unrecorded(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 of a clock-starting event: its rule was not recorded."""
+    return {**data, "deadline": "unrecorded"}
+
+
+def _rated_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """A rating that closed the suggestion started no clock."""
+    return {**data, "deadline": "unrecorded" if data.get("reopened") else None}
+
+
+_UPCASTERS = {
+    ("SuggestionRaised", 1): _unrecorded,
+    ("SuggestionReceived", 1): _unrecorded,
+    ("SuggestionEscalated", 1): _unrecorded,
+    ("SuggestionReopened", 1): _unrecorded,
+    ("SuggestionRated", 1): _rated_v1_to_v2,
+    ("SuggestionAssigned", 1): _unrecorded,
+}
+
+
 CATALOGUE = EventCatalogue(
     [
         SuggestionRaised,
@@ -307,5 +459,13 @@ CATALOGUE = EventCatalogue(
         DepartmentMemberAppointed,
         DepartmentMemberReleased,
         SuggestionTakenUp,
-    ]
+        SuggestionRaisedV1,
+        SuggestionReceivedV1,
+        SuggestionEscalatedV1,
+        SuggestionReopenedV1,
+        SuggestionRatedV1,
+        SuggestionAssignedV1,
+        SuggestionDepartmentOverdue,
+    ],
+    upcasters=_UPCASTERS,
 )

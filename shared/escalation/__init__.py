@@ -9,6 +9,9 @@ from escalation.deadlines import (
     DeadlineSettings,
     DeadlineUnit,
     LevelDeadline,
+    Recorded,
+    dump_recorded,
+    load_recorded,
 )
 
 __all__ = [
@@ -19,4 +22,7 @@ __all__ = [
     "DeadlineUnit",
     "Deadlines",
     "LevelDeadline",
+    "Recorded",
+    "dump_recorded",
+    "load_recorded",
 ]

@@ -28,10 +28,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.feedback import DepartmentDeadline, HolderDeadline, Unrecorded
 from escalation import workdays
 
 Deadline = Literal["acknowledge", "answer"]
 DeadlineUnit = Literal["calendar", "working"]
+Recorded = HolderDeadline | Unrecorded | None
+"""A holder's deadline as a clock-starting event carries it (see :class:`HolderDeadline`)."""
 
 log = logging.getLogger(__name__)
 
@@ -63,35 +66,52 @@ class DeadlinePolicy:
             return self.unit
         return "working" if self.unit == "calendar" else "calendar"
 
-    def after(self, arrived_at: datetime, days: float) -> datetime:
-        """The moment ``days`` days after ``arrived_at``, in the unit of that clock.
+    def after(
+        self, arrived_at: datetime, days: float, unit: DeadlineUnit | None = None
+    ) -> datetime:
+        """The moment ``days`` days after ``arrived_at``, in ``unit`` (default: the unit of a
+        clock started then).
 
         Working days keep the time of day in the federation's zone: arrived on the Wednesday
         before a holiday at 10:00, one working day is the first working day after it, 10:00.
         """
-        if self.unit_at(arrived_at) == "calendar":
+        if (unit or self.unit_at(arrived_at)) == "calendar":
             return arrived_at + timedelta(days=days)
         local = arrived_at.astimezone(self.zone)
         day = workdays.add_working_days(local.date(), round(days))
         moment = datetime.combine(day, local.time(), self.zone)
         return moment.astimezone(arrived_at.tzinfo or UTC)
 
-    def warn_from(self, arrived_at: datetime, due_at: datetime, days: float) -> datetime:
-        """From when to warn a holder ``days`` days before ``due_at``, in the clock's unit: one
-        working day before a deadline the morning after a holiday is the last day before it,
-        not the holiday's last day."""
-        if self.unit_at(arrived_at) == "calendar":
+    def warn_from(
+        self,
+        arrived_at: datetime,
+        due_at: datetime,
+        days: float,
+        unit: DeadlineUnit | None = None,
+    ) -> datetime:
+        """From when to warn a holder ``days`` days before ``due_at``, in the clock's unit
+        (``unit``, recorded with the clock; default: the unit of a clock started at
+        ``arrived_at``): one working day before a deadline the morning after a holiday is the
+        last day before it, not the holiday's last day."""
+        if (unit or self.unit_at(arrived_at)) == "calendar":
             return due_at - timedelta(days=days)
         local = due_at.astimezone(self.zone)
         day = workdays.subtract_working_days(local.date(), max(1, round(days)))
         moment = datetime.combine(day, local.time(), self.zone)
         return moment.astimezone(due_at.tzinfo or UTC)
 
-    def days_left(self, arrived_at: datetime, now: datetime, due_at: datetime) -> int:
-        """Days from ``now`` to ``due_at`` in the clock's unit (working days: those after
-        today up to the due day), as a reminder says them."""
+    def days_left(
+        self,
+        arrived_at: datetime,
+        now: datetime,
+        due_at: datetime,
+        unit: DeadlineUnit | None = None,
+    ) -> int:
+        """Days from ``now`` to ``due_at`` in the clock's unit (``unit``, or that of a clock
+        started at ``arrived_at``; working days: those after today up to the due day), as a
+        reminder says them."""
         today, due_day = now.astimezone(self.zone).date(), due_at.astimezone(self.zone).date()
-        if self.unit_at(arrived_at) == "calendar":
+        if (unit or self.unit_at(arrived_at)) == "calendar":
             return (due_day - today).days
         return workdays.working_days_between(today, due_day)
 
@@ -111,6 +131,71 @@ class DeadlinePolicy:
         if status == "acknowledged":
             return self.after(arrived_at, level.answer_days), "answer"
         return None
+
+    def start(self, holder_tier: str | None, now: datetime) -> HolderDeadline | None:
+        """The deadlines of a holder's clock that starts ``now``, with the rule that sets them,
+        for the event that starts it to carry; None at the top of the chain."""
+        level = self.levels.get(holder_tier) if holder_tier else None
+        if level is None:
+            return None
+        unit = self.unit_at(now)
+        return HolderDeadline(
+            unit=unit,
+            acknowledge_days=level.acknowledge_days,
+            answer_days=level.answer_days,
+            acknowledge_by=self.after(now, level.acknowledge_days, unit),
+            answer_by=self.after(now, level.answer_days, unit),
+        )
+
+    def start_department(self, days: float | None, now: datetime) -> DepartmentDeadline | None:
+        """A department's deadline, ``days`` from ``now`` in the unit in force (None: none)."""
+        if days is None:
+            return None
+        unit = self.unit_at(now)
+        return DepartmentDeadline(unit=unit, days=days, due_by=self.after(now, days, unit))
+
+    def recorded_due(
+        self, status: str, holder_tier: str | None, arrived_at: datetime, recorded: Recorded
+    ) -> tuple[datetime, Deadline] | None:
+        """The holder's current deadline by the rule its clock started under: the one the
+        event recorded, or for an event written before rules were recorded ("unrecorded"),
+        the settings' rule for a clock started at ``arrived_at``, as it was read then."""
+        if recorded == "unrecorded":
+            return self.due(status, holder_tier, arrived_at)
+        if recorded is None:
+            return None
+        # In the standard library's UTC (pydantic's own tzinfo is one other libraries, such
+        # as the calendar feed's, do not know).
+        if status == "held":
+            return recorded.acknowledge_by.astimezone(UTC), "acknowledge"
+        if status == "acknowledged":
+            return recorded.answer_by.astimezone(UTC), "answer"
+        return None
+
+    def recorded_unit(self, arrived_at: datetime, recorded: Recorded) -> DeadlineUnit:
+        """The unit of a clock as recorded (for "unrecorded": the settings' unit then)."""
+        if isinstance(recorded, HolderDeadline):
+            return recorded.unit
+        return self.unit_at(arrived_at)
+
+
+def dump_recorded(recorded: Recorded | DepartmentDeadline) -> str:
+    """A recorded deadline as a read model keeps it (JSON text; "null" for none)."""
+    if recorded is None:
+        return "null"
+    if isinstance(recorded, str):
+        return '"unrecorded"'
+    return recorded.model_dump_json()
+
+
+def load_recorded(text: str | None) -> Recorded:
+    """A holder's recorded deadline from a read model's text. A row without one (None) was
+    projected before the rule was recorded: "unrecorded"."""
+    if text is None or text == '"unrecorded"':
+        return "unrecorded"
+    if text == "null":
+        return None
+    return HolderDeadline.model_validate_json(text)
 
 
 class Deadlines(BaseModel):

@@ -123,6 +123,7 @@ async def build(
         departments=config.departments,
         replica_wait_seconds=config.replica_wait_seconds,
         cheap_catch_up=backend.local,
+        department_days=config.department_days,
     )
     signer = Signer(settings.auth_secret.encode(), settings.index_secret.encode())
     intake = IntakeQueries(reader, prefix)

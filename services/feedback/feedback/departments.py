@@ -182,10 +182,17 @@ class DepartmentsProjection:
                     e.department,
                     str(e.member_id),
                 )
+            case ev.SuggestionAssigned() as e:
+                # Assigned again (after its step lapsed): the department takes it up anew.
+                await tx.execute(
+                    f"DELETE FROM {self.p}department_taken_up WHERE suggestion_id = $1",
+                    str(e.suggestion_id),
+                )
             case ev.SuggestionTakenUp() as e:
                 await tx.execute(
                     f"INSERT INTO {self.p}department_taken_up VALUES ($1, $2, $3) "
-                    "ON CONFLICT (suggestion_id) DO NOTHING",
+                    "ON CONFLICT (suggestion_id) DO UPDATE SET taken_up_by = excluded.taken_up_by, "
+                    "taken_up_at = excluded.taken_up_at",
                     str(e.suggestion_id),
                     str(e.taken_up_by),
                     delivered.time.isoformat(),

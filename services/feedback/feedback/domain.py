@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from escalation import DeadlinePolicy
@@ -289,7 +289,7 @@ def overdue(
         return None
     if holder_departed:
         return "holder_departed", None
-    due = policy.due(state.status, state.holder_tier, state.arrived_at)
+    due = policy.recorded_due(state.status, state.holder_tier, state.arrived_at, state.deadline)
     if due is not None and due[0] <= now:
         return "deadline", due[1]
     return None
@@ -308,6 +308,39 @@ def decide_automatic_escalation(
     if state is None or why is None:
         return []
     return [_escalated(state, routing, why[0], missed=why[1])]
+
+
+def department_due(state: Suggestion | None, department_days: float | None) -> datetime | None:
+    """When the department's step is due, by the rule it started under (for an assignment
+    written before rules were recorded: ``department_days`` calendar days, as then)."""
+    if state is None or state.status != "assigned":
+        return None
+    recorded = state.department_deadline
+    if recorded == "unrecorded":
+        if department_days is None or state.assigned_at is None:
+            return None
+        return state.assigned_at + timedelta(days=department_days)
+    return None if recorded is None else recorded.due_by
+
+
+def decide_department_overdue(
+    state: Suggestion | None, now: datetime, department_days: float | None
+) -> Decision:
+    """The department's deadline passed by ``now`` without an outcome: it goes back up to
+    whoever assigned it (超期); otherwise nothing (so a second look changes nothing)."""
+    due = department_due(state, department_days)
+    if state is None or due is None or due > now or state.assigned_by is None:
+        return []
+    return [
+        ev.SuggestionDepartmentOverdue(
+            suggestion_id=state.suggestion_id,
+            department=state.department or "",
+            level=state.level,
+            assigned_by=state.assigned_by,
+            due_by=due,
+            taken_up=state.taken_up_by is not None,
+        )
+    ]
 
 
 def decide_assign(

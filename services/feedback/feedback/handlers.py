@@ -23,8 +23,8 @@ from eventspine.errors import NotPermittedError, StateConflictError
 from eventspine.events import DomainEvent
 from eventspine.replica import Feed
 from eventspine.store.base import CommandContext, EventStore
+from feedback import clocks, departments, domain
 from feedback import commands as cmd
-from feedback import departments, domain
 from feedback.domain import Decision, Unsealed
 from feedback.replica import Chain
 from feedback.state import MemberInfo, Routing, Suggestion, evolve
@@ -70,6 +70,7 @@ class FeedbackHandlers:
         departments: Mapping[str, str],
         replica_wait_seconds: float = 2.0,
         cheap_catch_up: bool = False,
+        department_days: float | None = None,
     ) -> None:
         self.store = store
         self.vault = vault
@@ -79,6 +80,7 @@ class FeedbackHandlers:
         self.departments = dict(departments)
         self.replica_wait_seconds = replica_wait_seconds
         self.cheap_catch_up = cheap_catch_up
+        self.department_days = department_days
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -144,7 +146,15 @@ class FeedbackHandlers:
             if isinstance(item, Unsealed):
                 item = item.build(await self.vault.seal(suggestion_id, {item.field: item.clear}))
             events.append(item)
-        return await self.store.append(suggestion_stream(suggestion_id), version, events, ctx)
+        return await self.append(suggestion_id, version, events, ctx)
+
+    async def append(
+        self, suggestion_id: UUID, version: int, events: list[DomainEvent], ctx: CommandContext
+    ) -> list[RecordedEvent]:
+        """Append to the suggestion's stream, each clock an event starts stamped with the
+        rule in force now (:mod:`feedback.clocks`)."""
+        stamped = clocks.stamp(events, self.policy, self.department_days, self.store.clock())
+        return await self.store.append(suggestion_stream(suggestion_id), version, stamped, ctx)
 
     # -- commands --------------------------------------------------------------------------
 
@@ -223,6 +233,14 @@ class FeedbackHandlers:
         decision = domain.decide_automatic_escalation(
             state, command.at, self.policy, departed, routing
         )
+        return await self._append(suggestion_id, version, decision, ctx)
+
+    async def department_overdue(
+        self, command: cmd.EscalateOverdue, ctx: CommandContext, *, suggestion_id: UUID
+    ) -> list[RecordedEvent]:
+        """Send a department's overdue step back to whoever assigned it (超期)."""
+        state, version = await self.load(suggestion_id)
+        decision = domain.decide_department_overdue(state, command.at, self.department_days)
         return await self._append(suggestion_id, version, decision, ctx)
 
     async def assign(

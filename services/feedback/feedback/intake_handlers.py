@@ -20,7 +20,7 @@ from eventspine.events import DomainEvent
 from eventspine.store.base import CommandContext
 from feedback import intake
 from feedback import intake_commands as icmd
-from feedback.handlers import FeedbackHandlers, suggestion_stream
+from feedback.handlers import FeedbackHandlers
 from feedback.intake import IntakeOwnerState, LinkInfo
 from feedback.intake_view import IntakeQueries
 from feedback.signing import Signer
@@ -171,7 +171,7 @@ class IntakeHandlers:
         text = await vault.seal(suggestion_id, {"text": arrival.text})
         contact = await vault.seal(suggestion_id, arrival.contact) if arrival.contact else None
         event: DomainEvent = arrival.build(text, contact)
-        return await self.base.store.append(suggestion_stream(suggestion_id), version, [event], ctx)
+        return await self.base.append(suggestion_id, version, [event], ctx)
 
     async def suggestion_of(self, code: str) -> UUID:
         """The suggestion a follow-up code belongs to, or 404."""

@@ -61,7 +61,10 @@ class SuggestionPublic(BaseModel):
     raised_at: datetime
     arrived_at: datetime = Field(description="when the current holder received it")
     due_at: datetime | None = Field(description="when the current holder's deadline passes")
-    due_kind: str | None = Field(description="acknowledge or answer")
+    due_kind: str | None = Field(
+        description="acknowledge or answer; department: the department's outcome; "
+        "department_overdue: the department's deadline passed, it is back with its assigner (超期)"
+    )
 
 
 class SuggestionWithTimeline(SuggestionPublic):

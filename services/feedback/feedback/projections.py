@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from escalation import DeadlinePolicy
+from escalation import DeadlinePolicy, Recorded, dump_recorded, load_recorded
 from eventspine.crypto import PersonalDataVault
 from eventspine.envelope import format_time
 from eventspine.events import DomainEvent
@@ -24,6 +24,7 @@ from feedback.events import (
     SuggestionAnswered,
     SuggestionAssigned,
     SuggestionClosed,
+    SuggestionDepartmentOverdue,
     SuggestionEscalated,
     SuggestionRaised,
     SuggestionRated,
@@ -129,6 +130,14 @@ def entry(event: DomainEvent) -> Entry | None:
                 sealed=event.comment,
                 field="comment",
             )
+        case SuggestionDepartmentOverdue():
+            return Entry(
+                event.suggestion_id,
+                None,
+                level=event.level,
+                reason="department_overdue",
+                department=event.department,
+            )
         case SuggestionTakenUp():
             return Entry(
                 event.suggestion_id,
@@ -184,6 +193,10 @@ class FeedbackProjection:
             f"ON {p}view_suggestions (due_at)",
             f"CREATE INDEX IF NOT EXISTS {index}view_suggestions_raised_by "
             f"ON {p}view_suggestions (raised_by)",
+            # The rule the current holder's clock started under, as its event recorded it
+            # (a table of its own: a view built before rules were recorded has no row).
+            f"CREATE TABLE IF NOT EXISTS {p}view_clocks (suggestion_id TEXT PRIMARY KEY, "
+            "deadline TEXT NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {p}view_timeline (suggestion_id TEXT NOT NULL, "
             "stream_version INTEGER NOT NULL, type TEXT NOT NULL, time TEXT NOT NULL, "
             "actor TEXT NOT NULL, level INTEGER, holder_id TEXT, reason TEXT, department TEXT, "
@@ -195,6 +208,7 @@ class FeedbackProjection:
         """Empty the tables."""
         await tx.execute(f"DELETE FROM {self.p}view_suggestions")
         await tx.execute(f"DELETE FROM {self.p}view_timeline")
+        await tx.execute(f"DELETE FROM {self.p}view_clocks")
 
     async def _clear(self, step: Entry) -> str | None:
         if step.sealed is None:
@@ -213,9 +227,22 @@ class FeedbackProjection:
         )
 
     async def _arrived(
-        self, tx: Tx, sid: str, at: datetime, status: str, tier: str | None, **more: Any
+        self,
+        tx: Tx,
+        sid: str,
+        at: datetime,
+        status: str,
+        tier: str | None,
+        recorded: Recorded,
+        **more: Any,
     ) -> None:
-        due = self.policy.due(status, tier, at)
+        due = self.policy.recorded_due(status, tier, at, recorded)
+        await tx.execute(
+            f"INSERT INTO {self.p}view_clocks (suggestion_id, deadline) VALUES ($1, $2) "
+            "ON CONFLICT (suggestion_id) DO UPDATE SET deadline = excluded.deadline",
+            sid,
+            dump_recorded(recorded),
+        )
         await self._update(
             tx,
             sid,
@@ -252,7 +279,7 @@ class FeedbackProjection:
                     event.holder_tier,
                     format_time(at),
                 )
-                await self._arrived(tx, sid, at, "held", event.holder_tier)
+                await self._arrived(tx, sid, at, "held", event.holder_tier, event.deadline)
             case SuggestionReceived():
                 # A QR code or link is the online channel; the event itself says it was a link.
                 await tx.execute(
@@ -269,9 +296,9 @@ class FeedbackProjection:
                     event.holder_tier,
                     format_time(at),
                 )
-                await self._arrived(tx, sid, at, "held", event.holder_tier)
+                await self._arrived(tx, sid, at, "held", event.holder_tier, event.deadline)
             case SuggestionRated(reopened=True):
-                await self._arrived(tx, sid, at, "held", event.holder_tier)
+                await self._arrived(tx, sid, at, "held", event.holder_tier, event.deadline)
             case SuggestionRated():
                 await self._update(
                     tx, sid, format_time(at), status="closed", due_at=None, due_kind=None
@@ -282,12 +309,14 @@ class FeedbackProjection:
                 )
             case SuggestionAcknowledged():
                 row = await tx.fetchrow(
-                    f"SELECT holder_tier, arrived_at FROM {self.p}view_suggestions "
-                    "WHERE suggestion_id = $1",
+                    f"SELECT s.holder_tier, s.arrived_at, c.deadline FROM {self.p}"
+                    f"view_suggestions s LEFT JOIN {self.p}view_clocks c "
+                    "ON c.suggestion_id = s.suggestion_id WHERE s.suggestion_id = $1",
                     sid,
                 )
                 arrived = datetime.fromisoformat(row[1])
-                due = self.policy.due("acknowledged", row[0], arrived)
+                recorded = load_recorded(row[2])
+                due = self.policy.recorded_due("acknowledged", row[0], arrived, recorded)
                 await self._update(
                     tx,
                     sid,
@@ -303,6 +332,7 @@ class FeedbackProjection:
                     at,
                     "held",
                     event.to_holder_tier,
+                    event.deadline,
                     holder_id=as_text(event.to_holder_id),
                     holder_tier=event.to_holder_tier,
                     level=event.level + 1,
@@ -318,15 +348,25 @@ class FeedbackProjection:
                     due_kind=None,
                 )
             case SuggestionAssigned():
-                days = self.department_days
+                due_by = self._department_due(event, at)
                 await self._update(
                     tx,
                     sid,
                     format_time(at),
                     status="assigned",
                     department=event.department,
-                    due_at=None if days is None else format_time(at + timedelta(days=days)),
-                    due_kind=None if days is None else "department",
+                    due_at=None if due_by is None else format_time(due_by),
+                    due_kind=None if due_by is None else "department",
+                )
+            case SuggestionDepartmentOverdue():
+                # Back with whoever assigned it, flagged: no deadline runs until they act.
+                await self._update(
+                    tx,
+                    sid,
+                    format_time(at),
+                    status="acknowledged",
+                    due_at=None,
+                    due_kind="department_overdue",
                 )
             case SuggestionResolved():
                 await self._update(
@@ -347,8 +387,16 @@ class FeedbackProjection:
                     f"SELECT holder_tier FROM {self.p}view_suggestions WHERE suggestion_id = $1",
                     sid,
                 )
-                await self._arrived(tx, sid, at, "held", row[0])
+                await self._arrived(tx, sid, at, "held", row[0], event.deadline)
         await self._timeline(tx, delivered, sid, step, clear)
+
+    def _department_due(self, event: SuggestionAssigned, at: datetime) -> datetime | None:
+        """The department's deadline as the assignment recorded it (one recorded before rules
+        were: ``department_days`` calendar days, as then)."""
+        if event.deadline == "unrecorded":
+            days = self.department_days
+            return None if days is None else at + timedelta(days=days)
+        return None if event.deadline is None else event.deadline.due_by
 
     async def _timeline(
         self, tx: Tx, delivered: Delivered, sid: str, step: Entry, clear: str | None

@@ -80,8 +80,12 @@ class FeedbackQueries:
             where, args = f"holder_id IS NULL AND status IN ({_OPEN})", []
         else:
             where, args = f"holder_id = $1 AND status IN ({_OPEN})", [str(holder_id)]
-        # Nulls (no deadline running) sort after dated ones in both PostgreSQL and SQLite.
-        order = "CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, arrived_at"
+        # A department's overdue step (back with its assigner) first; then the soonest due;
+        # nulls (no deadline running) after dated ones in both PostgreSQL and SQLite.
+        order = (
+            "CASE WHEN due_kind = 'department_overdue' THEN 0 WHEN due_at IS NULL THEN 2 "
+            "ELSE 1 END, due_at, arrived_at"
+        )
         return await self._page(where, args, order, limit, offset)
 
     async def raised_by(self, member_id: UUID, limit: int, offset: int) -> SuggestionsPublic:
@@ -107,6 +111,16 @@ class FeedbackQueries:
             f"SELECT suggestion_id FROM {self.p}view_suggestions WHERE due_at <= $1 "
             "AND status IN ('held', 'acknowledged') AND holder_id IS NOT NULL "
             "ORDER BY due_at LIMIT $2",
+            format_time(now),
+            limit,
+        )
+        return [UUID(row[0]) for row in rows]
+
+    async def department_overdue(self, now: datetime, limit: int) -> list[UUID]:
+        """Suggestions whose department's deadline has passed by ``now`` without an outcome."""
+        rows = await self.reader.fetch(
+            f"SELECT suggestion_id FROM {self.p}view_suggestions WHERE due_at <= $1 "
+            "AND status = 'assigned' AND due_kind = 'department' ORDER BY due_at LIMIT $2",
             format_time(now),
             limit,
         )

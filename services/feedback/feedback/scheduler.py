@@ -1,4 +1,5 @@
-"""The deadline scheduler: moves suggestions up the chain when a level's deadline passes.
+"""The deadline scheduler: moves suggestions up the chain when a level's deadline passes, and
+sends a department's step back to whoever assigned it when the department's deadline passes.
 
 ``tick(now)`` finds candidates in the read model (its ``due_at`` index, and holders the roster
 replica says departed) and hands each, as an :class:`~feedback.commands.EscalateOverdue`, to
@@ -81,7 +82,20 @@ class DeadlineScheduler:
                 )
             return len(recorded)
 
+        async def back_up(suggestion_id: UUID) -> int:
+            ctx = CommandContext(actor=SCHEDULER_ACTOR, correlation_id=correlation)
+            async with gate:
+                recorded = await retry_on_conflict(
+                    lambda: self.handlers.department_overdue(
+                        command, ctx, suggestion_id=suggestion_id
+                    )
+                )
+            return len(recorded)
+
         escalated = sum(await asyncio.gather(*(one(s) for s in await self._candidates(moment))))
+        # A department's step past its deadline goes back to whoever assigned it (超期).
+        lapsed = await self.queries.department_overdue(moment, self.batch_size)
+        escalated += sum(await asyncio.gather(*(back_up(s) for s in lapsed)))
         if escalated:
             await self.catch_up()
             log.info("feedback.escalated", count=escalated, now=moment.isoformat())

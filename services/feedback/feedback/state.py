@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
+from contracts.feedback import DepartmentDeadline, Unrecorded
+from escalation import Recorded
 from eventspine.events import DomainEvent
 from feedback import events as ev
 from feedback.events import HolderTier, Route
@@ -62,6 +64,10 @@ class Suggestion:
     department: str | None = None
     follow_up_index: str | None = None  # the keyed hash of the worker's follow-up code
     taken_up_by: UUID | None = None  # who took it up for the department it was assigned to
+    deadline: Recorded = "unrecorded"  # the holder's clock's rule, as its event recorded it
+    department_deadline: DepartmentDeadline | Unrecorded | None = None
+    assigned_by: UUID | None = None  # to whom an overdue department step goes back
+    assigned_at: datetime | None = None
 
 
 def evolve(state: Suggestion | None, event: DomainEvent, at: datetime) -> Suggestion | None:
@@ -77,6 +83,7 @@ def evolve(state: Suggestion | None, event: DomainEvent, at: datetime) -> Sugges
                 holder_tier=event.holder_tier,
                 level=0,
                 arrived_at=at,
+                deadline=event.deadline,
             )
         case ev.SuggestionReceived():
             return Suggestion(
@@ -89,6 +96,7 @@ def evolve(state: Suggestion | None, event: DomainEvent, at: datetime) -> Sugges
                 level=0,
                 arrived_at=at,
                 follow_up_index=event.follow_up_index,
+                deadline=event.deadline,
             )
     if state is None:
         return None
@@ -103,20 +111,33 @@ def evolve(state: Suggestion | None, event: DomainEvent, at: datetime) -> Sugges
                 holder_tier=event.to_holder_tier,
                 level=event.level + 1,
                 arrived_at=at,
+                deadline=event.deadline,
             )
         case ev.SuggestionAnswered():
             return replace(state, status="answered")
         case ev.SuggestionAssigned():
-            return replace(state, status="assigned", department=event.department)
+            # Assigned again (to urge the department, or to another): a fresh step.
+            return replace(
+                state,
+                status="assigned",
+                department=event.department,
+                department_deadline=event.deadline,
+                assigned_by=event.assigned_by,
+                assigned_at=at,
+                taken_up_by=None,
+            )
+        case ev.SuggestionDepartmentOverdue():
+            # Back with whoever assigned it; no deadline runs until they act.
+            return replace(state, status="acknowledged", department_deadline=None, deadline=None)
         case ev.SuggestionResolved():
             return replace(state, status="resolved")
         case ev.SuggestionClosed():
             return replace(state, status="closed")
         case ev.SuggestionReopened():
-            return replace(state, status="held", arrived_at=at)
+            return replace(state, status="held", arrived_at=at, deadline=event.deadline)
         case ev.SuggestionRated():
             if event.reopened:
-                return replace(state, status="held", arrived_at=at)
+                return replace(state, status="held", arrived_at=at, deadline=event.deadline)
             return replace(state, status="closed")
         case ev.SuggestionSetAside():
             return replace(state, status="set_aside")

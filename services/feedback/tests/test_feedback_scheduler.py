@@ -60,7 +60,7 @@ async def test_two_schedulers_over_500_overdue_suggestions_escalate_each_once_pe
         assert list(last) == [0, 0]
 
         escalated = [
-            e for e in await one.store.read_all(0, 10_000) if e.type.endswith("Escalated.v1")
+            e for e in await one.store.read_all(0, 10_000) if e.type.endswith("Escalated.v2")
         ]
         per_level = Counter((e.stream_id, e.data["level"]) for e in escalated)
         assert len(per_level) == 2 * SUGGESTIONS

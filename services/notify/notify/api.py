@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from access.guard import STAFF, Caller
 from access.principal import Principal
+from escalation import load_recorded
 from eventspine.errors import NotFoundError, NotPermittedError
 from eventspine.store.base import CommandContext
 from notify import calendar, messages
@@ -354,16 +355,19 @@ async def calendar_feed(
     period = notify.scheduler.rule.period_of(today)
     owing = (await notify.queries.owing(period, today, member_id)).get(member_id, [])
     deadlines = []
-    for sid, _holder, tier, state, arrived_at, _level in await notify.queries.waiting_suggestions(
-        member_id
-    ):
+    waiting = await notify.queries.waiting_suggestions(member_id)
+    for sid, _holder, tier, state, arrived_at, _level, recorded_text in waiting:
         policy, arrived = notify.scheduler.deadlines, datetime.fromisoformat(arrived_at)
-        due = policy.due(state, tier, arrived)
+        # The deadline its event recorded, as the scheduler reads it.
+        recorded = load_recorded(recorded_text)
+        due = policy.recorded_due(state, tier, arrived, recorded)
+        unit = policy.recorded_unit(arrived, recorded)
         if due is not None:
             # The alarm rings when the scheduler's warning comes, and says the same.
-            warn_at = policy.warn_from(arrived, due[0], notify.settings.deadline_warning_days)
+            warn_days = notify.settings.deadline_warning_days
+            warn_at = policy.warn_from(arrived, due[0], warn_days, unit)
             left = messages.deadline_left(
-                policy.days_left(arrived, warn_at, due[0]), policy.unit_at(arrived) == "working"
+                policy.days_left(arrived, warn_at, due[0], unit), unit == "working"
             )
             deadlines.append((sid, due[0], due[1], warn_at, left))
     names = await notify.names.of_or_unknown(item.lower_member_id for item in owing)

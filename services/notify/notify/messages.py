@@ -118,6 +118,27 @@ def deadline_warning(
     return {"title": f"意见建议{left}将自动上报", "text": text}
 
 
+def department_deadline(
+    suggestion_id: str, days_left: int, url: str, working: bool = False
+) -> dict[str, str | None]:
+    """A department's deadline is near: "还剩 1 个工作日办结期限届满"."""
+    left = deadline_left(days_left, working)
+    text = (
+        f"交办给本部门的一条意见建议{left}到办结期限，逾期将退回交办人（超期）。"
+        f"请及时办理并记录结果。\n\n查看：{url}/suggestions/{suggestion_id}"
+    )
+    return {"title": f"交办的意见建议{left}到期", "text": text}
+
+
+def department_overdue(suggestion_id: str, url: str) -> dict[str, str | None]:
+    """A department's step lapsed and came back to the one who assigned it."""
+    text = (
+        "您交办的一条意见建议，部门未在期限内办结（超期），已退回您处。"
+        f"请督办或改派。\n\n查看：{url}/suggestions/{suggestion_id}"
+    )
+    return {"title": "交办的意见建议超期未办结", "text": text}
+
+
 def html_of(title: str, text: str) -> str:
     """The HTML part of an email: the title as a heading, each line a paragraph."""
     paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in text.split("\n") if line)

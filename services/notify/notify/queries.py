@@ -98,13 +98,25 @@ class NotifyQueries:
 
     async def waiting_suggestions(self, holder: UUID | None = None) -> list[Any]:
         """Suggestions a holder (or ``holder``) must act on: (id, holder, tier, status,
-        arrived_at, level)."""
-        only = "AND holder_id = $1" if holder else ""
+        arrived_at, level, the recorded deadline's text or None)."""
+        only = "AND s.holder_id = $1" if holder else ""
         return await self.replica.fetch(
-            f"SELECT suggestion_id, holder_id, holder_tier, status, arrived_at, level "
-            f"FROM {self.p}n_suggestions WHERE status IN ('held', 'acknowledged') "
-            f"AND holder_id IS NOT NULL {only}",
+            f"SELECT s.suggestion_id, s.holder_id, s.holder_tier, s.status, s.arrived_at, "
+            f"s.level, c.deadline FROM {self.p}n_suggestions s "
+            f"LEFT JOIN {self.p}n_suggestion_clocks c ON c.suggestion_id = s.suggestion_id "
+            f"WHERE s.status IN ('held', 'acknowledged') AND s.holder_id IS NOT NULL {only}",
             *([str(holder)] if holder else []),
+        )
+
+    async def department_steps(self, member: UUID | None = None) -> list[Any]:
+        """Open department steps with a recorded deadline, per member acting for the
+        department (or only ``member``'s): (id, member, deadline's text, started)."""
+        only = "AND m.member_id = $1" if member else ""
+        return await self.replica.fetch(
+            f"SELECT s.suggestion_id, m.member_id, s.deadline, s.started "
+            f"FROM {self.p}n_department_steps s JOIN {self.p}n_department_members m "
+            f"ON m.department = s.department WHERE 1 = 1 {only}",
+            *([str(member)] if member else []),
         )
 
     async def member_unit(self, member_id: UUID) -> tuple[str, str] | None:

@@ -18,10 +18,13 @@ from uuid import UUID
 from access.revocations import RevokedTokens
 from contracts.contacts import ContactCorrected, ContactMade, ContactRetracted
 from contracts.feedback import (
+    DepartmentMemberAppointed,
+    DepartmentMemberReleased,
     SuggestionAcknowledged,
     SuggestionAnswered,
     SuggestionAssigned,
     SuggestionClosed,
+    SuggestionDepartmentOverdue,
     SuggestionEscalated,
     SuggestionRaised,
     SuggestionReceived,
@@ -39,6 +42,7 @@ from contracts.roster import (
     UnitRegistered,
     UnitRenamed,
 )
+from escalation import dump_recorded
 from eventspine.projection import Delivered, Tx
 from notify.domain import notification_id
 from notify.view import utc
@@ -54,6 +58,14 @@ TABLES = {
     "n_suggestions": "suggestion_id TEXT PRIMARY KEY, raised_by TEXT NOT NULL, "
     "on_behalf_of TEXT, holder_id TEXT, holder_tier TEXT, status TEXT NOT NULL, "
     "level INTEGER NOT NULL, arrived_at TEXT NOT NULL",
+    # The rule each holder's clock started under, as its event recorded it (no row: an event
+    # recorded before rules were, read by the settings as then).
+    "n_suggestion_clocks": "suggestion_id TEXT PRIMARY KEY, deadline TEXT NOT NULL",
+    # A department's open step: its recorded deadline, and the stream version it started at.
+    "n_department_steps": "suggestion_id TEXT PRIMARY KEY, department TEXT NOT NULL, "
+    "deadline TEXT NOT NULL, started TEXT NOT NULL",
+    "n_department_members": "department TEXT NOT NULL, member_id TEXT NOT NULL, "
+    "PRIMARY KEY (department, member_id)",
     "n_triggers": "notification_id TEXT PRIMARY KEY, member_id TEXT NOT NULL, "
     "kind TEXT NOT NULL, subject TEXT NOT NULL, period TEXT NOT NULL, created_at TEXT NOT NULL",
 }
@@ -90,12 +102,18 @@ class NotifyReplica:
         await self.revoked_tokens.reset(tx)
 
     async def _trigger(
-        self, tx: Tx, d: Delivered, member: UUID | None, kind: str, subject: UUID
+        self,
+        tx: Tx,
+        d: Delivered,
+        member: UUID | None,
+        kind: str,
+        subject: UUID,
+        label: str = "v",
     ) -> None:
         # The suggestion's stream version stands for the period: each step tells once.
         if member is None:
             return
-        period = f"v{d.stream_version}"
+        period = f"{label}{d.stream_version}"
         await tx.execute(
             f"INSERT INTO {self.p}n_triggers VALUES ($1, $2, $3, $4, $5, $6) "
             "ON CONFLICT (notification_id) DO NOTHING",
@@ -113,6 +131,19 @@ class NotifyReplica:
             f"UPDATE {self.p}n_suggestions SET {sets} WHERE suggestion_id = $1",
             str(sid),
             *[str(v) if isinstance(v, UUID) else v for v in columns.values()],
+        )
+
+    async def _clock(self, tx: Tx, sid: UUID, recorded: Any) -> None:
+        await tx.execute(
+            f"INSERT INTO {self.p}n_suggestion_clocks VALUES ($1, $2) "
+            "ON CONFLICT (suggestion_id) DO UPDATE SET deadline = excluded.deadline",
+            str(sid),
+            dump_recorded(recorded),
+        )
+
+    async def _step_over(self, tx: Tx, sid: UUID) -> None:
+        await tx.execute(
+            f"DELETE FROM {self.p}n_department_steps WHERE suggestion_id = $1", str(sid)
         )
 
     async def _told_of_outcome(self, tx: Tx, d: Delivered, sid: UUID, kind: str) -> None:
@@ -223,6 +254,7 @@ class NotifyReplica:
                     e.holder_tier,
                     utc(d.time),
                 )
+                await self._clock(tx, e.suggestion_id, e.deadline)
                 await self._trigger(tx, d, e.holder_id, "suggestion_arrived", e.suggestion_id)
             case SuggestionReceived() as e:
                 # A worker's suggestion by an intake link: no raiser on the roster, but the
@@ -237,6 +269,7 @@ class NotifyReplica:
                     e.holder_tier,
                     utc(d.time),
                 )
+                await self._clock(tx, e.suggestion_id, e.deadline)
                 await self._trigger(tx, d, e.holder_id, "suggestion_arrived", e.suggestion_id)
             case SuggestionAcknowledged() as e:
                 await self._suggestion(tx, e.suggestion_id, status="acknowledged")
@@ -251,14 +284,46 @@ class NotifyReplica:
                     level=level,
                     arrived_at=utc(d.time),
                 )
+                await self._clock(tx, e.suggestion_id, e.deadline)
                 await self._trigger(tx, d, e.to_holder_id, "suggestion_escalated", e.suggestion_id)
             case SuggestionAnswered() as e:
                 await self._suggestion(tx, e.suggestion_id, status="answered")
                 await self._told_of_outcome(tx, d, e.suggestion_id, "suggestion_answered")
             case SuggestionAssigned() as e:
                 await self._suggestion(tx, e.suggestion_id, status="assigned")
+                await self._step_over(tx, e.suggestion_id)
+                if e.deadline is not None and e.deadline != "unrecorded":
+                    await tx.execute(
+                        f"INSERT INTO {p}n_department_steps VALUES ($1, $2, $3, $4)",
+                        str(e.suggestion_id),
+                        e.department,
+                        dump_recorded(e.deadline),
+                        f"d{d.stream_version}",
+                    )
+            case SuggestionDepartmentOverdue() as e:
+                # Back with its assigner (超期): they are told, under a period of its own.
+                await self._suggestion(tx, e.suggestion_id, status="acknowledged")
+                await self._clock(tx, e.suggestion_id, None)  # no deadline runs now
+                await self._step_over(tx, e.suggestion_id)
+                await self._trigger(
+                    tx, d, e.assigned_by, "suggestion_escalated", e.suggestion_id, "overdue-v"
+                )
+            case DepartmentMemberAppointed() as e:
+                await tx.execute(
+                    f"INSERT INTO {p}n_department_members VALUES ($1, $2) "
+                    "ON CONFLICT (department, member_id) DO NOTHING",
+                    e.department,
+                    str(e.member_id),
+                )
+            case DepartmentMemberReleased() as e:
+                await tx.execute(
+                    f"DELETE FROM {p}n_department_members WHERE department = $1 AND member_id = $2",
+                    e.department,
+                    str(e.member_id),
+                )
             case SuggestionResolved() as e:
                 await self._suggestion(tx, e.suggestion_id, status="resolved")
+                await self._step_over(tx, e.suggestion_id)
                 await self._told_of_outcome(tx, d, e.suggestion_id, "suggestion_resolved")
             case SuggestionClosed() as e:
                 await self._suggestion(tx, e.suggestion_id, status="closed")
@@ -271,3 +336,4 @@ class NotifyReplica:
                     holder_tier=e.holder_tier,
                     arrived_at=utc(d.time),
                 )
+                await self._clock(tx, e.suggestion_id, e.deadline)

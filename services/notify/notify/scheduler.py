@@ -26,7 +26,8 @@ from uuid import UUID
 import structlog
 
 from compliance import ContactRule
-from escalation import DeadlinePolicy
+from contracts.feedback import DepartmentDeadline
+from escalation import DeadlinePolicy, load_recorded
 from eventspine.clock import FederationClock
 from eventspine.replica import Feed
 from eventspine.store.base import CommandContext
@@ -248,8 +249,11 @@ class Scheduler:
         """The triggers' notices and the deadline warnings."""
         issued = 0
         for member, kind, subject, period, raiser in await self.queries.triggers():
-            told = "raiser" if member == raiser else "intake" if not raiser else "worker"
-            content = messages.suggestion(kind, subject, self.url, told)
+            if period.startswith("overdue-"):  # a department's step came back to its assigner
+                content = messages.department_overdue(subject, self.url)
+            else:
+                told = "raiser" if member == raiser else "intake" if not raiser else "worker"
+                content = messages.suggestion(kind, subject, self.url, told)
             issued += await self._issue(
                 ctx, UUID(member), kind, subject, period, None, True, content
             )
@@ -261,14 +265,20 @@ class Scheduler:
             status,
             arrived_at,
             level,
+            recorded_text,
         ) in await self.queries.waiting_suggestions():
             arrived = datetime.fromisoformat(arrived_at)
-            due = self.deadlines.due(status, tier, arrived)
+            # The rule the holder's clock started under, as its event recorded it.
+            recorded = load_recorded(recorded_text)
+            due = self.deadlines.recorded_due(status, tier, arrived, recorded)
+            unit = self.deadlines.recorded_unit(arrived, recorded)
             # The warning counts as the deadline does: in working days, one working day before.
-            if due is None or not self.deadlines.warn_from(arrived, due[0], warn) <= now < due[0]:
+            if due is None or not (
+                self.deadlines.warn_from(arrived, due[0], warn, unit) <= now < due[0]
+            ):
                 continue
-            days_left = self.deadlines.days_left(arrived, now, due[0])
-            working = self.deadlines.unit_at(arrived) == "working"
+            days_left = self.deadlines.days_left(arrived, now, due[0], unit)
+            working = unit == "working"
             content = messages.deadline_warning(sid, days_left, self.url, working)
             issued += await self._issue(
                 ctx,
@@ -277,6 +287,29 @@ class Scheduler:
                 sid,
                 f"L{level}:{due[1]}",
                 self.clock.date_at(due[0]),
+                True,
+                content,
+            )
+        return issued + await self.department_deadlines(now, ctx)
+
+    async def department_deadlines(self, now: datetime, ctx: CommandContext) -> int:
+        """Warn the members acting for a department before its step's deadline, counted in
+        the step's recorded unit (a working day before, in working days)."""
+        issued, warn = 0, self.settings.deadline_warning_days
+        for sid, member, text, started in await self.queries.department_steps():
+            step = DepartmentDeadline.model_validate_json(text)
+            due, unit = step.due_by, step.unit
+            if not self.deadlines.warn_from(due, due, warn, unit) <= now < due:
+                continue
+            days_left = self.deadlines.days_left(due, now, due, unit)
+            content = messages.department_deadline(sid, days_left, self.url, unit == "working")
+            issued += await self._issue(
+                ctx,
+                UUID(member),
+                "suggestion_deadline",
+                sid,
+                started,
+                self.clock.date_at(due),
                 True,
                 content,
             )

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from escalation import DeadlinePolicy
+from escalation import DeadlinePolicy, load_recorded
 from eventspine.errors import NotFoundError
 from eventspine.projection import Tx
 from reports.models import Overview, PerformanceRecord, QueueItem, QueuePage, SuggestionTally
@@ -49,10 +49,11 @@ class SuggestionViews:
         rows = await self.reader.fetch(
             f"SELECT s.suggestion_id, s.category, s.status, s.holder_id, s.holder_tier, s.level, "
             f"s.escalations, s.department, m.unit_id, s.raised_at, s.arrived_at, "
-            "coalesce(s.on_behalf_of, s.raised_by), s.raised_by, r.unit_id "
+            "coalesce(s.on_behalf_of, s.raised_by), s.raised_by, r.unit_id, c.deadline "
             f"FROM {p}r_suggestions s LEFT JOIN {p}r_members m "
             "ON m.member_id = coalesce(s.on_behalf_of, s.raised_by) "
             f"LEFT JOIN {p}r_members r ON r.member_id = s.raised_by "
+            f"LEFT JOIN {p}r_suggestion_clocks c ON c.suggestion_id = s.suggestion_id "
             "WHERE s.status IN ('held', 'acknowledged', 'assigned')"
         )
         units: set[str] | None = None
@@ -79,6 +80,7 @@ class SuggestionViews:
                 datetime.fromisoformat(str(r[9])),
                 datetime.fromisoformat(str(r[10])),
                 now,
+                load_recorded(r[14]),
             )
             items.append(
                 QueueItem(

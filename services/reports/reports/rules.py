@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from compliance import ContactRule, Period
 from compliance.rule import LinkStanding
-from escalation import DeadlinePolicy
+from escalation import DeadlinePolicy, Recorded
 from escalation.deadlines import Deadline
 from reports.models import LinkCompliance, QueueItem
 
@@ -66,10 +66,13 @@ def urgency(
     raised_at: datetime,
     arrived_at: datetime,
     now: datetime,
+    recorded: Recorded = "unrecorded",
 ) -> Urgency:
     """The urgency at ``now`` of a suggestion raised at ``raised_at`` that reached its holder
-    (or its status) at ``arrived_at``."""
-    due = deadlines.due(status, holder_tier, arrived_at)
+    (or its status) at ``arrived_at``, by the rule its holder's clock started under
+    (``recorded``, from its event; "unrecorded": the settings', as before rules were
+    recorded)."""
+    due = deadlines.recorded_due(status, holder_tier, arrived_at, recorded)
     return Urgency(
         age_hours=hours((now - raised_at).total_seconds()),
         deadline=due[1] if due else None,

@@ -24,7 +24,7 @@ def test_verify_and_history_endpoints(year: Any) -> None:
     assert report["ok"] is True
     assert report["events"] == 14
     events = client.get("/audit/history", params={"suggestion": str(year.suggestion)}).json()
-    assert [e["type"] for e in events] == ["sanlian.feedback.SuggestionRaised.v1"]
+    assert [e["type"] for e in events] == ["sanlian.feedback.SuggestionRaised.v2"]
     assert events[0]["actor"] == "staff:auditor-test"
     refused = client.get("/audit/history")
     assert refused.status_code == 422

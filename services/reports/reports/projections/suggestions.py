@@ -15,6 +15,7 @@ from contracts.feedback import (
     SuggestionAnswered,
     SuggestionAssigned,
     SuggestionClosed,
+    SuggestionDepartmentOverdue,
     SuggestionEscalated,
     SuggestionRaised,
     SuggestionRated,
@@ -23,6 +24,7 @@ from contracts.feedback import (
     SuggestionResolved,
     SuggestionSetAside,
 )
+from escalation import Recorded, dump_recorded
 from eventspine.envelope import format_time
 from eventspine.projection import Delivered, Tx, as_text
 
@@ -40,6 +42,9 @@ TABLES = {
     "PRIMARY KEY (suggestion_id, member_id)",
     "r_suggestion_ratings": "event_id TEXT PRIMARY KEY, suggestion_id TEXT NOT NULL, "
     "rating TEXT NOT NULL, rated_at TEXT NOT NULL",
+    # The rule the current holder's clock started under, as its event recorded it (no row:
+    # recorded before rules were, read by the settings as then).
+    "r_suggestion_clocks": "suggestion_id TEXT PRIMARY KEY, deadline TEXT NOT NULL",
     # The enterprise union of the intake link a worker's suggestion arrived by.
     "r_suggestion_units": "suggestion_id TEXT PRIMARY KEY, unit_id TEXT NOT NULL",
 }
@@ -112,6 +117,14 @@ class SuggestionProjection:
                 str(member),
             )
 
+    async def _clock(self, tx: Tx, suggestion_id: str, recorded: Recorded) -> None:
+        await tx.execute(
+            f"INSERT INTO {self.p}r_suggestion_clocks VALUES ($1, $2) "
+            "ON CONFLICT (suggestion_id) DO UPDATE SET deadline = excluded.deadline",
+            suggestion_id,
+            dump_recorded(recorded),
+        )
+
     async def _voice(self, tx: Tx, delivered: Delivered) -> bool:
         """The steps of the workers' voice (and who held what); True if the event was one
         of the new types, fully applied here."""
@@ -120,8 +133,16 @@ class SuggestionProjection:
         match event:
             case SuggestionRaised() | SuggestionReopened():
                 await self._held(tx, str(event.suggestion_id), event.holder_id)
+                await self._clock(tx, str(event.suggestion_id), event.deadline)
             case SuggestionEscalated():
                 await self._held(tx, str(event.suggestion_id), event.to_holder_id)
+                await self._clock(tx, str(event.suggestion_id), event.deadline)
+            case SuggestionDepartmentOverdue():
+                # Back with whoever assigned it (超期); no deadline runs until they act.
+                sid = str(event.suggestion_id)
+                await self._set(tx, sid, "status = 'acknowledged'")
+                await self._clock(tx, sid, None)
+                return True
             case SuggestionAcknowledged():
                 await self._held(tx, str(event.suggestion_id), event.acknowledged_by)
             case SuggestionAnswered():
@@ -146,6 +167,7 @@ class SuggestionProjection:
                     str(e.unit_id),
                 )
                 await self._held(tx, sid, e.holder_id)
+                await self._clock(tx, sid, e.deadline)
                 return True
             case SuggestionRated() as e:
                 sid = str(e.suggestion_id)
@@ -159,6 +181,7 @@ class SuggestionProjection:
                 )
                 if e.reopened:
                     await self._set(tx, sid, "status = 'held', arrived_at = $2", at)
+                    await self._clock(tx, sid, e.deadline)
                 else:
                     await self._set(tx, sid, "status = 'closed', closed_at = $2", at)
                 return True

@@ -52,6 +52,7 @@ STEP_LABELS = {
     "SuggestionRated": N_("Rated"),
     "SuggestionSetAside": N_("Set aside"),
     "SuggestionTakenUp": N_("Taken up by the department"),
+    "SuggestionDepartmentOverdue": N_("Department overdue: back with the assigner"),
 }
 RATING_LABELS = {
     "satisfied": N_("Satisfied"),
