@@ -60,7 +60,7 @@ async def test_commands_catching_up_at_once_share_passes_and_each_reads_its_writ
         row = await pg_store.pool.fetchval(
             f"SELECT 1 FROM {projection.table} WHERE stream_id = $1", f"member-{n}"
         )
-        return row == 1
+        return bool(row == 1)
 
     seen = await asyncio.gather(*(command(n) for n in range(COMMANDS)))
     assert all(seen)
