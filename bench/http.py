@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import statistics
 import time
 import uuid
@@ -201,38 +202,41 @@ async def _watch(
     ids: list[str],
     rate: int,
     seen: dict[str, float],
-    started: asyncio.Event,
-    done: asyncio.Event,
+    expected: asyncio.Future[set[str]],
 ) -> None:
     """Note when each contact's row appears in the view (wall clock): ask every 10 ms for the
-    contacts the schedule has sent by now and that are not seen yet."""
-    await started.wait()
+    contacts the schedule has sent by now and that are not seen yet; stop once every
+    acknowledged one (``expected``, known when the attack is over) is seen, or 60 s after."""
     begun = time.time()
-    while len(seen) < len(ids):
+    deadline = float("inf")
+    while time.time() < deadline:
+        if expected.done():
+            if expected.result() <= seen.keys():
+                return
+            deadline = min(deadline, time.time() + 60)
         sent = ids[: int((time.time() - begun) * rate) + rate // 2]
         pending = [c for c in sent if c not in seen]
         if pending:
             with contextlib.suppress(asyncpg.UndefinedTableError):
                 rows = await pool.fetch(
-                    f"SELECT contact_id::text FROM {table} WHERE contact_id = ANY($1::uuid[])",
+                    f"SELECT contact_id::text FROM {table} WHERE contact_id::text = ANY($1)",
                     pending,
                 )
                 now = time.time()
                 for row in rows:
                     seen.setdefault(row[0], now)
-        if done.is_set() and time.time() > begun + len(ids) / rate + 60:
-            return
         await asyncio.sleep(0.01)
 
 
 async def _chain_at(
     tool: Path, url: str, settings: Settings, pairs: list[Pair], rate: int, seconds: float
 ) -> tuple[list[float], Attack]:
+    """The delays (s) from each contact's append (its event's ``recorded_at``, PostgreSQL's
+    clock on this machine) to its row in the view, at ``rate``; a contact not acknowledged
+    counts as never arriving (an infinite delay)."""
     pool = await connect_pool(settings.pg_dsn, max_size=2)
-    table = f"{settings.store_schema('reports')}.r_contacts"
     token = bearer(settings)
-    count = int(rate * seconds)
-    ids = [str(uuid.uuid4()) for _ in range(count)]
+    ids = [str(uuid.uuid4()) for _ in range(int(rate * seconds))]
     targets = [
         Target(
             f"{url}/contacts",
@@ -242,29 +246,37 @@ async def _chain_at(
         for i, c in enumerate(ids)
     ]
     seen: dict[str, float] = {}
-    started, done = asyncio.Event(), asyncio.Event()
-    watcher = asyncio.create_task(_watch(pool, table, ids, rate, seen, started, done))
+    expected: asyncio.Future[set[str]] = asyncio.get_running_loop().create_future()
+    view = f"{settings.store_schema('reports')}.r_contacts"
+    watcher = asyncio.create_task(_watch(pool, view, ids, rate, seen, expected))
     try:
-        started.set()
         result = await vegeta.attack(tool, targets, rate, seconds, bodies=True)
-        done.set()
+        acknowledged = set(acknowledged_ids(result))
+        expected.set_result(acknowledged)
         await watcher
+        appended = {
+            row[0].removeprefix("contact-"): float(row[1])
+            for row in await pool.fetch(
+                "SELECT stream_id, extract(epoch FROM recorded_at) FROM "
+                f"{settings.store_schema('contacts')}.events WHERE stream_id = ANY($1)",
+                [f"contact-{c}" for c in acknowledged],
+            )
+        }
     finally:
         watcher.cancel()
         await pool.close()
-    delays = [max(0.0, seen[c] - at) for c, at in answer_ids(result) if c in seen]
-    acknowledged = sum(1 for a in result.answers if a.code == 201)
-    missing = acknowledged - len(delays)
-    assert not missing, f"{missing} acknowledged contacts never reached the view"
-    return sorted(delays), result
+    missing = [c for c in acknowledged if c not in seen]
+    assert not missing, f"{len(missing)} acknowledged contacts never reached the view"
+    delays = [max(0.0, seen[c] - appended[c]) for c in acknowledged]
+    return sorted(delays) + [math.inf] * (len(ids) - len(delays)), result
 
 
-def answer_ids(result: Attack) -> Iterator[tuple[str, float]]:
-    """(contact id, answer time) of each acknowledged contact, from its answer's body."""
+def acknowledged_ids(result: Attack) -> Iterator[str]:
+    """The contact id of each acknowledged contact, from its answer's body."""
     for answer in result.answers:
         if answer.code == 201:
-            stream = json.loads(answer.body)["events"][0]["stream_id"]
-            yield stream.removeprefix("contact-"), answer.answered_at
+            stream: str = json.loads(answer.body)["events"][0]["stream_id"]
+            yield stream.removeprefix("contact-")
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -273,8 +285,8 @@ def quantile(values: list[float], q: float) -> float:
 
 
 async def chain_rows(dsn: str, bootstrap: str, seconds: float, workers: int = 1) -> list[Row]:
-    """Rows 6: delay from a contact's HTTP answer (appended) through the contacts relay, Kafka
-    and the reports service's consumer to its row in the compliance view, at each of
+    """Rows 6: delay from a contact's append through the contacts relay, Kafka and the
+    reports service's consumer to its row in the compliance view, at each of
     ``FIXED_RATES`` commands/s from vegeta; each against a raw produce -> consume at the same
     rate."""
     settings = _settings(dsn, bootstrap)
@@ -307,7 +319,7 @@ async def chain_rows(dsn: str, bootstrap: str, seconds: float, workers: int = 1)
                     "aiokafka produce -> consume",
                     1.0,
                     {
-                        "p50": statistics.median(delays) if delays else 0.0,
+                        "p50": quantile(delays, 0.5),
                         "p99": quantile(delays, 0.99),
                         "rate": result.sent_rate,
                         "http_p99": result.p99,
