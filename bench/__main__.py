@@ -33,7 +33,7 @@ class Sizes:
     growth_links: int  # row 8: the 1x of the rebuild growth rows
 
 
-FULL = Sizes(5000, 1000, 5, 20000, 2500, 8, 1_000_000, 1000, 250)
+FULL = Sizes(5000, 1000, 4, 20000, 2500, 8, 1_000_000, 1000, 250)
 QUICK = Sizes(1000, 200, 2, 3000, 200, 2, 20_000, 200, 25)
 WRITERS = 20
 SCALES = (10, 100)
