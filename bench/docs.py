@@ -25,7 +25,7 @@ def _sizing(rows: dict[str, Row]) -> str:
     append = rows["store_append_20w"].ours
     relay = rows["relay"].ours
     rebuild = rows["rebuild"].ours
-    http = rows["http_command"].ours
+    http = max(rows["http_command"].ours, 1.0)  # 0 when no step held: at least 1 a second
     lines = [
         "| | members | events / year | peak events/s | store shards | HTTP workers "
         "| relay partitions | projection partitions = consumers |",
