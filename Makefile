@@ -121,10 +121,16 @@ test-integration: install ## integration and contract tests (real PostgreSQL and
 test-faults: install ## the fault tier (about 12 min): broker outage, database restart, kill -9 loop, hostile input
 	$(BIN)/pytest -m faults shared/tests/faults
 
-bench: install ## every benchmark against its raw baseline in one run (about 8 min); --quick: bench-quick
+VEGETA := $(TOOLS)/bin/vegeta
+
+# The benchmarks' open-loop HTTP load generator, built from the Go module proxy at a pinned version.
+$(VEGETA): deploy/local/vegeta.sh
+	deploy/local/vegeta.sh >/dev/null
+
+bench: install $(VEGETA) ## every benchmark against its raw baseline in one run (about 8 min); --quick: bench-quick
 	$(BIN)/python -m bench
 
-bench-quick: install ## the same rows on small workloads (under a minute)
+bench-quick: install $(VEGETA) ## the same rows on small workloads (under a minute)
 	$(BIN)/python -m bench --quick
 
 up: ## start local PostgreSQL and Kafka (no Docker needed); prints their addresses

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import docs, es_lib, infra, reports, spine
+from bench import docs, es_lib, http, infra, reports, spine
 from bench.table import Row, text_table, write_json
 
 
@@ -24,18 +24,17 @@ class Sizes:
 
     append: int  # row 1 (20 writers) and row 2
     append_single: int  # row 1, one writer
-    http: int  # row 3, requests per server
+    http: int  # rows 3, seconds per rate step (vegeta)
     relay: int  # row 4
     rebuild_links: int  # row 5: links x (1 member + 1 link + 6 contacts)
-    rate: int  # row 6, commands/s
-    seconds: int  # row 6
+    seconds: int  # rows 6, seconds at each rate
     replay: int  # row 7
     growth_append: int  # row 8: the 1x of the append growth rows
     growth_links: int  # row 8: the 1x of the rebuild growth rows
 
 
-FULL = Sizes(5000, 1000, 3000, 20000, 2500, 200, 10, 1_000_000, 1000, 250)
-QUICK = Sizes(1000, 200, 600, 3000, 200, 200, 3, 20_000, 200, 25)
+FULL = Sizes(5000, 1000, 4, 20000, 2500, 8, 1_000_000, 1000, 250)
+QUICK = Sizes(1000, 200, 2, 3000, 200, 2, 20_000, 200, 25)
 WRITERS = 20
 SCALES = (10, 100)
 
@@ -52,10 +51,12 @@ async def measure(sizes: Sizes, dsn: str, bootstrap: str) -> list[Row]:
     appended = done(await spine.store_vs_insert(dsn, sizes.append, writers=WRITERS))
     done(await spine.store_vs_insert(dsn, sizes.append_single, writers=1))
     done(await es_lib.library_vs_ours(dsn, sizes.append, WRITERS, appended))
-    done(await reports.http_vs_bare(dsn, bootstrap, sizes.http, clients=32))
+    for row in await http.http_rows(dsn, bootstrap, sizes.http):
+        done(row)
     done(await spine.relay_vs_producer(dsn, bootstrap, sizes.relay))
     done(await reports.rebuild_vs_consumer(dsn, bootstrap, links=sizes.rebuild_links, per_link=6))
-    done(await reports.command_to_view_delay(dsn, bootstrap, sizes.rate, sizes.seconds))
+    for row in await http.chain_rows(dsn, bootstrap, sizes.seconds):
+        done(row)
     # about 20 events per link: the member, the link and 18 contacts
     done(await reports.replay_vs_raw_read(dsn, links=max(10, sizes.replay // 20), per_link=18))
     for row in await spine.append_growth(dsn, sizes.growth_append, SCALES, WRITERS):

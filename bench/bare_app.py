@@ -1,7 +1,8 @@
-"""Row 3's baseline: a bare FastAPI app whose one POST does one asyncpg INSERT.
+"""Rows 3's baseline: a bare FastAPI app whose one POST does one asyncpg INSERT.
 
-Run by uvicorn (one worker) exactly as the contacts service is:
-``uvicorn --factory bench.bare_app:create_app``, with ``SANLIAN_PG_DSN`` and ``BENCH_TABLE``.
+Run by uvicorn (with as many workers as the service it is compared with) exactly as the
+contacts service is: ``uvicorn --factory bench.bare_app:create_app --workers N``, with
+``SANLIAN_PG_DSN`` and ``BENCH_TABLE``.
 """
 
 from __future__ import annotations

@@ -36,6 +36,10 @@ class PostgresFollower:
         self.table = f"{store.schema}.projection_positions"
         self.decoder = Decoder(store.registry)
         self._lock = asyncio.Lock()
+        self._asked = 0
+        """Calls of :meth:`catch_up` so far (each one's ticket)."""
+        self._covered = 0
+        """The tickets taken before the last finished pass began: that pass read their events."""
 
     async def setup(self) -> None:
         """Create the position table and the projections' tables."""
@@ -79,13 +83,24 @@ class PostgresFollower:
             return len(events)
 
     async def catch_up(self) -> int:
-        """Apply everything stored so far; return how many events were applied."""
+        """Apply everything stored before the call; return how many events this call applied.
+
+        Calls that arrive while a pass runs wait for it and share one pass after it (it starts
+        after their events were stored, so it reads them): under load, each command would
+        otherwise queue for a pass of its own, a transaction that locks the position row,
+        which every other replica of the service waits for."""
+        self._asked += 1
+        ticket = self._asked
         total = 0
         async with self._lock:
+            if self._covered >= ticket:
+                return 0  # a pass that began after this call has applied its events
+            began = self._asked
             # A batch for each projection in turn: those level with each other share the
             # decoded batch.
             while applied := sum([await self._step(p) for p in self.projections]):
                 total += applied
+            self._covered = began
         return total
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -22,8 +22,9 @@ from eventspine.store.base import CommandContext
 from servicekit.http import CommandAccepted, command_context
 
 
-def get_contacts(request: Request) -> Contacts:
-    """The contacts service wired by the app's lifespan."""
+async def get_contacts(request: Request) -> Contacts:
+    """The contacts service wired by the app's lifespan (a coroutine: FastAPI would run a
+    plain function in its thread pool, a hand-off per request)."""
     contacts: Contacts = request.app.state.contacts
     return contacts
 
