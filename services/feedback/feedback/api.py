@@ -30,7 +30,7 @@ from feedback.models import (
 from servicekit.http import command_context
 
 
-def get_feedback(request: Request) -> Feedback:
+async def get_feedback(request: Request) -> Feedback:
     """The feedback service wired by the app's lifespan."""
     feedback: Feedback = request.app.state.feedback
     return feedback

@@ -27,7 +27,7 @@ from notify.names import Names, named, rendered
 from servicekit.http import CommandAccepted, command_context
 
 
-def get_notify(request: Request) -> Notify:
+async def get_notify(request: Request) -> Notify:
     """The notify service wired by the app's lifespan."""
     notify: Notify = request.app.state.notify
     return notify

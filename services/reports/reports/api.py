@@ -31,7 +31,7 @@ from reports.themes import Themes, ThemeViews
 from reports.views import parse_period
 
 
-def get_reports(request: Request) -> Reports:
+async def get_reports(request: Request) -> Reports:
     """The reports service wired by the app's lifespan."""
     reports: Reports = request.app.state.reports
     return reports

@@ -128,7 +128,9 @@ async def _check_current(access: Access, username: str, current: str | None) -> 
         )
 
 
-def routers(get_access: Callable[[Request], Access]) -> tuple[APIRouter, APIRouter]:
+def routers(
+    get_access: Callable[[Request], Awaitable[Access]],
+) -> tuple[APIRouter, APIRouter]:
     """The public sign-in router and the protected accounts router."""
     AccessDep = Annotated[Access, Depends(get_access)]
     Context = Annotated[CommandContext, Depends(_account_context)]

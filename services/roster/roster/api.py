@@ -34,15 +34,15 @@ from servicekit.http import CommandAccepted, command_context
 from servicekit.problems import problem_response
 
 
-def get_roster(request: Request) -> Roster:
+async def get_roster(request: Request) -> Roster:
     """The roster wired by the app's lifespan."""
     roster: Roster = request.app.state.roster
     return roster
 
 
-def get_access(request: Request) -> access_api.Access:
+async def get_access(request: Request) -> access_api.Access:
     """Sign-in and accounts, over the roster's account store."""
-    roster = get_roster(request)
+    roster: Roster = request.app.state.roster
     state = request.app.state
     return access_api.Access(
         roster.accounts,
