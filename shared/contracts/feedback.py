@@ -12,7 +12,7 @@ top of the chain, with the federation leadership (any active leadership member m
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -289,6 +289,26 @@ class SuggestionTakenUp(DomainEvent):
     level: int = LEVEL
 
 
+TagCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+TagSource = Literal["chosen", "suggested", "retagged"]
+
+
+class SuggestionTagged(DomainEvent):
+    """The suggestion's tags (codes of the federation's vocabulary, never words from the text)
+    as they now stand: chosen by the raiser, suggested from the text by the vocabulary's
+    keywords when the raiser chose none, or set again by a holder. An empty list removes them."""
+
+    event_type = "SuggestionTagged"
+    event_version = 1
+
+    suggestion_id: UUID
+    tags: list[TagCode] = Field(max_length=10, description="tag codes, no repeats")
+    source: TagSource = Field(
+        description="chosen on the form, suggested from the text, or retagged by a holder"
+    )
+    tagged_by: UUID | None = Field(description="the member; null: a worker by an intake link")
+
+
 CATALOGUE = EventCatalogue(
     [
         SuggestionRaised,
@@ -307,5 +327,6 @@ CATALOGUE = EventCatalogue(
         DepartmentMemberAppointed,
         DepartmentMemberReleased,
         SuggestionTakenUp,
+        SuggestionTagged,
     ]
 )

@@ -31,7 +31,9 @@ from contracts.feedback import (
     SuggestionReopened,
     SuggestionResolved,
     SuggestionSetAside,
+    SuggestionTagged,
     SuggestionTakenUp,
+    TagSource,
     Verification,
 )
 
@@ -61,6 +63,8 @@ __all__ = [
     "SuggestionReopened",
     "SuggestionResolved",
     "SuggestionSetAside",
+    "SuggestionTagged",
     "SuggestionTakenUp",
+    "TagSource",
     "Verification",
 ]

@@ -24,10 +24,11 @@ from eventspine.events import DomainEvent
 from eventspine.replica import Feed
 from eventspine.store.base import CommandContext, EventStore
 from feedback import commands as cmd
-from feedback import departments, domain
+from feedback import departments, domain, tagging
 from feedback.domain import Decision, Unsealed
 from feedback.replica import Chain
 from feedback.state import MemberInfo, Routing, Suggestion, evolve
+from feedback.tagging import Vocabulary
 from servicekit.commands import Route, route
 
 SCHEDULER_ACTOR = "service:feedback-scheduler"
@@ -70,6 +71,7 @@ class FeedbackHandlers:
         departments: Mapping[str, str],
         replica_wait_seconds: float = 2.0,
         cheap_catch_up: bool = False,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self.store = store
         self.vault = vault
@@ -79,6 +81,7 @@ class FeedbackHandlers:
         self.departments = dict(departments)
         self.replica_wait_seconds = replica_wait_seconds
         self.cheap_catch_up = cheap_catch_up
+        self.vocabulary = vocabulary or Vocabulary(())
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -167,6 +170,10 @@ class FeedbackHandlers:
         routing = await self._route(worker.member_id if worker is not None else actor_id)
         up = await self._route(actor_id) if command.then == "pass_up" else None
         decision = domain.decide_raise(command, suggestion_id, existing, actor, worker, routing, up)
+        # Its tags, in the same append (an unknown tag refuses the raise).
+        decision += tagging.on_arrival(
+            suggestion_id, command.tags, command.text, self.vocabulary, actor_id
+        )
         return await self._append(suggestion_id, version, decision, ctx)
 
     async def acknowledge(
