@@ -22,9 +22,11 @@ from contracts.feedback import (
     SuggestionReopened,
     SuggestionResolved,
     SuggestionSetAside,
+    SuggestionTagged,
 )
 from eventspine.envelope import format_time
 from eventspine.projection import Delivered, Tx, as_text
+from reports import tag_rows
 
 TABLES = {
     "r_suggestions": "suggestion_id TEXT PRIMARY KEY, raised_by TEXT NOT NULL, "
@@ -42,6 +44,8 @@ TABLES = {
     "rating TEXT NOT NULL, rated_at TEXT NOT NULL",
     # The enterprise union of the intake link a worker's suggestion arrived by.
     "r_suggestion_units": "suggestion_id TEXT PRIMARY KEY, unit_id TEXT NOT NULL",
+    # The tags each suggestion carries now (themes by tag).
+    tag_rows.TABLE: tag_rows.COLUMNS,
 }
 NO_MEMBER = "00000000-0000-0000-0000-000000000000"
 """``raised_by`` of a worker's suggestion by an intake link (no member raised it)."""
@@ -164,6 +168,9 @@ class SuggestionProjection:
                 return True
             case SuggestionSetAside() as e:
                 await self._set(tx, str(e.suggestion_id), "status = 'set_aside'")
+                return True
+            case SuggestionTagged() as e:
+                await tag_rows.apply(tx, self.p, e)
                 return True
         return False
 
