@@ -37,7 +37,7 @@ def create_app(
         settings=settings,
         clock=clock,
         routers=(*ROUTERS, *intake_api.ROUTERS, department_api.router, tag_api.router),
-        public_routers=intake_api.PUBLIC_ROUTERS,
+        public_routers=(*intake_api.PUBLIC_ROUTERS, tag_api.public),
         open_service=lambda: bootstrap.build(settings, clock, feedback_settings),
         background=lambda feedback: (
             feedback.scheduler.run if feedback.settings.scheduler_enabled else None

@@ -14,6 +14,8 @@ from feedback.tag_handlers import TagHandlers, TagSuggestion
 from servicekit import http as servicekit_http
 
 router = APIRouter(tags=["tags"])
+public = APIRouter(tags=["tags"])
+"""Without sign-in: the workers' intake page offers the tags too."""
 
 
 class TagPublic(BaseModel):
@@ -32,7 +34,7 @@ class SuggestionTags(BaseModel):
     tags: list[str]
 
 
-@router.get("/tags")
+@public.get("/tags")
 async def list_tags(feedback: FeedbackDep) -> list[TagPublic]:
     """The federation's tags, in the order forms show them (configuration)."""
     return [
