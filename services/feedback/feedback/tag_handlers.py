@@ -53,6 +53,8 @@ class TagHandlers:
             command.tags,
             self.base.vocabulary,
         )
+        if not events:
+            return []  # the same tags again: nothing changes
         return await self.base.store.append(suggestion_stream(suggestion_id), version, events, ctx)
 
 

@@ -212,7 +212,9 @@ async def take_step(
     if step not in STEPS:
         return render(request, "error.html", {"message": N_("Page not found.")}, 404)
     path, field = STEPS[step]
-    body: dict[str, Any] | None = {field: (form.get(field) or "").strip()} if field else None
+    body: dict[str, Any] | None = (
+        {field: (form.get(field) or "").strip()} if field and step != "tags" else None
+    )
     if step == "rate" and body is not None:  # how satisfied, why, and whether to reopen
         body["rating"] = body["rating"] or None
         body["comment"] = (form.get("comment") or "").strip() or None

@@ -104,7 +104,7 @@ async def export_themes(
         Column(N_("Theme"), lambda r: r["theme"], 18),
         Column(N_("This period"), lambda r: r["count"], 10),
         Column(N_("The period before"), lambda r: r["previous"], 10),
-        Column(N_("Change"), lambda r: r["count"] - r["previous"], 8),
+        Column(N_("Increase or decrease"), lambda r: r["count"] - r["previous"], 8),
     ]
     table = Table(
         N_("Themes"),
