@@ -181,8 +181,8 @@ async def test_themes_count_what_was_raised_per_unit_period_and_tag_against_the_
                     c: (city[c], expected["before"][c]) for c in {*city, *expected["before"]}
                 }
                 assert found["top"][0]["category"] == "safety"
-                tags = {r["tag"]: (r["count"], r["previous"]) for r in found["top_tags"]}
-                assert tags == {
+                tag_trend = {r["tag"]: (r["count"], r["previous"]) for r in found["top_tags"]}
+                assert tag_trend == {
                     tag: (expected["tags"][tag], expected["tags_before"][tag])
                     for tag in {*expected["tags"], *expected["tags_before"]}
                 }

@@ -12,6 +12,7 @@ import pytest
 
 from contracts.roster import phone_index
 from eventspine.config import Settings
+from eventspine.envelope import RecordedEvent
 from eventspine.store.base import CommandContext
 from roster import events as ev
 from roster.bootstrap import Roster as WiredRoster
@@ -50,8 +51,8 @@ async def _old_registration(wired: WiredRoster, unit_id: str, phone: str | None)
     return member_id
 
 
-def _indexes(recorded: list[object]) -> list[object]:
-    return [r for r in recorded if getattr(r, "event_type", None) == "MemberPhoneIndexed"]
+def _indexes(recorded: list[RecordedEvent]) -> list[RecordedEvent]:
+    return [r for r in recorded if r.event_type == "MemberPhoneIndexed"]
 
 
 async def test_older_members_get_their_phone_index_once_and_newer_ones_are_left_alone(

@@ -84,8 +84,10 @@ def test_the_holder_retags_and_nobody_else_and_the_same_tags_change_nothing() ->
     with pytest.raises(NotPermittedError):
         tagging.decide_retag(state, [], other, ["canteen"], VOCABULARY)
     leader = MemberInfo(uuid.uuid4(), "leader", "active", None)
-    [top] = tagging.decide_retag(_held(None), [], leader, [], VOCABULARY) or [None]
-    assert top is None  # untagged and set to no tags: nothing to record
+    # At the top of the chain a leadership member sets them; no tags to none: nothing.
+    assert tagging.decide_retag(_held(None), [], leader, [], VOCABULARY) == []
+    [top] = tagging.decide_retag(_held(None), [], leader, ["canteen"], VOCABULARY)
+    assert top.tags == ["canteen"]
 
 
 def test_current_tags_are_the_last_tagging() -> None:
