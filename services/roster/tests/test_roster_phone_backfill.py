@@ -32,7 +32,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     return Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))
 
 
-async def _old_registration(wired: WiredRoster, unit_id: str, phone: str | None) -> uuid.UUID:
+async def old_registration(wired: WiredRoster, unit_id: str, phone: str | None) -> uuid.UUID:
     """A member as the roster registered them before it published phone indexes."""
     member_id = uuid.uuid4()
     vault = wired.handlers.vault
@@ -70,9 +70,9 @@ async def test_older_members_get_their_phone_index_once_and_newer_ones_are_left_
             roster = Roster(client)
             city = await roster.unit("阳泉市总工会", "city_federation")
             newer = await roster.member(city, "worker", phone="13900139000")
-            older = await _old_registration(wired, city, "+86 138-0013-8000")
-            no_phone = await _old_registration(wired, city, None)
-            departed = await _old_registration(wired, city, "13700137000")
+            older = await old_registration(wired, city, "+86 138-0013-8000")
+            no_phone = await old_registration(wired, city, None)
+            departed = await old_registration(wired, city, "13700137000")
             await roster.ok("POST", f"/members/{departed}/departure", json={"reason": "调离"})
 
             done = await backfill(store, vault, secret)
