@@ -12,7 +12,7 @@ top of the chain, with the federation leadership (any active leadership member m
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -334,6 +334,26 @@ class SuggestionTakenUp(DomainEvent):
     level: int = LEVEL
 
 
+TagCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+TagSource = Literal["chosen", "suggested", "retagged"]
+
+
+class SuggestionTagged(DomainEvent):
+    """The suggestion's tags (codes of the federation's vocabulary, never words from the text)
+    as they now stand: chosen by the raiser, suggested from the text by the vocabulary's
+    keywords when the raiser chose none, or set again by a holder. An empty list removes them."""
+
+    event_type = "SuggestionTagged"
+    event_version = 1
+
+    suggestion_id: UUID
+    tags: list[TagCode] = Field(max_length=10, description="tag codes, no repeats")
+    source: TagSource = Field(
+        description="chosen on the form, suggested from the text, or retagged by a holder"
+    )
+    tagged_by: UUID | None = Field(description="the member; null: a worker by an intake link")
+
+
 # -- version 2: the rule each clock started under ------------------------------------------
 # A holder's deadline used to be decided when read, from the settings then; from version 2 the
 # events that start a clock carry it (see HolderDeadline). Version 1 reads as "unrecorded",
@@ -466,6 +486,7 @@ CATALOGUE = EventCatalogue(
         SuggestionRatedV1,
         SuggestionAssignedV1,
         SuggestionDepartmentOverdue,
+        SuggestionTagged,
     ],
     upcasters=_UPCASTERS,
 )

@@ -170,6 +170,8 @@ REFUSALS: Mapping[str, Refusal] = _catalogue(
     R("reopen_needs_dissatisfied", 422, "Only a dissatisfied rating reopens the suggestion"),
     R("duplicate_of_not_allowed", 422, "Only a duplicate names another suggestion"),
     R("raise_choice_own_worker", 409, "Answer now or pass up applies only to your own worker"),
+    R("raise_choice_required", 409, "Raising it for your own worker: answer it now or pass it up"),
+    R("tag_unknown", 422, "No such tag in the federation's vocabulary", ("tag",)),
     R("department_not_found", 404, "No such department"),
     R("leadership_appoints", 403, "A leadership member appoints a department's members"),
     R("department_member_exists", 409, "This member acts for the department already"),

@@ -98,7 +98,10 @@ async def raise_suggestion(
     body: cmd.RaiseSuggestion, feedback: FeedbackDep, actor: Actor, ctx: Context
 ) -> CommandAccepted:
     """Raise a suggestion, for yourself or for a worker you are the upper contact of. It is
-    held by the upper contact of the one it speaks for (past departed members)."""
+    held by the upper contact of the one it speaks for (past departed members). For your own
+    worker you would hold it yourself, so ``then`` is required: answer it now or pass it up
+    at once (without it: 409 ``raise_choice_required``, nothing stored). Its ``tags`` (codes
+    from ``/tags``; none: suggested from the text) are recorded in the same append."""
     outcome = await feedback.commands.run(body, ctx, actor_id=actor)
     return CommandAccepted.naming(new_suggestion_id(outcome.command), outcome.events)
 

@@ -22,6 +22,7 @@ from eventspine.crypto import PersonalDataVault
 from eventspine.projection import Tx
 from eventspine.replica import Feed
 from eventspine.store.base import EventStore
+from feedback import tagging
 from feedback.department_handlers import DepartmentHandlers, department_routes
 from feedback.departments import DepartmentQueries, DepartmentsProjection
 from feedback.handlers import FeedbackHandlers, routes
@@ -33,6 +34,7 @@ from feedback.replica import Chain, RosterReplica
 from feedback.scheduler import DeadlineScheduler
 from feedback.settings import FeedbackSettings
 from feedback.signing import Signer
+from feedback.tag_handlers import TagHandlers, tag_routes
 from servicekit.backend import open_backend
 from servicekit.commands import CommandPipeline
 
@@ -124,6 +126,7 @@ async def build(
         replica_wait_seconds=config.replica_wait_seconds,
         cheap_catch_up=backend.local,
         department_days=config.department_days,
+        vocabulary=tagging.load(config.tags_file),
     )
     signer = Signer(settings.auth_secret.encode(), settings.index_secret.encode())
     intake = IntakeQueries(reader, prefix)
@@ -143,6 +146,7 @@ async def build(
             **routes(handlers),
             **intake_routes(intake_handlers),
             **department_routes(DepartmentHandlers(handlers)),
+            **tag_routes(TagHandlers(handlers)),
         },
         catch_up,
         fingerprint_key=settings.index_secret.encode(),

@@ -17,6 +17,8 @@ from pydantic import ConfigDict, Field, StringConstraints
 from eventspine.text import FREE_TEXT, StorableText
 from feedback.events import Category, Channel
 
+TagCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+
 MAX_TEXT = 2000
 Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT), FREE_TEXT
@@ -70,12 +72,17 @@ class RaiseSuggestion(Command):
     )
     then: Literal["answer", "pass_up"] | None = Field(
         None,
-        description="raising for your own worker, you would hold it yourself: answer it now "
-        "(with ``answer``) or pass it up at once (with ``reason``); left out, it waits in your "
-        "inbox as acknowledged",
+        description="raising for your own worker, you would hold it yourself, so say what "
+        "happens: answer it now (with ``answer``) or pass it up at once (with ``reason``); "
+        "left out then, the raise is refused (``raise_choice_required``); otherwise leave it out",
     )
     answer: Text | None = Field(None, description="with then=answer: your answer")
     reason: Reason | None = Field(None, description="with then=pass_up: why it goes up")
+    tags: list[TagCode] = Field(
+        default_factory=list,
+        max_length=10,
+        description="codes from /tags; none chosen: suggested from the text by their keywords",
+    )
 
 
 class AcknowledgeSuggestion(Command):

@@ -156,7 +156,8 @@ def _own_choice(
 ) -> Decision:
     """What a member who raises for their own worker does with what they now hold, so it
     does not come back to them to acknowledge: they answer it now, or pass it up at once.
-    Without a choice (``then`` left out: the API's earlier callers) it waits for them, held."""
+    Without a choice it is refused: held silently, it would wait in their own inbox while
+    the worker was told it had been passed on."""
     mine = routing.holder_id == actor.member_id
     if command.then is not None and not mine:
         raise StateConflictError(
@@ -164,8 +165,15 @@ def _own_choice(
             "only when you raise it for your own worker (you would hold it yourself)",
             code="raise_choice_own_worker",
         )
-    if not mine or command.then is None:
+    if not mine:
         return []
+    if command.then is None:
+        raise StateConflictError(
+            "then",
+            "you raise it for your own worker: answer it now (then=answer) or pass it up "
+            "at once (then=pass_up, with the reason)",
+            code="raise_choice_required",
+        )
     held = Suggestion(
         suggestion_id,
         actor.member_id,

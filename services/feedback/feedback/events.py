@@ -34,7 +34,9 @@ from contracts.feedback import (
     SuggestionReopened,
     SuggestionResolved,
     SuggestionSetAside,
+    SuggestionTagged,
     SuggestionTakenUp,
+    TagSource,
     Verification,
 )
 
@@ -67,6 +69,8 @@ __all__ = [
     "SuggestionReopened",
     "SuggestionResolved",
     "SuggestionSetAside",
+    "SuggestionTagged",
     "SuggestionTakenUp",
+    "TagSource",
     "Verification",
 ]

@@ -23,11 +23,12 @@ from eventspine.errors import NotPermittedError, StateConflictError
 from eventspine.events import DomainEvent
 from eventspine.replica import Feed
 from eventspine.store.base import CommandContext, EventStore
-from feedback import clocks, departments, domain
+from feedback import clocks, departments, domain, tagging
 from feedback import commands as cmd
 from feedback.domain import Decision, Unsealed
 from feedback.replica import Chain
 from feedback.state import MemberInfo, Routing, Suggestion, evolve
+from feedback.tagging import Vocabulary
 from servicekit.commands import Route, route
 
 SCHEDULER_ACTOR = "service:feedback-scheduler"
@@ -71,6 +72,7 @@ class FeedbackHandlers:
         replica_wait_seconds: float = 2.0,
         cheap_catch_up: bool = False,
         department_days: float | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self.store = store
         self.vault = vault
@@ -81,6 +83,7 @@ class FeedbackHandlers:
         self.replica_wait_seconds = replica_wait_seconds
         self.cheap_catch_up = cheap_catch_up
         self.department_days = department_days
+        self.vocabulary = vocabulary or Vocabulary(())
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -177,6 +180,10 @@ class FeedbackHandlers:
         routing = await self._route(worker.member_id if worker is not None else actor_id)
         up = await self._route(actor_id) if command.then == "pass_up" else None
         decision = domain.decide_raise(command, suggestion_id, existing, actor, worker, routing, up)
+        # Its tags, in the same append (an unknown tag refuses the raise).
+        decision += tagging.on_arrival(
+            suggestion_id, command.tags, command.text, self.vocabulary, actor_id
+        )
         return await self._append(suggestion_id, version, decision, ctx)
 
     async def acknowledge(

@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import Field, StringConstraints, model_validator
 
 from eventspine.text import FREE_TEXT
-from feedback.commands import Command, Reason, Text
+from feedback.commands import Command, Reason, TagCode, Text
 from feedback.events import Category, IntakeOwner, Rating, SetAsideMark
 
 Name = Annotated[
@@ -50,6 +50,11 @@ class SubmitSuggestion(Command):
     )
     text: Text = Field(description="what the worker says, 1 to 2000 characters")
     category: Category
+    tags: list[TagCode] = Field(
+        default_factory=list,
+        max_length=10,
+        description="codes from /tags; none chosen: suggested from the text by their keywords",
+    )
     name: Name | None = None
     phone: Phone | None = None
     anonymous: bool = Field(False, description="true: the name and phone are not kept")

@@ -18,7 +18,7 @@ from eventspine.envelope import RecordedEvent
 from eventspine.errors import NotFoundError
 from eventspine.events import DomainEvent
 from eventspine.store.base import CommandContext
-from feedback import intake
+from feedback import intake, tagging
 from feedback import intake_commands as icmd
 from feedback.handlers import FeedbackHandlers
 from feedback.intake import IntakeOwnerState, LinkInfo
@@ -166,12 +166,16 @@ class IntakeHandlers:
             per_hour=self.per_link_per_hour,
             duplicate=duplicate,
         )
+        tagging.chosen(command.tags, self.base.vocabulary)  # refused before any key exists
         vault = self.base.vault
         # Sealing creates the suggestion's key: only now, the suggestion being accepted.
         text = await vault.seal(suggestion_id, {"text": arrival.text})
         contact = await vault.seal(suggestion_id, arrival.contact) if arrival.contact else None
         event: DomainEvent = arrival.build(text, contact)
-        return await self.base.append(suggestion_id, version, [event], ctx)
+        tagged = tagging.on_arrival(
+            suggestion_id, command.tags, command.text, self.base.vocabulary, None
+        )
+        return await self.base.append(suggestion_id, version, [event, *tagged], ctx)
 
     async def suggestion_of(self, code: str) -> UUID:
         """The suggestion a follow-up code belongs to, or 404."""

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from eventspine.config import Settings
 from eventspine.store.base import utc_now
-from feedback import bootstrap, department_api, intake_api
+from feedback import bootstrap, department_api, intake_api, tag_api
 from feedback.api import ROUTERS
 from feedback.settings import FeedbackSettings
 from servicekit.http import service_app
@@ -36,8 +36,8 @@ def create_app(
         summary="Workers' suggestions that climb the 15510 chain until someone answers.",
         settings=settings,
         clock=clock,
-        routers=(*ROUTERS, *intake_api.ROUTERS, department_api.router),
-        public_routers=intake_api.PUBLIC_ROUTERS,
+        routers=(*ROUTERS, *intake_api.ROUTERS, department_api.router, tag_api.router),
+        public_routers=(*intake_api.PUBLIC_ROUTERS, tag_api.public),
         open_service=lambda: bootstrap.build(settings, clock, feedback_settings),
         background=lambda feedback: (
             feedback.scheduler.run if feedback.settings.scheduler_enabled else None

@@ -41,6 +41,10 @@ class FeedbackSettings(DeadlineSettings):
         default_factory=lambda: dict(DEFAULT_DEPARTMENTS),
         description="federation departments a suggestion can be assigned to: code -> name",
     )
+    tags_file: str | None = Field(
+        None,
+        description="the federation's tags (TOML, as feedback/tags.toml); unset: that file",
+    )
     scheduler_enabled: bool = Field(True, description="run the deadline scheduler in the app")
     scheduler_interval_seconds: float = Field(60.0, gt=0, le=86_400)
     replica_wait_seconds: float = Field(

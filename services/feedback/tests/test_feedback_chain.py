@@ -70,7 +70,13 @@ async def test_a_raiser_not_satisfied_reopens_and_the_holder_has_it_again(
 async def test_forgetting_the_raiser_shreds_their_suggestions(embedded: Topology) -> None:
     tree = await build_tree(embedded.roster)
     fb = embedded.feedback
-    sid = await fb.raise_(tree.representative, "王师傅反映工资拖欠", on_behalf_of=tree.worker)
+    sid = await fb.raise_(
+        tree.representative,
+        "王师傅反映工资拖欠",
+        on_behalf_of=tree.worker,
+        then="pass_up",
+        reason="需要上级协调",
+    )
     await embedded.roster.ok("POST", f"/members/{tree.worker}/forget")
     assert await fb.wired.feed.catch_up(2.0)
     shredded = await fb.get(sid)

@@ -40,11 +40,27 @@ async def test_a_refused_raise_creates_no_key_in_the_vault(embedded: Topology) -
     assert unknown.status_code == 404, unknown.text
     assert not await _has_key(embedded, chosen)
 
-    # The same raise, accepted, does create the suggestion's key.
-    raised = await fb.client.post(
+    # For his own worker without saying whether he answers it or passes it up (409).
+    unchosen = await fb.client.post(
         "/suggestions",
         headers=member(tree.representative),
         json={**body, "suggestion_id": str(chosen), "on_behalf_of": tree.worker},
+    )
+    assert unchosen.status_code == 409, unchosen.text
+    assert unchosen.json()["field"] == "then"
+    assert not await _has_key(embedded, chosen)
+
+    # The same raise, with the choice, does create the suggestion's key.
+    raised = await fb.client.post(
+        "/suggestions",
+        headers=member(tree.representative),
+        json={
+            **body,
+            "suggestion_id": str(chosen),
+            "on_behalf_of": tree.worker,
+            "then": "pass_up",
+            "reason": "需要上级协调",
+        },
     )
     assert raised.status_code == 201, raised.text
     assert await _has_key(embedded, chosen)

@@ -35,14 +35,16 @@ async def test_a_suggestion_climbs_to_the_federation_and_the_raiser_closes_it(
     tree = await build_tree(running.roster)
     fb = running.feedback
 
-    sid = await fb.raise_(tree.representative, TEXT, on_behalf_of=tree.worker)
+    # Raising it for his own worker he would hold it himself: he passes it up at once.
+    sid = await fb.raise_(
+        tree.representative,
+        TEXT,
+        on_behalf_of=tree.worker,
+        then="pass_up",
+        reason="需要市总工会统筹",
+    )
     raised = await fb.get(sid)
-    assert raised["holder_id"] == tree.representative  # the worker's upper contact
-    assert raised["status"] == "held"
-
-    await fb.act(tree.representative, sid, "acknowledgement")
-    await fb.act(tree.representative, sid, "escalation", reason="需要市总工会统筹")
-    assert (await fb.get(sid))["holder_id"] == tree.committee
+    assert (raised["holder_id"], raised["status"]) == (tree.committee, "held")
 
     # The committee member lets the acknowledgement deadline (3 days) pass.
     assert await fb.wired.scheduler.tick(running.clock.advance(2)) == 0
@@ -67,7 +69,6 @@ async def test_a_suggestion_climbs_to_the_federation_and_the_raiser_closes_it(
     steps = [(s["type"], s["reason"], s["level"]) for s in story["timeline"]]
     assert steps == [
         ("SuggestionRaised", None, 0),
-        ("SuggestionAcknowledged", None, 0),
         ("SuggestionEscalated", "by_hand", 1),
         ("SuggestionEscalated", "deadline", 2),
         ("SuggestionAcknowledged", None, 2),
@@ -75,9 +76,9 @@ async def test_a_suggestion_climbs_to_the_federation_and_the_raiser_closes_it(
         ("SuggestionResolved", None, 2),
         ("SuggestionClosed", None, 2),
     ]
-    assert story["timeline"][3]["actor"].startswith("service:")
-    assert story["timeline"][3]["holder_id"] == tree.leader
-    assert story["timeline"][6]["text"] == OUTCOME
+    assert story["timeline"][2]["actor"].startswith("service:")
+    assert story["timeline"][2]["holder_id"] == tree.leader
+    assert story["timeline"][5]["text"] == OUTCOME
     assert (await fb.ok("GET", f"/members/{tree.leader}/inbox"))["count"] == 0
 
     # What workers said never rests in clear in an event.

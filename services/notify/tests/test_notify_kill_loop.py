@@ -103,9 +103,8 @@ async def _loop(settings: Settings, tmp_path: Path, chance: random.Random) -> No
                 for _ in range(ROUNDS):
                     for _ in range(PER_ROUND):
                         k = raised % HOLDERS
-                        await c.feedback.raise_(
-                            str(reps[k]), f"意见{raised}", on_behalf_of=str(workers[k])
-                        )
+                        # The worker raises it: held by their representative.
+                        await c.feedback.raise_(str(workers[k]), f"意见{raised}")
                         raised += 1
                     await c.publish()
                     await asyncio.sleep(chance.uniform(0.05, 1.5))

@@ -41,7 +41,8 @@ async def test_warnings_count_in_the_unit_each_clock_started_under(
         await fb.ok(
             "POST", "/departments/training/members", str(leader), json={"member_id": str(clerk)}
         )
-        await fb.raise_(str(rep), "井下班组希望增加安全培训", on_behalf_of=str(worker))
+        # The worker raises it: held by the representative, their upper contact.
+        await fb.raise_(str(worker), "井下班组希望增加安全培训")
         assigned = await fb.raise_(str(leader), "希望举办职工代表培训班")
         await fb.act(str(leader), assigned, "acknowledgement")
         await fb.act(str(leader), assigned, "assignment", department="training")

@@ -30,7 +30,8 @@ async def test_holders_and_raisers_are_told_each_step_once(backend: Settings) ->
             await link(c, upper, lower, date(2025, 6, 1))
         await c.sync()
         fb = c.feedback
-        sid = await fb.raise_(str(rep), "井下班组希望增加安全培训", on_behalf_of=str(worker))
+        # The worker raises it: held by the representative, their upper contact.
+        sid = await fb.raise_(str(worker), "井下班组希望增加安全培训")
 
         def kinds(items: list[dict[str, Any]]) -> list[str]:
             return sorted(str(i["kind"]) for i in items if str(i["kind"]).startswith("sugg"))
@@ -59,10 +60,7 @@ async def test_holders_and_raisers_are_told_each_step_once(backend: Settings) ->
         await fb.act(str(committee), sid, "answer", answer="市总工会将举办安全培训班。")
         await n.tick(c, t0 + timedelta(days=3, hours=2))
         await n.tick(c, t0 + timedelta(days=3, hours=3))
-        assert kinds((await n.of(rep))["data"]) == [
-            "suggestion_answered",
-            "suggestion_arrived",
-            "suggestion_deadline",
-        ]
+        assert kinds((await n.of(rep))["data"]) == ["suggestion_arrived", "suggestion_deadline"]
+        assert kinds((await n.of(worker))["data"]) == ["suggestion_answered"]  # the raiser
         assert kinds((await n.of(committee))["data"]) == ["suggestion_escalated"]
         assert kinds((await n.of(leader))["data"]) == []

@@ -39,7 +39,8 @@ async def test_the_warning_and_the_escalation_count_working_days(
             await link(c, upper, lower, date(2025, 6, 1))
         await c.sync()
         fb = c.feedback
-        sid = await fb.raise_(str(rep), "井下班组希望增加安全培训", on_behalf_of=str(worker))
+        # The worker raises it: held by the representative, their upper contact.
+        sid = await fb.raise_(str(worker), "井下班组希望增加安全培训")
 
         async def warnings() -> list[dict[str, Any]]:
             return [i for i in (await n.of(rep))["data"] if i["kind"] == "suggestion_deadline"]

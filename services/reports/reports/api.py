@@ -6,6 +6,7 @@ Readiness, lag and metrics are the platform's (:mod:`servicekit.operability`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -298,10 +299,16 @@ async def satisfaction_report(
 
 @themes.get("", dependencies=[OVERSIGHT], responses={422: {"description": "malformed period"}})
 async def themes_report(reports: ReportsDep, period: Period) -> Themes:
-    """What was raised in the period by category: the city's top themes, per unit, per month."""
-    span = parse_period(period, reports.suggestions.compliance.rule)
+    """What was raised in the period by category and by tag, against the period before: the
+    city's top themes, per unit, per month, and the latest few suggestions of each theme (ids:
+    staff read them in the feedback service)."""
+    rule = reports.suggestions.compliance.rule
+    span = parse_period(period, rule)
+    before = rule.period_of(span.start - timedelta(days=1))
     views = ThemeViews(reports.suggestions.reader, reports.suggestions.p)
-    return await views.themes(span.label, span.start, span.end)
+    return await views.themes(
+        span.label, span.start, span.end, (before.label, before.start, before.end)
+    )
 
 
 ROUTERS = (compliance, queue, performance, overview, admin, satisfaction, themes)

@@ -40,9 +40,10 @@ async def test_the_queue_shows_open_suggestions_by_urgency_with_levels_and_deadl
     async with topology(settings, clock) as t:
         tree = await build_tree(t.roster)
         fb, rep, worker = t.feedback, tree.representative, tree.worker
-        waiting = await fb.raise_(rep, "井下通风差", on_behalf_of=worker, category="safety")
-        relayed = await fb.raise_(rep, "培训职工代表", on_behalf_of=worker)
-        answered = await fb.raise_(rep, "食堂价格", on_behalf_of=worker, category="other")
+        # The worker raises them (held by the representative, their upper contact).
+        waiting = await fb.raise_(worker, "井下通风差", category="safety")
+        relayed = await fb.raise_(worker, "培训职工代表")
+        answered = await fb.raise_(worker, "食堂价格", category="other")
         await fb.act(rep, relayed, "acknowledgement")
         await fb.act(rep, relayed, "escalation", reason="需要上级协调")
         await fb.act(tree.committee, relayed, "acknowledgement")  # 10 days to answer now
@@ -99,7 +100,7 @@ async def test_the_queue_shows_open_suggestions_by_urgency_with_levels_and_deadl
                     mine["suggestions_raised"],
                     mine["suggestions_relayed"],
                     mine["suggestions_answered"],
-                ) == (3, 1, 1)
+                ) == (0, 1, 1)  # he held them; the worker raised them (the overview's 3)
                 overview = await get(client, "/overview", period="2026")
                 assert (
                     overview["suggestions_raised"],

@@ -77,7 +77,9 @@ async def test_a_suggestion_raised_for_a_worker_names_the_workers_unit_and_the_r
                 CTX,
             )
         await c.sync()
-        for_worker = await c.feedback.raise_(str(rep), "井下通风差", on_behalf_of=str(worker))
+        for_worker = await c.feedback.raise_(
+            str(rep), "井下通风差", on_behalf_of=str(worker), then="pass_up", reason="需要上级协调"
+        )
         own = await c.feedback.raise_(str(rep), "培训职工代表")
         await c.publish()
         async with reports(backend, c.clock) as (client, _):

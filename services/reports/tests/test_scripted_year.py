@@ -19,19 +19,21 @@ gives both contacts (met), one (behind) or none, except for the special links in
 correction out of 2026 and one into it, a contact only in 2025, and two links that start on
 1 July 2026 and so owe 1 contact, not 2.
 
-Suggestions, raised by representative ``k`` for their worker ``k`` (one each), from
+Suggestions, raised by representative ``k`` for their worker ``k`` (one each; those he is
+to hold without acting on them, the worker raises, the representative being their upper
+contact), from
 20 November 2026 09:00 (``T0``), with the default deadlines (representative: 3 days to
 acknowledge, 7 to answer; committee 3 / 10; leader 5 / 15):
 
-* answered: acknowledged and answered at once by the representative; 2 of them closed;
+* answered: answered by the representative as he raises it; 2 of them closed;
 * timed out: nobody acknowledges; at T0+4 the scheduler sends them to the committee member
   (level 1), who acknowledges 2 and answers 1 of those;
-* relayed: the representative escalates by hand at T0; the committee member acknowledges
+* relayed: the representative passes it up as he raises it; the committee member acknowledges
   them all and answers 1;
-* relayed twice: escalated by hand at T0, then by the scheduler at T0+4 (the committee member
+* relayed twice: passed up at once at T0, then by the scheduler at T0+4 (the committee member
   did not acknowledge in 3 days): with a leader at level 2;
-* to a department: escalated by hand to the top (level 3), assigned to a department; 2 of
-  the 3 resolved;
+* to a department: passed up at once, then by hand to the top (level 3), assigned to a
+  department; 2 of the 3 resolved;
 * waiting: acknowledged by the representative only; its 7 days to answer run out at T0+7.
 
 The figures are read at T0+8 (28 November 2026 09:00): 13 suggestions open (3 at level 0,
@@ -328,18 +330,27 @@ def suggestion_cast(roster: Roster) -> list[Suggestion]:
 async def script_suggestions(c: City, cast: list[Suggestion]) -> None:
     """Raise and move every suggestion from T0 to T0+8, as the docstring tells."""
     fb = c.feedback
+    # Raising for his own worker, the representative answers it now or passes it up at once;
+    # what he is to hold without acting on it (timed out, waiting), the worker raises.
+    choice: dict[str, dict[str, str]] = {
+        "answered": {"then": "answer", "answer": "已答复"},
+        "relayed": {"then": "pass_up", "reason": "需要上级协调"},
+        "relayed_twice": {"then": "pass_up", "reason": "需要上级协调"},
+        "to_department": {"then": "pass_up", "reason": "需要上级协调"},
+    }
     for s in cast:
-        s.suggestion_id = await fb.raise_(s.raiser, "职工的建议", on_behalf_of=s.worker)
+        if s.group in choice:
+            s.suggestion_id = await fb.raise_(
+                s.raiser, "职工的建议", on_behalf_of=s.worker, **choice[s.group]
+            )
+        else:
+            s.suggestion_id = await fb.raise_(s.worker, "职工的建议")
     by = {g: [s for s in cast if s.group == g] for g in GROUPS}
     for s in by["answered"]:
-        await fb.act(s.raiser, s.suggestion_id, "acknowledgement")
-        await fb.act(s.raiser, s.suggestion_id, "answer", answer="已答复")
         if s.nth < CLOSED:
             await fb.act(s.raiser, s.suggestion_id, "closure")
-    for s in [*by["relayed"], *by["relayed_twice"], *by["to_department"], *by["waiting"]]:
+    for s in by["waiting"]:
         await fb.act(s.raiser, s.suggestion_id, "acknowledgement")
-    for s in [*by["relayed"], *by["relayed_twice"], *by["to_department"]]:
-        await fb.act(s.raiser, s.suggestion_id, "escalation", reason="需要上级协调")
     for s in by["relayed"]:
         await fb.act(s.committee, s.suggestion_id, "acknowledgement")
         if s.nth < RELAYED_ANSWERED:

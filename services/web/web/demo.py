@@ -217,23 +217,30 @@ async def _suggestions(
         assert representative is not None
         category, text = TOPICS[index % len(TOPICS)]
         suggestion = uuid.uuid5(ns, f"suggestion:{index}")
-        ctx = CommandContext(actor=f"member:{representative}")
-        raised = fcmd.RaiseSuggestion(
-            suggestion_id=suggestion,
-            text=text,
-            category=category,
-            channel="online",
-            on_behalf_of=worker,
-        )
-        await commands.run(raised, ctx, actor_id=representative)
-        held = {"suggestion_id": suggestion, "actor_id": representative}
         if rng.random() < 0.6:
-            await commands.run(fcmd.AcknowledgeSuggestion(), ctx, **held)
-            if rng.random() < 0.5:
-                answer = fcmd.AnswerSuggestion(answer="已了解情况，正在协调解决。")
-                await commands.run(answer, ctx, **held)
-            else:
-                await commands.run(fcmd.EscalateSuggestion(reason="需要上级协调"), ctx, **held)
+            # The representative raises it for the worker and answers it or passes it up now.
+            ctx = CommandContext(actor=f"member:{representative}")
+            choice: dict[str, Any] = (
+                {"then": "answer", "answer": "已了解情况，正在协调解决。"}
+                if rng.random() < 0.5
+                else {"then": "pass_up", "reason": "需要上级协调"}
+            )
+            raised = fcmd.RaiseSuggestion(
+                suggestion_id=suggestion,
+                text=text,
+                category=category,
+                channel="online",
+                on_behalf_of=worker,
+                **choice,
+            )
+            await commands.run(raised, ctx, actor_id=representative)
+        else:
+            # The worker raises it: it waits for the representative, their upper contact.
+            ctx = CommandContext(actor=f"member:{worker}")
+            raised = fcmd.RaiseSuggestion(
+                suggestion_id=suggestion, text=text, category=category, channel="online"
+            )
+            await commands.run(raised, ctx, actor_id=worker)
         demo.suggestions += 1
 
 

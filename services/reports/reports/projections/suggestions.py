@@ -23,10 +23,12 @@ from contracts.feedback import (
     SuggestionReopened,
     SuggestionResolved,
     SuggestionSetAside,
+    SuggestionTagged,
 )
 from escalation import Recorded, dump_recorded
 from eventspine.envelope import format_time
 from eventspine.projection import Delivered, Tx, as_text
+from reports import tag_rows
 
 TABLES = {
     "r_suggestions": "suggestion_id TEXT PRIMARY KEY, raised_by TEXT NOT NULL, "
@@ -47,6 +49,8 @@ TABLES = {
     "r_suggestion_clocks": "suggestion_id TEXT PRIMARY KEY, deadline TEXT NOT NULL",
     # The enterprise union of the intake link a worker's suggestion arrived by.
     "r_suggestion_units": "suggestion_id TEXT PRIMARY KEY, unit_id TEXT NOT NULL",
+    # The tags each suggestion carries now (themes by tag).
+    tag_rows.TABLE: tag_rows.COLUMNS,
 }
 NO_MEMBER = "00000000-0000-0000-0000-000000000000"
 """``raised_by`` of a worker's suggestion by an intake link (no member raised it)."""
@@ -187,6 +191,9 @@ class SuggestionProjection:
                 return True
             case SuggestionSetAside() as e:
                 await self._set(tx, str(e.suggestion_id), "status = 'set_aside'")
+                return True
+            case SuggestionTagged() as e:
+                await tag_rows.apply(tx, self.p, e)
                 return True
         return False
 

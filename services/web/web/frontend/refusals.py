@@ -141,6 +141,10 @@ MESSAGES: dict[str, str] = {
     "raise_choice_own_worker": N_(
         "Answer now or pass up applies only when you raise it for your own worker."
     ),
+    "raise_choice_required": N_(
+        "You raise it for your own worker: answer it now, or pass it up at once with the reason."
+    ),
+    "tag_unknown": N_("The tag %(tag)s is not in the federation's list of tags."),
     "department_not_found": N_("No such department."),
     "leadership_appoints": N_("A leadership member appoints a department's members."),
     "department_member_exists": N_("This member acts for the department already."),

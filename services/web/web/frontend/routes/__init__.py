@@ -23,6 +23,7 @@ from web.frontend.routes import (
     suggestions,
     table_exports,
     tables,
+    themes,
     upkeep,
     voice,
 )
@@ -44,6 +45,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     voice.router,
     intake_links.router,
     satisfaction.router,
+    themes.router,
     department_members.router,
     notifications.router,
     papers.router,

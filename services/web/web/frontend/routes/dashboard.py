@@ -11,6 +11,7 @@ from web.frontend.deps import ApiDep, StaffDep, federation_clock
 from web.frontend.owing import contact_rule
 from web.frontend.rendering import render
 from web.frontend.routes.common import flatten_units, members_by_id
+from web.frontend.tags import tag_options
 
 router = APIRouter(prefix="/dashboard", tags=["frontend"])
 CHART = {"width": 640, "height": 220, "left": 40, "right": 10, "top": 10, "bottom": 30}
@@ -90,6 +91,8 @@ async def dashboard(
         "months": months,
         "overview": overview,
         "themes": themes["top"][:5],
+        "theme_tags": themes.get("top_tags", [])[:5],
+        "tag_words": dict(await tag_options(api, request)),
         "queue": queue,
         "rule": contact_rule(),
         "years": [str(y) for y in range(year, year - 4, -1)],

@@ -15,10 +15,11 @@ from web.frontend.labels import CATEGORY_LABELS, METHOD_LABELS
 from web.frontend.rendering import render
 from web.frontend.routes.common import members_by_id
 from web.frontend.services import ServiceError
+from web.frontend.tags import chosen_tags, tag_options
 
 router = APIRouter(prefix="/suggestions", tags=["frontend"])
 RAISE_FIELDS = frozenset(
-    {"text", "category", "channel", "on_behalf_of", "then", "answer", "reason"}
+    {"text", "category", "tags", "channel", "on_behalf_of", "then", "answer", "reason"}
 )
 # What each step posts to the feedback service, and the form field it carries.
 STEPS: dict[str, tuple[str, str | None]] = {
@@ -32,6 +33,7 @@ STEPS: dict[str, tuple[str, str | None]] = {
     "set_aside": ("setting-aside", "reason"),
     "take_up": ("taking-up", None),
     "rate": ("rating", "rating"),
+    "tags": ("tags", "tags"),
 }
 DONE = {
     "acknowledge": N_("Acknowledged."),
@@ -46,6 +48,7 @@ DONE = {
     "set_aside": N_("Set aside."),
     "take_up": N_("Taken up for the department."),
     "rate": N_("Thank you for your rating."),
+    "tags": N_("Tags saved."),
 }
 CHOOSE = N_("Choose whether you answer it now or pass it up.")
 
@@ -81,10 +84,12 @@ async def _lists(api: Api, user: User) -> dict[str, Any]:
     return lists
 
 
-def _raise_options() -> dict[str, Any]:
+async def _raise_options(api: Api, request: Request, values: dict[str, Any]) -> dict[str, Any]:
     return {
         "categories": list(CATEGORY_LABELS.items()),
         "channels": list(METHOD_LABELS.items()),
+        "tags": await tag_options(api, request),
+        "chosen": chosen_tags(values),
     }
 
 
@@ -92,7 +97,8 @@ def _raise_options() -> dict[str, Any]:
 async def suggestions(request: Request, user: UserDep, api: ApiDep) -> Response:
     """My inbox (what I hold), what I raised, and the form to raise a new one."""
     lists = await _lists(api, user)
-    context = {**lists, **_raise_options(), "values": {"channel": "online"}}
+    values = {"channel": "online"}
+    context = {**lists, **await _raise_options(api, request, values), "values": values}
     return render(request, "suggestions.html", context)
 
 
@@ -106,6 +112,7 @@ async def raise_suggestion(
         "category": form.get("category") or None,
         "channel": form.get("channel") or None,
         "on_behalf_of": form.get("on_behalf_of") or None,
+        "tags": chosen_tags(form),
     }
     then = form.get("then") or None
     if body["on_behalf_of"]:
@@ -124,7 +131,8 @@ async def raise_suggestion(
             raise
         problem = describe(error, RAISE_FIELDS)
         lists = await _lists(api, user)
-        context = {**lists, **_raise_options(), "values": form, "problem": problem}
+        options = await _raise_options(api, request, form)
+        context = {**lists, **options, "values": form, "problem": problem}
         return render(request, "suggestions.html", context)
     step = f"raise_{then}" if body.get("then") else "raise"
     return RedirectResponse(f"/suggestions/{done['suggestion_id']}?done={step}", status_code=303)
@@ -167,7 +175,13 @@ async def _page(
     if found["raised_by"] is None:  # a worker's, by a QR code: verified or not, as given
         intake = await api.get("feedback", f"/suggestions/{suggestion_id}/intake")
     done = request.query_params.get("done")
+    tags = await tag_options(api, request)
+    carried = (await api.get("feedback", f"/suggestions/{suggestion_id}/tags"))["tags"]
     context = {
+        "tags": tags,
+        "carried": carried,
+        "retag": chosen_tags(values or {}) if step == "tags" else carried,
+        "tag_words": dict(tags),
         "s": found,
         "people": people,
         "departments": departments,
@@ -198,11 +212,15 @@ async def take_step(
     if step not in STEPS:
         return render(request, "error.html", {"message": N_("Page not found.")}, 404)
     path, field = STEPS[step]
-    body: dict[str, Any] | None = {field: (form.get(field) or "").strip()} if field else None
+    body: dict[str, Any] | None = (
+        {field: (form.get(field) or "").strip()} if field and step != "tags" else None
+    )
     if step == "rate" and body is not None:  # how satisfied, why, and whether to reopen
         body["rating"] = body["rating"] or None
         body["comment"] = (form.get("comment") or "").strip() or None
         body["reopen"] = body["rating"] == "dissatisfied" and form.get("reopen") == "yes"
+    if step == "tags":  # the checkboxes: all that are ticked (none: untagged)
+        body = {"tags": chosen_tags(form)}
     if step == "set_aside" and body is not None:  # spam, or a duplicate of which suggestion
         body["mark"] = form.get("mark") or None
         body["duplicate_of"] = (form.get("duplicate_of") or "").strip() or None

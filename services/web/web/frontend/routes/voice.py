@@ -21,15 +21,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web.frontend.deps import ApiDep, FormDep
+from web.frontend.deps import Api, ApiDep, FormDep
 from web.frontend.errors import Problem, describe
 from web.frontend.i18n import N_
 from web.frontend.labels import CATEGORY_LABELS
 from web.frontend.rendering import render
 from web.frontend.services import ServiceError
+from web.frontend.tags import chosen_tags, tag_options
 
 router = APIRouter(tags=["frontend"])
-SUBMIT_FIELDS = frozenset({"text", "category", "name", "phone"})
+SUBMIT_FIELDS = frozenset({"text", "category", "tags", "name", "phone"})
 RATE_FIELDS = frozenset({"rating", "comment"})
 CLOSED = {
     "intake_link_revoked": N_(
@@ -88,12 +89,18 @@ def _closed(request: Request, error: ServiceError) -> Response | None:
     return render(request, "voice_closed.html", {"message": message}, status)
 
 
-def _form(
-    request: Request, token: str, values: dict[str, Any], problem: Problem | None = None
+async def _form(
+    request: Request,
+    api: Api,
+    token: str,
+    values: dict[str, Any],
+    problem: Problem | None = None,
 ) -> Response:
     context = {
         "token": token,
         "categories": list(CATEGORY_LABELS.items()),
+        "tags": await tag_options(api, request),
+        "chosen": chosen_tags(values),
         "values": values,
         "problem": problem,
     }
@@ -109,7 +116,7 @@ async def intake_page(request: Request, token: str, api: ApiDep) -> Response:
         if (closed := _closed(request, error)) is not None:
             return closed
         raise
-    return _form(request, token, {})
+    return await _form(request, api, token, {})
 
 
 @router.post("/v/{token}")
@@ -119,6 +126,7 @@ async def submit(request: Request, token: str, api: ApiDep, form: FormDep) -> Re
     body = {
         "text": (form.get("text") or "").strip(),
         "category": form.get("category") or None,
+        "tags": chosen_tags(form),
         "name": None if anonymous else (form.get("name") or "").strip() or None,
         "phone": None if anonymous else (form.get("phone") or "").strip() or None,
         "anonymous": anonymous,
@@ -126,7 +134,7 @@ async def submit(request: Request, token: str, api: ApiDep, form: FormDep) -> Re
     address = request.client.host if request.client else "unknown"
     if not _limiter(request).allow(address):
         problem = Problem(message=N_("Too many attempts. Please wait a moment and try again."))
-        return _form(request, token, form, problem)
+        return await _form(request, api, token, form, problem)
     try:
         done = await api.post(
             "feedback", f"/intake/{quote(token, safe='')}/suggestions", body, key=form.get("key")
@@ -138,7 +146,7 @@ async def submit(request: Request, token: str, api: ApiDep, form: FormDep) -> Re
         if error.code in REFUSALS:
             problem = Problem(message=REFUSALS[error.code])
         problem.detail = []  # the service's own words are for staff, not for the worker
-        return _form(request, token, form, problem)
+        return await _form(request, api, token, form, problem)
     code = done["follow_up_code"]
     return render(request, "voice_receipt.html", {"code": code, "grouped": grouped(code)})
 
