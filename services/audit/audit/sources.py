@@ -7,7 +7,6 @@ Every reader is read-only: the stores are queried with plain ``SELECT`` (opening
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from uuid import UUID
 import aiosqlite
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic_core import from_json
 
 from eventspine.config import Settings
 from eventspine.envelope import RecordedEvent
@@ -66,26 +66,42 @@ class History:
         return [event for service in sorted(self.events) for event in self.events[service]]
 
 
+def _uuid(value: Any) -> UUID | None:
+    # SQLite gives ids as text, asyncpg as its own subclass of UUID: both become a plain UUID,
+    # as every other reader of events gives them.
+    if value is None or type(value) is UUID:
+        return value
+    return UUID(bytes=value.bytes) if isinstance(value, UUID) else UUID(value)
+
+
 def _event(service: str, row: Any) -> RecordedEvent:
-    data = row[11]
+    """A stored row as the event it records, checked by the envelope's own validator (called
+    directly: the keyword checks of ``RecordedEvent(...)`` cost as much again); the data is
+    parsed by pydantic-core's JSON parser, several times faster than :func:`json.loads`."""
     time = row[6]
-    return RecordedEvent(
-        position=row[0],
-        stream_id=row[1],
-        stream_version=row[2],
-        id=UUID(str(row[3])),
-        event_type=row[4],
-        schema_version=row[5],
-        time=time if isinstance(time, datetime) else datetime.fromisoformat(time),
-        actor=row[7],
-        correlation_id=UUID(str(row[8])),
-        causation_id=UUID(str(row[9])) if row[9] else None,
-        command_id=UUID(str(row[10])) if row[10] else None,
-        data=json.loads(data),
-        prev_hash=row[12],
-        hash=row[13],
-        service=service,
+    event: RecordedEvent = _VALIDATE(
+        {
+            "position": row[0],
+            "stream_id": row[1],
+            "stream_version": row[2],
+            "id": _uuid(row[3]),
+            "event_type": row[4],
+            "schema_version": row[5],
+            "time": time if isinstance(time, datetime) else datetime.fromisoformat(time),
+            "actor": row[7],
+            "correlation_id": _uuid(row[8]),
+            "causation_id": _uuid(row[9]),
+            "command_id": _uuid(row[10]),
+            "data": from_json(row[11]),
+            "prev_hash": row[12],
+            "hash": row[13],
+            "service": service,
+        }
     )
+    return event
+
+
+_VALIDATE = RecordedEvent.__pydantic_validator__.validate_python
 
 
 def _may_be_absent(service: str, services: tuple[str, ...]) -> bool:
