@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import sqlite3
 import tempfile
@@ -37,6 +38,8 @@ from reports.views import ComplianceView, parse_period
 EVERYTHING = 1_000_000_000  # "no page limit" for the views' paging
 BATCH = 5000
 """Events handed to a projection in one call (its batched writes, as on the live feeds)."""
+CACHE_KIB = 1024 * 1024
+"""The scratch file's page cache (at most; SQLite takes it as it needs)."""
 
 
 @dataclass
@@ -205,8 +208,17 @@ async def _rebuild(
     ended: set[str] = set()  # services past the as-of moment
     latest = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
     db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    # Each batch's events live only while it is applied, yet they outlive the young
+    # generations and set off full collections that walk every object of the process: with
+    # what exists now frozen, those walk little (a fifth of the replay's time, measured).
+    gc.freeze()
     try:
         tx = ScratchTx(db)
+        # A scratch file, written in one transaction and kept only once complete: no journal
+        # is needed, and a large page cache keeps the indexes' inserts off the disk.
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
         await tx.execute("BEGIN")
         for projection in projections:
             await projection.setup(tx)
@@ -238,5 +250,6 @@ async def _rebuild(
         rows = await tx.fetch("SELECT status, count(*) FROM r_members GROUP BY status")
         members = {str(r[0]): int(r[1]) for r in rows}
     finally:
+        gc.unfreeze()
         db.close()
     return Replayed(as_of, now, applied, report, queue, members)

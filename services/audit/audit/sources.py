@@ -7,11 +7,11 @@ Every reader is read-only: the stores are queried with plain ``SELECT`` (opening
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import aiosqlite
 import asyncpg
@@ -30,6 +30,15 @@ _COLUMNS = (
     "position, stream_id, stream_version, event_id, event_type, schema_version, time, actor, "
     "correlation_id, causation_id, command_id, data, prev_hash, hash"
 )
+
+
+_PG_COLUMNS = (
+    "position, stream_id, stream_version, event_id::text, event_type, schema_version, time, "
+    "actor, correlation_id::text, causation_id::text, command_id::text, data::text, prev_hash, "
+    "hash"
+)
+"""The same columns from PostgreSQL, ids and data as text: the envelope's validator parses
+ids faster than Python turns asyncpg's UUIDs into plain ones."""
 
 
 class AuditInputError(Exception):
@@ -66,14 +75,6 @@ class History:
         return [event for service in sorted(self.events) for event in self.events[service]]
 
 
-def _uuid(value: Any) -> UUID | None:
-    # SQLite gives ids as text, asyncpg as its own subclass of UUID: both become a plain UUID,
-    # as every other reader of events gives them.
-    if value is None or type(value) is UUID:
-        return value
-    return UUID(bytes=value.bytes) if isinstance(value, UUID) else UUID(value)
-
-
 def _event(service: str, row: Any) -> RecordedEvent:
     """A stored row as the event it records, checked by the envelope's own validator (called
     directly: the keyword checks of ``RecordedEvent(...)`` cost as much again); the data is
@@ -84,14 +85,14 @@ def _event(service: str, row: Any) -> RecordedEvent:
             "position": row[0],
             "stream_id": row[1],
             "stream_version": row[2],
-            "id": _uuid(row[3]),
+            "id": row[3],
             "event_type": row[4],
             "schema_version": row[5],
             "time": time if isinstance(time, datetime) else datetime.fromisoformat(time),
             "actor": row[7],
-            "correlation_id": _uuid(row[8]),
-            "causation_id": _uuid(row[9]),
-            "command_id": _uuid(row[10]),
+            "correlation_id": row[8],
+            "causation_id": row[9] or None,
+            "command_id": row[10] or None,
             "data": from_json(row[11]),
             "prev_hash": row[12],
             "hash": row[13],
@@ -126,7 +127,7 @@ async def read_postgres(settings: Settings, services: tuple[str, ...] = SERVICES
                     if _may_be_absent(service, services):
                         continue
                     raise AuditInputError(f"no event store for {service}: {schema}.events")
-                columns = _COLUMNS.replace("data,", "data::text,")
+                columns = _PG_COLUMNS
                 rows = await conn.fetch(f"SELECT {columns} FROM {schema}.events ORDER BY position")
                 history.events[service] = [_event(service, row) for row in rows]
                 checkpoints = await conn.fetch(
@@ -136,6 +137,37 @@ async def read_postgres(settings: Settings, services: tuple[str, ...] = SERVICES
     finally:
         await conn.close()
     return history
+
+
+async def stream_postgres(
+    settings: Settings, services: tuple[str, ...] = SERVICES, batch: int = 5000
+) -> AsyncIterator[tuple[str, list[RecordedEvent]]]:
+    """Each service's PostgreSQL store as :func:`read_postgres` reads it, ``batch`` events at
+    a time through a cursor (in one read-only snapshot): a replay of any length holds one
+    batch in memory, never the whole history."""
+    try:
+        conn = await asyncpg.connect(settings.pg_dsn)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise AuditInputError(f"cannot connect to PostgreSQL: {exc}") from exc
+    try:
+        async with conn.transaction(readonly=True, isolation="repeatable_read"):
+            for service in services:
+                schema = checked_schema(settings.store_schema(service))
+                if not await conn.fetchval("SELECT to_regclass($1)", f"{schema}.events"):
+                    if _may_be_absent(service, services):
+                        continue
+                    raise AuditInputError(f"no event store for {service}: {schema}.events")
+                columns = _PG_COLUMNS
+                cursor = await conn.cursor(
+                    f"SELECT {columns} FROM {schema}.events ORDER BY position"
+                )
+                while True:
+                    rows = await cursor.fetch(batch)
+                    yield service, [_event(service, row) for row in rows]
+                    if len(rows) < batch:
+                        break
+    finally:
+        await conn.close()
 
 
 async def read_sqlite(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:
