@@ -211,6 +211,7 @@ async def _rebuild(
     # Each batch's events live only while it is applied, yet they outlive the young
     # generations and set off full collections that walk every object of the process: with
     # what exists now frozen, those walk little (a fifth of the replay's time, measured).
+    thawed = gc.get_freeze_count() == 0  # (a service's feeds freeze their objects for good)
     gc.freeze()
     try:
         tx = ScratchTx(db)
@@ -250,6 +251,7 @@ async def _rebuild(
         rows = await tx.fetch("SELECT status, count(*) FROM r_members GROUP BY status")
         members = {str(r[0]): int(r[1]) for r in rows}
     finally:
-        gc.unfreeze()
+        if thawed:
+            gc.unfreeze()
         db.close()
     return Replayed(as_of, now, applied, report, queue, members)
