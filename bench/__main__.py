@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import docs, es_lib, http, infra, reports, spine
+from bench import docs, es_lib, http, infra, replay, reports, spine
 from bench.table import Row, text_table, write_json
 
 
@@ -31,10 +31,11 @@ class Sizes:
     replay: int  # row 7
     growth_append: int  # row 8: the 1x of the append growth rows
     growth_links: int  # row 8: the 1x of the rebuild growth rows
+    growth_replay: int = 1_000_000  # row 9: the 1x of the replay growth row (and 10x)
 
 
 FULL = Sizes(5000, 1000, 4, 20000, 2500, 8, 1_000_000, 1000, 250)
-QUICK = Sizes(1000, 200, 2, 3000, 200, 2, 20_000, 200, 25)
+QUICK = Sizes(1000, 200, 2, 3000, 200, 2, 20_000, 200, 25, 20_000)
 WRITERS = 20
 SCALES = (10, 100)
 
@@ -62,6 +63,8 @@ async def measure(sizes: Sizes, dsn: str, bootstrap: str) -> list[Row]:
     for row in await spine.append_growth(dsn, sizes.growth_append, SCALES, WRITERS):
         done(row)
     for row in await reports.rebuild_growth(dsn, bootstrap, sizes.growth_links, SCALES):
+        done(row)
+    for row in await replay.replay_growth(dsn, sizes.growth_replay, (10,)):
         done(row)
     return rows
 

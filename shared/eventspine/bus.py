@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +22,13 @@ from eventspine.store.base import EventStore
 _PARAM = re.compile(r"\$(\d+)")
 
 
+@functools.lru_cache(maxsize=1024)
+def sqlite_params(query: str) -> str:
+    """``query`` with PostgreSQL's ``$n`` parameters as SQLite's ``?n`` (cached: projections
+    send the same few statements for every event)."""
+    return _PARAM.sub(r"?\1", query)
+
+
 class SqliteTx:
     """A :class:`~eventspine.projection.Tx` over an aiosqlite connection (``$n`` -> ``?n``)."""
 
@@ -29,7 +37,7 @@ class SqliteTx:
 
     @staticmethod
     def _sql(query: str) -> str:
-        return _PARAM.sub(r"?\1", query)
+        return sqlite_params(query)
 
     async def execute(self, query: str, *args: Any) -> Any:
         """Run a statement."""

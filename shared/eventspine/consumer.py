@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -190,6 +191,10 @@ class ProjectionRunner:
         every partition's new offset."""
         parts = sorted(decoded, key=lambda tp: (tp.topic, tp.partition))  # lock order
         async with self.pool.acquire() as conn, conn.transaction():
+            # The rows and their offsets commit together: should the server lose this commit
+            # in a crash, it loses both, and the records are consumed again from the offsets
+            # it kept. So the commit need not wait for its WAL to reach the disk.
+            await conn.execute("SET LOCAL synchronous_commit = off")
             rows = await conn.fetch(
                 f"SELECT topic, partition, next_offset, last_position "
                 f"FROM {self.schema}.projection_offsets WHERE projection = $1 "
@@ -299,6 +304,10 @@ class ProjectionRunner:
         await self.setup()
         if rebuild:
             await self.reset()
+        # What exists now (the app, its modules, the registry's validators) lives as long as
+        # the process: frozen, it is left out of the cycle collector's full collections, which
+        # each poll's thousands of decoded events set off (a fifth of a rebuild's time).
+        gc.freeze()
         consumer = self.consumer_factory(self.group_id, self.topics)
         self._consumer = consumer
         consumer.subscribe(self.topics, listener=_SeekToStored(self))

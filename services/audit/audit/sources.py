@@ -7,16 +7,16 @@ Every reader is read-only: the stores are queried with plain ``SELECT`` (opening
 
 from __future__ import annotations
 
-import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import aiosqlite
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic_core import from_json
 
 from eventspine.config import Settings
 from eventspine.envelope import RecordedEvent
@@ -30,6 +30,15 @@ _COLUMNS = (
     "position, stream_id, stream_version, event_id, event_type, schema_version, time, actor, "
     "correlation_id, causation_id, command_id, data, prev_hash, hash"
 )
+
+
+_PG_COLUMNS = (
+    "position, stream_id, stream_version, event_id::text, event_type, schema_version, time, "
+    "actor, correlation_id::text, causation_id::text, command_id::text, data::text, prev_hash, "
+    "hash"
+)
+"""The same columns from PostgreSQL, ids and data as text: the envelope's validator parses
+ids faster than Python turns asyncpg's UUIDs into plain ones."""
 
 
 class AuditInputError(Exception):
@@ -67,25 +76,33 @@ class History:
 
 
 def _event(service: str, row: Any) -> RecordedEvent:
-    data = row[11]
+    """A stored row as the event it records, checked by the envelope's own validator (called
+    directly: the keyword checks of ``RecordedEvent(...)`` cost as much again); the data is
+    parsed by pydantic-core's JSON parser, several times faster than :func:`json.loads`."""
     time = row[6]
-    return RecordedEvent(
-        position=row[0],
-        stream_id=row[1],
-        stream_version=row[2],
-        id=UUID(str(row[3])),
-        event_type=row[4],
-        schema_version=row[5],
-        time=time if isinstance(time, datetime) else datetime.fromisoformat(time),
-        actor=row[7],
-        correlation_id=UUID(str(row[8])),
-        causation_id=UUID(str(row[9])) if row[9] else None,
-        command_id=UUID(str(row[10])) if row[10] else None,
-        data=json.loads(data),
-        prev_hash=row[12],
-        hash=row[13],
-        service=service,
+    event: RecordedEvent = _VALIDATE(
+        {
+            "position": row[0],
+            "stream_id": row[1],
+            "stream_version": row[2],
+            "id": row[3],
+            "event_type": row[4],
+            "schema_version": row[5],
+            "time": time if isinstance(time, datetime) else datetime.fromisoformat(time),
+            "actor": row[7],
+            "correlation_id": row[8],
+            "causation_id": row[9] or None,
+            "command_id": row[10] or None,
+            "data": from_json(row[11]),
+            "prev_hash": row[12],
+            "hash": row[13],
+            "service": service,
+        }
     )
+    return event
+
+
+_VALIDATE = RecordedEvent.__pydantic_validator__.validate_python
 
 
 def _may_be_absent(service: str, services: tuple[str, ...]) -> bool:
@@ -110,7 +127,7 @@ async def read_postgres(settings: Settings, services: tuple[str, ...] = SERVICES
                     if _may_be_absent(service, services):
                         continue
                     raise AuditInputError(f"no event store for {service}: {schema}.events")
-                columns = _COLUMNS.replace("data,", "data::text,")
+                columns = _PG_COLUMNS
                 rows = await conn.fetch(f"SELECT {columns} FROM {schema}.events ORDER BY position")
                 history.events[service] = [_event(service, row) for row in rows]
                 checkpoints = await conn.fetch(
@@ -120,6 +137,37 @@ async def read_postgres(settings: Settings, services: tuple[str, ...] = SERVICES
     finally:
         await conn.close()
     return history
+
+
+async def stream_postgres(
+    settings: Settings, services: tuple[str, ...] = SERVICES, batch: int = 5000
+) -> AsyncIterator[tuple[str, list[RecordedEvent]]]:
+    """Each service's PostgreSQL store as :func:`read_postgres` reads it, ``batch`` events at
+    a time through a cursor (in one read-only snapshot): a replay of any length holds one
+    batch in memory, never the whole history."""
+    try:
+        conn = await asyncpg.connect(settings.pg_dsn)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise AuditInputError(f"cannot connect to PostgreSQL: {exc}") from exc
+    try:
+        async with conn.transaction(readonly=True, isolation="repeatable_read"):
+            for service in services:
+                schema = checked_schema(settings.store_schema(service))
+                if not await conn.fetchval("SELECT to_regclass($1)", f"{schema}.events"):
+                    if _may_be_absent(service, services):
+                        continue
+                    raise AuditInputError(f"no event store for {service}: {schema}.events")
+                columns = _PG_COLUMNS
+                cursor = await conn.cursor(
+                    f"SELECT {columns} FROM {schema}.events ORDER BY position"
+                )
+                while True:
+                    rows = await cursor.fetch(batch)
+                    yield service, [_event(service, row) for row in rows]
+                    if len(rows) < batch:
+                        break
+    finally:
+        await conn.close()
 
 
 async def read_sqlite(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:

@@ -190,8 +190,9 @@ def _contact_retracted(d: Delivered) -> tuple[Any, ...]:
 
 def _texts(args: tuple[Any, ...]) -> tuple[Any, ...]:
     """The arguments as the tables hold them: ids and dates as text (ISO dates)."""
+    # a list comprehension: a generator here cost a tenth of the auditor's replay
     return tuple(
-        str(a) if type(a) is UUID else a.isoformat() if type(a) is date else a for a in args
+        [str(a) if type(a) is UUID else a.isoformat() if type(a) is date else a for a in args]
     )
 
 
