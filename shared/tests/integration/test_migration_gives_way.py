@@ -72,3 +72,30 @@ async def test_a_set_up_waiting_behind_a_long_write_lets_the_other_writers_throu
         await pool.close()
         for conn in (writer, long_writer, admin):
             await conn.close()
+
+
+async def test_a_set_up_of_existing_indexes_takes_no_lock_on_their_tables(
+    pg_dsn: str, pg_schema: str
+) -> None:
+    # A read model's set-up on a second instance, while the first writes its rows: nothing to
+    # create, so nothing to wait for.
+    admin = await asyncpg.connect(pg_dsn)
+    writer = await asyncpg.connect(pg_dsn)
+    pool = await asyncpg.create_pool(pg_dsn, min_size=1, max_size=2)
+    table = f"{pg_schema}.rows"
+    setup = ddl_step(f"CREATE INDEX IF NOT EXISTS rows_n ON {table} (n)")
+    await admin.execute(f"CREATE SCHEMA {pg_schema}; CREATE TABLE {table} (n integer)")
+    try:
+        await run_migration(pool, setup)
+        async with writer.transaction():
+            await writer.execute(f"INSERT INTO {table} VALUES (1)")
+            await asyncio.wait_for(run_migration(pool, setup), timeout=5)
+            waiting = await admin.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = $1::regclass",
+                table,
+            )
+            assert waiting == 0
+    finally:
+        await pool.close()
+        await writer.close()
+        await admin.close()
