@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import docs, es_lib, infra, reports, spine
+from bench import docs, es_lib, infra, pages, reports, spine
 from bench.table import Row, text_table, write_json
 
 
@@ -32,10 +32,11 @@ class Sizes:
     replay: int  # row 7
     growth_append: int  # row 8: the 1x of the append growth rows
     growth_links: int  # row 8: the 1x of the rebuild growth rows
+    pages_scale: float = 1.0  # row 9: the 1x city, as a share of the demo city
 
 
 FULL = Sizes(5000, 1000, 3000, 20000, 2500, 200, 10, 1_000_000, 1000, 250)
-QUICK = Sizes(1000, 200, 600, 3000, 200, 200, 3, 20_000, 200, 25)
+QUICK = Sizes(1000, 200, 600, 3000, 200, 200, 3, 20_000, 200, 25, pages_scale=0.05)
 WRITERS = 20
 SCALES = (10, 100)
 
@@ -61,6 +62,8 @@ async def measure(sizes: Sizes, dsn: str, bootstrap: str) -> list[Row]:
     for row in await spine.append_growth(dsn, sizes.growth_append, SCALES, WRITERS):
         done(row)
     for row in await reports.rebuild_growth(dsn, bootstrap, sizes.growth_links, SCALES):
+        done(row)
+    for row in await pages.pages(dsn, bootstrap, sizes.pages_scale, rounds=20, scan_rounds=1):
         done(row)
     return rows
 

@@ -43,6 +43,13 @@ class AggregateView:
             return False
         return row[1] is None or period.start <= date.fromisoformat(str(row[1]))
 
+    async def linked_members(self) -> dict[str, int] | None:
+        """Active members with an open link above them, per tier (``None``: no aggregates)."""
+        if await self.reader.fetchrow(f"SELECT 1 FROM {self.p}agg_meta WHERE id = 1") is None:
+            return None
+        rows = await self.reader.fetch(f"SELECT tier, n FROM {self.p}agg_linked")
+        return {str(r[0]): int(r[1]) for r in rows}
+
     async def _units(self, unit_id: UUID | None) -> tuple[dict[str, str | None], set[str] | None]:
         rows = await self.reader.fetch(f"SELECT unit_id, parent_unit_id FROM {self.p}r_units")
         parents = {str(r[0]): (str(r[1]) if r[1] else None) for r in rows}

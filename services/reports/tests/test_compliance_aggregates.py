@@ -22,12 +22,14 @@ import pytest
 from aggregates_city import ScriptedCity
 
 from compliance import ContactRule
+from escalation import DeadlineSettings
 from eventspine.bus import SqliteTx
 from eventspine.projection import Delivered, Tx, deliver
 from eventspine.schemas import installed_registry
 from eventspine.store.sqlite import SqliteEventStore
 from reports.aggregate_views import AggregateView
 from reports.projections.aggregates import TABLES, AggregatedCompliance, backfill
+from reports.queue import SuggestionViews
 from reports.views import ComplianceView, parse_period
 from support.pg import throwaway_prefix
 
@@ -161,6 +163,11 @@ async def test_the_aggregates_answer_as_the_scan_and_a_rebuild_leaves_the_live_r
                         assert new == old, (label, today, unit, chosen, offset)
                         compared += bool(old.data)
     assert compared > 100  # the comparisons had links to compare
+    members = SuggestionViews(model.tx, DeadlineSettings().deadline_policy(), scan, model.prefix)
+    counted = await aggregates.linked_members()
+    assert counted == await members.linked_members()
+    below_the_top = sum(len(who["tiers"][t]) for t in ("committee", "representative", "worker"))
+    assert 0 < sum(counted.values()) < below_the_top  # the departed are not linked
 
     # A rebuild: emptied, then every contact before any roster event, in big batches.
     async with model.transaction():

@@ -12,6 +12,8 @@ number does not grow with the city instead of every link and contact of the peri
   upper tier stand at each status;
 * ``agg_reached``: how many of a period's links in a unit had reached ``behind`` (a first
   counted contact) or ``met`` by the end of each month;
+* ``agg_linked_members`` and ``agg_linked``: the active members someone keeps in contact with
+  now (an open link above them), and how many per tier (the overview's linked members);
 * ``agg_meta``: the contact rule they were computed with and the **horizon**, the last
   period materialised.
 
@@ -38,6 +40,8 @@ from compliance import ContactRule, Period
 from contracts.contacts import ContactCorrected, ContactMade, ContactRetracted
 from contracts.roster import (
     MemberAssigned,
+    MemberDeparted,
+    MemberForgotten,
     MemberMoved,
     MemberRegistered,
     MemberTierChanged,
@@ -60,6 +64,8 @@ TABLES = {
     "status)",
     "agg_reached": "period_start TEXT NOT NULL, unit_id TEXT NOT NULL, kind TEXT NOT NULL, "
     "month TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (period_start, unit_id, kind, month)",
+    "agg_linked_members": "member_id TEXT PRIMARY KEY, tier TEXT NOT NULL",
+    "agg_linked": "tier TEXT PRIMARY KEY, n INTEGER NOT NULL",
     "agg_meta": "id INTEGER PRIMARY KEY, rule TEXT NOT NULL, horizon TEXT",
 }
 INDEXES = {
@@ -209,10 +215,21 @@ class Aggregates:
         lowers: set[str] = set()
         uppers: set[str] = set()
         contacts: set[str] = set()
+        members: set[str] = set()
         latest: date | None = None
         for d in events:
             e = d.event
             days = [d.time.date()]
+            if isinstance(
+                e,
+                MemberAssigned
+                | MemberUnassigned
+                | MemberRegistered
+                | MemberDeparted
+                | MemberForgotten
+                | MemberTierChanged,
+            ):
+                members.add(str(e.member_id))
             if isinstance(e, MemberAssigned):
                 links.add(str(d.id))
                 days.append(e.assigned_on)
@@ -239,6 +256,7 @@ class Aggregates:
         if latest is None:
             return
         p = self.p
+        await linked(tx, p, sorted(members))
         old = await self.horizon(tx)
         new = self.rule.period_of(latest).start
         if old is None or new > old:
@@ -311,6 +329,39 @@ async def recompute(tx: Tx, rule: ContactRule, p: str, horizon: date, links: lis
     await _count(tx, p, tallies, reached)
 
 
+async def linked(tx: Tx, p: str, members: list[str]) -> None:
+    """Recompute whether each of ``members`` is linked now, and move the counts per tier."""
+    moved: Counter[str] = Counter()
+    for chunk in _chunks(members):
+        marks = _params(len(chunk))
+        new = await tx.fetch(
+            f"SELECT m.member_id, m.tier FROM {p}r_members m WHERE m.member_id IN ({marks}) "
+            f"AND m.status = 'active' AND EXISTS (SELECT 1 FROM {p}r_links l "
+            "WHERE l.lower_member_id = m.member_id AND l.unassigned_on IS NULL)",
+            *chunk,
+        )
+        old = await tx.fetch(
+            f"SELECT member_id, tier FROM {p}agg_linked_members WHERE member_id IN ({marks})",
+            *chunk,
+        )
+        moved.update(str(r[1]) for r in new)
+        moved.subtract(str(r[1]) for r in old)
+        await tx.execute(f"DELETE FROM {p}agg_linked_members WHERE member_id IN ({marks})", *chunk)
+        if new:
+            await tx.executemany(
+                f"INSERT INTO {p}agg_linked_members VALUES ($1, $2)",
+                [(str(r[0]), str(r[1])) for r in new],
+            )
+    changes = [(tier, n) for tier, n in sorted(moved.items()) if n]
+    if changes:
+        await tx.executemany(
+            f"INSERT INTO {p}agg_linked AS t VALUES ($1, $2) "
+            "ON CONFLICT (tier) DO UPDATE SET n = t.n + excluded.n",
+            changes,
+        )
+        await tx.execute(f"DELETE FROM {p}agg_linked WHERE n = 0")
+
+
 async def _count(tx: Tx, p: str, tallies: Counter[Any], reached: Counter[Any]) -> None:
     moved = [(*k, n) for k, n in sorted(tallies.items()) if n]
     if moved:
@@ -336,8 +387,10 @@ async def _count(tx: Tx, p: str, tallies: Counter[Any], reached: Counter[Any]) -
 async def backfill(tx: Tx, rule: ContactRule, p: str) -> None:
     """Compute every aggregate from the detail rows alone (the horizon from their dates):
     what a live run and a rebuild must both arrive at."""
-    for table in ("agg_standings", "agg_tallies", "agg_reached"):
-        await tx.execute(f"DELETE FROM {p}{table}")
+    for table in TABLES:
+        if table != "agg_meta":
+            await tx.execute(f"DELETE FROM {p}{table}")
+    await linked(tx, p, [str(r[0]) for r in await tx.fetch(f"SELECT member_id FROM {p}r_members")])
     rows = await tx.fetch(
         f"SELECT max(assigned_on), max(unassigned_on) FROM {p}r_links "
         f"UNION ALL SELECT max(contacted_on), NULL FROM {p}r_contacts"
