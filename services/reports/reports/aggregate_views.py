@@ -19,7 +19,7 @@ from eventspine.errors import NotFoundError
 from eventspine.projection import Tx
 from reports.models import ComplianceReport, GroupTally, LinkCompliance, MonthCompliance, Tally
 from reports.projections.aggregates import NO_DUE, period_months, rule_key
-from reports.views import _tally, lineage
+from reports.views import _tally, lineage, no_such_link
 
 COLUMNS = (
     "link_id, upper_member_id, lower_member_id, upper_tier, unit_id, assigned_on, "
@@ -70,6 +70,7 @@ class AggregateView:
         status: Status | None = None,
         limit: int = 50,
         offset: int = 0,
+        after: UUID | None = None,
     ) -> ComplianceReport:
         """What :meth:`reports.views.ComplianceView.report` answers for staff (no ``within``)."""
         parents, units = await self._units(unit_id)
@@ -96,7 +97,7 @@ class AggregateView:
             if (tier is None or upper_tier == tier) and (status is None or kind == status):
                 count += int(n)
         data, count = await self._page(
-            period, today, units, tier, upper_member_id, status, limit, offset, count
+            period, today, units, tier, upper_member_id, status, limit, offset, count, after
         )
         return ComplianceReport(
             period=period.label,
@@ -118,8 +119,10 @@ class AggregateView:
         limit: int,
         offset: int,
         count: int,
+        after: UUID | None = None,
     ) -> tuple[list[LinkCompliance], int]:
-        """One page in the view's order, read along an index; and the filters' count."""
+        """One page in the view's order, read along an index (from the key of ``after``
+        on, when given); and the filters' count."""
         over = period.end < today
         where = ["period_start = $1"]
         args: list[Any] = [period.start.isoformat()]
@@ -137,6 +140,21 @@ class AggregateView:
             where.append(f"unit_id IN ({marks})")
         order = "severity, link_id" if over else "severity, next_due, link_id"
         clause = " AND ".join(where)
+        page = clause
+        if after is not None:
+            key = await self.reader.fetchrow(
+                f"SELECT severity, next_due, link_id, unit_id FROM {self.p}agg_standings "
+                "WHERE period_start = $1 AND link_id = $2",
+                period.start.isoformat(),
+                str(after),
+            )
+            if key is None or (units is not None and str(key[3]) not in units):
+                raise no_such_link()
+            values = [key[0], key[2]] if over else [key[0], key[1], key[2]]
+            marks = ", ".join(f"${len(args) + 1 + i}" for i in range(len(values)))
+            page = f"{clause} AND ({order}) > ({marks})"
+        else:
+            values = []
         if upper_member_id is not None:
             # One member's links: few, found by their index; counted as they are.
             count = int(
@@ -145,9 +163,10 @@ class AggregateView:
                 )
             )
         rows = await self.reader.fetch(
-            f"SELECT {COLUMNS} FROM {self.p}agg_standings WHERE {clause} ORDER BY {order} "
+            f"SELECT {COLUMNS} FROM {self.p}agg_standings WHERE {page} ORDER BY {order} "
             f"LIMIT {int(limit)} OFFSET {int(offset)}",
             *args,
+            *values,
         )
         return [_link(period, today, over, r) for r in rows], count
 

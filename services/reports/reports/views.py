@@ -183,8 +183,11 @@ class ComplianceView:
         within: set[UUID] | None = None,
         limit: int = 50,
         offset: int = 0,
+        after: UUID | None = None,
     ) -> ComplianceReport:
         """The compliance view of a period: filtered links, a page of them, and roll-ups.
+        With ``after`` (the last link of the previous page), the page starts after that link
+        in the view's order (a keyset page: no earlier rows are read again).
         With ``within``, only the links with an end among those members (a member's own part
         of the tree: the links below them, their own link upwards, and the links they held
         earlier in the period, marked ``ended``)."""
@@ -199,6 +202,7 @@ class ComplianceView:
                 status=status,
                 limit=limit,
                 offset=offset,
+                after=after,
             )
         links, parents = await self.chosen_links(period, today, unit_id, within)
         city = Tally()
@@ -221,7 +225,7 @@ class ComplianceView:
             city=_tally(city),
             by_tier=[GroupTally(key=k, tally=_tally(v)) for k, v in sorted(by_tier.items())],
             by_unit=[GroupTally(key=k, tally=_tally(v)) for k, v in sorted(by_unit.items())],
-            data=chosen[offset : offset + limit],
+            data=_after(chosen, links, after)[offset : offset + limit],
             count=len(chosen),
         )
 
@@ -288,3 +292,26 @@ class ComplianceView:
             over_span=over,
             unlinked=[UnlinkedMember(member_id=r[0], tier=r[1], unit_id=r[2]) for r in unlinked],
         )
+
+
+def no_such_link() -> NotFoundError:
+    """The refusal of an ``after`` that is not a link of the view."""
+    return NotFoundError(
+        "after",
+        "not a link of this period's compliance view (with this unit)",
+        code="link_not_found",
+        location="query",
+    )
+
+
+def _after(
+    chosen: list[LinkCompliance], links: list[LinkCompliance], after: UUID | None
+) -> list[LinkCompliance]:
+    """The chosen links after ``after`` (one of ``links``) in the view's order."""
+    if after is None:
+        return chosen
+    found = next((link for link in links if link.link_id == after), None)
+    if found is None:
+        raise no_such_link()
+    key = least_compliant_first(found)
+    return [link for link in chosen if least_compliant_first(link) > key]

@@ -114,8 +114,12 @@ def standings(
     while period.start <= last:
         # "today" before the period's end: the due dates as the running period shows them
         # (the views drop them for a period that is over).
-        standing = link_standing(rule, period, period.start, assigned, ended, ordered)
         window = rule.active_window(period, assigned, ended)
+        standing = (
+            None
+            if window is None
+            else link_standing(rule, period, period.start, assigned, ended, ordered)
+        )
         if standing is not None and window is not None:
             inside = [d for d in ordered if window[0] <= d <= window[1]]
             in_period = [d for d in ordered if period.start <= d <= period.end]
