@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import docs, es_lib, http, infra, replay, reports, spine
+from bench import docs, es_lib, http, infra, pages, replay, reports, spine
 from bench.table import Row, text_table, write_json
 
 
@@ -32,10 +32,11 @@ class Sizes:
     growth_append: int  # row 8: the 1x of the append growth rows
     growth_links: int  # row 8: the 1x of the rebuild growth rows
     growth_replay: int = 1_000_000  # row 9: the 1x of the replay growth row (and 10x)
+    pages_scale: float = 1.0  # row 10: the 1x city, as a share of the demo city
 
 
 FULL = Sizes(5000, 1000, 4, 20000, 2500, 8, 1_000_000, 1000, 250)
-QUICK = Sizes(1000, 200, 2, 3000, 200, 2, 20_000, 200, 25, 20_000)
+QUICK = Sizes(1000, 200, 2, 3000, 200, 2, 20_000, 200, 25, 20_000, 0.05)
 WRITERS = 20
 SCALES = (10, 100)
 
@@ -65,6 +66,8 @@ async def measure(sizes: Sizes, dsn: str, bootstrap: str) -> list[Row]:
     for row in await reports.rebuild_growth(dsn, bootstrap, sizes.growth_links, SCALES):
         done(row)
     for row in await replay.replay_growth(dsn, sizes.growth_replay, (10,)):
+        done(row)
+    for row in await pages.pages(dsn, bootstrap, sizes.pages_scale, rounds=20, scan_rounds=1):
         done(row)
     return rows
 

@@ -25,6 +25,8 @@ class Row:
     baseline_name: str
     target: float | None
     detail: dict[str, float] = field(default_factory=dict)
+    quantile: str = "p99"
+    """The delay a delay row's target bounds (``p99``, or ``p95`` for pages)."""
 
     @property
     def is_delay(self) -> bool:
@@ -52,7 +54,7 @@ class Row:
         if self.target is None:
             return "-"
         if self.is_delay:
-            return f"p99 <= {self.target:g} s"
+            return f"{self.quantile} <= {self.target:g} s"
         return f"ratio >= {self.target:g}"
 
     def verdict(self) -> str:
@@ -66,7 +68,8 @@ class Row:
 
 def _value(row: Row, value: float, p50: float | None, p99: float | None) -> str:
     if row.is_delay:
-        return f"p50 {p50 * 1000:,.0f} ms, p99 {value * 1000:,.0f} ms" if p50 is not None else ""
+        tail = f"{row.quantile} {value * 1000:,.0f} ms"
+        return f"p50 {p50 * 1000:,.0f} ms, {tail}" if p50 is not None else tail
     text = f"{value:,.0f} {row.unit}"
     if p50 is not None and p99 is not None:
         text += f" (p50 {p50 * 1000:,.1f} ms, p99 {p99 * 1000:,.1f} ms)"

@@ -71,7 +71,7 @@ themes = APIRouter(prefix="/themes", tags=["overview"])
 @compliance.get(
     "",
     responses={
-        404: {"description": "unknown unit"},
+        404: {"description": "unknown unit, or an ``after`` that is not a link of the view"},
         422: {"description": "malformed period or filter"},
     },
 )
@@ -88,6 +88,13 @@ async def compliance_view(
     status: Status | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    after: Annotated[
+        UUID | None,
+        Query(
+            description="the last link of the previous page: this page starts after it in the "
+            "view's order (a keyset page, for walking the whole table)"
+        ),
+    ] = None,
 ) -> ComplianceReport:
     """Per link: contacts counted, required, last contact, status; rolled up for the city,
     per tier and per unit (each unit including its sub-units). The least compliant first.
@@ -110,6 +117,7 @@ async def compliance_view(
         within=await reach_of(principal, reports.tree),
         limit=limit,
         offset=offset,
+        after=after,
     )
 
 

@@ -27,7 +27,9 @@ from eventspine.store.base import utc_now
 from eventspine.store.migration import ddl_step, run_migration
 from eventspine.store.postgres import checked_schema, connect_pool
 from eventspine.store.sqlite import SqliteEventStore
-from reports.projections import ComplianceProjection, SuggestionProjection
+from reports.aggregate_views import AggregateView
+from reports.projections import SuggestionProjection
+from reports.projections.aggregates import AggregatedCompliance
 from reports.queue import SuggestionViews
 from reports.rebuild import Backend, Generation, Rebuilder, Target
 from reports.views import ComplianceView
@@ -141,7 +143,8 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
 def _views(
     reader: Tx, settings: Settings, prefix: str = ""
 ) -> tuple[ComplianceView, SuggestionViews]:
-    compliance = ComplianceView(reader, contact_rule(settings), prefix)
+    rule = contact_rule(settings)
+    compliance = ComplianceView(reader, rule, prefix, AggregateView(reader, rule, prefix))
     # The shared escalation deadlines (SANLIAN_FEEDBACK_DEADLINES): the queue shows exactly
     # the deadlines that escalate in the feedback service.
     deadlines = DeadlineSettings().deadline_policy()
@@ -208,7 +211,10 @@ class PostgresBackend:
         prefix = f"{schema}."
         feeds = [
             await kafka_feed(settings, projection, self.pool, schema, target.group_prefix)
-            for projection in (ComplianceProjection(prefix), SuggestionProjection(prefix))
+            for projection in (
+                AggregatedCompliance(contact_rule(settings), prefix),
+                SuggestionProjection(prefix),
+            )
         ]
         runners = [feed.runner for feed in feeds]
         feed = Feeds(list(feeds))
@@ -331,7 +337,10 @@ class SqliteBackend:
         await asyncio.to_thread(_write_pointer, self.folder / POINTER, target.location)
 
     async def open(self, target: Target) -> Generation:
-        projections: list[Projection] = [ComplianceProjection(), SuggestionProjection()]
+        projections: list[Projection] = [
+            AggregatedCompliance(contact_rule(self.settings)),
+            SuggestionProjection(),
+        ]
         bus = InProcessBus(self.stores, projections, str(self.folder / target.location))
         feed = LocalFeed(bus)
         await feed.start()

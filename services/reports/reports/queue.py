@@ -160,17 +160,25 @@ class SuggestionViews:
             )
         return records
 
+    async def linked_members(self) -> dict[str, int]:
+        """Active members with an open link above them, per tier, counted from the links."""
+        p = self.p
+        rows = await self.reader.fetch(
+            f"SELECT m.tier, count(DISTINCT m.member_id) FROM {p}r_links l "
+            f"JOIN {p}r_members m ON m.member_id = l.lower_member_id "
+            "WHERE l.unassigned_on IS NULL AND m.status = 'active' GROUP BY m.tier"
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
     async def overview(self, period_label: str, today: date) -> Overview:
         """Linked members per tier (now), compliance in the period, and what became of the
         suggestions raised in the period (answered or resolved at any time since)."""
         report = await self.compliance.report(period_label, today, limit=1)
         period = parse_period(period_label, self.compliance.rule)
         p = self.p
-        linked = await self.reader.fetch(
-            f"SELECT m.tier, count(DISTINCT m.member_id) FROM {p}r_links l "
-            f"JOIN {p}r_members m ON m.member_id = l.lower_member_id "
-            "WHERE l.unassigned_on IS NULL AND m.status = 'active' GROUP BY m.tier"
-        )
+        aggregates = self.compliance.aggregates
+        counted = await aggregates.linked_members() if aggregates else None
+        linked = await self.linked_members() if counted is None else counted
         rows: list[Any] = await self.reader.fetch(
             f"SELECT raised_at, first_answer_at, resolved_at, level, department "
             f"FROM {p}r_suggestions "
@@ -185,7 +193,7 @@ class SuggestionViews:
         ]
         return Overview(
             period=report.period,
-            linked_members={str(r[0]): int(r[1]) for r in linked},
+            linked_members=linked,
             compliance_pct=report.city.compliance_pct,
             suggestions_raised=len(rows),
             suggestions_answered=len(waits),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from compliance import ContactRule, Period
@@ -24,6 +24,9 @@ from reports.models import (
     UnlinkedMember,
 )
 from reports.rules import least_compliant_first, link_standing
+
+if TYPE_CHECKING:
+    from reports.aggregate_views import AggregateView
 
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?P<kind>[HQ])(?P<index>[1-4]))?$")
 DEFAULT_SPANS = {"leader": 5, "committee": 5, "representative": 10}
@@ -75,10 +78,19 @@ def _tally(tally: Tally) -> TallyPublic:
 class ComplianceView:
     """Questions about compliance, answered from the ``r_*`` tables."""
 
-    def __init__(self, reader: Tx, rule: ContactRule, prefix: str = "") -> None:
+    def __init__(
+        self,
+        reader: Tx,
+        rule: ContactRule,
+        prefix: str = "",
+        aggregates: AggregateView | None = None,
+    ) -> None:
         self.reader = reader
         self.rule = rule
         self.p = prefix
+        self.aggregates = aggregates
+        """Staff's questions of the periods it covers are answered from the aggregates;
+        without it (or for a member's part of the tree) by the scan below."""
 
     async def contact_dates(self, period: Period) -> dict[str, list[date]]:
         """The dates of the period's counted (not retracted) contacts, per link id."""
@@ -171,12 +183,27 @@ class ComplianceView:
         within: set[UUID] | None = None,
         limit: int = 50,
         offset: int = 0,
+        after: UUID | None = None,
     ) -> ComplianceReport:
         """The compliance view of a period: filtered links, a page of them, and roll-ups.
+        With ``after`` (the last link of the previous page), the page starts after that link
+        in the view's order (a keyset page: no earlier rows are read again).
         With ``within``, only the links with an end among those members (a member's own part
         of the tree: the links below them, their own link upwards, and the links they held
         earlier in the period, marked ``ended``)."""
         period = parse_period(period_label, self.rule)
+        if within is None and self.aggregates and await self.aggregates.covers(period):
+            return await self.aggregates.report(
+                period,
+                today,
+                unit_id=unit_id,
+                tier=tier,
+                upper_member_id=upper_member_id,
+                status=status,
+                limit=limit,
+                offset=offset,
+                after=after,
+            )
         links, parents = await self.chosen_links(period, today, unit_id, within)
         city = Tally()
         by_tier: defaultdict[str, Tally] = defaultdict(Tally)
@@ -198,7 +225,7 @@ class ComplianceView:
             city=_tally(city),
             by_tier=[GroupTally(key=k, tally=_tally(v)) for k, v in sorted(by_tier.items())],
             by_unit=[GroupTally(key=k, tally=_tally(v)) for k, v in sorted(by_unit.items())],
-            data=chosen[offset : offset + limit],
+            data=_after(chosen, links, after)[offset : offset + limit],
             count=len(chosen),
         )
 
@@ -213,6 +240,8 @@ class ComplianceView:
         the period's links that had already met the rule with the contacts dated until then
         (only the links ``report`` chooses with ``within``, when given)."""
         period = parse_period(period_label, self.rule)
+        if within is None and self.aggregates and await self.aggregates.covers(period):
+            return await self.aggregates.monthly(period, today, unit_id)
         links, _ = await self.chosen_links(period, today, unit_id, within)
         contacts = await self.contact_dates(period)
         months = []
@@ -263,3 +292,26 @@ class ComplianceView:
             over_span=over,
             unlinked=[UnlinkedMember(member_id=r[0], tier=r[1], unit_id=r[2]) for r in unlinked],
         )
+
+
+def no_such_link() -> NotFoundError:
+    """The refusal of an ``after`` that is not a link of the view."""
+    return NotFoundError(
+        "after",
+        "not a link of this period's compliance view (with this unit)",
+        code="link_not_found",
+        location="query",
+    )
+
+
+def _after(
+    chosen: list[LinkCompliance], links: list[LinkCompliance], after: UUID | None
+) -> list[LinkCompliance]:
+    """The chosen links after ``after`` (one of ``links``) in the view's order."""
+    if after is None:
+        return chosen
+    found = next((link for link in links if link.link_id == after), None)
+    if found is None:
+        raise no_such_link()
+    key = least_compliant_first(found)
+    return [link for link in chosen if least_compliant_first(link) > key]
