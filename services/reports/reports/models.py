@@ -148,7 +148,12 @@ class QueueItem(BaseModel):
         "for a worker); null if the reports do not know the member"
     )
     age_hours: float = Field(description="since the suggestion was raised")
-    deadline: str | None = Field(description="acknowledge or answer, if a deadline runs")
+    deadline: str | None = Field(
+        description="the deadline that runs: acknowledge or answer (the holder's), department "
+        "(the department's step it was assigned to), department_overdue (that step's deadline "
+        "passed and it went back to whoever assigned it: hours_to_deadline stays negative "
+        "until they act); null: none runs"
+    )
     hours_to_deadline: float | None = Field(description="negative when overdue")
 
 

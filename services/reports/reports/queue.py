@@ -12,7 +12,7 @@ from escalation import DeadlinePolicy, load_recorded
 from eventspine.errors import NotFoundError
 from eventspine.projection import Tx
 from reports.models import Overview, PerformanceRecord, QueueItem, QueuePage, SuggestionTally
-from reports.rules import hours, most_urgent_first, overdue, urgency
+from reports.rules import department_step, hours, most_urgent_first, overdue, urgency
 from reports.satisfaction import RATINGS, SatisfactionViews, rate
 from reports.views import ComplianceView, lineage, parse_period
 
@@ -49,11 +49,13 @@ class SuggestionViews:
         rows = await self.reader.fetch(
             f"SELECT s.suggestion_id, s.category, s.status, s.holder_id, s.holder_tier, s.level, "
             f"s.escalations, s.department, m.unit_id, s.raised_at, s.arrived_at, "
-            "coalesce(s.on_behalf_of, s.raised_by), s.raised_by, r.unit_id, c.deadline "
+            "coalesce(s.on_behalf_of, s.raised_by), s.raised_by, r.unit_id, c.deadline, "
+            "d.due_by, d.overdue "
             f"FROM {p}r_suggestions s LEFT JOIN {p}r_members m "
             "ON m.member_id = coalesce(s.on_behalf_of, s.raised_by) "
             f"LEFT JOIN {p}r_members r ON r.member_id = s.raised_by "
             f"LEFT JOIN {p}r_suggestion_clocks c ON c.suggestion_id = s.suggestion_id "
+            f"LEFT JOIN {p}r_department_steps d ON d.suggestion_id = s.suggestion_id "
             "WHERE s.status IN ('held', 'acknowledged', 'assigned')"
         )
         units: set[str] | None = None
@@ -82,6 +84,8 @@ class SuggestionViews:
                 now,
                 load_recorded(r[14]),
             )
+            if r[15] is not None:
+                standing = department_step(standing, r[2], datetime.fromisoformat(str(r[15])), now)
             items.append(
                 QueueItem(
                     suggestion_id=r[0],

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from compliance import ContactRule, Period
 from compliance.rule import LinkStanding
@@ -49,12 +50,16 @@ def hours(seconds: float) -> float:
     return round(seconds / 3600, 2)
 
 
+DepartmentStep = Literal["department", "department_overdue"]
+"""A department's deadline: running (assigned), or passed and back with the assigner."""
+
+
 @dataclass(frozen=True)
 class Urgency:
     """How long an open suggestion has waited, and how long its holder has left."""
 
     age_hours: float
-    deadline: Deadline | None
+    deadline: Deadline | DepartmentStep | None
     hours_to_deadline: float | None
     """Negative once the deadline has passed; ``None`` when no deadline runs."""
 
@@ -77,6 +82,22 @@ def urgency(
         age_hours=hours((now - raised_at).total_seconds()),
         deadline=due[1] if due else None,
         hours_to_deadline=hours((due[0] - now).total_seconds()) if due else None,
+    )
+
+
+def department_step(standing: Urgency, status: str, due_by: datetime, now: datetime) -> Urgency:
+    """The urgency of a suggestion with a department's step: while assigned, the department's
+    deadline; back with its assigner because that deadline passed (acknowledged again), still
+    that deadline, passed, so that it stays among the overdue until the assigner acts."""
+    kinds: dict[str, DepartmentStep] = {
+        "assigned": "department",
+        "acknowledged": "department_overdue",
+    }
+    kind = kinds.get(status)
+    if kind is None:
+        return standing
+    return dataclasses.replace(
+        standing, deadline=kind, hours_to_deadline=hours((due_by - now).total_seconds())
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from eventspine.config import Settings
+from feedback.settings import FeedbackSettings
 from feedback_driver import MovableClock, build_tree, topology
 from reports.main import create_app as reports_app
 from support.auth import STAFF
@@ -124,3 +125,47 @@ async def test_the_queue_shows_open_suggestions_by_urgency_with_levels_and_deadl
                 assert earlier["suggestions_raised"] == 0  # raised in 2026, not 2025
                 exported = await client.get("/escalation-queue/export", params={"format": "xlsx"})
                 assert exported.content[:2] == b"PK"  # an XLSX (zip) workbook
+
+
+async def test_a_department_step_shows_its_deadline_and_stays_overdue_back_with_its_assigner(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))
+    clock = MovableClock()
+    config = FeedbackSettings(_env_file=None, scheduler_enabled=False, department_days=2)
+    async with topology(settings, clock, config) as t:
+        tree = await build_tree(t.roster)
+        fb = t.feedback
+        clerk = await t.roster.member(tree.city, "worker", "宣教部干事")
+        await fb.ok("POST", "/departments/training/members", tree.leader, json={"member_id": clerk})
+        sid = await fb.raise_(tree.leader, "希望举办职工代表培训班")
+        await fb.act(tree.leader, sid, "acknowledgement")
+        await fb.act(tree.leader, sid, "assignment", department="training")
+
+        app = reports_app(settings, clock)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://r", headers=STAFF
+            ) as client:
+
+                async def item() -> tuple[Any, ...]:
+                    await settle(client)
+                    queue = await get(client, "/escalation-queue")
+                    (only,) = [i for i in queue["data"] if i["suggestion_id"] == sid]
+                    return (
+                        only["status"],
+                        only["deadline"],
+                        only["hours_to_deadline"],
+                        queue["overdue"],
+                    )
+
+                # 2 days for the department's outcome.
+                assert await item() == ("assigned", "department", 48.0, 0)
+                clock.advance(3)
+                assert await fb.wired.scheduler.tick() == 1  # the step lapsed: back up
+                # With the leader again, still overdue by the department's deadline.
+                assert await item() == ("acknowledged", "department_overdue", -24.0, 1)
+                # The leader urges the department: assigned again, a fresh deadline.
+                await fb.act(tree.leader, sid, "assignment", department="training")
+                assert await item() == ("assigned", "department", 48.0, 0)

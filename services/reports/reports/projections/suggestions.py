@@ -11,6 +11,7 @@ from datetime import datetime
 from uuid import UUID
 
 from contracts.feedback import (
+    DepartmentDeadline,
     SuggestionAcknowledged,
     SuggestionAnswered,
     SuggestionAssigned,
@@ -47,6 +48,10 @@ TABLES = {
     # The rule the current holder's clock started under, as its event recorded it (no row:
     # recorded before rules were, read by the settings as then).
     "r_suggestion_clocks": "suggestion_id TEXT PRIMARY KEY, deadline TEXT NOT NULL",
+    # The department's step of a suggestion assigned at the top: when its outcome is due, and
+    # whether that passed (超期) and sent it back to whoever assigned it.
+    "r_department_steps": "suggestion_id TEXT PRIMARY KEY, due_by TEXT NOT NULL, "
+    "overdue INTEGER NOT NULL",
     # The enterprise union of the intake link a worker's suggestion arrived by.
     "r_suggestion_units": "suggestion_id TEXT PRIMARY KEY, unit_id TEXT NOT NULL",
     # The tags each suggestion carries now (themes by tag).
@@ -129,6 +134,23 @@ class SuggestionProjection:
             dump_recorded(recorded),
         )
 
+    async def _department_step(
+        self, tx: Tx, suggestion_id: str, due_by: datetime | None, overdue: bool = False
+    ) -> None:
+        if due_by is None:
+            await tx.execute(
+                f"DELETE FROM {self.p}r_department_steps WHERE suggestion_id = $1", suggestion_id
+            )
+            return
+        await tx.execute(
+            f"INSERT INTO {self.p}r_department_steps VALUES ($1, $2, $3) "
+            "ON CONFLICT (suggestion_id) DO UPDATE SET due_by = excluded.due_by, "
+            "overdue = excluded.overdue",
+            suggestion_id,
+            format_time(due_by),
+            int(overdue),
+        )
+
     async def _voice(self, tx: Tx, delivered: Delivered) -> bool:
         """The steps of the workers' voice (and who held what); True if the event was one
         of the new types, fully applied here."""
@@ -146,6 +168,7 @@ class SuggestionProjection:
                 sid = str(event.suggestion_id)
                 await self._set(tx, sid, "status = 'acknowledged'")
                 await self._clock(tx, sid, None)
+                await self._department_step(tx, sid, event.due_by, overdue=True)
                 return True
             case SuggestionAcknowledged():
                 await self._held(tx, str(event.suggestion_id), event.acknowledged_by)
@@ -236,6 +259,7 @@ class SuggestionProjection:
                     at,
                 )
             case SuggestionAnswered() as e:
+                await self._department_step(tx, str(e.suggestion_id), None)
                 sid = str(e.suggestion_id)
                 await self._act(tx, delivered, sid, e.answered_by, "answered", True)
                 await self._set(
@@ -252,11 +276,16 @@ class SuggestionProjection:
                     e.department,
                     at,
                 )
+                # A step assigned before its deadline was recorded shows none, as before.
+                due = e.deadline.due_by if isinstance(e.deadline, DepartmentDeadline) else None
+                await self._department_step(tx, str(e.suggestion_id), due)
             case SuggestionResolved() as e:
+                await self._department_step(tx, str(e.suggestion_id), None)
                 await self._set(
                     tx, str(e.suggestion_id), "status = 'resolved', resolved_at = $2", at
                 )
             case SuggestionClosed() as e:
+                await self._department_step(tx, str(e.suggestion_id), None)
                 await self._set(tx, str(e.suggestion_id), "status = 'closed', closed_at = $2", at)
             case SuggestionReopened() as e:
                 await self._set(

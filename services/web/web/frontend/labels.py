@@ -85,6 +85,7 @@ DEADLINE_LABELS = {
     "acknowledge": N_("to acknowledge"),
     "answer": N_("to answer"),
     "department": N_("for the department's outcome"),
+    "department_overdue": N_("Department overdue: back with the assigner"),
 }
 ROLE_LABELS = {
     "admin": N_("Federation staff"),
