@@ -108,19 +108,22 @@ def sign_in(page: Any, username: str) -> None:
 
 
 SMALL_TARGETS = """() => {
-  for (const d of document.querySelectorAll("details")) d.open = true;
+  const closed = [...document.querySelectorAll("details")].filter((d) => !d.open);
+  for (const d of closed) d.open = true;
   const found = [...document.querySelectorAll(
     "a[href], button, summary, select, textarea, input:not([type=hidden])")];
-  return found.map((el) => {
+  const small = found.map((el) => {
     // A checkbox or radio is tapped through its label, which holds it.
     const box = el.matches("input[type=checkbox], input[type=radio]")
       ? (el.closest("label") || el) : el;
     const r = box.getBoundingClientRect();
     return {html: el.outerHTML.slice(0, 90), w: Math.round(r.width), h: Math.round(r.height)};
   }).filter((t) => (t.w || t.h) && (t.w < 44 || t.h < 44));
+  for (const d of closed) d.open = false;  // the page as the person left it
+  return small;
 }"""
-"""Every link, button, summary and form control that is shown (with every <details> opened)
-and measures less than 44×44 px."""
+"""Every link, button, summary and form control that is shown (with every <details> opened,
+then closed again) and measures less than 44×44 px."""
 
 
 def test_a_representatives_page_on_a_set_day_shows_overdue_links_and_what_the_year_needs(
