@@ -103,6 +103,7 @@ lint: install ## ruff, formatting, mypy (strict), the import contract (floors) a
 	$(BIN)/lint-imports
 	$(BIN)/python -m servicekit schemas check
 	$(BIN)/sanlian-stack compose --check
+	$(BIN)/sanlian-stack compose --cluster --check
 
 format: install ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .

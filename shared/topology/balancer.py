@@ -27,8 +27,12 @@ class Pool:
     instances: tuple[tuple[str, int], ...]
 
 
-def haproxy_config(pools: Sequence[Pool]) -> str:
-    """The HAProxy configuration of ``pools`` (one ``listen`` section each)."""
+def haproxy_config(pools: Sequence[Pool], nameserver: str | None = None) -> str:
+    """The HAProxy configuration of ``pools`` (one ``listen`` section each).
+
+    ``nameserver`` (``host:port``): instances are named, not numbered, and looked up there
+    while running (Compose's DNS, where a restarted container may get another address); an
+    instance not resolvable yet starts out of the rotation instead of failing the start."""
     if not pools:
         raise ValueError("pools: at least one balanced process is needed")
     lines = [
@@ -60,13 +64,17 @@ def haproxy_config(pools: Sequence[Pool]) -> str:
         '"{\\"type\\":\\"about:blank\\",\\"title\\":\\"Service Unavailable\\",'
         '\\"status\\":503,\\"code\\":\\"unavailable\\"}" hdr Retry-After 1',
     ]
+    lookup = ""
+    if nameserver is not None:
+        lines += ["", "resolvers names", f"    nameserver dns {nameserver}", "    hold valid 5s"]
+        lookup = " resolvers names init-addr none"
     for pool in pools:
         if not pool.instances:
             raise ValueError(f"pools: {pool.name} has no instance")
         host, port = pool.listen
         lines += ["", f"listen {pool.name}", f"    bind {host}:{port}", "    balance roundrobin"]
         lines += [
-            f"    server {pool.name}-{index} {address}:{instance_port} check"
+            f"    server {pool.name}-{index} {address}:{instance_port} check{lookup}"
             for index, (address, instance_port) in enumerate(pool.instances, start=1)
         ]
     return "\n".join(lines) + "\n"

@@ -231,17 +231,32 @@ def status(state_dir: StateDir = Path(".local"), port_base: PortBase = DEFAULT_P
 def compose_file(
     write: Annotated[bool, typer.Option(help="write docker-compose.yml")] = False,
     check: Annotated[bool, typer.Option(help="exit 1 if docker-compose.yml differs")] = False,
-    path: Annotated[Path, typer.Option(help="the Compose file")] = Path("docker-compose.yml"),
+    path: Annotated[
+        Path | None,
+        typer.Option(help="the Compose file (docker-compose.yml, or .cluster.yml)"),
+    ] = None,
+    cluster: Annotated[
+        bool, typer.Option(help="the three-broker file, two instances behind HAProxy")
+    ] = False,
 ) -> None:
     """Print (or write, or check) docker-compose.yml as the process table gives it."""
-    text = compose.render()
+    path = path or Path(compose.CLUSTER_FILE if cluster else "docker-compose.yml")
+    files = {path: compose.render(cluster)}
+    if cluster:
+        files[Path(compose.BALANCER_CONFIG)] = compose.balancer_config()
+    text = files[path]
+    flag = " --cluster" if cluster else ""
     if check:
-        if not path.is_file() or path.read_text("utf-8") != text:
-            out.print(f"{path} differs from the process table: sanlian-stack compose --write")
-            raise typer.Exit(1)
-        out.print(f"{path} matches the process table")
+        for file, expected in files.items():
+            if not file.is_file() or file.read_text("utf-8") != expected:
+                out.print(
+                    f"{file} differs from the process table: sanlian-stack compose{flag} --write"
+                )
+                raise typer.Exit(1)
+            out.print(f"{file} matches the process table")
     elif write:
-        path.write_text(text, "utf-8")
-        out.print(f"wrote {path}")
+        for file, expected in files.items():
+            file.write_text(expected, "utf-8")
+            out.print(f"wrote {file}")
     else:
         typer.echo(text, nl=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -25,7 +26,7 @@ import httpx
 
 from eventspine.config import Settings
 from support.load import City, Ledger, seed_city
-from support.own_servers import SCRIPTS, OwnServer, free_port
+from support.own_servers import SCRIPTS, OwnServer
 from support.pg import topology_settings
 from support.topology import APPS, RELAYS, Topology
 from topology.balancer import Pool, haproxy_config
@@ -40,12 +41,17 @@ CLUSTER_SETTINGS = {
 """Every event topic on three brokers; a record is acknowledged once two of them hold it."""
 
 
+QUIET_PORTS = (20000, 32000)
+"""Ports below the kernel's ephemeral range (32768 and up by default): no outgoing connection
+of another process is given one between the moment it is chosen and the moment it is bound."""
+
+_chance = random.Random()
+
+
 def free_port_range(count: int) -> int:
-    """The first of ``count`` consecutive ports nobody listens on (on 127.0.0.1)."""
-    for _ in range(200):
-        first = free_port()
-        if first + count >= 65535:
-            continue
+    """The first of ``count`` consecutive ports nobody listens on, below the ephemeral range."""
+    for _ in range(500):
+        first = _chance.randrange(QUIET_PORTS[0], QUIET_PORTS[1] - count)
         probes = []
         try:
             for port in range(first, first + count):
@@ -59,6 +65,11 @@ def free_port_range(count: int) -> int:
                 probe.close()
         return first
     raise RuntimeError(f"no {count} consecutive free ports found")
+
+
+def quiet_port() -> int:
+    """A free port below the ephemeral range (see :data:`QUIET_PORTS`)."""
+    return free_port_range(1)
 
 
 class OwnCluster(OwnServer):
@@ -146,8 +157,14 @@ class BalancedTopology(Topology):
     ) -> None:
         super().__init__(settings, logs, extra_env)
         self.instances = instances
-        self.balanced = dict(self.ports)  # the balancer listens where a single app would
-        self.ports = {instance(app, n): free_port() for app in APPS for n in self._numbers}
+        # The balancer listens where a single app would; every port below the ephemeral range.
+        self.balanced = {app: quiet_port() for app in APPS}
+        self.ports = {}
+        for name in (instance(app, n) for app in APPS for n in self._numbers):
+            port = quiet_port()
+            while port in {*self.ports.values(), *self.balanced.values()}:
+                port = quiet_port()
+            self.ports[name] = port
         self.haproxy = haproxy_binary()
 
     @property
@@ -188,8 +205,22 @@ class BalancedTopology(Topology):
         ]
 
     def _rebind_if_taken(self, name: str) -> None:
-        """An instance's port is written in the balancer's config: it keeps it (a port taken
-        meanwhile fails the start loudly instead)."""
+        """An instance that exited because its port was taken meanwhile starts again on
+        another; the balancer, if it runs, is started again with the new address."""
+        if self.alive(name) or name not in self.ports:
+            return
+        if "address already in use" not in self.tail(name)[-600:]:
+            return
+        taken = {*self.ports.values(), *self.balanced.values()}
+        port = quiet_port()
+        while port in taken:
+            port = quiet_port()
+        self.ports[name] = port
+        if self.alive("balancer"):
+            self.kill("balancer")
+            self.kills -= 1  # not a fault the scenario meant
+            self.start_balancer()
+        self.start(name)
 
     def instances_of(self, app: str) -> list[str]:
         """The instances of one app."""
