@@ -34,10 +34,10 @@ from support.topology import APPS, RELAYS
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
 
-RATE = float(os.environ.get("SANLIAN_CLUSTER_RATE", "100"))
+RATE = float(os.environ.get("SANLIAN_CLUSTER_RATE", "50"))
 """Commands a second offered through the balancer (``SANLIAN_CLUSTER_RATE``)."""
 
-P99_BOUND = 1.0
+P99_BOUND = float(os.environ.get("SANLIAN_CLUSTER_P99_BOUND", "1.0"))
 """Seconds: the p99 latency the load must keep during each fault."""
 
 BEFORE_SECONDS = 8.0
@@ -51,6 +51,7 @@ async def _under_load(
     """Run the load, ``fault()`` in the middle of it; the window the fault lasted."""
     ledger = Ledger()
     stop = asyncio.Event()
+    began = time.monotonic()
     load = asyncio.create_task(Load(topology, city, ledger, rate=RATE).run(stop))
     await asyncio.sleep(BEFORE_SECONDS)
     start = time.monotonic()
@@ -58,7 +59,11 @@ async def _under_load(
     end = time.monotonic()
     await asyncio.sleep(AFTER_SECONDS)
     stop.set()
+    ended = time.monotonic()
     await load
+    # An open loop that could not even send on time (its own process starved of CPU) did not
+    # offer the rate: that is measured, not assumed.
+    notes["sent on schedule %"] = round(100 * ledger.sent / (RATE * (ended - began)), 1)
     return ledger, notes, start, end
 
 
@@ -95,6 +100,7 @@ async def _check(
     assert_clean(measured, ledger)
     assert during is not None, measured.result.notes
     assert during < P99_BOUND, measured.result.notes
+    assert float(str(notes["sent on schedule %"])) >= 90, measured.result.notes
     # Open loop: what was due during the fault was acknowledged, at the offered rate.
     assert held_rate(ledger, start, end) >= 0.9 * RATE, measured.result.notes
 

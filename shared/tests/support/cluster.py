@@ -222,6 +222,10 @@ class BalancedTopology(Topology):
             self.start_balancer()
         self.start(name)
 
+    async def ready(self, name: str, seconds: float = 300) -> None:
+        """As :meth:`Topology.ready`, with longer to wait: twenty processes start at once."""
+        await super().ready(name, seconds)
+
     def instances_of(self, app: str) -> list[str]:
         """The instances of one app."""
         return [instance(app, n) for n in self._numbers]
