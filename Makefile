@@ -15,7 +15,7 @@ PACKAGES := shared/eventspine shared/contracts shared/servicekit shared/complian
             services/feedback/feedback services/reports/reports services/web/web bench
 TEST_DIRS := $(wildcard shared/tests services/*/tests)
 
-.PHONY: help install messages run demo stack stack-down admin bench-quick lint format schemas test test-unit test-integration test-faults bench up down clean
+.PHONY: help install messages run demo stack stack-down admin bench-quick lint format schemas test test-unit test-integration test-faults test-cluster bench up down clean
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -78,8 +78,10 @@ demo: install ## make run with a generated demo city (10/59/300/3,000, a year of
 	SANLIAN_STORE_BACKEND=sqlite SANLIAN_SQLITE_DIR=var/demo \
 	  $(BIN)/uvicorn --factory web.embedded:create_app --host $(HOST) --port $(PORT)
 
-stack: install ## the full topology without Docker: PostgreSQL, Kafka, each service and relay a process (Ctrl-C stops)
-	$(BIN)/sanlian-stack up
+INSTANCES ?= 1
+
+stack: install ## the full topology without Docker: PostgreSQL, Kafka, each service and relay a process (Ctrl-C stops); INSTANCES=N: N of each HTTP service behind HAProxy
+	$(BIN)/sanlian-stack up --instances $(INSTANCES)
 
 ADMIN ?= admin
 
@@ -101,6 +103,7 @@ lint: install ## ruff, formatting, mypy (strict), the import contract (floors) a
 	$(BIN)/lint-imports
 	$(BIN)/python -m servicekit schemas check
 	$(BIN)/sanlian-stack compose --check
+	$(BIN)/sanlian-stack compose --cluster --check
 
 format: install ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .
@@ -120,6 +123,9 @@ test-integration: install ## integration and contract tests (real PostgreSQL and
 
 test-faults: install ## the fault tier (about 12 min): broker outage, database restart, kill -9 loop, hostile input
 	$(BIN)/pytest -m faults shared/tests/faults
+
+test-cluster: install ## the fault tier at load (about 12 min): a three-broker cluster, two instances behind HAProxy, broker/controller/instance/relay kills
+	$(BIN)/pytest -m cluster shared/tests/faults
 
 VEGETA := $(TOOLS)/bin/vegeta
 

@@ -8,25 +8,36 @@
 # version is pinned) into a per-user cache, and the broker runs on the machine's
 # Java 17 as a background process listening on 127.0.0.1 only.
 #
-# Usage: deploy/local/kafka.sh start|stop|status|bootstrap|version
-#   start      idempotent: no-op if a broker already answers on 127.0.0.1:PORT;
+# With SANLIAN_KAFKA_BROKERS=3 it runs a KRaft cluster instead: three processes, each a
+# broker and a controller voter, on consecutive ports, their state under kafka-cluster/,
+# with replicated internal topics (replication factor 3, min.insync.replicas 2).
+#
+# Usage: deploy/local/kafka.sh start|stop|status|bootstrap|version|pid N|controller
+#   start      idempotent: no-op for a broker that already answers on its port;
 #              otherwise fetch the jars once, write the KRaft config, format the
-#              storage once, start the broker and wait until it serves clients
-#   stop       stop the broker started from this state dir (SIGTERM, then SIGKILL)
+#              storage once, start the broker(s) and wait until they serve clients
+#              (a cluster broker that was killed is started again, the others kept)
+#   stop       stop the broker(s) started from this state dir (SIGTERM, then SIGKILL)
 #   status     prints "running" (exit 0), "starting" or "stopped" (exit 3)
-#   bootstrap  prints 127.0.0.1:PORT
+#   bootstrap  prints 127.0.0.1:PORT (a cluster: every broker, comma-separated)
 #   version    prints the Kafka version of the broker jars
+#   pid N      prints the pid of broker N (1..BROKERS), if it runs
+#   controller prints the node id of the active KRaft controller (the quorum's leader)
 #
 # Environment (defaults in brackets):
-#   SANLIAN_KAFKA_PORT [9092]             client (PLAINTEXT) listener
-#   SANLIAN_KAFKA_CONTROLLER_PORT [9093]  KRaft controller listener
+#   SANLIAN_KAFKA_BROKERS [1]             1 (one broker) or 3 (a cluster)
+#   SANLIAN_KAFKA_PORT [9092]             client (PLAINTEXT) listener; broker N of a
+#                                         cluster listens on PORT+N-1
+#   SANLIAN_KAFKA_CONTROLLER_PORT [9093]  KRaft controller listener (a cluster: the
+#                                         first of BROKERS ports, default PORT+BROKERS)
 #   SANLIAN_CACHE_DIR [~/.cache/sanlian]  jars go to kafka-<version>/libs below it
 #   SANLIAN_STATE_DIR [<repo>/.local]     config, data and logs go to kafka/ below it
 #   SANLIAN_KAFKA_START_TIMEOUT [90]      seconds to wait for the broker to serve
 #   SANLIAN_KAFKA_STOP_TIMEOUT [60]       seconds to wait before SIGKILL
-#   SANLIAN_KAFKA_HEAP_OPTS [-Xmx512m -Xms256m]
+#   SANLIAN_KAFKA_HEAP_OPTS [-Xmx512m -Xms256m; a cluster: -Xmx320m -Xms128m each]
 #   JAVA_HOME                             preferred Java (must be 17 or newer)
-# Files in the state dir: server.properties, data/, logs/server.log (broker log),
+# Files in the state dir (a cluster: kafka-cluster/node-N/ for each broker, and
+# kafka-cluster/cluster.id): server.properties, data/, logs/server.log (broker log),
 # logs/kafka.out (JVM stdout/stderr), logs/tools.log (storage tool), kafka.pid.
 set -euo pipefail
 
@@ -40,24 +51,50 @@ LOG4J_CONF=$KAFKA_CONF_DIR/log4j2.properties
 PROBE=$KAFKA_CONF_DIR/probe.py
 
 HOST=127.0.0.1
-PORT=${SANLIAN_KAFKA_PORT:-9092}
-CONTROLLER_PORT=${SANLIAN_KAFKA_CONTROLLER_PORT:-9093}
+BROKERS=${SANLIAN_KAFKA_BROKERS:-1}
+[[ $BROKERS =~ ^[0-9]$ ]] && ((BROKERS >= 1)) ||
+  die "SANLIAN_KAFKA_BROKERS must be a number from 1 to 9, got '$BROKERS'"
+BASE_PORT=${SANLIAN_KAFKA_PORT:-9092}
+[[ $BASE_PORT =~ ^[0-9]+$ ]] || die "SANLIAN_KAFKA_PORT must be a number, got '$BASE_PORT'"
+if ((BROKERS == 1)); then
+  BASE_CONTROLLER_PORT=${SANLIAN_KAFKA_CONTROLLER_PORT:-9093}
+  HEAP_OPTS=${SANLIAN_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}
+  CLUSTER_DIR=$SANLIAN_STATE_ROOT/kafka
+else
+  BASE_CONTROLLER_PORT=${SANLIAN_KAFKA_CONTROLLER_PORT:-$((BASE_PORT + BROKERS))}
+  # Several JVMs on one machine: a small heap each is plenty for the event topics.
+  HEAP_OPTS=${SANLIAN_KAFKA_HEAP_OPTS:--Xmx320m -Xms128m}
+  CLUSTER_DIR=$SANLIAN_STATE_ROOT/kafka-cluster
+fi
 START_TIMEOUT=${SANLIAN_KAFKA_START_TIMEOUT:-90}
 STOP_TIMEOUT=${SANLIAN_KAFKA_STOP_TIMEOUT:-60}
-HEAP_OPTS=${SANLIAN_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}
 
-STATE_DIR=$SANLIAN_STATE_ROOT/kafka
-CONFIG=$STATE_DIR/server.properties
-DATA_DIR=$STATE_DIR/data
-LOG_DIR=$STATE_DIR/logs
-PID_FILE=$STATE_DIR/kafka.pid
-SERVER_LOG=$LOG_DIR/server.log
-OUT_FILE=$LOG_DIR/kafka.out
-
-for var in PORT CONTROLLER_PORT START_TIMEOUT STOP_TIMEOUT; do
+for var in BASE_CONTROLLER_PORT START_TIMEOUT STOP_TIMEOUT; do
   [[ ${!var} =~ ^[0-9]+$ ]] || die "$var must be a number, got '${!var}'"
 done
-[[ $PORT != "$CONTROLLER_PORT" ]] || die "SANLIAN_KAFKA_PORT and SANLIAN_KAFKA_CONTROLLER_PORT must differ"
+# The client ports and the controller ports are two ranges of BROKERS ports each.
+if ((BASE_CONTROLLER_PORT < BASE_PORT + BROKERS && BASE_PORT < BASE_CONTROLLER_PORT + BROKERS)); then
+  die "the client ports ($BASE_PORT+) and the controller ports ($BASE_CONTROLLER_PORT+) overlap; set SANLIAN_KAFKA_CONTROLLER_PORT"
+fi
+
+# node N -- point the per-broker variables at broker N (1..BROKERS).
+node() {
+  NODE=$1
+  PORT=$((BASE_PORT + NODE - 1))
+  CONTROLLER_PORT=$((BASE_CONTROLLER_PORT + NODE - 1))
+  if ((BROKERS == 1)); then
+    STATE_DIR=$CLUSTER_DIR
+  else
+    STATE_DIR=$CLUSTER_DIR/node-$NODE
+  fi
+  CONFIG=$STATE_DIR/server.properties
+  DATA_DIR=$STATE_DIR/data
+  LOG_DIR=$STATE_DIR/logs
+  PID_FILE=$STATE_DIR/kafka.pid
+  SERVER_LOG=$LOG_DIR/server.log
+  OUT_FILE=$LOG_DIR/kafka.out
+}
+node 1
 
 KAFKA_VERSION=$(sed -n 's:.*<kafka\.version>\([^<]*\)</kafka\.version>.*:\1:p' "$POM" | head -n 1)
 [[ -n $KAFKA_VERSION ]] || die "cannot read <kafka.version> from $POM"
@@ -213,12 +250,16 @@ wait_ready() {
 # Config and storage
 
 render_config() {
+  local voters="" i replicas=$((BROKERS < 3 ? BROKERS : 3)) min_isr=$((BROKERS < 3 ? 1 : 2))
+  for ((i = 1; i <= BROKERS; i++)); do
+    voters+="${voters:+,}$i@$HOST:$((BASE_CONTROLLER_PORT + i - 1))"
+  done
   cat <<EOF
 # Generated by deploy/local/kafka.sh on every start; edit the script, not this file.
-# Single-node KRaft: this process is both the broker and the (only) controller.
+# KRaft, $BROKERS node(s): each process is a broker and a controller voter.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@$HOST:$CONTROLLER_PORT
+node.id=$NODE
+controller.quorum.voters=$voters
 controller.listener.names=CONTROLLER
 listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
 advertised.listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
@@ -230,18 +271,19 @@ log.dirs=$DATA_DIR
 # Topics are created explicitly by the services (with their own retention).
 auto.create.topics.enable=false
 num.partitions=3
-default.replication.factor=1
-min.insync.replicas=1
+default.replication.factor=$replicas
+min.insync.replicas=$min_isr
+unclean.leader.election.enable=false
 
-# Internal topics: one replica is all a single broker can offer; fewer partitions
+# Internal topics: as many replicas as there are brokers (up to 3); fewer partitions
 # than the production defaults (50) make the first consumer group/transaction quick.
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor=$replicas
 offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$replicas
+transaction.state.log.min.isr=$min_isr
 transaction.state.log.num.partitions=10
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.replication.factor=$replicas
+share.coordinator.state.topic.min.isr=$min_isr
 
 # Tests start consumer groups all the time; do not wait for more members.
 group.initial.rebalance.delay.ms=0
@@ -255,13 +297,25 @@ write_config() {
   mv "$tmp" "$CONFIG"
 }
 
+# The cluster id: one per cluster, shared by its brokers (written once, next to them).
+cluster_id() {
+  local file=$CLUSTER_DIR/cluster.id id
+  if ((BROKERS > 1)) && [[ -s $file ]]; then
+    cat "$file"
+    return 0
+  fi
+  id=$(kafka_tool kafka.tools.StorageTool random-uuid) || die "StorageTool random-uuid failed"
+  id=$(printf '%s\n' "$id" | tail -n 1)
+  if ((BROKERS > 1)); then printf '%s\n' "$id" >"$file"; fi
+  printf '%s\n' "$id"
+}
+
 format_storage_once() {
   [[ -f $DATA_DIR/meta.properties ]] && return 0
-  local cluster_id
-  cluster_id=$(kafka_tool kafka.tools.StorageTool random-uuid) || die "StorageTool random-uuid failed"
-  cluster_id=$(printf '%s\n' "$cluster_id" | tail -n 1)
-  log "formatting KRaft storage in $DATA_DIR (cluster id $cluster_id)"
-  kafka_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" >&2 ||
+  local id
+  id=$(cluster_id)
+  log "formatting KRaft storage in $DATA_DIR (cluster id $id)"
+  kafka_tool kafka.tools.StorageTool format -t "$id" -c "$CONFIG" >&2 ||
     die "StorageTool format failed (see $LOG_DIR/tools.log)"
   [[ -f $DATA_DIR/meta.properties ]] || die "StorageTool format did not write $DATA_DIR/meta.properties"
 }
@@ -280,13 +334,10 @@ rotate_logs() {
 # ---------------------------------------------------------------------------
 # Commands
 
-cmd_start() {
-  ensure_state_root
+# Launch broker NODE (already selected with `node`) unless it serves or is starting;
+# prints its pid when there is one to wait for.
+launch_node() {
   mkdir -p "$STATE_DIR" "$LOG_DIR"
-  # Serialise concurrent starts. The broker must not inherit the lock (9>&-).
-  exec 9>"$STATE_DIR/.lock"
-  flock -w 600 9 || die "another kafka.sh start is still running"
-
   if broker_answers; then
     log "a Kafka broker already serves on $HOST:$PORT; nothing to do"
     return 0
@@ -297,8 +348,7 @@ cmd_start() {
       die "the broker from $STATE_DIR (pid $pid) runs with other settings (ports?); run '$0 stop' first"
     fi
     log "the broker (pid $pid) is running but not serving yet; waiting"
-    wait_ready "$pid"
-    log "Kafka ready at $HOST:$PORT"
+    printf '%s\n' "$pid"
     return 0
   fi
   rm -f "$PID_FILE"
@@ -306,14 +356,11 @@ cmd_start() {
   tcp_open "$HOST" "$CONTROLLER_PORT" &&
     die "controller port $HOST:$CONTROLLER_PORT is taken (set SANLIAN_KAFKA_CONTROLLER_PORT)"
 
-  ensure_java
-  ensure_libs
   write_config
   format_storage_once
   rotate_logs
 
-  log "starting Kafka $KAFKA_VERSION on $HOST:$PORT (state in $STATE_DIR)"
-  local t0=$SECONDS
+  log "starting Kafka $KAFKA_VERSION broker $NODE of $BROKERS on $HOST:$PORT (state in $STATE_DIR)"
   # setsid: own session, so the broker survives the caller's terminal/CI step
   # being interrupted; the pid is the JVM's because setsid/nohup exec.
   # shellcheck disable=SC2086  # HEAP_OPTS is a list of JVM flags
@@ -330,11 +377,34 @@ cmd_start() {
   sleep 1
   # Should setsid have forked after all, find the JVM itself.
   is_our_broker "$pid" || pid=$(broker_pid) || pid=$!
-  wait_ready "$pid"
-  log "Kafka ready at $HOST:$PORT after $((SECONDS - t0))s (pid $pid, log $SERVER_LOG)"
+  printf '%s\n' "$pid"
 }
 
-cmd_stop() {
+cmd_start() {
+  ensure_state_root
+  mkdir -p "$CLUSTER_DIR"
+  # Serialise concurrent starts. The broker must not inherit the lock (9>&-).
+  exec 9>"$CLUSTER_DIR/.lock"
+  flock -w 600 9 || die "another kafka.sh start is still running"
+  ensure_java
+  ensure_libs
+  # Every broker is launched before any is waited for: a cluster's brokers serve only
+  # once a majority of the controller voters are up.
+  local i t0=$SECONDS
+  local -a pids=()
+  for ((i = 1; i <= BROKERS; i++)); do
+    node "$i"
+    pids[i]=$(launch_node) || exit 1
+  done
+  for ((i = 1; i <= BROKERS; i++)); do
+    [[ -n ${pids[i]} ]] || continue
+    node "$i"
+    wait_ready "${pids[i]}"
+    log "Kafka broker $i ready at $HOST:$PORT after $((SECONDS - t0))s (pid ${pids[i]}, log $SERVER_LOG)"
+  done
+}
+
+stop_node() {
   local pid
   if ! pid=$(broker_pid); then
     rm -f "$PID_FILE"
@@ -344,7 +414,7 @@ cmd_stop() {
     fi
     return 0
   fi
-  log "stopping Kafka (pid $pid)"
+  log "stopping Kafka broker $NODE (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
   local deadline=$((SECONDS + STOP_TIMEOUT))
   while is_our_broker "$pid"; do
@@ -358,27 +428,87 @@ cmd_stop() {
   done
   is_our_broker "$pid" && die "pid $pid is still alive"
   rm -f "$PID_FILE"
-  log "Kafka stopped"
+  log "Kafka broker $NODE stopped"
 }
 
-cmd_status() {
+cmd_stop() {
+  # The last broker first: with a cluster, the others keep a controller majority for as
+  # long as possible, so each shuts down cleanly.
+  local i
+  for ((i = BROKERS; i >= 1; i--)); do
+    node "$i"
+    stop_node
+  done
+}
+
+status_node() {
   local pid
   if broker_answers; then
     if pid=$(broker_pid); then
-      log "Kafka running at $HOST:$PORT (pid $pid)"
+      log "Kafka broker $NODE running at $HOST:$PORT (pid $pid)"
     else
       log "a Kafka broker not started by this script serves on $HOST:$PORT"
     fi
-    echo running
+    return 0
   elif pid=$(broker_pid); then
     log "the broker (pid $pid) is running but not serving on $HOST:$PORT (yet)"
-    echo starting
-    return 3
+    return 4
   else
     log "Kafka is not running on $HOST:$PORT"
-    echo stopped
     return 3
   fi
+}
+
+cmd_status() {
+  local i code worst=0
+  for ((i = 1; i <= BROKERS; i++)); do
+    node "$i"
+    code=0
+    status_node || code=$?
+    ((code > worst)) && worst=$code
+  done
+  case $worst in
+    0) echo running ;;
+    4) echo starting; return 3 ;;
+    *) echo stopped; return 3 ;;
+  esac
+}
+
+cmd_bootstrap() {
+  local i out=""
+  for ((i = 1; i <= BROKERS; i++)); do
+    out+="${out:+,}$HOST:$((BASE_PORT + i - 1))"
+  done
+  printf '%s\n' "$out"
+}
+
+cmd_pid() {
+  local n=${1:-}
+  [[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= BROKERS)) || die "pid: give a broker number from 1 to $BROKERS"
+  node "$n"
+  broker_pid || die "broker $n is not running"
+}
+
+# The quorum's leader as the running voters last recorded it (each writes the leader
+# and its epoch to quorum-state when it learns of an election): the highest epoch wins.
+cmd_controller() {
+  local i file best_epoch=-1 best_leader=-1 line epoch leader
+  for ((i = 1; i <= BROKERS; i++)); do
+    node "$i"
+    broker_pid >/dev/null || continue
+    file=$DATA_DIR/__cluster_metadata-0/quorum-state
+    [[ -r $file ]] || continue
+    line=$(tr -d ' \n' <"$file")
+    epoch=$(sed -n 's/.*"leaderEpoch":\(-\{0,1\}[0-9]*\).*/\1/p' <<<"$line")
+    leader=$(sed -n 's/.*"leaderId":\(-\{0,1\}[0-9]*\).*/\1/p' <<<"$line")
+    [[ -n $epoch && -n $leader ]] || continue
+    if ((leader >= 1 && epoch > best_epoch)); then
+      best_epoch=$epoch
+      best_leader=$leader
+    fi
+  done
+  ((best_leader >= 1)) || die "no running broker knows a controller leader"
+  printf '%s\n' "$best_leader"
 }
 
 cmd_version() {
@@ -398,10 +528,12 @@ case ${1:-} in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  bootstrap) echo "$HOST:$PORT" ;;
+  bootstrap) cmd_bootstrap ;;
   version) cmd_version ;;
+  pid) cmd_pid "${2:-}" ;;
+  controller) cmd_controller ;;
   *)
-    echo "usage: $0 start|stop|status|bootstrap|version" >&2
+    echo "usage: $0 start|stop|status|bootstrap|version|pid N|controller" >&2
     exit 2
     ;;
 esac

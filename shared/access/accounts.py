@@ -267,10 +267,13 @@ class AccountsPlace:
         close it."""
         if self.backend == "postgres":
             pool = await connect_pool(self.dsn, max_size=2)
-            await pool.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-            store = AccountStore(pool, f"{self.schema}.")
-            await store.setup()
-            return store, pool.close
+            # Under the lock every service's migrations take: two instances starting at once
+            # would otherwise both create the tables, and one fails (the types' unique index).
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext('sanlian.migrate'))")
+                await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                await AccountStore(conn, f"{self.schema}.").setup()
+            return AccountStore(pool, f"{self.schema}."), pool.close
         assert self.path is not None
         db = await open_sqlite_db(self.path)
         sqlite_store = AccountStore(SqliteTx(db), "")

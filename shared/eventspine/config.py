@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("sanlian", pattern=r"^[a-z][a-z0-9.\-]*$")
     topic_partitions: int = Field(3, ge=1, le=1000)
     topic_replication: int = Field(1, ge=1, le=10)
+    topic_min_insync_replicas: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="replicas that must have a record before the broker acknowledges it "
+        "(acks=all); 2 on a three-broker cluster, so one broker may die without a loss",
+    )
     relay_batch_size: int = Field(500, ge=1, le=10_000)
     relay_idle_seconds: float = Field(0.05, gt=0, le=10)
     relay_ack_timeout_seconds: float = Field(60.0, gt=0, le=3600)
@@ -90,6 +97,11 @@ class Settings(BaseSettings):
             raise ValueError(f"SANLIAN_TIMEZONE: unknown time zone {self.timezone!r}") from None
         if self.contact_period_months not in (12, 6, 3):
             raise ValueError("SANLIAN_CONTACT_PERIOD_MONTHS must be 12, 6 or 3")
+        if self.topic_min_insync_replicas > self.topic_replication:
+            # No write could ever be acknowledged with acks=all.
+            raise ValueError(
+                "SANLIAN_TOPIC_MIN_INSYNC_REPLICAS must not exceed SANLIAN_TOPIC_REPLICATION"
+            )
         if self.environment == "production" and "sanlian:sanlian@" in self.pg_dsn:
             raise ValueError("SANLIAN_PG_DSN still holds the development password")
         if self.environment == "production" and self.index_secret.startswith("development"):

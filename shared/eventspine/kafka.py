@@ -16,7 +16,6 @@ TOPIC_CONFIG = {
     "cleanup.policy": "delete",
     "retention.ms": "-1",
     "retention.bytes": "-1",
-    "min.insync.replicas": "1",
 }
 
 
@@ -85,7 +84,10 @@ async def ensure_topics(settings: Settings, topics: list[str]) -> None:
                 name=topic,
                 num_partitions=settings.topic_partitions,
                 replication_factor=settings.topic_replication,
-                topic_configs=TOPIC_CONFIG,
+                topic_configs={
+                    **TOPIC_CONFIG,
+                    "min.insync.replicas": str(settings.topic_min_insync_replicas),
+                },
             )
             for topic in topics
             if topic not in existing

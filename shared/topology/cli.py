@@ -14,8 +14,18 @@ from rich.console import Console
 from rich.table import Table
 
 from topology import compose
+from topology.balancer import Pool, haproxy_config
 from topology.supervisor import Stack, alive, down, read_state, ready
-from topology.table import DEFAULT_PORT_BASE, Addresses, by_name, enabled, settings_of
+from topology.table import (
+    DEFAULT_PORT_BASE,
+    Addresses,
+    Process,
+    by_name,
+    enabled,
+    instances_of,
+    scaled,
+    settings_of,
+)
 
 app = typer.Typer(
     help="The full Sanlian topology on one machine (no Docker), and its docker-compose.yml.",
@@ -66,6 +76,15 @@ def up(
     state_dir: StateDir = Path(".local"),
     port_base: PortBase = DEFAULT_PORT_BASE,
     ready_timeout: Annotated[float, typer.Option(help="seconds to wait for /ready")] = 180.0,
+    instances: Annotated[
+        int,
+        typer.Option(
+            envvar="SANLIAN_STACK_INSTANCES",
+            min=1,
+            max=9,
+            help="instances of each HTTP process; more than 1: behind HAProxy on the usual ports",
+        ),
+    ] = 1,
 ) -> None:
     """Start PostgreSQL, Kafka and every process of the table; stop them on Ctrl-C/SIGTERM."""
     folder = state_dir / "stack"
@@ -89,12 +108,17 @@ def up(
     addresses = Addresses(
         dsn, bootstrap, host="127.0.0.1", port_base=port_base, url_host="127.0.0.1"
     )
-    stack = Stack(enabled(), addresses, folder, say=out.print)
+    processes = enabled()
+    if instances > 1:
+        processes = scaled(processes, instances, _balancer(processes, instances, addresses, folder))
+    stack = Stack(processes, addresses, folder, say=out.print)
     stack.start()
     table = Table("process", "pid", "address", "log", title="Sanlian stack")
     for name, running in stack.running.items():
         process = running.process
         where = f"http://127.0.0.1:{addresses.port(process)}" if process.http else "-"
+        if process.kind == "balancer":
+            where = "the usual ports"
         table.add_row(name, str(running.popen.pid), where, str(running.log))
     out.print(table)
     out.print(f"PostgreSQL {dsn.split('@')[-1]}, Kafka {bootstrap}")
@@ -114,6 +138,36 @@ def up(
         out.print("stopping the stack")
         codes = stack.stop()
         out.print("stopped: " + ", ".join(f"{n} ({_exit(c)})" for n, c in codes.items()))
+
+
+def _balancer(
+    processes: list[Process], instances: int, addresses: Addresses, folder: Path
+) -> Process:
+    """HAProxy in front of the instances :func:`scaled` makes, its config in ``folder``."""
+    result = subprocess.run(
+        ["deploy/local/haproxy.sh", "ensure"], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        out.print(result.stderr[-3000:])
+        out.print("[red]error:[/] deploy/local/haproxy.sh ensure failed (run from the repository)")
+        raise typer.Exit(1)
+    program = result.stdout.strip().splitlines()[-1]
+    scaled_out = scaled(processes, instances, Process("balancer", "balancer", ()))
+    pools = [
+        Pool(
+            process.name,
+            (addresses.host, addresses.port(process)),
+            tuple(
+                (addresses.url_host or "127.0.0.1", addresses.port(copy))
+                for copy in instances_of(process.name, scaled_out)
+            ),
+        )
+        for process in processes
+        if process.http
+    ]
+    config = folder / "haproxy.cfg"
+    config.write_text(haproxy_config(pools), "utf-8")
+    return Process("balancer", "balancer", ("-db", "-f", str(config)), program=program)
 
 
 def _exit(code: int | None) -> str:
@@ -177,17 +231,32 @@ def status(state_dir: StateDir = Path(".local"), port_base: PortBase = DEFAULT_P
 def compose_file(
     write: Annotated[bool, typer.Option(help="write docker-compose.yml")] = False,
     check: Annotated[bool, typer.Option(help="exit 1 if docker-compose.yml differs")] = False,
-    path: Annotated[Path, typer.Option(help="the Compose file")] = Path("docker-compose.yml"),
+    path: Annotated[
+        Path | None,
+        typer.Option(help="the Compose file (docker-compose.yml, or .cluster.yml)"),
+    ] = None,
+    cluster: Annotated[
+        bool, typer.Option(help="the three-broker file, two instances behind HAProxy")
+    ] = False,
 ) -> None:
     """Print (or write, or check) docker-compose.yml as the process table gives it."""
-    text = compose.render()
+    path = path or Path(compose.CLUSTER_FILE if cluster else "docker-compose.yml")
+    files = {path: compose.render(cluster)}
+    if cluster:
+        files[Path(compose.BALANCER_CONFIG)] = compose.balancer_config()
+    text = files[path]
+    flag = " --cluster" if cluster else ""
     if check:
-        if not path.is_file() or path.read_text("utf-8") != text:
-            out.print(f"{path} differs from the process table: sanlian-stack compose --write")
-            raise typer.Exit(1)
-        out.print(f"{path} matches the process table")
+        for file, expected in files.items():
+            if not file.is_file() or file.read_text("utf-8") != expected:
+                out.print(
+                    f"{file} differs from the process table: sanlian-stack compose{flag} --write"
+                )
+                raise typer.Exit(1)
+            out.print(f"{file} matches the process table")
     elif write:
-        path.write_text(text, "utf-8")
-        out.print(f"wrote {path}")
+        for file, expected in files.items():
+            file.write_text(expected, "utf-8")
+            out.print(f"wrote {file}")
     else:
         typer.echo(text, nl=False)

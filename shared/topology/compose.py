@@ -11,7 +11,16 @@ import json
 import re
 from typing import Any
 
-from topology.table import Addresses, argv_of, enabled, settings_of
+from topology.balancer import Pool, haproxy_config
+from topology.table import (
+    Addresses,
+    Process,
+    argv_of,
+    enabled,
+    instances_of,
+    scaled,
+    settings_of,
+)
 
 COMPOSE_ADDRESSES = Addresses(
     pg_dsn="postgresql://sanlian:sanlian@postgres:5432/sanlian?sslmode=disable",
@@ -111,6 +120,94 @@ _KAFKA: dict[str, Any] = {
 DOCKERFILE = "deploy/docker/Dockerfile"
 
 
+CLUSTER_FILE = "docker-compose.cluster.yml"
+BALANCER_CONFIG = "deploy/docker/haproxy.cluster.cfg"
+BROKERS = 3
+INSTANCES = 2
+
+CLUSTER_ADDRESSES = Addresses(
+    pg_dsn=COMPOSE_ADDRESSES.pg_dsn,
+    kafka_bootstrap=",".join(f"kafka-{n}:19092" for n in range(1, BROKERS + 1)),
+    host="0.0.0.0",
+    port_base=18100,
+)
+"""The cluster's Compose network: three brokers; ``roster`` etc. name the balancer."""
+
+CLUSTER_SETTINGS = {
+    "SANLIAN_TOPIC_REPLICATION": str(BROKERS),
+    "SANLIAN_TOPIC_MIN_INSYNC_REPLICAS": "2",
+}
+
+CLUSTER_HEADER = """\
+# The full Sanlian topology outgrown one machine, with Docker: a three-broker Apache Kafka
+# cluster (KRaft; event topics with three replicas, min.insync.replicas 2), two containers of
+# each HTTP process behind HAProxy (health-checked on /ready), two relays per store.
+#
+# GENERATED from shared/topology/table.py by `sanlian-stack compose --cluster --write`, with
+# deploy/docker/haproxy.cluster.cfg: edit the table, not these files (a test fails when they
+# differ). `make stack INSTANCES=2` with SANLIAN_KAFKA_BROKERS=3 is the same without Docker.
+#
+#   docker compose -f docker-compose.cluster.yml -p sanlian-cluster up --build -d
+#
+# From the host: brokers on 127.0.0.1:9092-9094, the services through the balancer on the
+# ports of `make stack`.
+"""
+
+
+def _broker(number: int) -> dict[str, Any]:
+    name = f"kafka-{number}"
+    voters = ",".join(f"{n}@kafka-{n}:9093" for n in range(1, BROKERS + 1))
+    environment = {
+        **_KAFKA["environment"],
+        "KAFKA_NODE_ID": str(number),
+        "KAFKA_CONTROLLER_QUORUM_VOTERS": voters,
+        "KAFKA_LISTENERS": "INTERNAL://:19092,HOST://:9092,CONTROLLER://:9093",
+        "KAFKA_ADVERTISED_LISTENERS": (f"INTERNAL://{name}:19092,HOST://127.0.0.1:{9091 + number}"),
+        "KAFKA_DEFAULT_REPLICATION_FACTOR": "3",
+        "KAFKA_MIN_INSYNC_REPLICAS": "2",
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "3",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "3",
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "2",
+        "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "3",
+        "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR": "2",
+        "KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE": "false",
+        "KAFKA_HEAP_OPTS": "-Xmx320m -Xms128m",
+    }
+    probe = (
+        f"/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server {name}:19092 "
+        ">/dev/null 2>&1"
+    )
+    return {
+        **_KAFKA,
+        "environment": environment,
+        "ports": [f"127.0.0.1:{9091 + number}:9092"],
+        "volumes": [f"kafkadata{number}:/var/lib/kafka/data"],
+        "healthcheck": {**_KAFKA["healthcheck"], "test": ["CMD-SHELL", probe]},
+    }
+
+
+def _cluster_processes() -> list[Process]:
+    return scaled(enabled(), INSTANCES, Process("balancer", "balancer", ()))
+
+
+def balancer_config() -> str:
+    """HAProxy's configuration inside the cluster's Compose network."""
+    processes = _cluster_processes()
+    pools = [
+        Pool(
+            process.name,
+            ("0.0.0.0", CLUSTER_ADDRESSES.port(process)),
+            tuple(
+                (copy.name, CLUSTER_ADDRESSES.port(copy))
+                for copy in instances_of(process.name, processes)
+            ),
+        )
+        for process in enabled()
+        if process.http
+    ]
+    return haproxy_config(pools, nameserver="127.0.0.11:53")  # Docker's embedded DNS
+
+
 def _ready_probe(port: int) -> list[str]:
     # The image has Python but no curl; urlopen raises on a 503, which fails the check.
     code = (
@@ -119,11 +216,17 @@ def _ready_probe(port: int) -> list[str]:
     return ["CMD", "python", "-c", code]
 
 
-def document() -> dict[str, Any]:
-    """The Compose file as data."""
-    services: dict[str, Any] = {"postgres": _POSTGRES, "kafka": _KAFKA}
-    addresses = COMPOSE_ADDRESSES
-    for process in enabled():
+def document(cluster: bool = False) -> dict[str, Any]:
+    """The Compose file as data (``cluster``: the three-broker, balanced one)."""
+    services: dict[str, Any] = {"postgres": _POSTGRES}
+    addresses = CLUSTER_ADDRESSES if cluster else COMPOSE_ADDRESSES
+    kafka = [f"kafka-{n}" for n in range(1, BROKERS + 1)] if cluster else ["kafka"]
+    if cluster:
+        services |= {name: _broker(n) for n, name in enumerate(kafka, start=1)}
+    else:
+        services["kafka"] = _KAFKA
+    processes = [p for p in _cluster_processes() if p.kind != "balancer"] if cluster else enabled()
+    for process in processes:
         entry: dict[str, Any] = {
             "image": f"sanlian-{process.kind}:dev",
             "build": {
@@ -132,14 +235,16 @@ def document() -> dict[str, Any]:
                 "target": process.kind,
             },
             "command": ["python", *argv_of(process, addresses)],
-            "environment": settings_of(process, addresses),
+            "environment": settings_of(process, addresses) | (CLUSTER_SETTINGS if cluster else {}),
             "restart": "unless-stopped",
-            "depends_on": {"postgres": HEALTHY, "kafka": HEALTHY}
-            | {name: HEALTHY for name in process.calls},
+            "depends_on": {"postgres": HEALTHY} | {name: HEALTHY for name in kafka},
         }
+        if not cluster:
+            entry["depends_on"] |= {name: HEALTHY for name in process.calls}
         if process.http:
             port = addresses.port(process)
-            entry["ports"] = [f"127.0.0.1:{port}:{port}"]
+            if not cluster:  # in the cluster, the balancer has the host's ports
+                entry["ports"] = [f"127.0.0.1:{port}:{port}"]
             entry["healthcheck"] = {
                 "test": _ready_probe(port),
                 "interval": "5s",
@@ -148,7 +253,24 @@ def document() -> dict[str, Any]:
                 "start_period": "20s",
             }
         services[process.name] = entry
-    return {"services": services, "volumes": {"pgdata": {}, "kafkadata": {}}}
+    if not cluster:
+        return {"services": services, "volumes": {"pgdata": {}, "kafkadata": {}}}
+    balanced = [p for p in enabled() if p.http]
+    services["balancer"] = {
+        "image": "haproxy:2.6",
+        "volumes": [f"./{BALANCER_CONFIG}:/usr/local/etc/haproxy/haproxy.cfg:ro"],
+        "ports": [f"127.0.0.1:{addresses.port(p)}:{addresses.port(p)}" for p in balanced],
+        "restart": "unless-stopped",
+        # The others call "roster", "contacts"...: those names are the balancer's.
+        "networks": {"default": {"aliases": [p.name for p in balanced]}},
+        "depends_on": {
+            copy.name: {"condition": "service_started"}
+            for p in balanced
+            for copy in instances_of(p.name, _cluster_processes())
+        },
+    }
+    volumes: dict[str, Any] = {"pgdata": {}} | {f"kafkadata{n}": {} for n in range(1, BROKERS + 1)}
+    return {"services": services, "volumes": volumes}
 
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
@@ -189,9 +311,9 @@ def _quoted(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else _scalar(value)
 
 
-def render() -> str:
-    """The text of ``docker-compose.yml``."""
-    doc = document()
+def render(cluster: bool = False) -> str:
+    """The text of ``docker-compose.yml`` (``cluster``: of ``docker-compose.cluster.yml``)."""
+    doc = document(cluster)
     body: list[str] = []
     for section in ("services", "volumes"):
         body.append(f"{section}:")
@@ -203,4 +325,4 @@ def render() -> str:
                 body.append(f"  {name}: {{}}")
             if section == "services":
                 body.append("")
-    return HEADER + "\n" + "\n".join(body).rstrip() + "\n"
+    return (CLUSTER_HEADER if cluster else HEADER) + "\n" + "\n".join(body).rstrip() + "\n"

@@ -84,7 +84,7 @@ class Stack:
         out: IO[bytes]
         with log.open("ab") as out:
             return subprocess.Popen(
-                [sys.executable, *argv_of(process, self.addresses)],
+                [process.program or sys.executable, *argv_of(process, self.addresses)],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,

@@ -9,10 +9,10 @@ where the infrastructure is (``127.0.0.1`` on the host, service names inside Com
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
-Kind = Literal["service", "relay", "web"]
+Kind = Literal["service", "relay", "web", "balancer"]
 
 DEFAULT_PORT_BASE = 18100
 """Ports of the HTTP processes are this plus the process's offset (web +0, roster +1...)."""
@@ -43,6 +43,8 @@ class Process:
     calls: tuple[str, ...] = ()
     enabled: bool = True
     url_setting: str = "SANLIAN_{}_URL"
+    program: str | None = None
+    """What runs ``command`` (``None``: this Python); the balancer is HAProxy."""
 
     @property
     def http(self) -> bool:
@@ -157,6 +159,40 @@ class Addresses:
     def url(self, process: Process) -> str:
         """The base URL of an HTTP process."""
         return f"http://{self.url_host or process.name}:{self.port(process)}"
+
+
+INSTANCE_PORT_STEP = 10
+"""Instance ``k`` of an HTTP process listens on its port plus ``k`` times this (the balancer
+on the port itself): roster's second instance on 18121 with the default base."""
+
+
+def scaled(processes: list[Process], instances: int, balancer: Process) -> list[Process]:
+    """``processes`` with each HTTP process run as ``instances`` copies (``roster-1``,
+    ``roster-2``...) on ports of their own, and ``balancer`` in front of them where the single
+    process listened; relays are left as they are (their lease keeps one active per store)."""
+    if not 1 <= instances <= 9:
+        raise ValueError(f"instances: between 1 and 9, got {instances}")
+    if instances == 1:
+        return list(processes)
+    result: list[Process] = []
+    for process in processes:
+        if not process.http or process.port_offset is None:
+            result.append(process)
+            continue
+        result += [
+            replace(
+                process,
+                name=f"{process.name}-{k}",
+                port_offset=process.port_offset + k * INSTANCE_PORT_STEP,
+            )
+            for k in range(1, instances + 1)
+        ]
+    return [*result, balancer]
+
+
+def instances_of(name: str, processes: list[Process]) -> list[Process]:
+    """The instances of the HTTP process ``name`` among ``processes`` (see :func:`scaled`)."""
+    return [p for p in processes if p.http and p.name.rsplit("-", 1)[0] == name and p.name != name]
 
 
 def settings_of(process: Process, addresses: Addresses) -> dict[str, str]:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from support import tally
+from support.cluster import OwnCluster
 from support.own_servers import OwnServer, own_kafka, own_postgres
 
 
@@ -27,6 +28,17 @@ def own_kafka_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnSe
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def own_kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnCluster]:
+    """Three brokers (KRaft) only the cluster scenarios use (and kill)."""
+    cluster = OwnCluster(tmp_path_factory.mktemp("own-kafka-cluster"))
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")

@@ -72,3 +72,30 @@ def test_every_target_the_file_builds_is_a_stage_of_the_dockerfile() -> None:
     }
     assert targets <= stages
     assert "\nUSER sanlian\n" in dockerfile  # every stage inherits the unprivileged user
+
+
+def test_the_cluster_file_has_three_brokers_and_two_instances_behind_the_balancer() -> None:
+    committed = (ROOT / compose.CLUSTER_FILE).read_text("utf-8")
+    assert committed == compose.render(cluster=True), "run: sanlian-stack compose --cluster --write"
+    config = (ROOT / compose.BALANCER_CONFIG).read_text("utf-8")
+    assert config == compose.balancer_config()
+    checked = _compose_sh("check", str(ROOT / compose.CLUSTER_FILE))
+    assert checked.returncode == 0, checked.stderr
+    listed = _compose_sh("services", str(ROOT / compose.CLUSTER_FILE))
+    assert listed.returncode == 0, listed.stderr
+    http = [p.name for p in enabled() if p.http]
+    expected = (
+        {"postgres", "kafka-1", "kafka-2", "kafka-3", "balancer"}
+        | {p.name for p in enabled() if not p.http}
+        | {f"{name}-{n}" for name in http for n in (1, 2)}
+    )
+    assert set(listed.stdout.split()) == expected
+    services = compose.document(cluster=True)["services"]
+    roster = services["roster-2"]["environment"]
+    assert roster["SANLIAN_KAFKA_BOOTSTRAP"] == "kafka-1:19092,kafka-2:19092,kafka-3:19092"
+    assert roster["SANLIAN_TOPIC_REPLICATION"] == "3"
+    assert roster["SANLIAN_TOPIC_MIN_INSYNC_REPLICAS"] == "2"
+    assert services["web-1"]["environment"]["SANLIAN_WEB_ROSTER_URL"] == "http://roster:18101"
+    assert set(services["balancer"]["networks"]["default"]["aliases"]) == set(http)
+    for name in http:
+        assert f"server {name}-2 {name}-2:" in config

@@ -93,6 +93,9 @@ class Acknowledged:
     subject: str
     event_ids: list[str]
     at: float
+    due: float = 0.0
+    """When the schedule meant to send it (``time.monotonic()``): an open-loop load measures
+    latency from here, so a command held up behind a stalled one counts its wait."""
 
 
 @dataclass
@@ -117,8 +120,9 @@ class Ledger:
         return [a for a in self.acknowledged.values() if a.kind == kind]
 
 
-RETRIED_STATUSES = {409, 503}
-"""409: the replica has not seen the link yet (or a race was lost); 503: the database is away."""
+RETRIED_STATUSES = {409, 502, 503}
+"""409: the replica has not seen the link yet (or a race was lost); 502: a balancer's instance
+died with the request and no other took it over; 503: the database is away."""
 
 CONNECTION_ERRORS = (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError)
 """The process is down or died mid-request (the kill loop): retried with the same key."""
@@ -181,8 +185,10 @@ class Load:
         }
         return "member", "roster", "/members", member_id, body, STAFF
 
-    async def send_one(self, client: httpx.AsyncClient) -> None:
-        """Send one command and retry it with the same key until it is acknowledged."""
+    async def send_one(self, client: httpx.AsyncClient, due: float | None = None) -> None:
+        """Send one command and retry it with the same key until it is acknowledged
+        (``due``: when the schedule meant to send it; now if not given)."""
+        due = time.monotonic() if due is None else due
         kind, app, path, subject, body, headers = self._command()
         key = str(uuid.uuid4())
         headers = {**headers, "Idempotency-Key": key}
@@ -206,7 +212,7 @@ class Load:
             if status in (200, 201):
                 events = [e["event_id"] for e in answer.json()["events"]]
                 self.ledger.acknowledged[key] = Acknowledged(
-                    kind, app, subject, events, time.monotonic()
+                    kind, app, subject, events, time.monotonic(), due
                 )
                 return
             if status == 503 and answer.headers.get("retry-after"):
@@ -224,7 +230,7 @@ class Load:
     async def run(self, stop: asyncio.Event) -> None:
         """Send ``rate`` commands a second until ``stop`` is set, then wait for the last ones."""
         timeout = httpx.Timeout(self.request_timeout, connect=5.0)
-        limits = httpx.Limits(max_connections=64)
+        limits = httpx.Limits(max_connections=max(64, int(self.rate)))
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
             pending: set[asyncio.Task[None]] = set()
             started = time.monotonic()
@@ -234,7 +240,7 @@ class Load:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), max(0.0, due - time.monotonic()))
                     break
-                task = asyncio.create_task(self.send_one(client))
+                task = asyncio.create_task(self.send_one(client, due))
                 pending.add(task)
                 task.add_done_callback(pending.discard)
                 sent += 1
