@@ -404,8 +404,8 @@ def expected_queue(cast: list[Suggestion]) -> dict[str, Open]:
                 # With a leader since T0+4, 5 days to acknowledge: T0+9, 1 day ahead.
                 expected[s.suggestion_id] = Open(2, 1.0 * hours)
             case "to_department", n if n >= DEPARTMENT_RESOLVED:
-                # Assigned at the top (level 3): the department has no deadline.
-                expected[s.suggestion_id] = Open(3, None)
+                # Assigned at the top (level 3) at T0: 15 days for the department's outcome.
+                expected[s.suggestion_id] = Open(3, 7.0 * hours)
             case "waiting", _:
                 # Acknowledged by the representative at T0, 7 days to answer: T0+7, a day ago.
                 expected[s.suggestion_id] = Open(0, -1.0 * hours)

@@ -32,6 +32,8 @@ PUBLIC = {
     ("POST", "/intake/{token}/suggestions"),
     ("GET", "/follow-up/{code}"),
     ("POST", "/follow-up/{code}/rating"),
+    # The federation's tag vocabulary: the workers' intake page offers it to anyone.
+    ("GET", "/tags"),
 }
 READS = {"GET", "HEAD"}
 QUERY = {"period": "2026", "q": "平定县", "member_id": "00000000-0000-4000-8000-000000000000"}
