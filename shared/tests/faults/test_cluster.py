@@ -15,6 +15,7 @@ import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -23,13 +24,11 @@ import pytest
 from support.cluster import (
     BalancedTopology,
     OwnCluster,
-    held_rate,
-    p99,
     running_cluster_topology,
     stored_twice,
 )
 from support.convergence import assert_clean, settle_and_measure
-from support.load import City, Ledger, Load
+from support.load import City, Ledger, Load, held_rate, p99
 from support.topology import APPS, RELAYS
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
@@ -47,19 +46,38 @@ each fault, and the schedule it must keep (90 %). Unset, the load held and the p
 and reported, not asserted: on a machine shared with other work, what the generator can offer
 says more about the neighbours than about the system."""
 
+WARM_SECONDS = float(os.environ.get("SANLIAN_CLUSTER_WARM_SECONDS", "15"))
+"""Seconds of load before the measured part (``SANLIAN_CLUSTER_WARM_SECONDS``). Processes
+just started are slow for their first seconds under load (connections opened, statements
+prepared, the brokers' compiler at work): on this machine, 50 commands/s on a cold topology
+had a p99 of about 1 s for four seconds, then under 100 ms. A fault in the busiest hour hits
+a warm system, so the warm-up is not the fault's figure; its commands are checked like the
+rest, and its p99 is reported on its own."""
+
 BEFORE_SECONDS = 8.0
 AFTER_SECONDS = 10.0
 BROKER_DOWN_SECONDS = 15.0
 
 
+@dataclass(frozen=True)
+class Window:
+    """When (``time.monotonic()``) the warm-up ended, and the fault began and ended."""
+
+    warmed: float
+    start: float
+    end: float
+
+
 async def _under_load(
     topology: BalancedTopology, city: City, fault: Callable[[], Awaitable[dict[str, object]]]
-) -> tuple[Ledger, dict[str, object], float, float]:
-    """Run the load, ``fault()`` in the middle of it; the window the fault lasted."""
+) -> tuple[Ledger, dict[str, object], Window]:
+    """Run the load, warm it up, then ``fault()`` in the middle of it."""
     ledger = Ledger()
     stop = asyncio.Event()
     began = time.monotonic()
     load = asyncio.create_task(Load(topology, city, ledger, rate=RATE).run(stop))
+    await asyncio.sleep(WARM_SECONDS)
+    warmed = time.monotonic()
     await asyncio.sleep(BEFORE_SECONDS)
     start = time.monotonic()
     notes = await fault()
@@ -71,7 +89,7 @@ async def _under_load(
     # An open loop that could not even send on time (its own process starved of CPU) did not
     # offer the rate: that is measured, not assumed.
     notes["sent on schedule %"] = round(100 * ledger.sent / (RATE * (ended - began)), 1)
-    return ledger, notes, start, end
+    return ledger, notes, Window(warmed, start, end)
 
 
 async def _check(
@@ -80,12 +98,13 @@ async def _check(
     pool: asyncpg.Pool,
     ledger: Ledger,
     notes: dict[str, object],
-    start: float,
-    end: float,
+    window: Window,
 ) -> None:
+    start, end = window.start, window.end
     during = p99(ledger, start, end)
     began = min(a.due for a in ledger.acknowledged.values())
     last = max(a.due for a in ledger.acknowledged.values())
+    warming = p99(ledger, began, window.warmed)
     twice = await stored_twice(pool, topology.settings, ledger)
     measured = await settle_and_measure(
         name,
@@ -96,9 +115,11 @@ async def _check(
             **notes,
             "offered /s": RATE,
             "held /s during the fault": round(held_rate(ledger, start, end), 1),
-            "held /s overall": round(held_rate(ledger, began, last), 1),
+            "held /s overall": round(held_rate(ledger, window.warmed, last), 1),
+            "p99 s warming up": None if warming is None else round(warming, 3),
+            "p99 s before the fault": round(p99(ledger, window.warmed, start) or 0.0, 3),
             "p99 s during the fault": None if during is None else round(during, 3),
-            "p99 s overall": round(p99(ledger, began, last) or 0.0, 3),
+            "p99 s overall": round(p99(ledger, window.warmed, last) or 0.0, 3),
             "stored twice": sum(twice.values()),
             "balancer 502s": ledger.answers.get("502", 0),
         },
@@ -134,8 +155,8 @@ async def test_a_broker_killed_and_brought_back_loses_nothing(
             await _broker_down_and_back(own_kafka_cluster, broker)
             return {"broker killed": broker, "down s": BROKER_DOWN_SECONDS}
 
-        ledger, notes, start, end = await _under_load(topology, city, fault)
-        await _check("cluster: a broker kill -9", topology, pool, ledger, notes, start, end)
+        ledger, notes, window = await _under_load(topology, city, fault)
+        await _check("cluster: a broker kill -9", topology, pool, ledger, notes, window)
 
 
 async def test_the_controllers_broker_killed_loses_nothing(
@@ -153,8 +174,8 @@ async def test_the_controllers_broker_killed_loses_nothing(
             after = own_kafka_cluster.controller()
             return {"controller killed": controller, "controller after": after}
 
-        ledger, notes, start, end = await _under_load(topology, city, fault)
-        await _check("cluster: controller kill -9", topology, pool, ledger, notes, start, end)
+        ledger, notes, window = await _under_load(topology, city, fault)
+        await _check("cluster: controller kill -9", topology, pool, ledger, notes, window)
 
 
 async def test_one_instance_of_each_service_killed_in_turn_fails_over(
@@ -176,8 +197,8 @@ async def test_one_instance_of_each_service_killed_in_turn_fails_over(
                 await asyncio.sleep(1.0)
             return {"instances killed": len(APPS)}
 
-        ledger, notes, start, end = await _under_load(topology, city, fault)
-        await _check("cluster: an instance each", topology, pool, ledger, notes, start, end)
+        ledger, notes, window = await _under_load(topology, city, fault)
+        await _check("cluster: an instance each", topology, pool, ledger, notes, window)
 
 
 async def test_the_active_relays_killed_for_good_the_standbys_publish_the_rest(
@@ -211,6 +232,6 @@ async def test_the_active_relays_killed_for_good_the_standbys_publish_the_rest(
                 await asyncio.sleep(2.0)
             return {"relays killed": len(RELAYS), "slowest takeover s": round(max(takeovers), 2)}
 
-        ledger, notes, start, end = await _under_load(topology, city, fault)
-        await _check("cluster: active relays", topology, pool, ledger, notes, start, end)
+        ledger, notes, window = await _under_load(topology, city, fault)
+        await _check("cluster: active relays", topology, pool, ledger, notes, window)
         assert max(takeovers) < 5.0

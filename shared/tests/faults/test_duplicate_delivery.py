@@ -16,14 +16,14 @@ from support.convergence import (
     wait_converged,
 )
 from support.inject import republish_out_of_order
-from support.load import Ledger, Load
+from support.load import FAULT_RATE, Ledger, Load
 from support.own_servers import OwnServer
 from support.running import running_topology
 from support.topology import RELAYS
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 
-RATE = 6.0
+RATE = FAULT_RATE
 
 
 async def test_records_delivered_again_and_out_of_order_leave_every_view_unchanged(

@@ -13,7 +13,7 @@ from eventspine.deadletter import dead_letter_topic
 from support.convergence import assert_clean, settle_and_measure, wait_converged
 from support.inject import hostile_variants, produce_hostile
 from support.kafka_read import read_topic
-from support.load import Ledger, Load
+from support.load import FAULT_RATE, Ledger, Load
 from support.own_servers import OwnServer
 from support.running import running_topology
 
@@ -55,7 +55,7 @@ async def test_hostile_records_go_to_the_dead_letter_topic_with_their_reason_and
         await produce_hostile(settings.kafka_bootstrap, topic, hostile_variants(valid))
         ledger = Ledger()
         stop = asyncio.Event()
-        load = asyncio.create_task(Load(topology, city, ledger, rate=6.0).run(stop))
+        load = asyncio.create_task(Load(topology, city, ledger, rate=FAULT_RATE).run(stop))
         await asyncio.sleep(10)
         stop.set()
         await load

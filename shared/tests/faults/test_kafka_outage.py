@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from support.convergence import assert_clean, settle_and_measure, unpublished
-from support.load import Ledger, Load
+from support.load import FAULT_RATE, Ledger, Load, p99
 from support.own_servers import OwnServer
 from support.running import running_topology
 from support.topology import RELAYS
@@ -22,7 +22,7 @@ from support.topology import RELAYS
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 
 OUTAGE_SECONDS = 30
-RATE = 6.0
+RATE = FAULT_RATE
 
 
 async def test_commands_are_accepted_while_the_broker_is_down_and_all_views_converge_after(
@@ -54,6 +54,7 @@ async def test_commands_are_accepted_while_the_broker_is_down_and_all_views_conv
             ledger,
             {
                 "acknowledged while the broker was down": while_down,
+                "p99 s while the broker was down": round(p99(ledger, down, up) or 0.0, 3),
                 "unpublished when it came back": backlog,
                 "relay retries": sum(
                     topology.log(f"relay:{service}").read_text().count("relay.retrying")

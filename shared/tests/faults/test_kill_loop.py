@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from support.convergence import assert_clean, settle_and_measure
-from support.load import Ledger, Load
+from support.load import FAULT_RATE, Ledger, Load
 from support.own_servers import OwnServer
 from support.running import running_topology
 
@@ -30,7 +30,7 @@ TARGETS = (
 roster replicas, the reports' two projections, the notify service's replica and scheduler)."""
 
 ROUNDS_EACH = 4
-RATE = 6.0
+RATE = FAULT_RATE
 # Small batches: more commits per second, so a kill more often falls between a broker's
 # acknowledgement and the checkpoint, or between fetching and committing a batch.
 SMALL_BATCHES = {"SANLIAN_RELAY_BATCH_SIZE": "5", "SANLIAN_CONSUMER_BATCH_SIZE": "5"}

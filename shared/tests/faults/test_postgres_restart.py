@@ -14,14 +14,14 @@ import pytest
 
 from support.convergence import assert_clean, settle_and_measure
 from support.inject import republish_out_of_order
-from support.load import Ledger, Load
+from support.load import FAULT_RATE, Ledger, Load, p99
 from support.own_servers import OwnServer
 from support.running import running_topology
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 
 OUTAGE_SECONDS = 15
-RATE = 6.0
+RATE = FAULT_RATE
 
 
 async def test_services_answer_503_while_the_database_is_down_and_lose_nothing_they_acknowledged(
@@ -61,6 +61,7 @@ async def test_services_answer_503_while_the_database_is_down_and_lose_nothing_t
             ledger,
             {
                 "503 answers while down": unavailable,
+                "p99 s of what was due while down": round(p99(ledger, down, up) or 0.0, 3),
                 "acknowledged while down": ledger.acknowledged_between(down + 1, restarting),
                 "acknowledged after the restart": after,
                 "records delivered while down": delivered,

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from eventspine.config import Settings
 from support.load import City, Ledger, seed_city
@@ -307,6 +309,9 @@ async def running_cluster_topology(
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
         try:
             await topology.start_all()
+            replication = await topic_replication(settings, bootstrap)
+            expected = {"replicas": BROKERS, "min.insync.replicas": 2}
+            assert all(got == expected for got in replication.values()), replication
             async with httpx.AsyncClient(base_url=topology.url("roster"), timeout=30) as client:
                 city = await seed_city(client)
             yield topology, city, pool
@@ -315,20 +320,35 @@ async def running_cluster_topology(
             await pool.close()
 
 
-def p99(ledger: Ledger, start: float, end: float) -> float | None:
-    """The 99th percentile latency, in seconds, of the commands due in ``[start, end]``:
-    from the moment the schedule meant to send each (not when it was sent) until its
-    acknowledgement, retries included. ``None`` if none was due then."""
-    latencies = sorted(a.at - a.due for a in ledger.acknowledged.values() if start <= a.due <= end)
-    if not latencies:
-        return None
-    return latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-
-
-def held_rate(ledger: Ledger, start: float, end: float) -> float:
-    """Commands acknowledged per second among those due in ``[start, end]``."""
-    due = [a for a in ledger.acknowledged.values() if start <= a.due <= end]
-    return len(due) / max(1e-9, end - start)
+async def topic_replication(settings: Settings, bootstrap: str) -> dict[str, dict[str, int]]:
+    """Per event topic, as the brokers describe it: the fewest replicas any of its partitions
+    has, and its ``min.insync.replicas`` (what the services created, read back)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="tests-replication")
+    await admin.start()
+    try:
+        topics = [settings.topic(service) for service in RELAYS]
+        described = {t["topic"]: t for t in await admin.describe_topics(topics)}
+        answers = await admin.describe_configs(
+            [
+                ConfigResource(ConfigResourceType.TOPIC, topic, {"min.insync.replicas": None})
+                for topic in topics
+            ]
+        )
+        min_isr: dict[str, int] = {}
+        for answer in answers:
+            for _code, _message, _kind, name, entries in answer.resources:
+                for entry in entries:
+                    if entry[0] == "min.insync.replicas":
+                        min_isr[name] = int(entry[1])
+        return {
+            topic: {
+                "replicas": min(len(p["replicas"]) for p in described[topic]["partitions"]),
+                "min.insync.replicas": min_isr.get(topic, 0),
+            }
+            for topic in topics
+        }
+    finally:
+        await admin.close()
 
 
 CREATIONS = {

@@ -41,7 +41,7 @@ from reports.projections.compliance import TABLES as COMPLIANCE_TABLES
 from reports.projections.suggestions import TABLES as SUGGESTION_TABLES
 from support import tally
 from support.auth import STAFF
-from support.load import Ledger
+from support.load import Ledger, held_rate, p99
 from support.own_servers import ROOT
 from support.tally import ScenarioResult
 from support.topology import RELAYS, Topology, settings_env
@@ -367,6 +367,20 @@ class Measured:
     views: ViewCheck
 
 
+def _load_figures(ledger: Ledger, notes: dict[str, object]) -> dict[str, object]:
+    """The load offered and held, and its p99 from when each command was due, over the whole
+    scenario (a scenario that reports its own windows has them already)."""
+    if not ledger.acknowledged or "p99 s overall" in notes:
+        return {}
+    began = min(a.due for a in ledger.acknowledged.values())
+    last = max(a.due for a in ledger.acknowledged.values())
+    return {
+        "offered /s": ledger.offered,
+        "held /s": round(held_rate(ledger, began, last), 1),
+        "p99 s": round(p99(ledger, began, last) or 0.0, 3),
+    }
+
+
 async def settle_and_measure(
     name: str,
     pool: asyncpg.Pool,
@@ -395,6 +409,7 @@ async def settle_and_measure(
             events_lost=missing + views.lost,
             duplicates_visible=views.doubled,
             notes={
+                **_load_figures(ledger, notes or {}),
                 **(notes or {}),
                 "converged in s": round(waited, 1),
                 "audit verify": (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import time
 import uuid
@@ -110,6 +111,8 @@ class Ledger:
     a request that hung past its timeout, a refusal of a valid command."""
     unfinished: list[str] = field(default_factory=list)
     """Commands never acknowledged before their deadline."""
+    offered: float = 0.0
+    """Commands a second the load offered (its schedule's rate)."""
 
     def acknowledged_between(self, start: float, end: float) -> int:
         """How many commands were acknowledged in ``[start, end]`` (``time.monotonic()``)."""
@@ -118,6 +121,28 @@ class Ledger:
     def of_kind(self, kind: str) -> list[Acknowledged]:
         """The acknowledged commands of one kind."""
         return [a for a in self.acknowledged.values() if a.kind == kind]
+
+
+FAULT_RATE = float(os.environ.get("SANLIAN_FAULT_RATE", "50"))
+"""Commands a second the fault tier's scenarios offer (``SANLIAN_FAULT_RATE``): the rate the
+cluster scenarios hold on a two-core machine with every process of the cluster running, so
+the single-broker scenarios run at the same load."""
+
+
+def p99(ledger: Ledger, start: float, end: float) -> float | None:
+    """The 99th percentile latency, in seconds, of the commands due in ``[start, end]``:
+    from the moment the schedule meant to send each (not when it was sent) until its
+    acknowledgement, retries included. ``None`` if none was due then."""
+    latencies = sorted(a.at - a.due for a in ledger.acknowledged.values() if start <= a.due <= end)
+    if not latencies:
+        return None
+    return latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+
+
+def held_rate(ledger: Ledger, start: float, end: float) -> float:
+    """Commands acknowledged per second among those due in ``[start, end]``."""
+    due = [a for a in ledger.acknowledged.values() if start <= a.due <= end]
+    return len(due) / max(1e-9, end - start)
 
 
 RETRIED_STATUSES = {409, 502, 503}
@@ -229,6 +254,7 @@ class Load:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send ``rate`` commands a second until ``stop`` is set, then wait for the last ones."""
+        self.ledger.offered = self.rate
         timeout = httpx.Timeout(self.request_timeout, connect=5.0)
         limits = httpx.Limits(max_connections=max(64, int(self.rate)))
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
