@@ -18,13 +18,13 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 import httpx
 
-from bench.reports import _drop, _settings
+from bench.reports import _append, _clock, _drop, _roster_and_contacts, _settings
 from bench.servers import bearer
 from bench.table import Row
 from contracts.contacts import ContactMade
@@ -33,46 +33,19 @@ from eventspine.config import Settings
 from eventspine.events import DomainEvent
 from eventspine.projection import deliver
 from eventspine.schemas import installed_registry
-from eventspine.store.base import AppendRequest, CommandContext, EventStore
 from eventspine.store.postgres import PostgresEventStore, connect_pool
 from reports.bootstrap import contact_rule
 from reports.main import create_app
 from reports.projections import SuggestionProjection
 from reports.projections.aggregates import AggregatedCompliance, backfill
 
-CTX = CommandContext(actor="bench")
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 TIERS = {"leader": 10, "committee": 59, "representative": 300, "worker": 3000}
-BATCH = 500
-
-
-def _clock() -> datetime:
-    return NOW
-
-
-async def _append(store: EventStore, streams: dict[str, list[DomainEvent]]) -> list[Any]:
-    recorded: list[Any] = []
-    items = list(streams.items())
-    for start in range(0, len(items), BATCH):
-        recorded += await store.append_many(
-            [AppendRequest(s, 0, events) for s, events in items[start : start + BATCH]], CTX
-        )
-    return recorded
 
 
 async def build_city(settings: Settings, scale: float, seed: int = 15510) -> dict[str, Any]:
     """Append a city ``scale`` times the demo's to the roster and contacts stores."""
     rng = random.Random(seed)
-    registry = installed_registry()
-    roster = PostgresEventStore(
-        settings.pg_dsn, "roster", registry, schema=settings.store_schema("roster")
-    )
-    contacts = PostgresEventStore(
-        settings.pg_dsn, "contacts", registry, schema=settings.store_schema("contacts")
-    )
-    await roster.open()
-    await contacts.open()
-    try:
+    async with _roster_and_contacts(settings) as (roster, contacts):
         city = uuid.uuid4()
         units: dict[str, list[DomainEvent]] = {
             f"unit-{city}": [UnitRegistered(unit_id=city, name="市总工会", kind="city_federation")]
@@ -152,9 +125,6 @@ async def build_city(settings: Settings, scale: float, seed: int = 15510) -> dic
                 ]
         await _append(contacts, made)
         return {"city": city, "counties": counties, "links": len(recorded), "contacts": len(made)}
-    finally:
-        await roster.close()
-        await contacts.close()
 
 
 async def project(settings: Settings) -> int:

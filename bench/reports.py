@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -42,16 +44,22 @@ def _settings(dsn: str, bootstrap: str) -> Settings:
     )
 
 
-async def _append(store: EventStore, streams: dict[str, list[DomainEvent]]) -> list[Any]:
-    return await store.append_many(
-        [AppendRequest(stream, 0, events) for stream, events in streams.items()], CTX
-    )
+async def _append(
+    store: EventStore, streams: dict[str, list[DomainEvent]], batch: int = 500
+) -> list[Any]:
+    """Each stream created with its events, ``batch`` streams to an atomic append."""
+    recorded: list[Any] = []
+    items = list(streams.items())
+    for start in range(0, len(items), batch):
+        recorded += await store.append_many(
+            [AppendRequest(s, 0, events) for s, events in items[start : start + batch]], CTX
+        )
+    return recorded
 
 
-async def _synthetic_year(
-    settings: Settings, links: int, per_link: int, *, publish: bool = True
-) -> int:
-    """Roster and contacts stores with ``links`` links and ``per_link`` contacts each."""
+@asynccontextmanager
+async def _roster_and_contacts(settings: Settings) -> AsyncIterator[tuple[EventStore, EventStore]]:
+    """The roster's and the contacts service's PostgreSQL stores of ``settings``, open."""
     registry = installed_registry()
     roster = PostgresEventStore(
         settings.pg_dsn, "roster", registry, schema=settings.store_schema("roster")
@@ -62,6 +70,17 @@ async def _synthetic_year(
     await roster.open()
     await contacts.open()
     try:
+        yield roster, contacts
+    finally:
+        await roster.close()
+        await contacts.close()
+
+
+async def _synthetic_year(
+    settings: Settings, links: int, per_link: int, *, publish: bool = True
+) -> int:
+    """Roster and contacts stores with ``links`` links and ``per_link`` contacts each."""
+    async with _roster_and_contacts(settings) as (roster, contacts):
         unit = uuid.uuid4()
         await _append(
             roster,
@@ -140,9 +159,6 @@ async def _synthetic_year(
         finally:
             await producer.stop()
         return total
-    finally:
-        await roster.close()
-        await contacts.close()
 
 
 async def _raw_read(settings: Settings, topics: list[str]) -> int:

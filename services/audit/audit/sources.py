@@ -7,7 +7,8 @@ Every reader is read-only: the stores are queried with plain ``SELECT`` (opening
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -112,9 +113,11 @@ def _may_be_absent(service: str, services: tuple[str, ...]) -> bool:
     return service != SERVICES[0] and len(services) > 1
 
 
-async def read_postgres(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:
-    """Every event of each service's PostgreSQL store (schema ``store_schema(service)``)."""
-    history = History("stores")
+async def _postgres_stores(
+    settings: Settings, services: tuple[str, ...]
+) -> AsyncGenerator[tuple[asyncpg.Connection, str, str], None]:
+    """Each service with its store's schema and the connection that reads it, all in one
+    read-only snapshot; a store the installation may lack and does lack is left out."""
     try:
         conn = await asyncpg.connect(settings.pg_dsn)
     except (OSError, asyncpg.PostgresError) as exc:
@@ -127,15 +130,22 @@ async def read_postgres(settings: Settings, services: tuple[str, ...] = SERVICES
                     if _may_be_absent(service, services):
                         continue
                     raise AuditInputError(f"no event store for {service}: {schema}.events")
-                columns = _PG_COLUMNS
-                rows = await conn.fetch(f"SELECT {columns} FROM {schema}.events ORDER BY position")
-                history.events[service] = [_event(service, row) for row in rows]
-                checkpoints = await conn.fetch(
-                    f"SELECT name, position FROM {schema}.checkpoints WHERE name LIKE 'relay:%'"
-                )
-                history.relay_checkpoints[service] = max((r[1] for r in checkpoints), default=0)
+                yield conn, service, schema
     finally:
         await conn.close()
+
+
+async def read_postgres(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:
+    """Every event of each service's PostgreSQL store (schema ``store_schema(service)``)."""
+    history = History("stores")
+    async with aclosing(_postgres_stores(settings, services)) as stores:
+        async for conn, service, schema in stores:
+            rows = await conn.fetch(f"SELECT {_PG_COLUMNS} FROM {schema}.events ORDER BY position")
+            history.events[service] = [_event(service, row) for row in rows]
+            checkpoints = await conn.fetch(
+                f"SELECT name, position FROM {schema}.checkpoints WHERE name LIKE 'relay:%'"
+            )
+            history.relay_checkpoints[service] = max((r[1] for r in checkpoints), default=0)
     return history
 
 
@@ -145,29 +155,17 @@ async def stream_postgres(
     """Each service's PostgreSQL store as :func:`read_postgres` reads it, ``batch`` events at
     a time through a cursor (in one read-only snapshot): a replay of any length holds one
     batch in memory, never the whole history."""
-    try:
-        conn = await asyncpg.connect(settings.pg_dsn)
-    except (OSError, asyncpg.PostgresError) as exc:
-        raise AuditInputError(f"cannot connect to PostgreSQL: {exc}") from exc
-    try:
-        async with conn.transaction(readonly=True, isolation="repeatable_read"):
-            for service in services:
-                schema = checked_schema(settings.store_schema(service))
-                if not await conn.fetchval("SELECT to_regclass($1)", f"{schema}.events"):
-                    if _may_be_absent(service, services):
-                        continue
-                    raise AuditInputError(f"no event store for {service}: {schema}.events")
-                columns = _PG_COLUMNS
-                cursor = await conn.cursor(
-                    f"SELECT {columns} FROM {schema}.events ORDER BY position"
-                )
-                while True:
-                    rows = await cursor.fetch(batch)
-                    yield service, [_event(service, row) for row in rows]
-                    if len(rows) < batch:
-                        break
-    finally:
-        await conn.close()
+    # aclosing: a replay that stops early still ends the snapshot and closes the connection
+    async with aclosing(_postgres_stores(settings, services)) as stores:
+        async for conn, service, schema in stores:
+            cursor = await conn.cursor(
+                f"SELECT {_PG_COLUMNS} FROM {schema}.events ORDER BY position"
+            )
+            while True:
+                rows = await cursor.fetch(batch)
+                yield service, [_event(service, row) for row in rows]
+                if len(rows) < batch:
+                    break
 
 
 async def read_sqlite(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:

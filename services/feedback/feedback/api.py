@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, status
+from pydantic import BaseModel
 
 from access.guard import Caller, check_reach, only_member
 from access.principal import Principal
@@ -73,6 +74,15 @@ async def at_the_top(feedback: Feedback, principal: Principal) -> None:
         )
 
 
+async def act_on(
+    feedback: Feedback, command: BaseModel, ctx: CommandContext, suggestion_id: UUID, actor: UUID
+) -> CommandAccepted:
+    """Hand a member's command on a suggestion to the command pipeline; the answer names the
+    suggestion and the events appended."""
+    outcome = await feedback.commands.run(command, ctx, suggestion_id=suggestion_id, actor_id=actor)
+    return CommandAccepted.naming(suggestion_id, outcome.events)
+
+
 FeedbackDep = Annotated[Feedback, Depends(get_feedback)]
 Context = Annotated[CommandContext, Depends(command_context)]
 Actor = Annotated[UUID, Depends(acting_member)]
@@ -124,10 +134,7 @@ async def acknowledge_suggestion(
     suggestion_id: UUID, feedback: FeedbackDep, actor: Actor, ctx: Context
 ) -> CommandAccepted:
     """The holder has seen the suggestion; the answer deadline runs on."""
-    outcome = await feedback.commands.run(
-        cmd.AcknowledgeSuggestion(), ctx, suggestion_id=suggestion_id, actor_id=actor
-    )
-    return CommandAccepted.naming(suggestion_id, outcome.events)
+    return await act_on(feedback, cmd.AcknowledgeSuggestion(), ctx, suggestion_id, actor)
 
 
 @suggestions.post("/{suggestion_id}/answer", responses=REFUSED)
@@ -139,8 +146,7 @@ async def answer_suggestion(
     ctx: Context,
 ) -> CommandAccepted:
     """The holder answers the raiser."""
-    outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
-    return CommandAccepted.naming(suggestion_id, outcome.events)
+    return await act_on(feedback, body, ctx, suggestion_id, actor)
 
 
 @suggestions.post("/{suggestion_id}/escalation", responses=REFUSED)
@@ -152,8 +158,7 @@ async def escalate_suggestion(
     ctx: Context,
 ) -> CommandAccepted:
     """The holder passes the suggestion to their own upper contact, saying why."""
-    outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
-    return CommandAccepted.naming(suggestion_id, outcome.events)
+    return await act_on(feedback, body, ctx, suggestion_id, actor)
 
 
 @suggestions.post("/{suggestion_id}/assignment", responses=REFUSED)
@@ -165,8 +170,7 @@ async def assign_suggestion(
     ctx: Context,
 ) -> CommandAccepted:
     """At the top of the chain, give the suggestion to a federation department."""
-    outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
-    return CommandAccepted.naming(suggestion_id, outcome.events)
+    return await act_on(feedback, body, ctx, suggestion_id, actor)
 
 
 @suggestions.post("/{suggestion_id}/resolution", responses=REFUSED)
@@ -178,8 +182,7 @@ async def resolve_suggestion(
     ctx: Context,
 ) -> CommandAccepted:
     """Record the outcome of the department's work."""
-    outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
-    return CommandAccepted.naming(suggestion_id, outcome.events)
+    return await act_on(feedback, body, ctx, suggestion_id, actor)
 
 
 @suggestions.post("/{suggestion_id}/closure", responses=REFUSED)
@@ -187,10 +190,7 @@ async def close_suggestion(
     suggestion_id: UUID, feedback: FeedbackDep, actor: Actor, ctx: Context
 ) -> CommandAccepted:
     """The raiser confirms the answer or outcome."""
-    outcome = await feedback.commands.run(
-        cmd.CloseSuggestion(), ctx, suggestion_id=suggestion_id, actor_id=actor
-    )
-    return CommandAccepted.naming(suggestion_id, outcome.events)
+    return await act_on(feedback, cmd.CloseSuggestion(), ctx, suggestion_id, actor)
 
 
 @suggestions.post("/{suggestion_id}/reopening", responses=REFUSED)
@@ -202,8 +202,7 @@ async def reopen_suggestion(
     ctx: Context,
 ) -> CommandAccepted:
     """The raiser is not satisfied: the holder has it again, with fresh deadlines."""
-    outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
-    return CommandAccepted.naming(suggestion_id, outcome.events)
+    return await act_on(feedback, body, ctx, suggestion_id, actor)
 
 
 @inboxes.get("/members/{member_id}/inbox")

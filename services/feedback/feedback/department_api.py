@@ -10,7 +10,16 @@ from fastapi import APIRouter
 
 from access.guard import Caller, check_reach
 from eventspine.errors import NotFoundError
-from feedback.api import REFUSED, Actor, Context, FeedbackDep, Limit, Offset, may_see
+from feedback.api import (
+    REFUSED,
+    Actor,
+    Context,
+    FeedbackDep,
+    Limit,
+    Offset,
+    act_on,
+    may_see,
+)
 from feedback.department_handlers import (
     AppointDepartmentMember,
     ReleaseDepartmentMember,
@@ -93,7 +102,4 @@ async def take_up(
     suggestion_id: UUID, feedback: FeedbackDep, actor: Actor, ctx: Context
 ) -> CommandAccepted:
     """A member acting for the department it is assigned to takes the suggestion up."""
-    outcome = await feedback.commands.run(
-        TakeUpSuggestion(), ctx, suggestion_id=suggestion_id, actor_id=actor
-    )
-    return CommandAccepted.naming(suggestion_id, outcome.events)
+    return await act_on(feedback, TakeUpSuggestion(), ctx, suggestion_id, actor)

@@ -23,7 +23,7 @@ from access.guard import Caller
 from eventspine.errors import NotFoundError
 from eventspine.store.base import CommandContext
 from feedback import intake_commands as icmd
-from feedback.api import REFUSED, Actor, Context, FeedbackDep, may_see
+from feedback.api import REFUSED, Actor, Context, FeedbackDep, act_on, may_see
 from feedback.bootstrap import Feedback
 from feedback.events import IntakeOwner
 from feedback.intake import LinkInfo, LinkInvalidError, LinkRevokedError
@@ -314,8 +314,7 @@ async def rate_own(
 ) -> CommandAccepted:
     """The member who raised it rates the answer or outcome (closing or, not solved,
     reopening it)."""
-    outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
-    return CommandAccepted.naming(suggestion_id, outcome.events)
+    return await act_on(feedback, body, ctx, suggestion_id, actor)
 
 
 @links.post("/suggestions/{suggestion_id}/setting-aside", responses=REFUSED)
@@ -327,8 +326,7 @@ async def set_aside(
     ctx: Context,
 ) -> CommandAccepted:
     """The holder sets a suggestion aside as spam or a duplicate; the worker sees why."""
-    outcome = await feedback.commands.run(body, ctx, suggestion_id=suggestion_id, actor_id=actor)
-    return CommandAccepted.naming(suggestion_id, outcome.events)
+    return await act_on(feedback, body, ctx, suggestion_id, actor)
 
 
 ROUTERS = (links,)

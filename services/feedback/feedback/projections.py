@@ -226,6 +226,13 @@ class FeedbackProjection:
             *columns.values(),
         )
 
+    async def _settled(self, tx: Tx, sid: str, at: datetime, status: str, **more: Any) -> None:
+        """The suggestion in a state no deadline runs in (answered, resolved, closed, set
+        aside): off every clock."""
+        await self._update(
+            tx, sid, format_time(at), status=status, due_at=None, due_kind=None, **more
+        )
+
     async def _arrived(
         self,
         tx: Tx,
@@ -254,6 +261,35 @@ class FeedbackProjection:
             **more,
         )
 
+    async def _inserted(
+        self,
+        tx: Tx,
+        sid: str,
+        at: datetime,
+        event: SuggestionRaised | SuggestionReceived,
+        raised_by: str,
+        on_behalf_of: UUID | None,
+        channel: str,
+        text: str | None,
+    ) -> None:
+        """A new suggestion's row, held by its first holder at level 0, and its clock."""
+        await tx.execute(
+            f"INSERT INTO {self.p}view_suggestions (suggestion_id, raised_by, "
+            "on_behalf_of, category, channel, text, status, holder_id, holder_tier, "
+            "level, raised_at, arrived_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, "
+            "'held', $7, $8, 0, $9, $9, $9) ON CONFLICT (suggestion_id) DO NOTHING",
+            sid,
+            raised_by,
+            as_text(on_behalf_of),
+            event.category,
+            channel,
+            text,
+            as_text(event.holder_id),
+            event.holder_tier,
+            format_time(at),
+        )
+        await self._arrived(tx, sid, at, "held", event.holder_tier, event.deadline)
+
     async def apply(self, tx: Tx, delivered: Delivered) -> None:
         """Apply one feedback event."""
         event = delivered.event
@@ -264,49 +300,27 @@ class FeedbackProjection:
         clear = await self._clear(step)
         match event:
             case SuggestionRaised():
-                await tx.execute(
-                    f"INSERT INTO {self.p}view_suggestions (suggestion_id, raised_by, "
-                    "on_behalf_of, category, channel, text, status, holder_id, holder_tier, "
-                    "level, raised_at, arrived_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, "
-                    "'held', $7, $8, 0, $9, $9, $9) ON CONFLICT (suggestion_id) DO NOTHING",
+                await self._inserted(
+                    tx,
                     sid,
+                    at,
+                    event,
                     str(event.raised_by),
-                    as_text(event.on_behalf_of),
-                    event.category,
+                    event.on_behalf_of,
                     event.channel,
                     clear,
-                    as_text(event.holder_id),
-                    event.holder_tier,
-                    format_time(at),
                 )
-                await self._arrived(tx, sid, at, "held", event.holder_tier, event.deadline)
             case SuggestionReceived():
                 # A QR code or link is the online channel; the event itself says it was a link.
-                await tx.execute(
-                    f"INSERT INTO {self.p}view_suggestions (suggestion_id, raised_by, "
-                    "on_behalf_of, category, channel, text, status, holder_id, holder_tier, "
-                    "level, raised_at, arrived_at, updated_at) VALUES ($1, $2, $3, $4, 'online', "
-                    "$5, 'held', $6, $7, 0, $8, $8, $8) ON CONFLICT (suggestion_id) DO NOTHING",
-                    sid,
-                    NO_MEMBER,
-                    as_text(event.worker_id),
-                    event.category,
-                    clear,
-                    as_text(event.holder_id),
-                    event.holder_tier,
-                    format_time(at),
+                await self._inserted(
+                    tx, sid, at, event, NO_MEMBER, event.worker_id, "online", clear
                 )
-                await self._arrived(tx, sid, at, "held", event.holder_tier, event.deadline)
             case SuggestionRated(reopened=True):
                 await self._arrived(tx, sid, at, "held", event.holder_tier, event.deadline)
             case SuggestionRated():
-                await self._update(
-                    tx, sid, format_time(at), status="closed", due_at=None, due_kind=None
-                )
+                await self._settled(tx, sid, at, "closed")
             case SuggestionSetAside():
-                await self._update(
-                    tx, sid, format_time(at), status="set_aside", due_at=None, due_kind=None
-                )
+                await self._settled(tx, sid, at, "set_aside")
             case SuggestionAcknowledged():
                 row = await tx.fetchrow(
                     f"SELECT s.holder_tier, s.arrived_at, c.deadline FROM {self.p}"
@@ -338,15 +352,7 @@ class FeedbackProjection:
                     level=event.level + 1,
                 )
             case SuggestionAnswered():
-                await self._update(
-                    tx,
-                    sid,
-                    format_time(at),
-                    status="answered",
-                    answer=clear,
-                    due_at=None,
-                    due_kind=None,
-                )
+                await self._settled(tx, sid, at, "answered", answer=clear)
             case SuggestionAssigned():
                 due_by = self._department_due(event, at)
                 await self._update(
@@ -369,19 +375,9 @@ class FeedbackProjection:
                     due_kind="department_overdue",
                 )
             case SuggestionResolved():
-                await self._update(
-                    tx,
-                    sid,
-                    format_time(at),
-                    status="resolved",
-                    outcome=clear,
-                    due_at=None,
-                    due_kind=None,
-                )
+                await self._settled(tx, sid, at, "resolved", outcome=clear)
             case SuggestionClosed():
-                await self._update(
-                    tx, sid, format_time(at), status="closed", due_at=None, due_kind=None
-                )
+                await self._settled(tx, sid, at, "closed")
             case SuggestionReopened():
                 row = await tx.fetchrow(
                     f"SELECT holder_tier FROM {self.p}view_suggestions WHERE suggestion_id = $1",

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -123,6 +123,30 @@ async def link(city: City, upper: uuid.UUID, lower: uuid.UUID, on: date) -> None
         span_override_reason="名册超出目标人数",
     )
     await city.roster.link(command, CTX)
+
+
+class Chain(NamedTuple):
+    """One of each tier in the federation's unit, each linked to the one above since 1 June
+    2025: the path a worker's suggestion climbs."""
+
+    federation: uuid.UUID
+    leader: uuid.UUID
+    committee: uuid.UUID
+    rep: uuid.UUID
+    worker: uuid.UUID
+
+
+async def chain(city: City) -> Chain:
+    """Register the federation, 张永忠 (leader), 李卫国 (committee), 张东峰 (representative)
+    and 王师傅 (worker), and link them (the replicas are not synced yet)."""
+    federation = await unit(city, "阳泉市总工会", "city_federation", None)
+    leader = await member(city, federation, "leader", "张永忠")
+    committee = await member(city, federation, "committee", "李卫国")
+    rep = await member(city, federation, "representative", "张东峰")
+    worker = await member(city, federation, "worker", "王师傅")
+    for upper, lower in ((leader, committee), (committee, rep), (rep, worker)):
+        await link(city, upper, lower, date(2025, 6, 1))
+    return Chain(federation, leader, committee, rep, worker)
 
 
 async def forget(city: City, member_id: uuid.UUID) -> None:

@@ -6,7 +6,7 @@ roster does not know has no channel but the receipt code, and no one else is tol
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from test_notify_email import mail_settings
 
 from eventspine.config import Settings
 from feedback_driver import MovableClock
-from notify_driver import at, link, member, notify_app, unit
+from notify_driver import at, chain, member, notify_app
 from reports_driver import city
 from support.auth import as_member
 
@@ -37,14 +37,8 @@ async def test_the_raiser_and_the_worker_are_told_of_the_answer(
             city(backend, clock) as c,
             notify_app(backend, clock, mail_settings(smtp.port), roster=c.roster_app) as n,
         ):
-            federation = await unit(c, "阳泉市总工会", "city_federation", None)
-            leader = await member(c, federation, "leader", "张永忠")
-            committee = await member(c, federation, "committee", "李卫国")
-            rep = await member(c, federation, "representative", "张东峰")
-            worker = await member(c, federation, "worker", "王师傅")
+            federation, leader, committee, rep, worker = await chain(c)
             scanned = await member(c, federation, "worker", "赵师傅", "13900001111")
-            for upper, lower in ((leader, committee), (committee, rep), (rep, worker)):
-                await link(c, upper, lower, date(2025, 6, 1))
             for who, address in ((worker, "wang@example.org"), (rep, "zhang@example.org")):
                 chosen = await n.http.post(
                     "/me/preferences", json={"email": address}, headers=as_member(str(who))

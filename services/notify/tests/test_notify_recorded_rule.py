@@ -5,14 +5,13 @@ deadline, and whoever assigned it is told when it lapses and comes back (超期)
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
 
 from eventspine.config import Settings
 from feedback_driver import MovableClock
-from notify_driver import at, link, member, notify_app, unit
+from notify_driver import at, chain, member, notify_app
 from reports_driver import city
 
 pytestmark = pytest.mark.integration
@@ -28,14 +27,8 @@ async def test_warnings_count_in_the_unit_each_clock_started_under(
     # National Day; the department's 2 working days on Wednesday 30 September.
     clock = MovableClock(at(2026, 9, 28, 10))
     async with city(backend, clock) as c:
-        federation = await unit(c, "阳泉市总工会", "city_federation", None)
-        leader = await member(c, federation, "leader", "张永忠")
-        committee = await member(c, federation, "committee", "李卫国")
-        rep = await member(c, federation, "representative", "张东峰")
-        worker = await member(c, federation, "worker", "王师傅")
+        federation, leader, _, rep, worker = await chain(c)
         clerk = await member(c, federation, "worker", "宣教部干事")
-        for upper, lower in ((leader, committee), (committee, rep), (rep, worker)):
-            await link(c, upper, lower, date(2025, 6, 1))
         await c.sync()
         fb = c.feedback
         await fb.ok(

@@ -4,7 +4,7 @@ then, and the feedback scheduler escalates on the day the official calendar says
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import icalendar
@@ -12,7 +12,7 @@ import pytest
 
 from eventspine.config import Settings
 from feedback_driver import MovableClock
-from notify_driver import at, link, member, notify_app, unit
+from notify_driver import at, chain, notify_app
 from reports_driver import city
 from support.auth import as_member
 
@@ -30,13 +30,7 @@ async def test_the_warning_and_the_escalation_count_working_days(
     t0 = at(2026, 9, 28, 10)
     clock = MovableClock(t0)
     async with city(backend, clock) as c, notify_app(backend, clock) as n:
-        federation = await unit(c, "阳泉市总工会", "city_federation", None)
-        leader = await member(c, federation, "leader", "张永忠")
-        committee = await member(c, federation, "committee", "李卫国")
-        rep = await member(c, federation, "representative", "张东峰")
-        worker = await member(c, federation, "worker", "王师傅")
-        for upper, lower in ((leader, committee), (committee, rep), (rep, worker)):
-            await link(c, upper, lower, date(2025, 6, 1))
+        _, _, committee, rep, worker = await chain(c)
         await c.sync()
         fb = c.feedback
         # The worker raises it: held by the representative, their upper contact.

@@ -4,9 +4,7 @@ and every link says what it owes and from when (the partial-year rule)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,24 +14,8 @@ from test_compliance_view import publish, reports_client
 from contacts_driver import Topology, topology
 from eventspine.config import Settings
 from support.auth import as_member
-from support.pg import topology_settings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def pg_settings(pg_dsn: str, kafka_bootstrap: str) -> AsyncIterator[Settings]:
-    async with topology_settings(pg_dsn, kafka_bootstrap, "s") as settings:
-        yield settings
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """The full topology, then the embedded default."""
-    if request.param == "postgres":
-        full: Settings = request.getfixturevalue("pg_settings")
-        return full
-    return Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))
 
 
 async def view(client: httpx.AsyncClient, member: str, url: str = "/compliance") -> Any:

@@ -26,17 +26,10 @@ from reports.projections import ComplianceProjection
 from reports.projections.compliance import TABLES
 from roster import commands as rcmd
 from support.auth import STAFF
-from support.pg import topology_settings
 
 pytestmark = pytest.mark.integration
 CTX = CommandContext(actor="staff:script")
 PATTERN = ("met", "behind", "none")
-
-
-@pytest.fixture
-async def pg_settings(pg_dsn: str, kafka_bootstrap: str) -> AsyncIterator[Settings]:
-    async with topology_settings(pg_dsn, kafka_bootstrap, "p") as settings:
-        yield settings
 
 
 @asynccontextmanager

@@ -4,9 +4,7 @@ of the worker a suggestion speaks for, and the unit of the representative who ra
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -15,25 +13,9 @@ from eventspine.store.base import CommandContext
 from feedback_driver import MovableClock
 from reports_driver import LATE_IN_2026, City, city, get, reports, settle
 from roster import commands as rcmd
-from support.pg import topology_settings
 
 pytestmark = pytest.mark.integration
 CTX = CommandContext(actor="staff:script")
-
-
-@pytest.fixture
-async def pg_settings(pg_dsn: str, kafka_bootstrap: str) -> AsyncIterator[Settings]:
-    async with topology_settings(pg_dsn, kafka_bootstrap, "q") as settings:
-        yield settings
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """The full topology, then the embedded default."""
-    if request.param == "postgres":
-        full: Settings = request.getfixturevalue("pg_settings")
-        return full
-    return Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))
 
 
 async def unit(c: City, name: str, kind: str, parent: uuid.UUID | None = None) -> uuid.UUID:

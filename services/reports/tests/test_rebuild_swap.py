@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,36 +30,6 @@ from reports.projections.suggestions import TABLES as SUGGESTION_TABLES
 pytestmark = pytest.mark.integration
 CTX = CommandContext(actor="staff:script")
 TABLES = [*COMPLIANCE_TABLES, *SUGGESTION_TABLES]
-
-
-@pytest.fixture
-async def pg_settings(pg_dsn: str, kafka_bootstrap: str) -> AsyncIterator[Settings]:
-    """The full topology, on a schema prefix and topic prefix of its own (dropped after)."""
-    prefix = f"p{uuid.uuid4().hex[:8]}_"
-    yield Settings(
-        store_backend="postgres",
-        pg_dsn=pg_dsn,
-        pg_schema_prefix=prefix,
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=f"test.{prefix.rstrip('_')}",
-    )
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        for row in await conn.fetch(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", prefix + "%"
-        ):
-            await conn.execute(f"DROP SCHEMA {row[0]} CASCADE")
-    finally:
-        await conn.close()
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """The full topology, then the embedded default."""
-    if request.param == "postgres":
-        full: Settings = request.getfixturevalue("pg_settings")
-        return full
-    return Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))
 
 
 async def publish_all(t: Topology) -> None:

@@ -43,6 +43,15 @@ def pg_settings(pg_dsn: str, pg_prefix: str, kafka_bootstrap: str) -> Settings:
     )
 
 
+@pytest.fixture(params=["postgres", "sqlite"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """The full topology's backend, then the embedded default's."""
+    if request.param == "postgres":
+        pg: Settings = request.getfixturevalue("pg_settings")
+        return pg
+    return Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))
+
+
 async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, fixed_clock)
     async with app.router.lifespan_context(app):

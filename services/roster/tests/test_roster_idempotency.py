@@ -7,7 +7,6 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -39,15 +38,6 @@ class App:
         assert answer.json()["code"] == "idempotency_key_reused"
         refusal: dict[str, Any] = answer.json()["errors"][0]
         return refusal
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """The full topology's store, then the embedded default's."""
-    if request.param == "postgres":
-        chosen: Settings = request.getfixturevalue("pg_settings")
-        return chosen
-    return Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))
 
 
 @pytest.fixture

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import httpx
-import pytest
 
 from eventspine.config import Settings
 from roster.bootstrap import Roster as WiredRoster
 from roster.main import create_app
 from roster_driver import Roster
 from support.auth import STAFF
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """The full topology's backend and the embedded default's."""
-    if request.param == "postgres":
-        pg: Settings = request.getfixturevalue("pg_settings")
-        return pg
-    return Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))
 
 
 async def test_a_registration_refused_for_a_taken_number_creates_no_key(settings: Settings) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from pathlib import Path
 
 import httpx
-import pytest
 
 from contracts.roster import phone_index
 from eventspine.config import Settings
@@ -21,15 +19,6 @@ from roster.main import create_app
 from roster.phone_backfill import ACTOR, backfill
 from roster_driver import Roster
 from support.auth import STAFF
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """The full topology's backend and the embedded default's."""
-    if request.param == "postgres":
-        pg: Settings = request.getfixturevalue("pg_settings")
-        return pg
-    return Settings(store_backend="sqlite", sqlite_dir=str(tmp_path))
 
 
 async def old_registration(wired: WiredRoster, unit_id: str, phone: str | None) -> uuid.UUID:

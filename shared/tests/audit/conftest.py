@@ -1,10 +1,11 @@
-"""A small scripted year of roster, contacts and feedback events, appended with a fixed clock."""
+"""A small scripted year of roster, contacts and feedback events, appended with a fixed clock;
+in SQLite stores, or in PostgreSQL stores relayed to fresh topics."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -12,14 +13,20 @@ from uuid import UUID
 
 import pytest
 
+from audit.sources import SERVICES as STORES
 from contacts.events import ContactMade, ContactRetracted
+from eventspine.config import Settings
 from eventspine.crypto import PersonalDataVault, SqliteKeyStore
 from eventspine.events import DomainEvent
+from eventspine.kafka import ensure_topics, make_producer
+from eventspine.relay import Relay
 from eventspine.schemas import installed_registry
 from eventspine.store.base import CommandContext, EventStore
+from eventspine.store.postgres import PostgresEventStore
 from eventspine.store.sqlite import SqliteEventStore
 from feedback.events import SuggestionRaised
 from roster.events import MemberAssigned, MemberForgotten, MemberRegistered, UnitRegistered
+from support.pg import topology_settings
 
 AS_OF = datetime(2026, 6, 30, 23, 59, 59, tzinfo=UTC)
 
@@ -153,19 +160,12 @@ async def script_year(stores: dict[str, EventStore], clock: Clock, keys_path: Pa
 
 
 SERVICES = ("roster", "contacts", "feedback")
-Script = Callable[[dict[str, EventStore], Clock, Path], Awaitable[Year]]
 
 
 @pytest.fixture
 def clock() -> Clock:
     """A fresh clock for the stores the script appends to."""
     return Clock()
-
-
-@pytest.fixture
-def scripted() -> Script:
-    """The script, for tests that build their own stores."""
-    return script_year
 
 
 async def _sqlite_year(folder: Path) -> Year:
@@ -190,3 +190,43 @@ def year(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Year:
     monkeypatch.setenv("SANLIAN_STORE_BACKEND", "sqlite")
     monkeypatch.setenv("SANLIAN_SQLITE_DIR", str(tmp_path))
     return asyncio.run(_sqlite_year(tmp_path))
+
+
+@dataclass
+class RelayedCity:
+    """The scripted year in PostgreSQL stores, relayed to topics: the settings that find
+    both, the open stores and what the script did."""
+
+    settings: Settings
+    stores: dict[str, EventStore]
+    year: Year
+
+
+@pytest.fixture
+async def relayed_city(
+    pg_dsn: str, kafka_bootstrap: str, tmp_path: Path, clock: Clock
+) -> AsyncIterator[RelayedCity]:
+    """The scripted year in PostgreSQL stores (one for each service the auditor reads) under a
+    unique prefix, relayed to fresh topics; the schemas are dropped afterwards."""
+    async with topology_settings(pg_dsn, kafka_bootstrap, "a") as settings:
+        registry = installed_registry()
+        stores: dict[str, EventStore] = {
+            s: PostgresEventStore(pg_dsn, s, registry, schema=settings.store_schema(s), clock=clock)
+            for s in STORES
+        }
+        for store in stores.values():
+            await store.open()
+        try:
+            year = await script_year(stores, clock, tmp_path / "keys.sqlite")
+            await ensure_topics(settings, [settings.topic(s) for s in STORES])
+            producer = make_producer(settings)
+            await producer.start()
+            try:
+                for service, store in stores.items():
+                    await Relay(store, producer, settings.topic(service)).drain()
+            finally:
+                await producer.stop()
+            yield RelayedCity(settings, stores, year)
+        finally:
+            for store in stores.values():
+                await store.close()

@@ -3,25 +3,17 @@ and a replay streamed batch by batch from the stores equals the replay of the wh
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import pytest
 
 from audit.replay import replay, replay_batches
 from audit.sources import SERVICES, read_postgres, read_topics, stream_postgres
 from eventspine.config import Settings
 from eventspine.envelope import RecordedEvent
-from eventspine.kafka import ensure_topics, make_producer
-from eventspine.relay import Relay
 from eventspine.schemas import installed_registry
-from eventspine.store.base import EventStore
-from eventspine.store.postgres import PostgresEventStore
 from reports.bootstrap import contact_rule
 
 pytestmark = pytest.mark.integration
@@ -29,49 +21,11 @@ AS_OF = datetime(2026, 6, 30, 23, 59, 59, tzinfo=UTC)
 
 
 @pytest.fixture
-async def city(
-    pg_dsn: str, kafka_bootstrap: str, tmp_path: Path, scripted: Any, clock: Any
-) -> AsyncIterator[tuple[Settings, dict[str, list[RecordedEvent]]]]:
+async def city(relayed_city: Any) -> tuple[Settings, dict[str, list[RecordedEvent]]]:
     """The scripted year in PostgreSQL stores, relayed to fresh topics; with each store's
     events as the store itself reads them."""
-    prefix = f"s{uuid.uuid4().hex[:8]}_"
-    settings = Settings(
-        store_backend="postgres",
-        pg_dsn=pg_dsn,
-        pg_schema_prefix=prefix,
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=f"test.stream{uuid.uuid4().hex[:8]}",
-    )
-    registry = installed_registry()
-    stores: dict[str, EventStore] = {
-        s: PostgresEventStore(pg_dsn, s, registry, schema=settings.store_schema(s), clock=clock)
-        for s in SERVICES
-    }
-    for store in stores.values():
-        await store.open()
-    try:
-        await scripted(stores, clock, tmp_path / "keys.sqlite")
-        await ensure_topics(settings, [settings.topic(s) for s in SERVICES])
-        producer = make_producer(settings)
-        await producer.start()
-        try:
-            for service, store in stores.items():
-                await Relay(store, producer, settings.topic(service)).drain()
-        finally:
-            await producer.stop()
-        own = {service: await store.read_all(0, 100_000) for service, store in stores.items()}
-        yield settings, own
-    finally:
-        for store in stores.values():
-            await store.close()
-        conn = await asyncpg.connect(pg_dsn)
-        try:
-            for row in await conn.fetch(
-                "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", prefix + "%"
-            ):
-                await conn.execute(f"DROP SCHEMA {row[0]} CASCADE")
-        finally:
-            await conn.close()
+    own = {s: await store.read_all(0, 100_000) for s, store in relayed_city.stores.items()}
+    return relayed_city.settings, own
 
 
 async def _streamed(settings: Settings, batch: int) -> dict[str, list[RecordedEvent]]:

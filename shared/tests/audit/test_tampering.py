@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -13,13 +10,9 @@ import pytest
 
 from audit.crosscheck import verify
 from audit.replay import replay
-from audit.sources import SERVICES, History, read_postgres, read_topics
+from audit.sources import History, read_postgres, read_topics
 from eventspine.config import Settings
-from eventspine.kafka import ensure_topics, make_producer
-from eventspine.relay import Relay
 from eventspine.schemas import installed_registry
-from eventspine.store.base import EventStore
-from eventspine.store.postgres import PostgresEventStore
 from reports.bootstrap import contact_rule
 
 pytestmark = pytest.mark.integration
@@ -27,47 +20,9 @@ AS_OF = datetime(2026, 6, 30, 23, 59, 59, tzinfo=UTC)
 
 
 @pytest.fixture
-async def city(
-    pg_dsn: str, kafka_bootstrap: str, tmp_path: Path, scripted: Any, clock: Any
-) -> AsyncIterator[tuple[Settings, Any]]:
-    """The scripted year in PostgreSQL stores under a unique prefix, relayed to fresh topics."""
-    prefix = f"a{uuid.uuid4().hex[:8]}_"
-    settings = Settings(
-        store_backend="postgres",
-        pg_dsn=pg_dsn,
-        pg_schema_prefix=prefix,
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=f"test.audit{uuid.uuid4().hex[:8]}",
-    )
-    registry = installed_registry()
-    stores: dict[str, EventStore] = {
-        s: PostgresEventStore(pg_dsn, s, registry, schema=settings.store_schema(s), clock=clock)
-        for s in SERVICES
-    }
-    for store in stores.values():
-        await store.open()
-    try:
-        year = await scripted(stores, clock, tmp_path / "keys.sqlite")
-        await ensure_topics(settings, [settings.topic(s) for s in SERVICES])
-        producer = make_producer(settings)
-        await producer.start()
-        try:
-            for service, store in stores.items():
-                await Relay(store, producer, settings.topic(service)).drain()
-        finally:
-            await producer.stop()
-        yield settings, year
-    finally:
-        for store in stores.values():
-            await store.close()
-        conn = await asyncpg.connect(pg_dsn)
-        try:
-            for row in await conn.fetch(
-                "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", prefix + "%"
-            ):
-                await conn.execute(f"DROP SCHEMA {row[0]} CASCADE")
-        finally:
-            await conn.close()
+def city(relayed_city: Any) -> tuple[Settings, Any]:
+    """The scripted year in PostgreSQL stores, relayed to fresh topics."""
+    return relayed_city.settings, relayed_city.year
 
 
 async def _tamper(settings: Settings, *statements: str) -> None:
