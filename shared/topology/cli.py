@@ -15,7 +15,10 @@ from rich.table import Table
 
 from topology import compose
 from topology.balancer import Pool, haproxy_config
-from topology.supervisor import Stack, alive, down, read_state, ready
+from topology.status import print_whole
+from topology.status import rows as status_rows
+from topology.status import table as status_table
+from topology.supervisor import Stack, alive, down, read_state
 from topology.table import (
     DEFAULT_PORT_BASE,
     Addresses,
@@ -120,7 +123,7 @@ def up(
         if process.kind == "balancer":
             where = "the usual ports"
         table.add_row(name, str(running.popen.pid), where, str(running.log))
-    out.print(table)
+    print_whole(out, table)
     out.print(f"PostgreSQL {dsn.split('@')[-1]}, Kafka {bootstrap}")
     try:
         not_ready = stack.wait_ready(ready_timeout)
@@ -167,7 +170,8 @@ def _balancer(
     ]
     config = folder / "haproxy.cfg"
     config.write_text(haproxy_config(pools), "utf-8")
-    return Process("balancer", "balancer", ("-db", "-f", str(config)), program=program)
+    # An absolute path: `sanlian-stack down` knows the HAProxy as its own by it.
+    return Process("balancer", "balancer", ("-db", "-f", str(config.resolve())), program=program)
 
 
 def _exit(code: int | None) -> str:
@@ -213,18 +217,16 @@ def stop(state_dir: StateDir = Path(".local")) -> None:
 
 @app.command()
 def status(state_dir: StateDir = Path(".local"), port_base: PortBase = DEFAULT_PORT_BASE) -> None:
-    """Each process: pid, running, ready. Exit 3 when the stack does not run."""
-    state = read_state(state_dir / "stack")
+    """Each process: port, pid, running, ready; the balancer's front for each service (with
+    INSTANCES=N) and whether each relay is the active one. Exit 3 when the stack does not run."""
+    folder = state_dir / "stack"
+    state = read_state(folder)
     if state is None:
         out.print("the stack does not run")
         raise typer.Exit(3)
-    table = Table("process", "pid", "running", "ready")
-    for process in enabled():
-        pid = int(state["processes"].get(process.name, 0))
-        url = f"http://127.0.0.1:{port_base + (process.port_offset or 0)}"
-        is_ready = ("yes" if ready(url) else "no") if process.http else "-"
-        table.add_row(process.name, str(pid), "yes" if pid and alive(pid) else "no", is_ready)
-    Console().print(table)
+    supervisor = int(state["supervisor"])
+    found = status_rows(state, folder, port_base=port_base)
+    print_whole(Console(), status_table(found, supervisor, alive(supervisor)))
 
 
 @app.command("compose")

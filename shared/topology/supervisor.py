@@ -4,8 +4,8 @@ Each process starts in a session of its own, so a Ctrl-C in the terminal reaches
 supervisor, which then stops the processes in order: the HTTP processes first (no new
 commands), the relays last (they publish what the services stored before stopping). A
 process that exits on its own is started again after a pause that doubles each time (up to
-30 s). ``stack.json`` in the state folder names the supervisor and its processes, for
-``sanlian-stack down`` and ``status`` from another terminal.
+30 s). ``stack.json`` in the state folder names the supervisor and its processes (their pids,
+ports and restarts), for ``sanlian-stack down`` and ``status`` from another terminal.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from topology.table import Addresses, Process, argv_of, settings_of
+from topology.table import Addresses, Process, argv_of, balanced, service_of, settings_of
 
 STOP_SECONDS = 30.0
 """How long a process may take to stop after SIGTERM before it is killed."""
@@ -103,9 +103,17 @@ class Stack:
         self._write_state()
 
     def _write_state(self) -> None:
+        details = describe(self.processes, self.addresses)
+        for name, running in self.running.items():
+            details[name].update(
+                restarts=running.restarts,
+                exits=running.exits[-5:],
+                restarting=running.next_start is not None,
+            )
         state = {
             "supervisor": os.getpid(),
             "processes": {name: r.popen.pid for name, r in self.running.items()},
+            "details": details,
         }
         temporary = self.state_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(state, indent=2) + "\n", "utf-8")
@@ -145,6 +153,7 @@ class Stack:
                     f"{running.backoff:.0f} s (log: {running.log})"
                 )
                 running.backoff = min(30.0, running.backoff * 2)
+                self._write_state()  # status shows the exit while the process waits
             elif now >= running.next_start:
                 running.popen = self._spawn(running.process)
                 running.restarts += 1
@@ -185,6 +194,21 @@ class Stack:
         return codes
 
 
+def describe(processes: list[Process], addresses: Addresses) -> dict[str, dict[str, Any]]:
+    """What ``stack.json`` says of each process besides its pid, for ``sanlian-stack status``:
+    its kind, the process of the table it belongs to (``service``), the port an HTTP process
+    listens on and, for the balancer, the port of each process it stands in for (``pools``)."""
+    details: dict[str, dict[str, Any]] = {}
+    for process in processes:
+        detail: dict[str, Any] = {"kind": process.kind, "service": service_of(process)}
+        if process.http:
+            detail["port"] = addresses.port(process)
+        if process.kind == "balancer":
+            detail["pools"] = {p.name: addresses.port(p) for p in balanced(processes)}
+        details[process.name] = detail
+    return details
+
+
 def read_state(state_dir: Path) -> dict[str, Any] | None:
     """The pids of a running stack, or None."""
     try:
@@ -203,14 +227,19 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
-def _is_ours(pid: int) -> bool:
-    """Whether ``pid`` is a Sanlian Python process (a pid may have been reused since)."""
+def _is_ours(pid: int, state_dir: Path | None = None) -> bool:
+    """Whether ``pid`` is a Sanlian Python process, or the HAProxy running the config in
+    ``state_dir`` (a pid may have been reused since)."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (FileNotFoundError, ProcessLookupError):
         return False
     names = (b"uvicorn", b"servicekit", b"topology", b"sanlian-stack")
-    return any(part.rsplit(b"/", 1)[-1] in names for part in cmdline)
+    if any(part.rsplit(b"/", 1)[-1] in names for part in cmdline):
+        return True
+    if state_dir is None or cmdline[0].rsplit(b"/", 1)[-1] != b"haproxy":
+        return False
+    return os.fsencode((state_dir / "haproxy.cfg").resolve()) in cmdline
 
 
 def down(state_dir: Path, seconds: float = STOP_SECONDS + 15) -> list[int]:
@@ -228,13 +257,16 @@ def down(state_dir: Path, seconds: float = STOP_SECONDS + 15) -> list[int]:
         while alive(supervisor) and time.monotonic() < deadline:
             time.sleep(0.2)
     for pid in children:  # a supervisor that was killed leaves its processes behind
-        if alive(pid) and _is_ours(pid):
+        if alive(pid) and _is_ours(pid, state_dir):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_SECONDS
-    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+    # Only this stack's: a pid taken by another program since is not waited for.
+    while any(alive(pid) and _is_ours(pid, state_dir) for pid in children) and (
+        time.monotonic() < deadline
+    ):
         time.sleep(0.2)
-    left = [pid for pid in children if alive(pid) and _is_ours(pid)]
+    left = [pid for pid in children if alive(pid) and _is_ours(pid, state_dir)]
     for pid in left:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

@@ -124,6 +124,9 @@ PROCESSES: tuple[Process, ...] = (
 )
 
 
+_NAMES = frozenset(process.name for process in PROCESSES)
+
+
 def enabled() -> list[Process]:
     """The processes that run."""
     return [process for process in PROCESSES if process.enabled]
@@ -193,6 +196,24 @@ def scaled(processes: list[Process], instances: int, balancer: Process) -> list[
 def instances_of(name: str, processes: list[Process]) -> list[Process]:
     """The instances of the HTTP process ``name`` among ``processes`` (see :func:`scaled`)."""
     return [p for p in processes if p.http and p.name.rsplit("-", 1)[0] == name and p.name != name]
+
+
+def service_of(process: Process) -> str:
+    """The process of the table ``process`` belongs to: the one it is an instance of (see
+    :func:`scaled`), the service whose store a relay publishes, else its own name."""
+    if process.kind == "relay" and "--service" in process.command:
+        return process.command[process.command.index("--service") + 1]
+    base = process.name.rsplit("-", 1)[0]
+    if process.http and process.name not in _NAMES and base in _NAMES:
+        return base
+    return process.name
+
+
+def balanced(processes: list[Process]) -> list[Process]:
+    """The processes of the table a balancer stands in for among ``processes``: those run as
+    instances (see :func:`scaled`), in the table's order; the balancer listens on their ports."""
+    copied = {service_of(p) for p in processes if p.http and p.name not in _NAMES}
+    return [p for p in enabled() if p.name in copied]
 
 
 def settings_of(process: Process, addresses: Addresses) -> dict[str, str]:

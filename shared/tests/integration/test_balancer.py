@@ -3,6 +3,7 @@ HAProxy, checking its configuration and balancing two real HTTP servers)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import pytest
 from support.cluster import haproxy_binary
 from support.own_servers import free_port
 from topology.balancer import Pool, haproxy_config
+from topology.supervisor import down
 from topology.table import Addresses, Process, by_name, enabled, instances_of, scaled, settings_of
 
 pytestmark = pytest.mark.integration
@@ -112,3 +114,39 @@ def test_the_balancer_spreads_requests_and_leaves_out_an_instance_that_is_not_re
             server.kill()
             server.wait()
         balancer.wait()
+
+
+def test_stack_down_stops_the_haproxy_a_killed_supervisor_left_and_only_that_one(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "stack"
+    other = tmp_path / "other"
+    folder.mkdir()
+    other.mkdir()
+    balancers = []
+    for where in (folder, other):
+        config = where / "haproxy.cfg"
+        pool = Pool("roster", ("127.0.0.1", free_port()), (("127.0.0.1", free_port()),))
+        config.write_text(haproxy_config([pool]))
+        balancers.append(subprocess.Popen([haproxy_binary(), "-db", "-f", str(config.resolve())]))
+    ours, theirs = balancers
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])  # the supervisor, killed
+    gone.wait()
+    try:
+        time.sleep(0.5)
+        assert ours.poll() is None
+        assert theirs.poll() is None
+        (folder / "stack.json").write_text(
+            json.dumps(
+                {"supervisor": gone.pid, "processes": {"balancer": ours.pid, "x": theirs.pid}}
+            )
+        )
+        assert down(folder, seconds=5) == []
+        assert ours.wait(timeout=10) is not None
+        # Another stack's HAProxy (its config elsewhere) is not this stack's to stop.
+        assert theirs.poll() is None
+        assert not (folder / "stack.json").exists()
+    finally:
+        for balancer in balancers:
+            balancer.kill()
+            balancer.wait()
