@@ -4,6 +4,12 @@ Both backends: full topology (a fresh PostgreSQL schema and new consumer groups)
 embedded default (a second SQLite file fed by its own bus). While the rebuild runs the live
 projections keep answering; after the swap the answers are the same, the pointer names the
 new generation, the old and new rows are equal, and new events reach the swapped-in one.
+
+Two instances (two reports apps on one PostgreSQL and Kafka, sharing nothing else): while one
+rebuilds, the other refuses a second rebuild and tells the same status; it follows the swap
+(its readers and its feed), and both answer new events alike from the new generation. A
+rebuild whose claim session ended is told as abandoned, neither swaps nor overwrites the
+record of the next one, and its instance follows the next one's swap.
 """
 
 from __future__ import annotations
