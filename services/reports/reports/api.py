@@ -281,10 +281,12 @@ async def start_rebuild(reports: ReportsDep) -> RebuildStatus:
 @admin.get(
     "/rebuild",
     dependencies=[OVERSIGHT],
-    responses={404: {"description": "no rebuild since the service started"}},
+    responses={404: {"description": "no rebuild recorded (embedded: since the service started)"}},
 )
 async def rebuild_status(reports: ReportsDep) -> RebuildStatus:
-    """The running rebuild with its progress, or the last one and how it ended."""
+    """The running rebuild with its progress, or the last one and how it ended: on PostgreSQL
+    as recorded there, the same on every instance (the progress only on the instance running
+    it)."""
     found = await reports.rebuilds.status()
     if found is None:
         raise NotFoundError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 from collections.abc import Callable, Collection
@@ -31,7 +32,7 @@ from reports.aggregate_views import AggregateView
 from reports.projections import SuggestionProjection
 from reports.projections.aggregates import AggregatedCompliance
 from reports.queue import SuggestionViews
-from reports.rebuild import Backend, Generation, Rebuilder, Target
+from reports.rebuild import Backend, Claim, Generation, Rebuilder, RebuildStatus, Target, abandoned
 from reports.views import ComplianceView
 from topology.table import event_stores
 
@@ -137,7 +138,9 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
     except BaseException:
         await backend.close()
         raise
-    return Reports(backend, live, FederationClock(clock, ZoneInfo(settings.timezone)))
+    reports = Reports(backend, live, FederationClock(clock, ZoneInfo(settings.timezone)))
+    reports.rebuilds.follow_in_background()  # another instance's swap, within a second or so
+    return reports
 
 
 def _views(
@@ -151,17 +154,52 @@ def _views(
     return compliance, SuggestionViews(reader, deadlines, compliance, prefix)
 
 
+def rebuild_key(schema: str) -> int:
+    """The advisory lock key of the rebuild claim on the reports in ``schema`` (a signed
+    bigint, like the relays' lease keys)."""
+    digest = hashlib.sha256(f"sanlian.reports.rebuild:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class SessionClaim:
+    """A rebuild's claim: a session-level advisory lock on a connection of its own (not the
+    pool's: a session lock belongs to its connection). PostgreSQL releases it when the session
+    ends, so an instance killed in a rebuild leaves the claim free."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        """The claim's session: what only the claim's holder may do runs on it, so it fails
+        once the session (and with it the lock) is gone."""
+
+    async def release(self) -> None:
+        """End the claim's session, which releases the lock."""
+        try:
+            await asyncio.wait_for(self.conn.close(), 5.0)
+        except Exception:  # the session is unusable anyway: drop the socket
+            self.conn.terminate()
+
+
+def _session(claim: Claim) -> asyncpg.Connection:
+    if not isinstance(claim, SessionClaim):
+        raise TypeError(f"not a PostgreSQL rebuild claim: {claim!r}")
+    return claim.conn
+
+
 class PostgresBackend:
     """Generations are schemas: the first is ``<base>`` (the service's store schema), a
     rebuild's ``<base>_r<id>``, with runners in consumer groups ``<topic prefix>.r<id>``.
-    The pointer is the one row of ``<base>.current_generation``."""
+    The pointer is the one row of ``<base>.current_generation``, the last rebuild's status the
+    one row of ``<base>.rebuild_status``; the claim is an advisory lock (:class:`SessionClaim`).
+    Every instance reads the pointer each ``follow_every_seconds``."""
 
     retire_after_seconds = 0.0  # the pool stays: requests on the old schema still answer
+    follow_every_seconds: float | None = 1.0
 
     def __init__(self, settings: Settings, pool: asyncpg.Pool) -> None:
         self.settings = settings
         self.pool = pool
         self.base = checked_schema(settings.store_schema(SERVICE))
+        self.rebuild_key = rebuild_key(self.base)
 
     @classmethod
     async def connect(cls, settings: Settings) -> PostgresBackend:
@@ -175,7 +213,10 @@ class PostgresBackend:
                     f"CREATE SCHEMA IF NOT EXISTS {backend.base}; "
                     f"CREATE TABLE IF NOT EXISTS {backend.base}.current_generation ("
                     "id integer PRIMARY KEY CHECK (id = 1), schema text NOT NULL, "
-                    "group_prefix text NOT NULL, swapped_at timestamptz NOT NULL DEFAULT now())"
+                    "group_prefix text NOT NULL, swapped_at timestamptz NOT NULL DEFAULT now()); "
+                    f"CREATE TABLE IF NOT EXISTS {backend.base}.rebuild_status ("
+                    "id integer PRIMARY KEY CHECK (id = 1), status jsonb NOT NULL, "
+                    "updated_at timestamptz NOT NULL DEFAULT now())"
                 ),
             )
         except BaseException:
@@ -197,8 +238,8 @@ class PostgresBackend:
             f"{self.settings.topic_prefix}.r{rebuild_id}",
         )
 
-    async def point(self, target: Target) -> None:
-        await self.pool.execute(
+    async def point(self, target: Target, claim: Claim) -> None:
+        await _session(claim).execute(
             f"INSERT INTO {self.base}.current_generation (id, schema, group_prefix) "
             "VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET schema = excluded.schema, "
             "group_prefix = excluded.group_prefix, swapped_at = now()",
@@ -239,12 +280,14 @@ class PostgresBackend:
         """One round trip to the database."""
         await self.pool.fetchval("SELECT 1")
 
-    async def drop_except(self, keep: Collection[Target]) -> list[str]:
+    async def drop_except(self, keep: Collection[Target], claim: Claim) -> list[str]:
         """Drop the rebuilds' schemas not in ``keep``; the first generation, which shares
-        ``<base>`` with the pointer, by dropping its tables (the pointer's table stays)."""
+        ``<base>`` with the pointer, by dropping its tables (the pointer's and the status's
+        tables stay)."""
+        session = _session(claim)
         kept = {target.location for target in keep}
         rebuilt = re.compile(re.escape(self.base) + r"_r[0-9a-f]+")
-        rows = await self.pool.fetch(
+        rows = await session.fetch(
             "SELECT nspname FROM pg_namespace WHERE left(nspname, length($1)) = $1 "
             "ORDER BY nspname",
             f"{self.base}_r",
@@ -252,19 +295,66 @@ class PostgresBackend:
         dropped = []
         for name in (row["nspname"] for row in rows):
             if rebuilt.fullmatch(name) and name not in kept:
-                await self.pool.execute(f"DROP SCHEMA {checked_schema(name)} CASCADE")
+                await session.execute(f"DROP SCHEMA {checked_schema(name)} CASCADE")
                 dropped.append(name)
         if self.base not in kept:
-            tables = await self.pool.fetch(
+            tables = await session.fetch(
                 "SELECT tablename FROM pg_tables WHERE schemaname = $1 "
-                "AND tablename <> 'current_generation'",
+                "AND tablename NOT IN ('current_generation', 'rebuild_status')",
                 self.base,
             )
             if tables:
                 names = ", ".join(f'{self.base}."{row["tablename"]}"' for row in tables)
-                await self.pool.execute(f"DROP TABLE {names} CASCADE")
+                await session.execute(f"DROP TABLE {names} CASCADE")
                 dropped.append(self.base)
         return dropped
+
+    async def claim(self) -> Claim | None:
+        conn = await asyncpg.connect(
+            self.settings.pg_dsn,
+            timeout=10.0,
+            server_settings={"application_name": f"sanlian-reports-rebuild:{self.base}"},
+        )
+        claim = SessionClaim(conn)
+        try:
+            got = await conn.fetchval("SELECT pg_try_advisory_lock($1)", self.rebuild_key)
+        except BaseException:
+            await claim.release()
+            raise
+        if not got:
+            await claim.release()
+            return None
+        return claim
+
+    async def record(self, status: RebuildStatus) -> None:
+        await self.pool.execute(
+            f"INSERT INTO {self.base}.rebuild_status AS t (id, status) VALUES (1, $1::jsonb) "
+            "ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = now() "
+            "WHERE $2 OR t.status->>'id' = excluded.status->>'id'",
+            status.model_dump_json(exclude={"events_behind"}),
+            status.state == "running",
+        )
+
+    async def recorded(self) -> RebuildStatus | None:
+        """The recorded status, with whether any session holds the claim (``pg_locks`` shows a
+        bigint key as its high half in ``classid``, its low half in ``objid``)."""
+        unsigned = self.rebuild_key & 0xFFFF_FFFF_FFFF_FFFF
+        row = await self.pool.fetchrow(
+            f"SELECT r.status::text AS status, c.schema AS pointer, EXISTS ("
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND classid::bigint = $1 AND objid::bigint = $2) AS held "
+            f"FROM {self.base}.rebuild_status r "
+            f"LEFT JOIN {self.base}.current_generation c ON c.id = 1 WHERE r.id = 1",
+            unsigned >> 32,
+            unsigned & 0xFFFF_FFFF,
+        )
+        if row is None:
+            return None
+        status = RebuildStatus.model_validate_json(row["status"])
+        if status.state == "running" and not row["held"]:
+            return abandoned(status, row["pointer"] or self.base)
+        return status
 
     async def close(self) -> None:
         await self.pool.close()
@@ -307,11 +397,13 @@ class SqliteBackend:
     pointer is the file ``reports.current`` (the name of the live file)."""
 
     retire_after_seconds = 1.0  # the old file's connection closes with its bus: let reads end
+    follow_every_seconds: float | None = None  # one process: its own rebuilds are the only swaps
 
     def __init__(self, settings: Settings, folder: Path, stores: list[SqliteEventStore]) -> None:
         self.settings = settings
         self.folder = folder
         self.stores = stores
+        self._recorded: RebuildStatus | None = None
 
     @classmethod
     async def connect(cls, settings: Settings) -> SqliteBackend:
@@ -333,7 +425,7 @@ class SqliteBackend:
     def fresh(self, rebuild_id: str) -> Target:
         return Target(f"reports-r{rebuild_id}.sqlite")
 
-    async def point(self, target: Target) -> None:
+    async def point(self, target: Target, claim: Claim) -> None:
         await asyncio.to_thread(_write_pointer, self.folder / POINTER, target.location)
 
     async def open(self, target: Target) -> Generation:
@@ -362,12 +454,30 @@ class SqliteBackend:
         for store in self.stores:
             await store.head_position()
 
-    async def drop_except(self, keep: Collection[Target]) -> list[str]:
+    async def drop_except(self, keep: Collection[Target], claim: Claim) -> list[str]:
         """Delete the generations' files (with their WAL and shared-memory files) not in
         ``keep``."""
         kept = {target.location for target in keep}
         return await asyncio.to_thread(_delete_generations, self.folder, kept)
 
+    async def claim(self) -> Claim | None:
+        """Always granted: one process, whose rebuilder runs one rebuild at a time already."""
+        return _InProcessClaim()
+
+    async def record(self, status: RebuildStatus) -> None:
+        """Kept in memory: the one process is the only reader (since the service started)."""
+        self._recorded = status
+
+    async def recorded(self) -> RebuildStatus | None:
+        return self._recorded
+
     async def close(self) -> None:
         for store in self.stores:
             await store.close()
+
+
+class _InProcessClaim:
+    """The claim of the embedded default: nothing beyond the rebuilder's own lock."""
+
+    async def release(self) -> None:
+        """Nothing to give up."""

@@ -4,6 +4,12 @@ Both backends: full topology (a fresh PostgreSQL schema and new consumer groups)
 embedded default (a second SQLite file fed by its own bus). While the rebuild runs the live
 projections keep answering; after the swap the answers are the same, the pointer names the
 new generation, the old and new rows are equal, and new events reach the swapped-in one.
+
+Two instances (two reports apps on one PostgreSQL and Kafka, sharing nothing else): while one
+rebuilds, the other refuses a second rebuild and tells the same status; it follows the swap
+(its readers and its feed), and both answer new events alike from the new generation. A
+rebuild whose claim session ended is told as abandoned, neither swaps nor overwrites the
+record of the next one, and its instance follows the next one's swap.
 """
 
 from __future__ import annotations
@@ -113,9 +119,9 @@ async def test_a_rebuild_is_swapped_in_while_the_live_projections_keep_answering
             # The rebuild waits, caught up, before its swap until a live answer was served.
             gate, point = asyncio.Event(), state.backend.point
 
-            async def gated_point(target: Any) -> None:
+            async def gated_point(*args: Any) -> None:
                 await gate.wait()
-                await point(target)
+                await point(*args)
 
             state.backend.point = gated_point
             clock = time.monotonic()
@@ -265,3 +271,183 @@ async def test_repeated_rebuilds_keep_the_live_and_the_previous_generation_only(
             status = await rebuild_status(client)
             assert status["dropped"] == [locations[2]], status
             assert await answers(client) == before
+
+
+def assigned(state: Any) -> list[set[tuple[str, int]]]:
+    """Per projection of the generation an instance serves: the partitions its runner holds."""
+    found = []
+    for feed in state.live.feed.feeds:
+        consumer = feed.runner._consumer
+        held = consumer.assignment() if consumer is not None else set()
+        found.append({(tp.topic, tp.partition) for tp in held})
+    return found
+
+
+async def until(check: Any, seconds: float = 60.0) -> None:
+    """Wait until ``check()`` is true (it may be a coroutine function), at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not (await check() if asyncio.iscoroutinefunction(check) else check()):
+        assert time.monotonic() < deadline, f"not within {seconds} s"
+        await asyncio.sleep(0.05)
+
+
+def gate_point(state: Any) -> tuple[asyncio.Event, asyncio.Event]:
+    """Hold an instance's rebuild, caught up, before its swap: (reached, open the gate)."""
+    reached, gate, point = asyncio.Event(), asyncio.Event(), state.backend.point
+
+    async def gated_point(*args: Any) -> None:
+        reached.set()
+        await gate.wait()
+        await point(*args)
+
+    state.backend.point = gated_point
+    return reached, gate
+
+
+async def log_contacts(t: Topology, links: list[dict[str, Any]]) -> None:
+    """A contact on each of ``links`` (compliance rows), relayed to the topics."""
+    for row in links:
+        await t.contacts_state.handlers.log_contact(
+            ccmd.LogContact(
+                upper_member_id=row["upper_member_id"],
+                lower_member_id=row["lower_member_id"],
+                contacted_on=date(2026, 9, 1),
+                method="visit",
+            ),
+            CTX,
+        )
+    await publish_all(t)
+
+
+async def test_with_two_instances_one_rebuilds_and_both_answer_from_the_new_generation(
+    pg_settings: Settings,
+) -> None:
+    settings = pg_settings
+    first = settings.store_schema("reports")
+    async with topology(settings) as t:
+        script = await script_year(t)
+        await publish_all(t)
+        async with reports_client(settings) as (a, on_a), reports_client(settings) as (b, on_b):
+            assert await on_a.feed.catch_up(60.0)
+            assert await on_b.feed.catch_up(60.0)
+            before = await answers(a)
+            assert before["/compliance"]["city"]["links"] == script["links"]
+            assert await answers(b) == before
+
+            reached, gate = gate_point(on_a)
+            started = await a.post("/admin/rebuild")
+            assert started.status_code == 202, started.text
+            rebuild = started.json()
+            target = rebuild["target"]
+            assert (rebuild["previous"], target) == (first, f"{first}_r{rebuild['id']}")
+
+            # One rebuild at a time across the instances: B refuses one beside A's, and tells
+            # A's (all but its progress, which only A knows).
+            for client in (b, a):
+                second = await client.post("/admin/rebuild")
+                assert second.status_code == 409, second.text
+                assert second.json()["code"] == "rebuild_running"
+            await reached.wait()
+            told_by_a, told_by_b = await rebuild_status(a), await rebuild_status(b)
+            assert told_by_a["events_behind"] is not None
+            assert told_by_b == {**told_by_a, "events_behind": None}
+            assert told_by_b["state"] == "running"
+
+            gate.set()
+            done = await on_a.rebuilds.wait()
+            assert done is not None
+            assert done.state == "swapped", done
+            assert on_a.live.target.location == target
+            assert await pointer(settings) == target
+
+            # B follows the swap: its readers and its feed move to the new generation, whose
+            # consumer groups the two instances now share.
+            await until(lambda: on_b.live.target.location == target, 30.0)
+            await until(
+                lambda: all(
+                    mine and theirs and not mine & theirs
+                    for mine, theirs in zip(assigned(on_a), assigned(on_b), strict=True)
+                )
+            )
+            told_by_a, told_by_b = await rebuild_status(a), await rebuild_status(b)
+            assert told_by_a == told_by_b
+            assert (told_by_b["state"], told_by_b["kept"]) == ("swapped", [target, first])
+            assert await answers(a) == before
+            assert await answers(b) == before
+
+            # New events reach the new generation through both instances, and no longer the
+            # old one (neither instance feeds it any more): A and B answer them alike.
+            old_rows = await rows(settings, first)
+            behind = [row for row in before["/compliance"]["data"] if row["status"] == "behind"]
+            await log_contacts(t, behind[:3])
+            assert await on_a.feed.catch_up(60.0)
+            assert await on_b.feed.catch_up(60.0)
+            after_a, after_b = await answers(a), await answers(b)
+            assert after_a == after_b
+            city, was = after_b["/compliance"]["city"], before["/compliance"]["city"]
+            assert (city["met"], city["behind"], city["none"]) == (
+                was["met"] + 3,
+                was["behind"] - 3,
+                was["none"],
+            )
+            assert await rows(settings, first) == old_rows
+            assert len((await rows(settings, target))["r_contacts"]) == (
+                len(old_rows["r_contacts"]) + 3
+            )
+
+
+async def test_a_rebuild_whose_claim_is_lost_neither_swaps_nor_hides_the_next_one(
+    pg_settings: Settings,
+) -> None:
+    settings = pg_settings
+    first = settings.store_schema("reports")
+    async with topology(settings) as t:
+        await script_year(t)
+        await publish_all(t)
+        async with reports_client(settings) as (a, on_a), reports_client(settings) as (b, on_b):
+            assert await on_a.feed.catch_up(60.0)
+            before = await answers(a)
+            reached, gate = gate_point(on_a)
+            started = await a.post("/admin/rebuild")
+            assert started.status_code == 202, started.text
+            lost = started.json()
+            await reached.wait()
+
+            # A's claim session ends (as when its instance is killed): B tells the rebuild
+            # as abandoned, and may start the next one.
+            conn = await asyncpg.connect(settings.pg_dsn)
+            try:
+                ended = await conn.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = $1",
+                    f"sanlian-reports-rebuild:{first}",
+                )
+            finally:
+                await conn.close()
+            assert ended == 1
+            told = await rebuild_status(b)
+            assert (told["id"], told["state"]) == (lost["id"], "failed"), told
+            assert told["error"] == "abandoned: its instance stopped before the swap"
+            started = await b.post("/admin/rebuild")
+            assert started.status_code == 202, started.text
+            rebuild = started.json()
+            assert rebuild["previous"] == first
+
+            # A's rebuild, let through, cannot swap without its claim, and does not overwrite
+            # the record of B's.
+            gate.set()
+            mine = await on_a.rebuilds.wait()
+            assert mine is not None
+            assert mine.state == "failed", mine
+            assert on_a.live.target.location == first
+            done = await on_b.rebuilds.wait()
+            assert done is not None
+            assert done.state == "swapped", done
+            assert await pointer(settings) == rebuild["target"]
+            told_by_a, told_by_b = await rebuild_status(a), await rebuild_status(b)
+            assert told_by_a == told_by_b
+            assert told_by_b["id"] == rebuild["id"]
+            assert told_by_b["dropped"] == [lost["target"]]
+            await until(lambda: on_a.live.target.location == rebuild["target"], 30.0)
+            assert await answers(a) == before
+            assert await answers(b) == before
