@@ -121,10 +121,10 @@ test-unit: install ## unit tests only (no infrastructure)
 test-integration: install ## integration and contract tests (real PostgreSQL and Kafka)
 	$(BIN)/pytest -m integration
 
-test-faults: install ## the fault tier (about 12 min): broker outage, database restart, kill -9 loop, hostile input
+test-faults: install ## the fault tier at 50 commands/s (about 9 min): broker outage, database restart, kill -9 loop, hostile input
 	$(BIN)/pytest -m faults shared/tests/faults
 
-test-cluster: install ## the fault tier at load (about 12 min): a three-broker cluster, two instances behind HAProxy, broker/controller/instance/relay kills
+test-cluster: install ## the fault tier at load (about 8 min): a three-broker cluster, two instances behind HAProxy, broker/controller/instance/relay kills
 	$(BIN)/pytest -m cluster shared/tests/faults
 
 VEGETA := $(TOOLS)/bin/vegeta
@@ -136,7 +136,7 @@ $(VEGETA): deploy/local/vegeta.sh
 bench: install $(VEGETA) ## every benchmark against its raw baseline in one run (about 8 min); --quick: bench-quick
 	$(BIN)/python -m bench
 
-bench-quick: install $(VEGETA) ## the same rows on small workloads (under a minute)
+bench-quick: install $(VEGETA) ## the same rows on small workloads (about 3 min)
 	$(BIN)/python -m bench --quick
 
 up: ## start local PostgreSQL and Kafka (no Docker needed); prints their addresses
