@@ -244,7 +244,9 @@ def _methods_at(request: Request) -> set[str]:
 def _outage(exc: BaseException | None) -> bool:
     # The outage may hide behind a later error: when the server closes a connection in the
     # middle of a transaction, the transaction's exit raises InterfaceError ("the underlying
-    # connection is closed") with the real cause as its context.
+    # connection is closed") or, when the closing is still being handled, the driver's
+    # InternalClientError ("cannot switch to state 15; another operation is in progress"),
+    # with the real cause as its context.
     for _ in range(10):
         if exc is None:
             return False
@@ -269,6 +271,7 @@ def install_error_handlers(app: FastAPI) -> None:
     for error in UNAVAILABLE:
         app.add_exception_handler(error, _unavailable)
     app.add_exception_handler(asyncpg.exceptions.InterfaceError, _interface_error)
+    app.add_exception_handler(asyncpg.exceptions.InternalClientError, _interface_error)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(KeyDestroyedError, _forgotten)
     app.add_exception_handler(InvalidEventError, _invalid)

@@ -121,13 +121,33 @@ async def test_a_connection_closed_in_the_middle_of_a_transaction_is_a_503_too()
                 "cannot call Transaction.__aexit__(): the underlying connection is closed"
             ) from None
 
+    @app.get("/closing")
+    async def closing() -> None:
+        # The rollback of a transaction whose connection the server is terminating.
+        try:
+            raise asyncpg.exceptions.ConnectionDoesNotExistError(
+                "connection was closed in the middle of operation"
+            )
+        except asyncpg.exceptions.ConnectionDoesNotExistError:
+            raise asyncpg.exceptions.InternalClientError(
+                "cannot switch to state 15; another operation (2) is in progress"
+            ) from None
+
     @app.get("/misused")
     async def misused() -> None:
         raise asyncpg.exceptions.InterfaceError("another operation is in progress")
+
+    @app.get("/confused")
+    async def confused() -> None:
+        raise asyncpg.exceptions.InternalClientError("cannot switch to state 15")
 
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         answer = await http.get("/closed")
         assert answer.status_code == 503
         assert answer.headers["Retry-After"] == "1"
+        closing_answer = await http.get("/closing")
+        assert closing_answer.status_code == 503
+        assert closing_answer.headers["Retry-After"] == "1"
         assert (await http.get("/misused")).status_code == 500  # a bug stays a 500
+        assert (await http.get("/confused")).status_code == 500
