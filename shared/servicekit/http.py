@@ -244,9 +244,7 @@ def _methods_at(request: Request) -> set[str]:
 def _outage(exc: BaseException | None) -> bool:
     # The outage may hide behind a later error: when the server closes a connection in the
     # middle of a transaction, the transaction's exit raises InterfaceError ("the underlying
-    # connection is closed") or, when the closing is still being handled, the driver's
-    # InternalClientError ("cannot switch to state 15; another operation is in progress"),
-    # with the real cause as its context.
+    # connection is closed") with the real cause as its context.
     for _ in range(10):
         if exc is None:
             return False
@@ -254,6 +252,16 @@ def _outage(exc: BaseException | None) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+async def _protocol_lost(request: Request, exc: Exception) -> Response:
+    # The driver's protocol lost track of a connection the server is terminating (a restart):
+    # the next statement on it fails with InternalClientError ("cannot switch to state 12;
+    # another operation (2) is in progress"), with or without the loss as its context. The
+    # statement was never sent, so a retry is safe. Our own misuse of a connection (two
+    # statements on it at once) is refused earlier by the driver with InterfaceError, and
+    # that stays a 500.
+    return await _unavailable(request, exc)
 
 
 async def _interface_error(request: Request, exc: Exception) -> Response:
@@ -271,7 +279,7 @@ def install_error_handlers(app: FastAPI) -> None:
     for error in UNAVAILABLE:
         app.add_exception_handler(error, _unavailable)
     app.add_exception_handler(asyncpg.exceptions.InterfaceError, _interface_error)
-    app.add_exception_handler(asyncpg.exceptions.InternalClientError, _interface_error)
+    app.add_exception_handler(asyncpg.exceptions.InternalClientError, _protocol_lost)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(KeyDestroyedError, _forgotten)
     app.add_exception_handler(InvalidEventError, _invalid)

@@ -137,9 +137,12 @@ async def test_a_connection_closed_in_the_middle_of_a_transaction_is_a_503_too()
     async def misused() -> None:
         raise asyncpg.exceptions.InterfaceError("another operation is in progress")
 
-    @app.get("/confused")
-    async def confused() -> None:
-        raise asyncpg.exceptions.InternalClientError("cannot switch to state 15")
+    @app.get("/terminated")
+    async def terminated() -> None:
+        # A statement on a pool connection the server is terminating, with no error before.
+        raise asyncpg.exceptions.InternalClientError(
+            "cannot switch to state 12; another operation (2) is in progress"
+        )
 
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -150,4 +153,4 @@ async def test_a_connection_closed_in_the_middle_of_a_transaction_is_a_503_too()
         assert closing_answer.status_code == 503
         assert closing_answer.headers["Retry-After"] == "1"
         assert (await http.get("/misused")).status_code == 500  # a bug stays a 500
-        assert (await http.get("/confused")).status_code == 500
+        assert (await http.get("/terminated")).status_code == 503
