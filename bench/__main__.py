@@ -1,6 +1,7 @@
-"""``python -m bench [--quick] [--json-dir DIR] [--write-docs]``: provision, measure every
-workload against a baseline measured in the same run, print one table, write the JSON result
-file (and, with ``--write-docs``, ``docs/performance.md``)."""
+"""``python -m bench [--quick] [--rows N,M] [--json-dir DIR] [--write-docs]``: provision,
+measure every workload (or the numbered rows asked for) against a baseline measured in the same
+run, print one table, write the JSON result file (and, with ``--write-docs``,
+``docs/performance.md``, from a run of every row only)."""
 
 from __future__ import annotations
 
@@ -41,8 +42,14 @@ WRITERS = 20
 SCALES = (10, 100)
 
 
-async def measure(sizes: Sizes, dsn: str, bootstrap: str) -> list[Row]:
-    """Every row, in the issue's order."""
+ROWS = range(1, 11)
+"""The rows' numbers, as the table prints them."""
+
+
+async def measure(
+    sizes: Sizes, dsn: str, bootstrap: str, only: frozenset[int] = frozenset(ROWS)
+) -> list[Row]:
+    """Every row of ``only``, in the issue's order."""
     rows: list[Row] = []
 
     def done(row: Row) -> Row:
@@ -50,26 +57,50 @@ async def measure(sizes: Sizes, dsn: str, bootstrap: str) -> list[Row]:
         print(f"  measured {row.key}: {row.ours:,.3f} vs {row.baseline:,.3f}", flush=True)
         return row
 
-    appended = done(await spine.store_vs_insert(dsn, sizes.append, writers=WRITERS))
-    done(await spine.store_vs_insert(dsn, sizes.append_single, writers=1))
-    done(await es_lib.library_vs_ours(dsn, sizes.append, WRITERS, appended))
-    for row in await http.http_rows(dsn, bootstrap, sizes.http):
-        done(row)
-    done(await spine.relay_vs_producer(dsn, bootstrap, sizes.relay))
-    done(await reports.rebuild_vs_consumer(dsn, bootstrap, links=sizes.rebuild_links, per_link=6))
-    for row in await http.chain_rows(dsn, bootstrap, sizes.seconds):
-        done(row)
-    # about 20 events per link: the member, the link and 18 contacts
-    done(await reports.replay_vs_raw_read(dsn, links=max(10, sizes.replay // 20), per_link=18))
-    for row in await spine.append_growth(dsn, sizes.growth_append, SCALES, WRITERS):
-        done(row)
-    for row in await reports.rebuild_growth(dsn, bootstrap, sizes.growth_links, SCALES):
-        done(row)
-    for row in await replay.replay_growth(dsn, sizes.growth_replay, (10,)):
-        done(row)
-    for row in await pages.pages(dsn, bootstrap, sizes.pages_scale, rounds=20, scan_rounds=1):
-        done(row)
+    if only & {1, 2}:
+        appended = done(await spine.store_vs_insert(dsn, sizes.append, writers=WRITERS))
+        done(await spine.store_vs_insert(dsn, sizes.append_single, writers=1))
+    if 2 in only:
+        done(await es_lib.library_vs_ours(dsn, sizes.append, WRITERS, appended))
+    if 3 in only:
+        for row in await http.http_rows(dsn, bootstrap, sizes.http):
+            done(row)
+    if 4 in only:
+        done(await spine.relay_vs_producer(dsn, bootstrap, sizes.relay))
+    if 5 in only:
+        done(
+            await reports.rebuild_vs_consumer(dsn, bootstrap, links=sizes.rebuild_links, per_link=6)
+        )
+    if 6 in only:
+        for row in await http.chain_rows(dsn, bootstrap, sizes.seconds):
+            done(row)
+    if 7 in only:
+        # about 20 events per link: the member, the link and 18 contacts
+        done(await reports.replay_vs_raw_read(dsn, links=max(10, sizes.replay // 20), per_link=18))
+    if 8 in only:
+        for row in await spine.append_growth(dsn, sizes.growth_append, SCALES, WRITERS):
+            done(row)
+        for row in await reports.rebuild_growth(dsn, bootstrap, sizes.growth_links, SCALES):
+            done(row)
+    if 9 in only:
+        for row in await replay.replay_growth(dsn, sizes.growth_replay, (10,)):
+            done(row)
+    if 10 in only:
+        for row in await pages.pages(dsn, bootstrap, sizes.pages_scale, rounds=20, scan_rounds=1):
+            done(row)
     return rows
+
+
+def _rows(value: str) -> frozenset[int]:
+    try:
+        asked = frozenset(int(part) for part in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"rows are numbers separated by commas: {value!r}"
+        ) from None
+    if unknown := asked - set(ROWS):
+        raise argparse.ArgumentTypeError(f"no such row: {', '.join(map(str, sorted(unknown)))}")
+    return asked
 
 
 def main() -> None:
@@ -82,7 +113,15 @@ def main() -> None:
     parser.add_argument(
         "--write-docs", action="store_true", help="render docs/performance.md from this run"
     )
+    parser.add_argument(
+        "--rows",
+        type=_rows,
+        default=frozenset(ROWS),
+        help="only these rows, by number (comma-separated, e.g. 5,7)",
+    )
     args = parser.parse_args()
+    if args.write_docs and args.rows != frozenset(ROWS):
+        parser.error("--write-docs renders every row: leave --rows out")
     sizes = QUICK if args.quick else FULL
     started = time.perf_counter()
     dsn = infra.pg_dsn()
@@ -104,7 +143,8 @@ def main() -> None:
     }
     print(f"# Sanlian benchmarks on {platform.node()} ({os.cpu_count()} cores), {versions}")
     print(f"# mode: {meta['mode']}; every baseline is measured in this run\n", flush=True)
-    rows = asyncio.run(measure(sizes, dsn, bootstrap))
+    meta["rows"] = sorted(args.rows)
+    rows = asyncio.run(measure(sizes, dsn, bootstrap, args.rows))
     meta["seconds"] = time.perf_counter() - started
     print()
     print(text_table(rows))
