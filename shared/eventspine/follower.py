@@ -97,9 +97,13 @@ class PostgresFollower:
                 return 0  # a pass that began after this call has applied its events
             began = self._asked
             # A batch for each projection in turn: those level with each other share the
-            # decoded batch.
-            while applied := sum([await self._step(p) for p in self.projections]):
-                total += applied
+            # decoded batch. A batch shorter than the limit read everything stored so far,
+            # the callers' events among them: no last, empty pass to prove it.
+            while True:
+                applied = [await self._step(p) for p in self.projections]
+                total += sum(applied)
+                if all(count < self.batch_size for count in applied):
+                    break
             self._covered = began
         return total
 
