@@ -27,6 +27,7 @@ from eventspine.schemas import installed_registry
 from eventspine.store.base import AppendRequest, CommandContext
 from eventspine.store.postgres import PostgresEventStore
 from roster.events import MemberAssigned, UnitRegistered
+from topology.table import COMMON_SETTINGS
 
 Pair = tuple[UUID, UUID]
 """A link's (upper member, lower member)."""
@@ -148,8 +149,8 @@ async def servers(
     its own process; yields each app's base URL by its first module name."""
     env = {
         **os.environ,
+        **COMMON_SETTINGS,  # as the full topology runs them: JSON logs, PostgreSQL stores
         **(extra_env or {}),
-        "SANLIAN_STORE_BACKEND": "postgres",
         "SANLIAN_PG_DSN": settings.pg_dsn,
         "SANLIAN_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "SANLIAN_TOPIC_PREFIX": settings.topic_prefix,
