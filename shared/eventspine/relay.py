@@ -118,7 +118,14 @@ class RelayLease:
                 got = await conn.fetchval(
                     "SELECT pg_try_advisory_lock($1)", self.key, timeout=self.check_timeout
                 )
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except (
+                OSError,
+                TimeoutError,
+                asyncpg.PostgresError,
+                asyncpg.InterfaceError,
+                # The driver's protocol met a connection the server was ending (a restart).
+                asyncpg.InternalClientError,
+            ) as exc:
                 log.warning(
                     "relay.lease_unavailable", schema=self.schema, error=repr(exc), seconds=wait
                 )

@@ -175,6 +175,10 @@ UNAVAILABLE = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.AdminShutdownError,
+    # The server crashed and restarts (57P02), or the link to it broke (08006): nothing of
+    # the transaction was committed.
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.ConnectionFailureError,
     # Two transactions each waited on the other: PostgreSQL rolled one back, nothing of it
     # was stored, and the same request sent again goes through.
     asyncpg.exceptions.DeadlockDetectedError,

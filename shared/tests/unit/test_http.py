@@ -154,3 +154,26 @@ async def test_a_connection_closed_in_the_middle_of_a_transaction_is_a_503_too()
         assert closing_answer.headers["Retry-After"] == "1"
         assert (await http.get("/misused")).status_code == 500  # a bug stays a 500
         assert (await http.get("/terminated")).status_code == 503
+
+
+async def test_a_crashed_server_or_a_broken_link_is_a_503_too() -> None:
+    # A crash (57P02) ends every session; a broken link (08006) ends one: either way nothing
+    # of the transaction was committed, and the request sent again goes through.
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/crashed")
+    async def crashed() -> None:
+        raise asyncpg.exceptions.CrashShutdownError("the database system is in recovery mode")
+
+    @app.get("/broken")
+    async def broken() -> None:
+        raise asyncpg.exceptions.ConnectionFailureError("connection failure")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        for path in ("/crashed", "/broken"):
+            answer = await http.get(path)
+            assert answer.status_code == 503, path
+            assert answer.headers["Retry-After"] == "1"
+            assert answer.json()["code"] == "unavailable"
