@@ -19,7 +19,7 @@ class _Session:
     def __init__(self) -> None:
         self.closed = False
 
-    async def fetchval(self, query: str, *args: Any, timeout: float | None = None) -> bool:
+    async def fetchval(self, query: str, *args: Any, **options: Any) -> bool:
         return True
 
     def is_closed(self) -> bool:
