@@ -68,11 +68,10 @@ class PostgresFollower:
 
     async def _step(self, projection: Projection) -> int:
         async with self.store.pool.acquire() as conn, conn.transaction():
-            after = await conn.fetchval(
-                f"SELECT last_position FROM {self.table} WHERE projection = $1 FOR UPDATE",
-                projection.name,
+            stored = await self.store.read_following(
+                conn, self.table, projection.name, self.batch_size
             )
-            events = self.decoder.decode(await self.store.read_all(int(after), self.batch_size))
+            events = self.decoder.decode(stored)
             await apply_all(projection, conn, events)
             if events:
                 await conn.execute(

@@ -16,6 +16,7 @@ import asyncpg
 from eventspine.envelope import OutboxRecord, RecordedEvent
 from eventspine.errors import ConcurrencyError, IdempotencyConflictError
 from eventspine.events import EventRegistry
+from eventspine.projection import Tx
 from eventspine.store.base import (
     AppendRequest,
     Clock,
@@ -335,6 +336,22 @@ class PostgresEventStore(EventStore):
             f"SELECT {_COLUMNS} FROM {self.schema}.events "
             "WHERE position > $1 ORDER BY position LIMIT $2",
             after_position,
+            limit,
+        )
+        return [self._event(row) for row in rows]
+
+    async def read_following(
+        self, conn: Tx, positions: str, name: str, limit: int
+    ) -> list[RecordedEvent]:
+        """Up to ``limit`` events after the position that a follower's ``positions`` table
+        holds for ``name``, in position order, read on ``conn`` by one statement that also
+        locks that row (``FOR UPDATE``) for the caller's transaction: a follower's step takes
+        its turn and its batch in one round trip."""
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM {self.schema}.events WHERE position > "
+            f"(SELECT last_position FROM {positions} WHERE projection = $1 FOR UPDATE) "
+            "ORDER BY position LIMIT $2",
+            name,
             limit,
         )
         return [self._event(row) for row in rows]
