@@ -63,7 +63,8 @@ def _sizing(rows: dict[str, Row]) -> str:
         "events/s (row 7: one process reading every store of the year). In a consumer group "
         "each partition has one consumer, so the per-partition rate of a projection is at most "
         "one consumer's, and a projection needs at least as many partitions per topic as "
-        "consumers; store shards means stores (services or per-region schemas) each with its own lock and relay."
+        "consumers; store shards means stores (services or per-region schemas) each with its "
+        "own lock and relay."
     )
 
 
