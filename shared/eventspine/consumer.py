@@ -33,6 +33,9 @@ log = structlog.get_logger(__name__)
 _REPORT_SECONDS = 2.0
 """How long a stopping runner waits for its last offsets report to Kafka."""
 
+_DECODE_SLICE = 16
+"""Records decoded between two turns of the event loop."""
+
 ConsumerFactory = Callable[[str, list[str]], AIOKafkaConsumer]
 Decoded = dict[TopicPartition, list[tuple[int, Delivered | None]]]
 """A poll's records per partition as ``(offset, event)``; ``None``: sent to the dead letters."""
@@ -170,12 +173,19 @@ class ProjectionRunner:
         a record that cannot be decoded is sent to the dead letters and kept as
         ``(offset, None)`` so its offset is still passed."""
         decoded: Decoded = {}
+        count = 0
         for tp, records in batches.items():
             known = self._next.get(tp, 0)
             items: list[tuple[int, Delivered | None]] = []
             for record in records:
                 if record.offset < known:
                     continue  # already applied: a seek raced with a rebalance
+                count += 1
+                if count % _DECODE_SLICE == 0:
+                    # Let the previous poll's transaction take its next round trip: it
+                    # waits on the server, then on this loop, and decoding a whole poll
+                    # without a pause had the loop wait for it most of a rebuild.
+                    await asyncio.sleep(0)
                 try:
                     items.append((record.offset, decode(record, self.registry)))
                 except (ValueError, KeyError) as exc:
