@@ -36,6 +36,9 @@ _REPORT_SECONDS = 2.0
 _DECODE_SLICE = 16
 """Records decoded between two turns of the event loop."""
 
+_GC_YOUNG_THRESHOLD = 50_000
+"""Net allocations between two collections of the cycle collector's youngest generation."""
+
 ConsumerFactory = Callable[[str, list[str]], AIOKafkaConsumer]
 Decoded = dict[TopicPartition, list[tuple[int, Delivered | None]]]
 """A poll's records per partition as ``(offset, event)``; ``None``: sent to the dead letters."""
@@ -56,6 +59,19 @@ CREATE TABLE IF NOT EXISTS {schema}.projection_offsets (
     PRIMARY KEY (projection, topic, partition)
 );
 """
+
+
+def _raise_young_threshold() -> None:
+    """Let the cycle collector's youngest generation hold a few polls of decoded records.
+
+    Each record decodes into some twenty container objects (headers, envelope, event, ids)
+    that live until their poll commits and then go by reference counting, never in a cycle.
+    At the default threshold (700 allocations) the collector still ran about 730 times per
+    20,000 records, scanning the polls in flight each time: a quarter of a rebuild's CPU, for
+    nothing found. The threshold is the process's, so it is only ever raised here."""
+    young, *older = gc.get_threshold()
+    if 0 < young < _GC_YOUNG_THRESHOLD:
+        gc.set_threshold(_GC_YOUNG_THRESHOLD, *older)
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -318,6 +334,7 @@ class ProjectionRunner:
         # the process: frozen, it is left out of the cycle collector's full collections, which
         # each poll's thousands of decoded events set off (a fifth of a rebuild's time).
         gc.freeze()
+        _raise_young_threshold()
         consumer = self.consumer_factory(self.group_id, self.topics)
         self._consumer = consumer
         consumer.subscribe(self.topics, listener=_SeekToStored(self))
