@@ -39,6 +39,9 @@ _DECODE_SLICE = 16
 _GC_YOUNG_THRESHOLD = 50_000
 """Net allocations between two collections of the cycle collector's youngest generation."""
 
+_POLLS_PER_TRANSACTION = 4
+"""At most this many polls' records are applied in one transaction."""
+
 ConsumerFactory = Callable[[str, list[str]], AIOKafkaConsumer]
 Decoded = dict[TopicPartition, list[tuple[int, Delivered | None]]]
 """A poll's records per partition as ``(offset, event)``; ``None``: sent to the dead letters."""
@@ -72,6 +75,13 @@ def _raise_young_threshold() -> None:
     young, *older = gc.get_threshold()
     if 0 < young < _GC_YOUNG_THRESHOLD:
         gc.set_threshold(_GC_YOUNG_THRESHOLD, *older)
+
+
+def _next_offsets(
+    batches: Mapping[TopicPartition, list[ConsumerRecord[Any, Any]]],
+) -> dict[TopicPartition, int]:
+    """Each partition's offset after the last record of a poll."""
+    return {tp: records[-1].offset + 1 for tp, records in batches.items()}
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -348,9 +358,22 @@ class ProjectionRunner:
                 # Decode this poll while the previous one is still being written (the
                 # server's work overlaps ours); the transactions still commit in poll order.
                 decoded = await self.decode_batches(batches)
+                polled = _next_offsets(batches)
+                # Records already fetched join this transaction while the previous one is
+                # still open: far behind (a rebuild), fewer and larger transactions; up to
+                # date, one poll each as before.
+                for _ in range(_POLLS_PER_TRANSACTION - 1):
+                    if self._inflight is None or self._inflight.done():
+                        break
+                    more = await consumer.getmany(timeout_ms=0, max_records=self.batch_size)
+                    if not more:
+                        break
+                    for tp, items in (await self.decode_batches(more)).items():
+                        decoded.setdefault(tp, []).extend(items)
+                    polled.update(_next_offsets(more))
                 await self._committed(consumer)
                 self._inflight = asyncio.create_task(self._apply(decoded))
-                self._polled = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                self._polled = polled
             await self._committed(consumer)
         finally:
             await self.settle()
