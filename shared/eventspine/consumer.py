@@ -250,10 +250,13 @@ class ProjectionRunner:
                     if offset < next_offset:
                         continue
                     next_offset = offset + 1
-                    if event is not None and event.position > last_position:
+                    if event is None:
+                        continue
+                    record = event.record  # its envelope, without Delivered's properties
+                    if record.position > last_position:
                         fresh.append(event)
-                        last_position = event.position
-                        last_time = event.time
+                        last_position = record.position
+                        last_time = record.time
                 moved.append((tp, next_offset, last_position, last_time))
             await apply_all(self.projection, conn, fresh)
             await conn.execute(
