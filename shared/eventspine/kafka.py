@@ -64,8 +64,11 @@ def make_consumer(settings: Settings, group_id: str, *topics: str) -> AIOKafkaCo
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
-        # Short long-polls: end_offsets() (how far behind a replica is) waits behind them.
-        fetch_max_wait_ms=100,
+        # Short long-polls: end_offsets() (how far behind a replica is) waits behind them on
+        # the broker's connection, so every catch-up ends up to one long-poll late. 50 ms
+        # halved that tail of a rebuild against 100 ms (25 ms gained nothing more); an idle
+        # consumer costs about 1% of a core at 50 ms, 0.6% at 100 ms, 2% at 20 ms.
+        fetch_max_wait_ms=50,
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
 

@@ -40,6 +40,22 @@ def test_an_old_version_is_upcast_to_the_latest_model() -> None:
     assert event == PointMarked(x=3, y=0)
 
 
+def test_a_version_registered_after_its_successor_is_still_upcast() -> None:
+    registry = EventRegistry([PointMarked])
+    assert registry.decode("PointMarked", 2, {"x": 1, "y": 2}) == PointMarked(x=1, y=2)
+    registry.add_catalogue("sample", EventCatalogue([PointMarkedV1], {("PointMarked", 1): _add_y}))
+    assert registry.decode("PointMarked", 1, {"x": 3}) == PointMarked(x=3, y=0)
+    with pytest.raises(InvalidEventError, match=r"data\.y"):
+        registry.decode("PointMarked", 2, {"x": 1})
+
+
+def test_a_newer_version_registered_later_takes_over_decoding() -> None:
+    registry = EventRegistry([PointMarkedV1])
+    assert registry.decode("PointMarked", 1, {"x": 3}) == PointMarkedV1(x=3)
+    registry.add_catalogue("sample", EventCatalogue([PointMarked], {("PointMarked", 1): _add_y}))
+    assert registry.decode("PointMarked", 1, {"x": 3}) == PointMarked(x=3, y=0)
+
+
 def test_the_latest_version_decodes_as_itself() -> None:
     assert make_registry().decode("PointMarked", 2, {"x": 1, "y": 2}) == PointMarked(x=1, y=2)
 

@@ -96,7 +96,15 @@ class ComplianceProjection:
         column arrays (one statement, not one per row); other runs are pipelined.
         """
         arrays = isinstance(tx, asyncpg.Connection)  # also true of a pool's connection proxy
-        steps = [step for event in events for step in self.statements(event)]
+        # statements() inlined: a rebuild comes through here for every event it applies
+        steps: list[tuple[str, tuple[Any, ...]]] = []
+        for event in events:
+            kind = type(event.event)
+            sql = self._sql.get(kind)
+            if sql is None:
+                steps += self.revoked_tokens.statements(event)
+            else:
+                steps.append((sql, ARGUMENTS[kind](event)))
         for sql, run in itertools.groupby(steps, key=itemgetter(0)):
             rows = [args for _, args in run]
             bulk = self._bulk.get(sql) if arrays else None
