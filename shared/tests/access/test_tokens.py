@@ -26,6 +26,24 @@ def test_a_token_names_its_principal_until_it_expires() -> None:
         tokens.verify(issued, NOW + timedelta(hours=1))
 
 
+def test_a_token_checked_before_is_checked_again_on_every_use() -> None:
+    # Its signature is checked once per process; its expiry and what it names, every time.
+    tokens = TokenService(SECRET)
+    staff = Principal(uuid.uuid4(), "admin")
+    issued = tokens.issue(staff, NOW, timedelta(minutes=5))
+    for minute in range(5):
+        assert tokens.verify(issued, NOW + timedelta(minutes=minute)) == staff
+    with pytest.raises(InvalidTokenError, match="expired"):
+        tokens.verify(issued, NOW + timedelta(minutes=5))
+    assert tokens.verify(issued, NOW) == staff  # the injected clock, not the first refusal
+    altered = issued[:-2] + ("AA" if not issued.endswith("AA") else "BB")
+    for _ in range(2):
+        with pytest.raises(InvalidTokenError, match="not valid"):
+            tokens.verify(altered, NOW)
+    with pytest.raises(InvalidTokenError, match="not valid"):
+        TokenService("another-secret-that-is-long-enough-0123456").verify(issued, NOW)
+
+
 def test_an_altered_or_foreign_token_is_refused_without_echoing_it() -> None:
     tokens = TokenService(SECRET)
     issued = tokens.issue(Principal(uuid.uuid4(), "auditor"), NOW, timedelta(hours=1))
