@@ -40,6 +40,13 @@ BATCH = 5000
 """Events handed to a projection in one call (its batched writes, as on the live feeds)."""
 CACHE_KIB = 1024 * 1024
 """The scratch file's page cache (at most; SQLite takes it as it needs)."""
+PAGE_BYTES = 65536
+"""The scratch file's pages: large ones take the inserts of a long history in fewer, shallower
+b-tree steps (a third less time, measured at 900k contacts)."""
+DEFERRED_INDEXES = ("r_contacts_link",)
+"""Indexes that only the views read: no statement of the projections finds rows by them (they
+find contacts by their id), so they are built once every row is in, in one sorted pass, rather
+than by one insert per row (half the time of writing the contacts, measured)."""
 
 
 @dataclass
@@ -145,7 +152,7 @@ async def replay_batches(
     fd, scratch = tempfile.mkstemp(suffix=".sqlite", prefix=".audit-replay.", dir=target_dir)
     os.close(fd)
     try:
-        # The scratch file is written through sqlite3 directly (see ScratchTx), in a thread
+        # The scratch file is written through sqlite3 directly (see ScratchTx), from a thread
         # of its own so that the caller's event loop is not blocked meanwhile.
         result = await asyncio.to_thread(
             asyncio.run,
@@ -214,12 +221,14 @@ async def _rebuild(
         tx = ScratchTx(db)
         # A scratch file, written in one transaction and kept only once complete: no journal
         # is needed, and a large page cache keeps the indexes' inserts off the disk.
+        db.execute(f"PRAGMA page_size = {PAGE_BYTES}")  # (before the first table)
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
         db.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
         await tx.execute("BEGIN")
         for projection in projections:
             await projection.setup(tx)
+        deferred = await _drop_indexes(tx, DEFERRED_INDEXES)
         async for service, records in batches():
             if service in ended:
                 continue
@@ -238,6 +247,8 @@ async def _rebuild(
                     await apply_all(projection, tx, batch)
             if progress:
                 progress(len(batch))
+        for index in deferred:
+            await tx.execute(index)
         await tx.execute("COMMIT")
         now = as_of or latest
         view = ComplianceView(tx, rule)
@@ -248,3 +259,14 @@ async def _rebuild(
         rows = await tx.fetch("SELECT status, count(*) FROM r_members GROUP BY status")
         members = {str(r[0]): int(r[1]) for r in rows}
     return Replayed(as_of, now, applied, report, queue, members)
+
+
+async def _drop_indexes(tx: ScratchTx, names: tuple[str, ...]) -> list[str]:
+    """Drop the named indexes the projections made; the statements that make them again."""
+    marks = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+    rows = await tx.fetch(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})", *names
+    )
+    for name, _ in rows:
+        await tx.execute(f'DROP INDEX "{name}"')
+    return [str(sql) for _, sql in rows]
