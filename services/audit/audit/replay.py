@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from audit.heap import collector_paused
+from audit.scratch import ScratchTx
 from audit.sources import AuditInputError, History
 from compliance import ContactRule
 from escalation import DeadlineSettings
-from eventspine.bus import sqlite_params
 from eventspine.envelope import RecordedEvent
 from eventspine.errors import DomainError, SpineError
 from eventspine.events import EventRegistry
@@ -166,41 +166,6 @@ async def replay_batches(
             os.unlink(scratch)
 
 
-class ScratchTx:
-    """A :class:`~eventspine.projection.Tx` straight over a :mod:`sqlite3` connection.
-
-    The scratch file is the replay's alone, so its statements run in the calling thread: a
-    statement costs microseconds, where a hop to aiosqlite's thread per statement cost the
-    replay most of its time. :func:`replay` runs the whole rebuild in a worker thread, so the
-    caller's event loop is not blocked meanwhile.
-    """
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    async def execute(self, query: str, *args: Any) -> Any:
-        """Run a statement."""
-        self.db.execute(sqlite_params(query), args)
-
-    async def executemany(self, command: str, args: Any) -> None:
-        """Run a statement once per argument tuple."""
-        self.db.executemany(sqlite_params(command), args)
-
-    async def fetch(self, query: str, *args: Any) -> list[Any]:
-        """Rows of a query."""
-        return self.db.execute(sqlite_params(query), args).fetchall()
-
-    async def fetchrow(self, query: str, *args: Any) -> Any:
-        """The first row, or ``None``."""
-        rows = await self.fetch(query, *args)
-        return rows[0] if rows else None
-
-    async def fetchval(self, query: str, *args: Any) -> Any:
-        """The first column of the first row, or ``None``."""
-        row = await self.fetchrow(query, *args)
-        return None if row is None else row[0]
-
-
 async def _rebuild(
     path: Path,
     batches: Callable[[], Batches],
@@ -217,8 +182,8 @@ async def _rebuild(
     db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     # Each batch's events live only while it is applied, yet they outlive the young
     # generations and set off collections that walk them and every older object again.
-    with collector_paused(), contextlib.closing(db):
-        tx = ScratchTx(db)
+    tx = ScratchTx(db)
+    with collector_paused(), contextlib.closing(db), contextlib.closing(tx):
         # A scratch file, written in one transaction and kept only once complete: no journal
         # is needed, and a large page cache keeps the indexes' inserts off the disk.
         db.execute(f"PRAGMA page_size = {PAGE_BYTES}")  # (before the first table)

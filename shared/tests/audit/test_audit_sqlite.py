@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from audit.cli import app
 from audit.crosscheck import verify
 from audit.loading import Source, load
-from audit.replay import ScratchTx, replay
+from audit.replay import replay
+from audit.scratch import ScratchTx
 from audit.sources import read_sqlite
 from eventspine.config import Settings
 from eventspine.schemas import installed_registry
@@ -176,6 +177,7 @@ def test_a_kept_replay_has_every_table_and_index_of_the_projections(
         tx = ScratchTx(fresh)
         for projection in (ComplianceProjection(), SuggestionProjection()):
             await projection.setup(tx)
+        tx.close()
         return fresh.execute(SCHEMA).fetchall(), made
 
     expected, made = asyncio.run(go())
