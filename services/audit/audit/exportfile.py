@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from audit.heap import collector_paused
 from audit.sources import AuditInputError, History
 from eventspine.envelope import RecordedEvent
 
@@ -101,12 +102,14 @@ def read(path: Path) -> History:
     if data.get("sha256") != hashlib.sha256(body.encode()).hexdigest():
         raise AuditInputError(f"{path}: corrupt (the content does not match the trailer's digest)")
     history = History("file")
-    for number, line in enumerate(lines[:-1], start=1):
-        try:
-            event = from_document(_parse(path, number, line))
-        except (KeyError, ValueError, ValidationError) as exc:
-            raise AuditInputError(f"{path} line {number}: not a Sanlian CloudEvent: {exc}") from exc
-        history.events.setdefault(event.service, []).append(event)
+    with collector_paused():
+        for number, line in enumerate(lines[:-1], start=1):
+            try:
+                event = from_document(_parse(path, number, line))
+            except (KeyError, ValueError, ValidationError) as exc:
+                where = f"{path} line {number}"
+                raise AuditInputError(f"{where}: not a Sanlian CloudEvent: {exc}") from exc
+            history.events.setdefault(event.service, []).append(event)
     for service, events in history.events.items():
         events.sort(key=lambda e: e.position)
         history.duplicates[service] = 0

@@ -19,6 +19,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic_core import from_json
 
+from audit.heap import collector_paused
 from eventspine.config import Settings
 from eventspine.envelope import RecordedEvent
 from eventspine.store.postgres import checked_schema
@@ -138,14 +139,17 @@ async def _postgres_stores(
 async def read_postgres(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:
     """Every event of each service's PostgreSQL store (schema ``store_schema(service)``)."""
     history = History("stores")
-    async with aclosing(_postgres_stores(settings, services)) as stores:
-        async for conn, service, schema in stores:
-            rows = await conn.fetch(f"SELECT {_PG_COLUMNS} FROM {schema}.events ORDER BY position")
-            history.events[service] = [_event(service, row) for row in rows]
-            checkpoints = await conn.fetch(
-                f"SELECT name, position FROM {schema}.checkpoints WHERE name LIKE 'relay:%'"
-            )
-            history.relay_checkpoints[service] = max((r[1] for r in checkpoints), default=0)
+    with collector_paused():
+        async with aclosing(_postgres_stores(settings, services)) as stores:
+            async for conn, service, schema in stores:
+                rows = await conn.fetch(
+                    f"SELECT {_PG_COLUMNS} FROM {schema}.events ORDER BY position"
+                )
+                history.events[service] = [_event(service, row) for row in rows]
+                checkpoints = await conn.fetch(
+                    f"SELECT name, position FROM {schema}.checkpoints WHERE name LIKE 'relay:%'"
+                )
+                history.relay_checkpoints[service] = max((r[1] for r in checkpoints), default=0)
     return history
 
 
@@ -171,21 +175,22 @@ async def stream_postgres(
 async def read_sqlite(settings: Settings, services: tuple[str, ...] = SERVICES) -> History:
     """Every event of each service's SQLite file (``<sqlite_dir>/<service>-events.sqlite``)."""
     history = History("stores")
-    for service in services:
-        path = Path(settings.sqlite_dir) / f"{service}-events.sqlite"
-        if not path.is_file():
-            if _may_be_absent(service, services):
-                continue
-            raise AuditInputError(f"no event store for {service}: {path} does not exist")
-        async with aiosqlite.connect(f"file:{path}?mode=ro", uri=True) as db:
-            cursor = await db.execute(f"SELECT {_COLUMNS} FROM events ORDER BY position")
-            rows = await cursor.fetchall()
-            history.events[service] = [_event(service, row) for row in rows]
-            cursor = await db.execute(
-                "SELECT coalesce(max(position), 0) FROM checkpoints WHERE name LIKE 'relay:%'"
-            )
-            row = await cursor.fetchone()
-            history.relay_checkpoints[service] = int(row[0]) if row else 0
+    with collector_paused():
+        for service in services:
+            path = Path(settings.sqlite_dir) / f"{service}-events.sqlite"
+            if not path.is_file():
+                if _may_be_absent(service, services):
+                    continue
+                raise AuditInputError(f"no event store for {service}: {path} does not exist")
+            async with aiosqlite.connect(f"file:{path}?mode=ro", uri=True) as db:
+                cursor = await db.execute(f"SELECT {_COLUMNS} FROM events ORDER BY position")
+                rows = await cursor.fetchall()
+                history.events[service] = [_event(service, row) for row in rows]
+                cursor = await db.execute(
+                    "SELECT coalesce(max(position), 0) FROM checkpoints WHERE name LIKE 'relay:%'"
+                )
+                row = await cursor.fetchone()
+                history.relay_checkpoints[service] = int(row[0]) if row else 0
     return history
 
 
@@ -225,7 +230,8 @@ async def read_topics(settings: Settings, services: tuple[str, ...] = SERVICES) 
             topic = settings.topic(service)
             if topic not in await consumer.topics():
                 raise AuditInputError(f"unknown topic {topic!r} (service {service})")
-            await _read_topic(consumer, topic, service, history)
+            with collector_paused():
+                await _read_topic(consumer, topic, service, history)
         finally:
             await consumer.stop()
     return history

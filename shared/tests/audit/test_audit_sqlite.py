@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,12 @@ from audit.cli import app
 from audit.crosscheck import verify
 from audit.loading import Source, load
 from audit.replay import replay
+from audit.scratch import ScratchTx
 from audit.sources import read_sqlite
 from eventspine.config import Settings
 from eventspine.schemas import installed_registry
 from reports.bootstrap import contact_rule
+from reports.projections import ComplianceProjection, SuggestionProjection
 
 runner = CliRunner()
 AS_OF = datetime(2026, 6, 30, 23, 59, 59, tzinfo=UTC)
@@ -157,3 +160,31 @@ def test_history_of_a_member_and_of_a_link(year: Year) -> None:
     assert "ContactRetracted" in link.stdout
     assert "5 events" in link.stdout
     assert runner.invoke(app, ["history"]).exit_code == 2
+
+
+def test_a_kept_replay_has_every_table_and_index_of_the_projections(
+    year: Year, tmp_path: Path
+) -> None:
+    """The indexes the replay builds after the rows (see replay.DEFERRED_INDEXES) are there."""
+    kept = tmp_path / "replayed.sqlite"
+
+    async def go() -> tuple[list[Any], int]:
+        settings = Settings()
+        history = await load(Source.stores, settings)
+        made = sum(e.event_type == "ContactMade" for e in history.events["contacts"])
+        await replay(history, installed_registry(), contact_rule(settings), "2026", None, kept)
+        fresh = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        tx = ScratchTx(fresh)
+        for projection in (ComplianceProjection(), SuggestionProjection()):
+            await projection.setup(tx)
+        tx.close()
+        return fresh.execute(SCHEMA).fetchall(), made
+
+    expected, made = asyncio.run(go())
+    assert ("index", "r_contacts_link") in [(kind, name) for kind, name, _ in expected]
+    with sqlite3.connect(kept) as db:
+        assert db.execute(SCHEMA).fetchall() == expected
+        assert db.execute("SELECT count(*) FROM r_contacts").fetchone()[0] == made > 0
+
+
+SCHEMA = "SELECT type, name, sql FROM sqlite_master ORDER BY type, name"
