@@ -259,7 +259,7 @@ async def replay_vs_raw_read(dsn: str, links: int, per_link: int) -> Row:
         ours,
         raw,
         "asyncpg SELECT of the rows",
-        None,
+        0.5,
     )
 
 
