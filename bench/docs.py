@@ -162,8 +162,9 @@ model's stated inputs. Each run also writes `bench/results/<UTC timestamp>.json`
 
 {markdown_table(rows)}
 
-Ratio is ours over the baseline (for the delay row, the baseline's p99 over ours). The
-baseline of rows 2 and 8 is another system or another size measured in the same run.
+Ratio is ours over the baseline (for the delay rows, the baseline's p99 or p95 over ours).
+The baseline of rows 2, 8, 9 and 10 is another system, another size or the scan the
+aggregates replace, measured in the same run.
 
 ## What limits each row
 
