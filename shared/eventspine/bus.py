@@ -16,7 +16,7 @@ from typing import Any
 
 import aiosqlite
 
-from eventspine.projection import Decoder, Projection, apply_all
+from eventspine.projection import Decoder, FetchingTx, Projection, apply_all
 from eventspine.store.base import EventStore
 
 _PARAM = re.compile(r"\$(\d+)")
@@ -29,7 +29,7 @@ def sqlite_params(query: str) -> str:
     return _PARAM.sub(r"?\1", query)
 
 
-class SqliteTx:
+class SqliteTx(FetchingTx):
     """A :class:`~eventspine.projection.Tx` over an aiosqlite connection (``$n`` -> ``?n``)."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
@@ -51,16 +51,6 @@ class SqliteTx:
         """Rows of a query (``sqlite3.Row``: by index or by name)."""
         async with self.db.execute(self._sql(query), args) as cursor:
             return list(await cursor.fetchall())
-
-    async def fetchrow(self, query: str, *args: Any) -> Any:
-        """The first row, or ``None``."""
-        rows = await self.fetch(query, *args)
-        return rows[0] if rows else None
-
-    async def fetchval(self, query: str, *args: Any) -> Any:
-        """The first column of the first row, or ``None``."""
-        row = await self.fetchrow(query, *args)
-        return None if row is None else row[0]
 
 
 class InProcessBus:

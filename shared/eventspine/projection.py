@@ -111,6 +111,25 @@ class Tx(Protocol):
         """The first column of the first row, or ``None``."""
 
 
+class FetchingTx:
+    """The part of :class:`Tx` that follows from ``fetch``: for adapters (SQLite) whose driver
+    has no single-row queries of its own."""
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        """Rows of a query (each adapter's own)."""
+        raise NotImplementedError
+
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        """The first row, or ``None``."""
+        rows = await self.fetch(query, *args)
+        return rows[0] if rows else None
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        """The first column of the first row, or ``None``."""
+        row = await self.fetchrow(query, *args)
+        return None if row is None else row[0]
+
+
 class Projection(Protocol):
     """A read model built from the events of one or more services."""
 

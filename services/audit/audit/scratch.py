@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from eventspine.bus import sqlite_params
+from eventspine.projection import FetchingTx
 
 PENDING = 2
 """Runs of inserts handed to the writer and not yet written, at most (each holds its rows)."""
@@ -64,7 +65,7 @@ def as_json_rows(rows: list[tuple[Any, ...]]) -> str | None:
     return None if "\\u0000" in text else text
 
 
-class ScratchTx:
+class ScratchTx(FetchingTx):
     """A :class:`~eventspine.projection.Tx` straight over a :mod:`sqlite3` connection, with
     runs of inserts written behind by ``writer`` (a thread of its own: see the module).
 
@@ -111,13 +112,3 @@ class ScratchTx:
         """Rows of a query."""
         self.flush()
         return self.db.execute(sqlite_params(query), args).fetchall()
-
-    async def fetchrow(self, query: str, *args: Any) -> Any:
-        """The first row, or ``None``."""
-        rows = await self.fetch(query, *args)
-        return rows[0] if rows else None
-
-    async def fetchval(self, query: str, *args: Any) -> Any:
-        """The first column of the first row, or ``None``."""
-        row = await self.fetchrow(query, *args)
-        return None if row is None else row[0]
