@@ -68,17 +68,11 @@ class PostgresFollower:
 
     async def _step(self, projection: Projection) -> int:
         async with self.store.pool.acquire() as conn, conn.transaction():
-            stored = await self.store.read_following(
+            stored = await self.store.take_following(
                 conn, self.table, projection.name, self.batch_size
             )
             events = self.decoder.decode(stored)
             await apply_all(projection, conn, events)
-            if events:
-                await conn.execute(
-                    f"UPDATE {self.table} SET last_position = $2 WHERE projection = $1",
-                    projection.name,
-                    events[-1].position,
-                )
             return len(events)
 
     async def catch_up(self) -> int:

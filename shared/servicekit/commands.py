@@ -10,7 +10,9 @@ A route builds a command (a frozen pydantic model) and hands it over with
 2. fills the ids of the aggregates a create command makes from the key when the client left
    them out (``uuid5(key, field)``), so a retry names the same aggregate;
 3. runs the command's handler, again when a concurrent append won the race (the handler
-   reloads and decides on fresh state);
+   reloads and decides on fresh state); a route that opts out of step 1's read
+   (:attr:`Route.replay_first`) has its retries answered by the append, or, when the handler
+   refuses what its first attempt already did, by the same read after the refusal;
 4. brings the service's read models up to date before answering (read-your-writes).
 
 The store's append is the atomic guard behind step 1: two requests with one key that race each
@@ -49,12 +51,18 @@ class Route:
 
     handler: Handler
     new_ids: tuple[str, ...] = ()
+    replay_first: bool = True
+    """Whether a retry is answered from the store before its handler runs (step 1). A route
+    whose handler does nothing but decide and append may leave that to the append, which
+    answers a retry atomically anyway: a first attempt, nearly every request, then reads
+    one thing less; a retry decides again and gets its first attempt's events all the same."""
 
 
-def route(handler: Handler, *new_ids: str) -> Route:
+def route(handler: Handler, *new_ids: str, replay_first: bool = True) -> Route:
     """A :class:`Route` for ``handler``; ``new_ids`` name the command's fields that hold the
-    ids of the aggregates it creates (filled from the Idempotency-Key when left out)."""
-    return Route(handler, new_ids)
+    ids of the aggregates it creates (filled from the Idempotency-Key when left out); see
+    :attr:`Route.replay_first`."""
+    return Route(handler, new_ids, replay_first)
 
 
 @dataclass(frozen=True)
@@ -145,7 +153,7 @@ class CommandPipeline:
                 ctx, fingerprint=fingerprint(command, ctx, arguments, self.fingerprint_key)
             )
         command = stable_ids(command, ctx, target.new_ids)
-        if earlier := await self.store.replay(ctx):
+        if target.replay_first and (earlier := await self.store.replay(ctx)):
             return Outcome(command, earlier)
         try:
             recorded = await retry_on_conflict(lambda: target.handler(command, ctx, **arguments))

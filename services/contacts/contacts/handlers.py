@@ -153,7 +153,9 @@ class ContactsHandlers:
 def routes(handlers: ContactsHandlers) -> dict[type[BaseModel], Route]:
     """Which handler runs each contacts command, and the ids a create command makes."""
     return {
-        cmd.LogContact: route(handlers.log_contact, "contact_id"),
+        # Its handler only reads, seals and appends: a retry decides again (the contact
+        # exists, or the append finds the key) and still gets the first attempt's events.
+        cmd.LogContact: route(handlers.log_contact, "contact_id", replay_first=False),
         cmd.LogMeeting: route(handlers.log_meeting, "meeting_id"),
         cmd.CorrectContact: route(handlers.correct),
         cmd.RetractContact: route(handlers.retract),

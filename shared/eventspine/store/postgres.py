@@ -340,17 +340,22 @@ class PostgresEventStore(EventStore):
         )
         return [self._event(row) for row in rows]
 
-    async def read_following(
+    async def take_following(
         self, conn: Tx, positions: str, name: str, limit: int
     ) -> list[RecordedEvent]:
         """Up to ``limit`` events after the position that a follower's ``positions`` table
-        holds for ``name``, in position order, read on ``conn`` by one statement that also
-        locks that row (``FOR UPDATE``) for the caller's transaction: a follower's step takes
-        its turn and its batch in one round trip."""
+        holds for ``name``, in position order, and that position moved to the last of them,
+        by one statement on ``conn``: the caller applies them in the same transaction, whose
+        rollback puts the position back. The row stays locked until then (``FOR UPDATE``), so
+        a follower's step takes its turn, its batch and its new position in one round trip."""
         rows = await conn.fetch(
-            f"SELECT {_COLUMNS} FROM {self.schema}.events WHERE position > "
-            f"(SELECT last_position FROM {positions} WHERE projection = $1 FOR UPDATE) "
-            "ORDER BY position LIMIT $2",
+            f"WITH held AS (SELECT last_position FROM {positions} WHERE projection = $1 "
+            f"FOR UPDATE), batch AS (SELECT {_COLUMNS} FROM {self.schema}.events "
+            "WHERE position > (SELECT last_position FROM held) ORDER BY position LIMIT $2), "
+            f"moved AS (UPDATE {positions} SET last_position = top.position "
+            "FROM (SELECT max(position) AS position FROM batch) AS top "
+            "WHERE projection = $1 AND top.position IS NOT NULL) "
+            "SELECT * FROM batch ORDER BY position",
             name,
             limit,
         )
