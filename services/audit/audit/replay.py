@@ -203,10 +203,13 @@ async def _rebuild(
                 cut = next(i for i, e in enumerate(records) if e.time > as_of)
                 kept = records[:cut]
                 ended.add(service)
-            batch = [delivered(e, registry) for e in kept]
+            try:
+                batch = [deliver(e, registry) for e in kept]
+            except SpineError:  # again, one by one, to name the event that cannot be decoded
+                batch = [delivered(e, registry) for e in kept]
             applied[service] = applied.get(service, 0) + len(batch)
-            if batch:
-                latest = max(latest, max(d.time for d in batch))
+            if kept:
+                latest = max(latest, max(e.time for e in kept))
             for projection in projections:
                 if service in projection.services:
                     await apply_all(projection, tx, batch)

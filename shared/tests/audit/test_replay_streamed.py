@@ -3,12 +3,14 @@ and a replay streamed batch by batch from the stores equals the replay of the wh
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import pytest
 
+from audit import sources
 from audit.replay import replay, replay_batches
 from audit.sources import SERVICES, read_postgres, read_topics, stream_postgres
 from eventspine.config import Settings
@@ -37,11 +39,13 @@ async def _streamed(settings: Settings, batch: int) -> dict[str, list[RecordedEv
 
 
 async def test_the_auditors_readers_decode_every_event_as_the_store_and_the_topics_do(
-    city: tuple[Settings, dict[str, list[RecordedEvent]]],
+    city: tuple[Settings, dict[str, list[RecordedEvent]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings, own = city
     assert sum(len(events) for events in own.values()) > 10
     read = (await read_postgres(settings)).events
+    monkeypatch.setattr(sources, "READ_BATCH", 7)  # read ahead, batches that end mid-stream
+    assert (await read_postgres(settings)).events == read
     streamed = await _streamed(settings, batch=7)  # batches that end mid-stream
     topics = (await read_topics(settings)).events
     for service, events in own.items():
@@ -76,3 +80,17 @@ async def test_a_replay_streamed_from_the_stores_equals_the_replay_of_the_whole_
     if as_of is not None:
         assert whole.now == as_of
         assert sum(whole.applied.values()) < sum(len(e) for e in own.values())
+
+
+async def test_a_stream_stopped_early_leaves_nothing_running(
+    city: tuple[Settings, dict[str, list[RecordedEvent]]],
+) -> None:
+    settings, own = city
+    async with aclosing(stream_postgres(settings, SERVICES, 3)) as batches:
+        async for _service, records in batches:
+            assert len(records) == 3  # the next batch is in flight as this one arrives
+            break
+    # the snapshot ended and the connection closed cleanly: a new read sees the same history
+    read = (await read_postgres(settings)).events
+    for service, events in own.items():
+        assert read[service] == events, service
