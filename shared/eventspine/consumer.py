@@ -21,6 +21,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from eventspine.collector import raise_young_threshold
 from eventspine.deadletter import DeadLetters, decode
 from eventspine.events import EventRegistry
 from eventspine.projection import Delivered, Projection, Tx, apply_all
@@ -35,9 +36,6 @@ _REPORT_SECONDS = 2.0
 
 _DECODE_SLICE = 16
 """Records decoded between two turns of the event loop."""
-
-_GC_YOUNG_THRESHOLD = 50_000
-"""Net allocations between two collections of the cycle collector's youngest generation."""
 
 _POLLS_PER_TRANSACTION = 4
 """At most this many polls' records are applied in one transaction."""
@@ -62,19 +60,6 @@ CREATE TABLE IF NOT EXISTS {schema}.projection_offsets (
     PRIMARY KEY (projection, topic, partition)
 );
 """
-
-
-def _raise_young_threshold() -> None:
-    """Let the cycle collector's youngest generation hold a few polls of decoded records.
-
-    Each record decodes into some twenty container objects (headers, envelope, event, ids)
-    that live until their poll commits and then go by reference counting, never in a cycle.
-    At the default threshold (700 allocations) the collector still ran about 730 times per
-    20,000 records, scanning the polls in flight each time: a quarter of a rebuild's CPU, for
-    nothing found. The threshold is the process's, so it is only ever raised here."""
-    young, *older = gc.get_threshold()
-    if 0 < young < _GC_YOUNG_THRESHOLD:
-        gc.set_threshold(_GC_YOUNG_THRESHOLD, *older)
 
 
 def _next_offsets(
@@ -347,7 +332,7 @@ class ProjectionRunner:
         # the process: frozen, it is left out of the cycle collector's full collections, which
         # each poll's thousands of decoded events set off (a fifth of a rebuild's time).
         gc.freeze()
-        _raise_young_threshold()
+        raise_young_threshold()  # for good: records pass for as long as the runner runs
         consumer = self.consumer_factory(self.group_id, self.topics)
         self._consumer = consumer
         consumer.subscribe(self.topics, listener=_SeekToStored(self))

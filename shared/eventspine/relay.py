@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import hashlib
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -35,15 +34,12 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from eventspine.collector import raise_young_threshold, restore_young_threshold
 from eventspine.envelope import OutboxRecord, RecordedEvent
 from eventspine.kafka import replace_producer
 from eventspine.store.base import EventStore
 
 log = structlog.get_logger(__name__)
-
-_GC_YOUNG_THRESHOLD = 50_000
-"""Net allocations between two collections of the cycle collector's youngest generation
-while a relay drains."""
 
 _draining = 0
 """Relays draining in this process (the threshold is put back when the last one is done)."""
@@ -53,32 +49,19 @@ _young_before = 0
 
 @contextlib.contextmanager
 def _collector_held_off() -> Iterator[None]:
-    """Keep the cycle collector off the batches in flight while the relay drains.
-
-    Each record read from the outbox is some twenty container objects (the record, its headers)
-    and each send a future; they live until their batch is acknowledged and then go by
-    reference counting, never in a cycle. At the default threshold (700 net allocations) a
-    batch in flight set off a young collection every few dozen records, whose survivors soon
-    set off full ones, each walking the whole process: a third of a drain's time in the bench.
-    The threshold is the process's: it is raised while any relay drains (never lowered) and
-    put back when the last one is done, so a process hosting a relay keeps its own setting
-    between drains.
-    """
+    """Keep the cycle collector off the batches in flight while the relay drains
+    (:mod:`eventspine.collector`): raised while any relay drains and put back when the last
+    one is done, so a process hosting a relay keeps its own setting between drains."""
     global _draining, _young_before
     if _draining == 0:
-        young, *older = gc.get_threshold()
-        _young_before = young if 0 < young < _GC_YOUNG_THRESHOLD else 0  # 0: left alone
-        if _young_before:
-            gc.set_threshold(_GC_YOUNG_THRESHOLD, *older)
+        _young_before = raise_young_threshold()
     _draining += 1
     try:
         yield
     finally:
         _draining -= 1
-        young, *older = gc.get_threshold()
-        # Put back unless someone set another threshold meanwhile.
-        if _draining == 0 and _young_before and young == _GC_YOUNG_THRESHOLD:
-            gc.set_threshold(_young_before, *older)
+        if _draining == 0:
+            restore_young_threshold(_young_before)
 
 
 def _forget(task: asyncio.Future[Any]) -> None:
