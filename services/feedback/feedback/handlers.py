@@ -110,6 +110,15 @@ class FeedbackHandlers:
                 raise ReplicaBehindError()
         return info
 
+    async def _worker_by_phone(self, phone_index: str) -> UUID | None:
+        """The active member with this phone, by the replica, looked at again after catching
+        up when none is found: a worker just added to the roster may not have reached it."""
+        found = await self.chain.member_by_phone(phone_index)
+        if found is None:
+            await self.feed.catch_up(self.replica_wait_seconds)
+            found = await self.chain.member_by_phone(phone_index)
+        return found
+
     async def _route(self, member_id: UUID) -> Routing:
         """Where the chain leads from a member, by the replica.
 

@@ -148,7 +148,7 @@ class IntakeHandlers:
         worker_id = None
         if command.phone:
             index = phone_index(self.index_secret, command.phone)
-            worker_id = await self.base.chain.member_by_phone(index) if index else None
+            worker_id = await self.base._worker_by_phone(index) if index else None
         code_index = self.signer.follow_up_index(self.signer.follow_up_code(suggestion_id))
         assert code_index is not None, "a code the signer made has a code's shape"
         arrival = intake.decide_receive(
