@@ -422,6 +422,7 @@ class AggregatedCompliance:
         self.aggregates = Aggregates(rule, prefix)
         self.name = self.inner.name
         self.services = self.inner.services
+        self.lock_name = f"sanlian.aggregates.{prefix}{self.name}"
 
     async def setup(self, tx: Tx) -> None:
         """Create the detail and aggregate tables."""
@@ -438,7 +439,18 @@ class AggregatedCompliance:
         await self.apply_many(tx, [delivered])
 
     async def apply_many(self, tx: Tx, events: list[Delivered]) -> None:
-        """Apply a batch to the rows, then bring the aggregates up to date with it."""
+        """Apply a batch to the rows, then bring the aggregates up to date with it.
+
+        On PostgreSQL the batches of one read model take turns (a transaction-level advisory
+        lock, keyed by its tables' prefix): instances of the service consume other partitions
+        at once, and one link's contacts are on several of them. A link's standing is
+        recomputed from the detail rows as the transaction reads them, so a batch that read
+        them while another's contact on the same link was not yet committed would overwrite
+        that one's standing with a count lacking it. Taken first, before any row is written,
+        the lock waits on nothing else a batch holds.
+        """
+        if isinstance(tx, asyncpg.Connection):  # SQLite has one writer at a time anyway
+            await tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self.lock_name)
         await self.inner.apply_many(tx, events)
         await self.aggregates.after(tx, events)
 
