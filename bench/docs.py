@@ -83,18 +83,28 @@ LIMITS = """\
   request with its own Idempotency-Key and the bearer token; a rate holds when every answer is
   2xx, vegeta kept the schedule and p99 <= 200 ms. Both servers run as the stack runs them
   (uvicorn on uvloop and httptools, JSON logs). One uvicorn worker is one CPU-bound event
-  loop, and a command costs it about a dozen round trips to PostgreSQL where the bare endpoint
-  makes one: the revocation row of the token, the idempotency look-up, the contact's stream,
-  the link in the replica, the group append, and the read model's catch-up (read-your-writes:
-  one transaction that locks the view's position row and reads the new events in one
-  statement, then the view's rows and the position). Each round trip costs the worker about
-  0.07 ms of CPU besides the server's; the rest is the framework (routing, dependencies,
-  validation), the token's signature, the event model, canonical JSON and hashing, and the log
-  line. Several workers share the store: their appends take turns on its advisory lock, their
-  catch-ups on the position row. The generator, PostgreSQL and the servers share two cores, so
-  a second worker has at most what the others leave.
+  loop, and a command costs it nine round trips to PostgreSQL where the bare endpoint makes
+  one: the revocation row of the token, the contact's stream (a retry is answered there or by
+  the append, which finds its Idempotency-Key, so a first attempt makes no look-up of its
+  own), the link in the replica, the group append, and the read model's catch-up
+  (read-your-writes: one transaction whose first statement locks the view's position row,
+  reads the new events and moves the position, then the view's two rows). Concurrent
+  commands share a group append and a catch-up, so under load these two cost less per
+  command. Each round trip costs the worker some 25-70 µs of CPU besides the server's; the
+  rest is the framework (routing, dependencies, validation), the token's signature, the event
+  model, canonical JSON and hashing, and the log line. Several workers share the store: their
+  appends take turns on its advisory lock, their catch-ups on the position row, and each
+  worker shares its group append and catch-up only with its own requests. The generator,
+  PostgreSQL and the servers share two cores, so a second worker has at most what the others
+  leave: the bare endpoint's own gain from it, in the row, bounds what any service gains here.
 - **4. Relay.** Reads the outbox in position order, builds the CloudEvents headers per record and
-  moves its checkpoint after each acknowledged batch; the raw producer sends ready-made records.
+  moves its checkpoint after each acknowledged batch; the raw producer sends ready-made records
+  and waits for each batch's acknowledgement before the next. The relay keeps two batches on
+  their way to the broker, reads the next batch and writes the last acknowledged batch's
+  checkpoint while a batch is handed to the producer, and raises the cycle collector's young
+  threshold while it drains (a batch in flight is thousands of objects that die by reference
+  counting). What is left is aiokafka's per-record send, which the raw producer pays too, and
+  the store's building of each record's headers.
 - **5. Projection rebuild.** Run as the reports service runs it: decoding each record (headers,
   JSON) and checking its envelope and its data against its event type's model (untrusted
   input: a record that fails goes to the dead letters), the compliance projection's rows (one
@@ -120,9 +130,11 @@ LIMITS = """\
   SQLite file in batches. Runs of inserts go as one `INSERT ... SELECT ... FROM json_each(?)`,
   written by a thread of their own while the next batch is decoded; the scratch file has large
   pages and builds its by-link index after the rows; the cycle collector is held off while the
-  history is read and replayed. The raw read only fetches the rows. What is left: the
-  registry's decode (about 3 µs an event), the compliance projection's conversions of ids to
-  text (about 3 µs), the envelope's validation (about 2 µs) and the views' contact rule.
+  history is read and replayed; the next batch is fetched while the current one is checked,
+  and a run of contacts takes its ids as the stored data spells them when that is the text the
+  conversion would write. The raw read only fetches the rows. What is left, in Python on one
+  core: the envelope's validation (about 3 µs an event), the registry's decode and upcast
+  (about 3.5 µs) and the views' contact rule over the period's contacts.
 - **8. Growth.** Appends touch the indexes on position, stream and event id (B-trees, so cost
   grows with the logarithm of the table); the rebuild's cost per event should not depend on the
   topic's length, so a drop at 100x points to the projection's table growing without an index.

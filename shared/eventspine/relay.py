@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import hashlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import asyncpg
@@ -34,11 +34,41 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from eventspine.collector import raise_young_threshold, restore_young_threshold
 from eventspine.envelope import OutboxRecord, RecordedEvent
 from eventspine.kafka import replace_producer
 from eventspine.store.base import EventStore
 
 log = structlog.get_logger(__name__)
+
+_draining = 0
+"""Relays draining in this process (the threshold is put back when the last one is done)."""
+_young_before = 0
+"""The youngest generation's threshold before the first of them raised it (0: not raised)."""
+
+
+@contextlib.contextmanager
+def _collector_held_off() -> Iterator[None]:
+    """Keep the cycle collector off the batches in flight while the relay drains
+    (:mod:`eventspine.collector`): raised while any relay drains and put back when the last
+    one is done, so a process hosting a relay keeps its own setting between drains."""
+    global _draining, _young_before
+    if _draining == 0:
+        _young_before = raise_young_threshold()
+    _draining += 1
+    try:
+        yield
+    finally:
+        _draining -= 1
+        if _draining == 0:
+            restore_young_threshold(_young_before)
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    """Cancel a read or a checkpoint write no longer awaited, and take its outcome so that it
+    is not logged as lost."""
+    task.cancel()
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 class RelayStalled(Exception):
@@ -172,9 +202,11 @@ class Relay:
     run on one store: one active, the others standing by. Without one, run a single relay per
     store.
 
-    Up to ``max_in_flight`` batches are on their way to the broker at once (reading the next
-    batch overlaps the broker's acknowledgement of the previous one); the checkpoint still only
-    moves over batches whose every record was acknowledged, oldest first.
+    Up to ``max_in_flight`` batches are on their way to the broker at once (the broker
+    acknowledges one while the next is read and handed to the producer); the next batch's read
+    and the last acknowledged batch's checkpoint write are at the database while the current
+    batch is handed over. The checkpoint still only moves over batches whose every record was
+    acknowledged, oldest first, one write at a time.
     """
 
     def __init__(
@@ -240,8 +272,10 @@ class Relay:
                 f"no acknowledgement for the batch ending at position {position} "
                 f"after {self.ack_timeout} s"
             ) from None
+
+    async def _checkpoint(self, position: int) -> int:
         await self.store.save_checkpoint(self.checkpoint_name, position)
-        self._position = position
+        return position
 
     async def _renew_producer(self) -> None:
         """Replace the producer after a broker error (see :func:`replace_producer`); whatever
@@ -260,23 +294,53 @@ class Relay:
         not, :class:`LeaseLost` is raised and nothing more is sent."""
         if lease is not None and not lease.held:
             raise LeaseLost(f"the lease on {lease.schema} is not held")
+        with _collector_held_off():
+            return await self._drain(stop, lease)
+
+    async def _drain(self, stop: asyncio.Event | None, lease: RelayLease | None) -> int:
         cursor = await self.position()
         in_flight: deque[tuple[int, asyncio.Future[list[Any]]]] = deque()
+        reading: asyncio.Future[list[OutboxRecord]] | None = None
+        # The checkpoint write of the last acknowledged batch, at the database while the relay
+        # goes on; one at a time, so the checkpoint moves in order.
+        saving: asyncio.Future[int] | None = None
         sent = 0
         try:
             while stop is None or not stop.is_set():
-                records = await self.store.read_outbox(cursor, self.batch_size)
+                if reading is None:
+                    records = await self.store.read_outbox(cursor, self.batch_size)
+                else:
+                    records, reading = await reading, None
                 if records:
+                    cursor = records[-1].position
+                    # The next read goes to the database while this batch is handed to the
+                    # producer (reading publishes nothing: the lease is checked before a send).
+                    reading = asyncio.ensure_future(self.store.read_outbox(cursor, self.batch_size))
                     if lease is not None:
                         await lease.check()
-                    cursor = records[-1].position
                     in_flight.append((cursor, await self._send(records)))
                     sent += len(records)
                 while in_flight and (len(in_flight) > self.max_in_flight or not records):
-                    await self._acknowledged(*in_flight.popleft())
+                    position, acks = in_flight.popleft()
+                    await self._acknowledged(position, acks)
+                    if saving is not None:
+                        self._position, saving = await saving, None
+                    saving = asyncio.ensure_future(self._checkpoint(position))
                 if not records:
                     break
+            if saving is not None:
+                self._position, saving = await saving, None
+        except Exception:
+            if saving is not None:  # a batch acknowledged before the failure keeps its checkpoint
+                with contextlib.suppress(Exception):
+                    self._position, saving = await saving, None
+            raise
         finally:
+            # Stopped, failed or cancelled: what was read is read again, and what is not
+            # acknowledged or not checkpointed is published again (consumers skip it by position).
+            for pending in (reading, saving):
+                if pending is not None:
+                    _forget(pending)
             for _, acks in in_flight:  # a failed send: let the rest settle, checkpoint stays
                 acks.cancel()
         return sent
