@@ -22,7 +22,8 @@ from eventspine.replica import kafka_feed
 from eventspine.schemas import installed_registry
 from eventspine.store.base import AppendRequest, CommandContext, EventStore
 from eventspine.store.postgres import PostgresEventStore, connect_pool
-from reports.projections import ComplianceProjection
+from reports.bootstrap import contact_rule
+from reports.projections.aggregates import AggregatedCompliance
 from roster.events import MemberAssigned, MemberRegistered, UnitRegistered
 
 CTX = CommandContext(actor="bench")
@@ -197,8 +198,10 @@ async def rebuild_vs_consumer(dsn: str, bootstrap: str, links: int, per_link: in
     pool = await connect_pool(dsn, max_size=4)
     try:
         # As the reports service runs it: every record checked against its event type, the
-        # records it cannot apply sent to the dead-letter topics.
-        feed = await kafka_feed(settings, ComplianceProjection(f"{schema}."), pool, schema)
+        # records it cannot apply sent to the dead-letter topics, the detail rows and the
+        # aggregates the pages read written in each batch's transaction.
+        projection = AggregatedCompliance(contact_rule(settings), f"{schema}.")
+        feed = await kafka_feed(settings, projection, pool, schema)
         started = time.perf_counter()
         await feed.start()
         caught_up = await feed.catch_up(600)
@@ -231,7 +234,6 @@ async def replay_vs_raw_read(dsn: str, links: int, per_link: int) -> Row:
     read of the same event rows."""
     from audit.replay import replay
     from audit.sources import read_postgres
-    from reports.bootstrap import contact_rule
 
     settings = _settings(dsn, "unused:9092")
     total = await _synthetic_year(settings, links, per_link, publish=False)
