@@ -108,18 +108,22 @@ LIMITS = """\
 - **5. Projection rebuild.** Run as the reports service runs it: decoding each record (headers,
   JSON) and checking its envelope and its data against its event type's model (untrusted
   input: a record that fails goes to the dead letters), the compliance projection's rows (one
-  `INSERT ... SELECT FROM unnest()` per run of one event type) and the offsets, in one
-  PostgreSQL transaction. While a transaction is at the server the next poll is decoded, in
-  slices with a turn of the event loop between them (so the transaction's round trips are not
-  kept waiting), and the records already fetched (up to four polls) join the next transaction.
-  The cycle collector's young generation is raised for the process (a poll's decoded records
-  die by reference counting; at the default threshold the collector ran hundreds of times per
-  rebuild and found nothing), and consumers long-poll for 50 ms. Both sides are timed from
-  their start, so the rebuild's consumer-group join and its dead-letter producer's start are in
-  its time. What is left is Python per record, on one core: aiokafka building its records
-  (about 5 µs, which the raw consumer pays too, and all it pays besides counting), pydantic's
-  checks of the envelope and the event (about 4.6 µs), the headers and the JSON (about
-  2.8 µs), and the projection's statements (about 1 µs).
+  `INSERT ... SELECT FROM unnest()` per run of one event type), the aggregates the pages read
+  and the offsets, in one PostgreSQL transaction. The aggregates are recomputed, for each link
+  a transaction touches, from its detail rows (the same contact rule as the scan), and the
+  standings rows go as one `INSERT ... SELECT FROM unnest()`; the transactions of one read
+  model take turns (an advisory lock: another instance's batch may touch the same link).
+  While a transaction is at the server the next poll is decoded, in slices with a turn of the
+  event loop between them, and the records already fetched (up to sixteen polls) join the next
+  transaction, so a link is recomputed about once in a rebuild rather than once per poll it
+  was in. The cycle collector's young generation is raised for the process, and consumers
+  long-poll for 50 ms. Both sides are timed from their start, so the rebuild's consumer-group
+  join and its dead-letter producer's start are in its time. What is left: the aggregates
+  (about half of the rebuild's time: the links' detail rows read back and their standings
+  computed and written, and the members' linked state), then Python per record on one core:
+  aiokafka building its records (about 5 µs, which the raw consumer pays too, and all it pays
+  besides counting), pydantic's checks of the envelope and the event (about 4.6 µs), the
+  headers and the JSON (about 2.8 µs), and the projection's statements.
 - **6. Command to view.** From a contact's append (its event's `recorded_at`) to its row in
   the compliance view, with vegeta sending at the row's rate: the relay's poll interval, the
   broker, the reports consumer's fetch wait and the projection's transaction; a contact not
