@@ -27,7 +27,8 @@ from eventspine.store.base import AppendRequest, CommandContext, EventStore
 CTX = CommandContext(actor="staff:script")
 
 
-def _registered(member: UUID, unit: UUID, tier: str) -> MemberRegistered:
+def registered(member: UUID, unit: UUID, tier: str) -> MemberRegistered:
+    """A member registered in ``unit`` at ``tier``, its personal data a sealed placeholder."""
     return MemberRegistered.model_validate(
         {
             "member_id": member,
@@ -100,7 +101,7 @@ class ScriptedCity:
             for member in tiers[tier]:
                 unit_of[member] = city if tier == "leader" else rng.choice(enterprises)
                 await self._append(
-                    "roster", f"member-{member}", _registered(member, unit_of[member], tier)
+                    "roster", f"member-{member}", registered(member, unit_of[member], tier)
                 )
         links: dict[UUID, tuple[UUID, UUID, date]] = {}  # lower -> (link, upper, since)
         uppers = {"committee": "leader", "representative": "committee", "worker": "representative"}

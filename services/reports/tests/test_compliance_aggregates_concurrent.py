@@ -18,10 +18,11 @@ from typing import Any
 
 import asyncpg
 import pytest
+from aggregates_city import registered
 
 from compliance import ContactRule
 from contracts.contacts import ContactMade
-from contracts.roster import MemberAssigned, MemberRegistered, UnitRegistered
+from contracts.roster import MemberAssigned, UnitRegistered
 from eventspine.events import DomainEvent
 from eventspine.projection import Delivered, deliver
 from eventspine.schemas import installed_registry
@@ -65,26 +66,14 @@ async def _recorded(tmp_path: Path) -> tuple[list[Delivered], list[Delivered], s
             recorded = await store.append_many([AppendRequest(stream, 0, [event])], CTX)
             return deliver(recorded[0], registry)
 
-        def registered(member: uuid.UUID, tier: str) -> MemberRegistered:
-            return MemberRegistered.model_validate(
-                {
-                    "member_id": member,
-                    "unit_id": unit,
-                    "tier": tier,
-                    "personal_data": "v1.x",
-                    "number_index": "0" * 64,
-                    "registered_on": "2026-01-01",
-                }
-            )
-
         kinds = [
             await append(
                 roster,
                 f"unit-{unit}",
                 UnitRegistered(unit_id=unit, name="企业", kind="enterprise_union"),
             ),
-            await append(roster, f"member-{upper}", registered(upper, "representative")),
-            await append(roster, f"member-{lower}", registered(lower, "worker")),
+            await append(roster, f"member-{upper}", registered(upper, unit, "representative")),
+            await append(roster, f"member-{lower}", registered(lower, unit, "worker")),
         ]
         link = await append(
             roster,
