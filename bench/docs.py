@@ -109,21 +109,23 @@ LIMITS = """\
   JSON) and checking its envelope and its data against its event type's model (untrusted
   input: a record that fails goes to the dead letters), the compliance projection's rows (one
   `INSERT ... SELECT FROM unnest()` per run of one event type), the aggregates the pages read
-  and the offsets, in one PostgreSQL transaction. The aggregates are recomputed, for each link
-  a transaction touches, from its detail rows (the same contact rule as the scan), and the
-  standings rows go as one `INSERT ... SELECT FROM unnest()`; the transactions of one read
-  model take turns (an advisory lock: another instance's batch may touch the same link).
-  While a transaction is at the server the next poll is decoded, in slices with a turn of the
-  event loop between them, and the records already fetched (up to sixteen polls) join the next
-  transaction, so a link is recomputed about once in a rebuild rather than once per poll it
-  was in. The cycle collector's young generation is raised for the process, and consumers
-  long-poll for 50 ms. Both sides are timed from their start, so the rebuild's consumer-group
-  join and its dead-letter producer's start are in its time. What is left: the aggregates
-  (about half of the rebuild's time: the links' detail rows read back and their standings
-  computed and written, and the members' linked state), then Python per record on one core:
-  aiokafka building its records (about 5 µs, which the raw consumer pays too, and all it pays
-  besides counting), pydantic's checks of the envelope and the event (about 4.6 µs), the
-  headers and the JSON (about 2.8 µs), and the projection's statements.
+  and the offsets, in one PostgreSQL transaction. A rebuild puts the aggregates off: each
+  transaction writes the detail rows only, and once the consumer has reached the end of every
+  partition (the broker's high watermark, as its last fetch told it) the aggregates are
+  computed once from the detail rows, each link read and written once (ranges of link ids,
+  one `INSERT ... SELECT FROM unnest()` per 5,000 links); the rebuild is not caught up until
+  then, so that time is in the row. Recomputed transaction by transaction instead, as the live
+  path does, each link was recomputed as many times as transactions touched it (2.5 times at
+  10x the demo city, three quarters of the rebuild's time). While a transaction is at the
+  server the next poll is decoded, in slices with a turn of the event loop between them, and
+  the records already fetched (up to sixteen polls) join the next transaction. The cycle
+  collector's young generation is raised for the process, and consumers long-poll for 50 ms.
+  Both sides are timed from their start, so the rebuild's consumer-group join and its
+  dead-letter producer's start are in its time (about 0.1 s of the 1x row's 0.8 s). What is
+  left, in Python on one core: aiokafka building its records (about 5 µs, which the raw
+  consumer pays too, and all it pays besides counting), pydantic's checks of the envelope and
+  the event (about 4.6 µs), the headers and the JSON (about 2.8 µs), the projection's
+  statements, and the one pass over the links for the aggregates (about a fifth of the row).
 - **6. Command to view.** From a contact's append (its event's `recorded_at`) to its row in
   the compliance view, with vegeta sending at the row's rate: the relay's poll interval, the
   broker, the reports consumer's fetch wait and the projection's transaction; a contact not

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiosqlite
 
-from eventspine.projection import Decoder, FetchingTx, Projection, apply_all
+from eventspine.projection import Decoder, FetchingTx, Projection, apply_all, deferring
 from eventspine.store.base import EventStore
 
 _PARAM = re.compile(r"\$(\d+)")
@@ -160,7 +160,8 @@ class InProcessBus:
         return applied
 
     async def behind(self) -> int:
-        """Events in the stores that some projection has not applied yet."""
+        """Events in the stores that some projection has not applied yet (and 1 for each
+        projection with work put off until it caught up)."""
         missing = 0
         for projection in self.projections:
             for service in projection.services:
@@ -168,6 +169,9 @@ class InProcessBus:
                 if store is not None:
                     head = await store.head_position()
                     missing += max(0, head - await self._position(projection, service))
+            put_off = deferring(projection)
+            if put_off is not None and await put_off.pending(SqliteTx(self.db)):
+                missing += 1  # caught up with the stores, not yet with the work it put off
         return missing
 
     async def drain(self) -> int:
@@ -175,13 +179,31 @@ class InProcessBus:
         total = 0
         while applied := await self.deliver():
             total += applied
+        await self.caught_up()
         return total
+
+    async def caught_up(self) -> None:
+        """Nothing new in the stores: let each projection do the work it put off, if any."""
+        async with self._lock:
+            tx = SqliteTx(self.db)
+            for projection in self.projections:
+                put_off = deferring(projection)
+                if put_off is None or not await put_off.pending(tx):
+                    continue
+                await tx.execute("BEGIN IMMEDIATE")
+                try:
+                    await put_off.caught_up(tx)
+                except BaseException:
+                    await tx.execute("ROLLBACK")
+                    raise
+                await tx.execute("COMMIT")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver continuously until ``stop`` is set."""
         while not stop.is_set():
             if await self.deliver():
                 continue
+            await self.caught_up()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.idle_seconds)

@@ -24,7 +24,7 @@ from aiokafka.structs import ConsumerRecord
 from eventspine.collector import raise_young_threshold
 from eventspine.deadletter import DeadLetters, decode
 from eventspine.events import EventRegistry
-from eventspine.projection import Delivered, Projection, Tx, apply_all
+from eventspine.projection import Delivered, Projection, Tx, apply_all, deferring
 from eventspine.schemas import installed_registry
 from eventspine.store.migration import run_migration
 from eventspine.store.postgres import checked_schema
@@ -72,6 +72,16 @@ def _next_offsets(
 ) -> dict[TopicPartition, int]:
     """Each partition's offset after the last record of a poll."""
     return {tp: records[-1].offset + 1 for tp, records in batches.items()}
+
+
+def _at_end(consumer: AIOKafkaConsumer, polled: Mapping[TopicPartition, int]) -> bool:
+    """Whether the records polled reach the end every assigned partition had when last
+    fetched (its high watermark, as the broker last told it: no round trip)."""
+    for tp in consumer.assignment():
+        end = consumer.highwater(tp)
+        if end is None or polled.get(tp, 0) < end:
+            return False
+    return True
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -306,7 +316,8 @@ class ProjectionRunner:
             await asyncio.wait([self._inflight])
 
     async def behind(self) -> int:
-        """Records on the topics not yet applied (unknown before the first assignment: 1)."""
+        """Records on the topics not yet applied (unknown before the first assignment: 1);
+        with none, 1 while the projection has work put off until it caught up."""
         consumer = self._consumer
         if consumer is None or not consumer.assignment():
             return 1
@@ -317,7 +328,21 @@ class ProjectionRunner:
         ]
         ends = await consumer.end_offsets(partitions)
         stored = await self.stored_offsets()
-        return sum(max(0, ends[tp] - stored.get(tp, (0, 0))[0]) for tp in partitions)
+        behind: int = sum(max(0, ends[tp] - stored.get(tp, (0, 0))[0]) for tp in partitions)
+        put_off = deferring(self.projection)
+        if not behind and put_off is not None:
+            return int(await put_off.pending(self.pool))  # work still to do once caught up
+        return behind
+
+    async def _caught_up(self, consumer: AIOKafkaConsumer) -> None:
+        """Nothing new on the topics: let a projection do the work it put off, if any, once
+        the last poll's transaction has committed."""
+        put_off = deferring(self.projection)
+        if put_off is None or not await put_off.pending(self.pool):
+            return
+        await self._committed(consumer)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await put_off.caught_up(conn)
 
     async def last_event_time(self) -> datetime | None:
         """The time of the newest event applied (for "seconds behind")."""
@@ -347,6 +372,7 @@ class ProjectionRunner:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
                 if not batches:
+                    await self._caught_up(consumer)
                     continue
                 # Decode this poll while the previous one is still being written (the
                 # server's work overlaps ours); the transactions still commit in poll order.
@@ -367,6 +393,8 @@ class ProjectionRunner:
                 await self._committed(consumer)
                 self._inflight = asyncio.create_task(self._apply(decoded))
                 self._polled = polled
+                if _at_end(consumer, {**self._next, **polled}):
+                    await self._caught_up(consumer)  # rather than after an empty poll's wait
             await self._committed(consumer)
         finally:
             await self.settle()

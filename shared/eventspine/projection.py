@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 from uuid import UUID
 
 from eventspine.envelope import RecordedEvent
@@ -156,6 +156,28 @@ class BatchProjection(Projection, Protocol):
 
     async def apply_many(self, tx: Tx, events: list[Delivered]) -> None:
         """Apply events in order; the same result as applying them one by one."""
+
+
+class DeferringProjection(Projection, Protocol):
+    """A projection that may put work off while its feed is far behind (a rebuild) and do it
+    once, when the feed has caught up: every feed calls :meth:`caught_up` when it finds
+    nothing new to apply, and counts the projection as behind while :meth:`pending` says so
+    (so a rebuild is not declared done before that work is)."""
+
+    async def caught_up(self, tx: Tx) -> None:
+        """Do the work put off, if any, in ``tx`` (a transaction of its own)."""
+
+    async def pending(self, reader: Tx) -> bool:
+        """Whether work was put off and is not done yet."""
+
+
+def deferring(projection: Projection) -> DeferringProjection | None:
+    """The projection as a :class:`DeferringProjection`, or ``None`` if it defers nothing."""
+    if callable(getattr(projection, "caught_up", None)) and callable(
+        getattr(projection, "pending", None)
+    ):
+        return cast(DeferringProjection, projection)
+    return None
 
 
 async def apply_all(projection: Projection, tx: Tx, events: list[Delivered]) -> None:

@@ -132,6 +132,7 @@ async def test_two_instances_contacts_on_one_link_are_both_counted(
     try:
         async with one.transaction():
             await projection.setup(one)
+            await projection.caught_up(one)  # a running service's: nothing put off
             await projection.apply_many(one, roster)
 
         waiting = "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1"
