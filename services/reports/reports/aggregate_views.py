@@ -44,8 +44,10 @@ class AggregateView:
         return row[1] is None or period.start <= date.fromisoformat(str(row[1]))
 
     async def linked_members(self) -> dict[str, int] | None:
-        """Active members with an open link above them, per tier (``None``: no aggregates)."""
-        if await self.reader.fetchrow(f"SELECT 1 FROM {self.p}agg_meta WHERE id = 1") is None:
+        """Active members with an open link above them, per tier (``None``: no aggregates
+        under this rule, or none yet: the caller counts them from the detail rows)."""
+        rule = await self.reader.fetchval(f"SELECT rule FROM {self.p}agg_meta WHERE id = 1")
+        if rule is None or str(rule) != rule_key(self.rule):
             return None
         rows = await self.reader.fetch(f"SELECT tier, n FROM {self.p}agg_linked")
         return {str(r[0]): int(r[1]) for r in rows}
