@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Any
 
 import asyncpg
@@ -201,6 +202,68 @@ async def _insert(tx: Tx, table: str, types: Sequence[str], rows: list[tuple[Any
         await tx.executemany(f"INSERT INTO {table} VALUES ({_params(len(types))})", rows)
 
 
+_DAY_OF: dict[type[Any], Callable[[Any], date]] = {
+    MemberAssigned: attrgetter("assigned_on"),
+    MemberUnassigned: attrgetter("unassigned_on"),
+    ContactMade: attrgetter("contacted_on"),
+    ContactCorrected: attrgetter("contacted_on"),
+}
+"""The date an event of each type carries, besides when it was recorded."""
+_MEMBER_EVENTS = (
+    MemberAssigned,
+    MemberUnassigned,
+    MemberRegistered,
+    MemberDeparted,
+    MemberForgotten,
+    MemberTierChanged,
+)
+"""The events that may change whether their member is linked now."""
+
+
+def _latest(events: list[Delivered]) -> date | None:
+    """The latest date the events carry or were recorded on (``None``: no events)."""
+    latest: date | None = None
+    for d in events:
+        day = d.time.date()
+        day_of = _DAY_OF.get(type(d.event))
+        if day_of is not None:
+            day = max(day, day_of(d.event))
+        if latest is None or day > latest:
+            latest = day
+    return latest
+
+
+def _touched(
+    events: list[Delivered],
+) -> tuple[set[str], set[str], set[str], set[str], set[str]]:
+    """What the events touch: links by id, links by their lower and by their upper member,
+    links by a contact's id, and members whose linked state may change."""
+    links: set[str] = set()
+    lowers: set[str] = set()
+    uppers: set[str] = set()
+    contacts: set[str] = set()
+    members: set[str] = set()
+    for d in events:
+        e = d.event
+        if isinstance(e, _MEMBER_EVENTS):
+            members.add(str(e.member_id))
+        if isinstance(e, MemberAssigned):
+            links.add(str(d.id))
+        elif isinstance(e, MemberUnassigned | MemberMoved):
+            lowers.add(str(e.member_id))
+        elif isinstance(e, MemberRegistered):
+            # A link delivered before its members (another partition) waits for them.
+            lowers.add(str(e.member_id))
+            uppers.add(str(e.member_id))
+        elif isinstance(e, MemberTierChanged):
+            uppers.add(str(e.member_id))
+        elif isinstance(e, ContactMade):
+            links.add(str(e.link_id))
+        elif isinstance(e, ContactCorrected | ContactRetracted):
+            contacts.add(str(e.contact_id))
+    return links, lowers, uppers, contacts, members
+
+
 class Aggregates:
     """Maintains the ``agg_*`` tables from the ``r_*`` rows (see the module's docstring)."""
 
@@ -283,48 +346,7 @@ class Aggregates:
     async def after(self, tx: Tx, events: list[Delivered]) -> None:
         """Bring the aggregates up to date with ``events``, already applied to the detail
         rows in this transaction."""
-        links: set[str] = set()
-        lowers: set[str] = set()
-        uppers: set[str] = set()
-        contacts: set[str] = set()
-        members: set[str] = set()
-        latest: date | None = None
-        for d in events:
-            e = d.event
-            days = [d.time.date()]
-            if isinstance(
-                e,
-                MemberAssigned
-                | MemberUnassigned
-                | MemberRegistered
-                | MemberDeparted
-                | MemberForgotten
-                | MemberTierChanged,
-            ):
-                members.add(str(e.member_id))
-            if isinstance(e, MemberAssigned):
-                links.add(str(d.id))
-                days.append(e.assigned_on)
-            elif isinstance(e, MemberUnassigned):
-                lowers.add(str(e.member_id))
-                days.append(e.unassigned_on)
-            elif isinstance(e, MemberMoved):
-                lowers.add(str(e.member_id))
-            elif isinstance(e, MemberRegistered):
-                # A link delivered before its members (another partition) waits for them.
-                lowers.add(str(e.member_id))
-                uppers.add(str(e.member_id))
-            elif isinstance(e, MemberTierChanged):
-                uppers.add(str(e.member_id))
-            elif isinstance(e, ContactMade):
-                links.add(str(e.link_id))
-                days.append(e.contacted_on)
-            elif isinstance(e, ContactCorrected | ContactRetracted):
-                contacts.add(str(e.contact_id))
-                if isinstance(e, ContactCorrected):
-                    days.append(e.contacted_on)
-            day = max(days)
-            latest = day if latest is None or day > latest else latest
+        latest = _latest(events)
         if latest is None:
             return
         p = self.p
@@ -336,6 +358,7 @@ class Aggregates:
             if old is None or new > old:  # what the backfill will materialise up to
                 await self._meta(tx, new.isoformat(), PENDING)
             return
+        links, lowers, uppers, contacts, members = _touched(events)
         await linked(tx, p, sorted(members))
         if old is None or new > old:
             await self._meta(tx, new.isoformat())
