@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
-from eventspine.projection import Decoder, Projection, Tx, apply_all
+from eventspine.projection import Decoder, Projection, Tx, apply_all, deferring
 from eventspine.store.migration import run_migration
 from eventspine.store.postgres import PostgresEventStore
 
@@ -97,8 +97,18 @@ class PostgresFollower:
                 total += sum(applied)
                 if all(count < self.batch_size for count in applied):
                     break
+            await self._caught_up()
             self._covered = began
         return total
+
+    async def _caught_up(self) -> None:
+        """Every projection has read what was stored: let each do the work it put off."""
+        for projection in self.projections:
+            put_off = deferring(projection)
+            if put_off is None or not await put_off.pending(self.store.pool):
+                continue
+            async with self.store.pool.acquire() as conn, conn.transaction():
+                await put_off.caught_up(conn)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Follow the store until ``stop`` is set (for changes made by other replicas)."""

@@ -68,3 +68,36 @@ async def test_commands_catching_up_at_once_share_passes_and_each_reads_its_writ
     # row); those waiting behind a pass share the next.
     assert projection.passes < COMMANDS / 2, projection.passes
     assert await follower.catch_up() == 0
+
+
+class Counted(Streams):
+    """Puts off a count of its rows until the follower has caught up (as the compliance
+    aggregates put off their work in a rebuild)."""
+
+    def __init__(self, table: str) -> None:
+        super().__init__(table)
+        self.counts = f"{table}_count"
+
+    async def setup(self, tx: Tx) -> None:
+        await super().setup(tx)
+        await tx.execute(f"CREATE TABLE IF NOT EXISTS {self.counts} (n integer)")
+
+    async def pending(self, reader: Tx) -> bool:
+        return bool(await reader.fetchval(f"SELECT count(*) FROM {self.counts}") == 0)
+
+    async def caught_up(self, tx: Tx) -> None:
+        await tx.execute(f"INSERT INTO {self.counts} SELECT count(*) FROM {self.table}")
+
+
+async def test_the_follower_lets_a_projection_do_its_put_off_work_once_caught_up(
+    pg_store: PostgresEventStore,
+) -> None:
+    projection = Counted(f"{pg_store.schema}.counted_streams")
+    follower = PostgresFollower(pg_store, [projection], batch_size=10)
+    await follower.setup()
+    for n in range(25):  # three batches: the count waits for the last
+        await pg_store.append(f"member-{n}", 0, [assigned()], CTX)
+    assert await follower.catch_up() == 25
+    counted = await pg_store.pool.fetch(f"SELECT n FROM {projection.counts}")
+    assert [tuple(row) for row in counted] == [(25,)]
+    assert projection.passes == 3
