@@ -392,6 +392,28 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
         yield items[start : start + CHUNK]
 
 
+async def _computed(
+    tx: Tx, rule: ContactRule, p: str, horizon: date, which: str, args: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """The standings rows of the links whose id matches ``which`` (``IN (...)`` or
+    ``BETWEEN ...`` over ``args``), computed from their detail rows."""
+    details = await tx.fetch(
+        f"SELECT l.link_id, l.upper_member_id, l.lower_member_id, u.tier, m.unit_id, "
+        f"l.assigned_on, l.unassigned_on FROM {p}r_links l "
+        f"JOIN {p}r_members u ON u.member_id = l.upper_member_id "
+        f"JOIN {p}r_members m ON m.member_id = l.lower_member_id "
+        f"WHERE l.link_id {which}",
+        *args,
+    )
+    dates: defaultdict[str, list[date]] = defaultdict(list)
+    for row in await tx.fetch(
+        f"SELECT link_id, contacted_on FROM {p}r_contacts WHERE retracted = 0 AND link_id {which}",
+        *args,
+    ):
+        dates[str(row[0])].append(date.fromisoformat(str(row[1])))
+    return [r for link in details for r in standings(rule, horizon, link, dates[str(link[0])])]
+
+
 async def recompute(tx: Tx, rule: ContactRule, p: str, horizon: date, links: list[str]) -> None:
     """Recompute the standings of ``links`` from the detail rows and move the counts by the
     difference."""
@@ -399,22 +421,7 @@ async def recompute(tx: Tx, rule: ContactRule, p: str, horizon: date, links: lis
     reached: Counter[Any] = Counter()
     for chunk in _chunks(links):
         marks = _params(len(chunk))
-        details = await tx.fetch(
-            f"SELECT l.link_id, l.upper_member_id, l.lower_member_id, u.tier, m.unit_id, "
-            f"l.assigned_on, l.unassigned_on FROM {p}r_links l "
-            f"JOIN {p}r_members u ON u.member_id = l.upper_member_id "
-            f"JOIN {p}r_members m ON m.member_id = l.lower_member_id "
-            f"WHERE l.link_id IN ({marks})",
-            *chunk,
-        )
-        dates: defaultdict[str, list[date]] = defaultdict(list)
-        for row in await tx.fetch(
-            f"SELECT link_id, contacted_on FROM {p}r_contacts WHERE retracted = 0 "
-            f"AND link_id IN ({marks})",
-            *chunk,
-        ):
-            dates[str(row[0])].append(date.fromisoformat(str(row[1])))
-        new = [r for link in details for r in standings(rule, horizon, link, dates[str(link[0])])]
+        new = await _computed(tx, rule, p, horizon, f"IN ({marks})", chunk)
         old = await tx.fetch(
             f"SELECT * FROM {p}agg_standings WHERE link_id IN ({marks})",
             *chunk,
@@ -526,22 +533,7 @@ async def backfill(tx: Tx, rule: ContactRule, p: str, at_least: date | None = No
     for start in range(0, len(ids), BACKFILL_CHUNK):
         # r_links and r_contacts order link ids alike (the same type and collation)
         bounds = ids[start], ids[min(start + BACKFILL_CHUNK, len(ids)) - 1]
-        details = await tx.fetch(
-            f"SELECT l.link_id, l.upper_member_id, l.lower_member_id, u.tier, m.unit_id, "
-            f"l.assigned_on, l.unassigned_on FROM {p}r_links l "
-            f"JOIN {p}r_members u ON u.member_id = l.upper_member_id "
-            f"JOIN {p}r_members m ON m.member_id = l.lower_member_id "
-            "WHERE l.link_id BETWEEN $1 AND $2",
-            *bounds,
-        )
-        dates: defaultdict[str, list[date]] = defaultdict(list)
-        for row in await tx.fetch(
-            f"SELECT link_id, contacted_on FROM {p}r_contacts WHERE retracted = 0 "
-            "AND link_id BETWEEN $1 AND $2",
-            *bounds,
-        ):
-            dates[str(row[0])].append(date.fromisoformat(str(row[1])))
-        new = [r for link in details for r in standings(rule, horizon, link, dates[str(link[0])])]
+        new = await _computed(tx, rule, p, horizon, "BETWEEN $1 AND $2", bounds)
         _marks(new, 1, tallies, reached)
         await _insert(tx, f"{p}agg_standings", STANDING_TYPES, new)
     await _count(tx, p, tallies, reached)
